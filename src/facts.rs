@@ -1,0 +1,189 @@
+//! Plain, owned, serialisable facts observed from the daemon and the network.
+//!
+//! Nothing here knows about bollard or reqwest: the observe module converts their types
+//! into these at the boundary, so facts saved as JSON can be replayed in tests.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything observed for one run of the grader.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub daemon: DaemonFacts,
+    /// Keyed by `repository:tag` as the spec names it; `None` when the image does not exist.
+    pub images: BTreeMap<String, Option<ImageFacts>>,
+    /// Keyed by container name; `None` when no container has that name.
+    pub containers: BTreeMap<String, Option<ContainerFacts>>,
+    /// Keyed by check id.
+    pub probes: BTreeMap<String, ProbeFacts>,
+    /// Containers that exist on the daemon (name, image), for near-miss hints.
+    #[serde(default)]
+    pub others: Vec<ContainerBrief>,
+}
+
+/// The daemon the grader talked to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonFacts {
+    pub host: String,
+    pub api_version: String,
+    pub server_version: String,
+    /// Address the probes go to for published ports (127.0.0.1 for a local daemon).
+    pub probe_host: String,
+}
+
+/// An image as the daemon describes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageFacts {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    pub created: Option<String>,
+    pub size: Option<i64>,
+    pub exposed_ports: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub workdir: Option<String>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+}
+
+/// One published port as the daemon reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    pub container_port: u16,
+    pub proto: String,
+    /// Empty or `0.0.0.0` / `::` for any address.
+    pub host_ip: String,
+    pub host_port: u16,
+}
+
+/// A container's state and configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContainerFacts {
+    pub id: String,
+    pub name: String,
+    /// The image as it was named at `docker run` time.
+    pub image_name: String,
+    /// The image id (`sha256:...`) the container was created from.
+    pub image_id: String,
+    /// created, running, paused, restarting, removing, exited or dead.
+    pub status: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub oom_killed: bool,
+    pub exit_code: Option<i64>,
+    pub error: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Seconds the container had been running when observed, if it is running.
+    pub running_for_secs: Option<f64>,
+    pub restart_count: i64,
+    pub pid: Option<i64>,
+    /// Ports actually published (empty when none, or when the container is not running).
+    pub published: Vec<PublishedPort>,
+    /// Ports requested at `docker run -p` time (kept even when the container stopped).
+    pub requested: Vec<PublishedPort>,
+    pub exposed_ports: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    /// The last lines of the container's log, already capped in size.
+    pub log_tail: Vec<String>,
+    /// TCP sockets listening inside the container, when they could be read.
+    pub listening: Option<Vec<Listener>>,
+}
+
+/// A TCP socket in LISTEN state inside a container's network namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listener {
+    pub ip: String,
+    pub port: u16,
+}
+
+impl Listener {
+    /// True when the socket only accepts connections from inside the container.
+    pub fn is_loopback(&self) -> bool {
+        self.ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// Name and image of a container on the daemon, for "did you mean" hints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerBrief {
+    pub name: String,
+    pub image: String,
+    pub status: String,
+}
+
+/// How an HTTP probe went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeFacts {
+    pub url: String,
+    pub method: String,
+    pub attempts: u32,
+    pub elapsed_ms: u64,
+    pub outcome: ProbeOutcome,
+}
+
+/// The answer, or why there was none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeOutcome {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        /// Body as text (lossy UTF-8), at most the body cap.
+        body: String,
+        /// True when the body was longer than the cap and reading stopped there.
+        truncated: bool,
+    },
+    Failed {
+        error: TransportError,
+        message: String,
+    },
+    /// Not sent, because a prerequisite (a running container, a port) was missing.
+    NotSent {
+        reason: String,
+    },
+}
+
+/// Transport failures, in the words curl users know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportError {
+    /// Nothing accepted the connection (curl: "Connection refused").
+    Refused,
+    /// The connection was reset (curl: "Connection reset by peer").
+    Reset,
+    /// Closed without a byte of answer (curl: "Empty reply from server").
+    EmptyReply,
+    /// No complete answer within the probe timeout.
+    Timeout,
+    /// The bytes that came back are not HTTP (perhaps TLS on a plain port).
+    NotHttp,
+    /// A redirect to another host, which the grader does not follow.
+    RedirectAway,
+    /// Too many redirects.
+    RedirectLoop,
+    /// The host name could not be resolved.
+    Dns,
+    /// Anything else.
+    Other,
+}
+
+impl TransportError {
+    /// How curl would have put it.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            TransportError::Refused => "connection refused",
+            TransportError::Reset => "connection reset",
+            TransportError::EmptyReply => "empty reply from server",
+            TransportError::Timeout => "no answer before the timeout",
+            TransportError::NotHttp => "the answer is not HTTP",
+            TransportError::RedirectAway => "redirected to another host",
+            TransportError::RedirectLoop => "too many redirects",
+            TransportError::Dns => "host name not found",
+            TransportError::Other => "request failed",
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The pipeline in one call: spec → plan → facts → verdict → report.
+
+use std::time::Instant;
+
+use crate::facts::Facts;
+use crate::observe::{Daemon, DaemonError, ObserveOptions, observe};
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::spec::Spec;
+use crate::verdict::judge;
+
+/// Grades one spec against a connected daemon.
+pub async fn grade(daemon: &Daemon, spec: &Spec, spec_name: &str, opts: &ObserveOptions) -> Result<(Report, Facts), DaemonError> {
+    let started = Instant::now();
+    let plan = Plan::new(spec);
+    let opts = ObserveOptions { wait: plan.wait.unwrap_or(opts.wait), ..*opts };
+    let facts = observe(daemon, &plan, &opts).await?;
+    let verdict = judge(&plan, &facts);
+    let report = Report::new(
+        spec_name,
+        plan.name.clone(),
+        plan.pass_mark.to_string(),
+        verdict,
+        started.elapsed().as_millis() as u64,
+    );
+    Ok((report, facts))
+}

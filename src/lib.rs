@@ -1,0 +1,16 @@
+//! labgrade: a grader for Docker labs.
+//!
+//! The pipeline: a YAML [`spec`] is expanded into a [`plan`] of checks; [`observe`]
+//! gathers [`facts`] from the daemon and the network; [`verdict`] judges them (a pure
+//! function); a [`report`] is written in the format asked for.
+
+pub mod demo;
+pub mod exit;
+pub mod facts;
+pub mod grade;
+pub mod observe;
+pub mod plan;
+pub mod report;
+pub mod sample;
+pub mod spec;
+pub mod verdict;

@@ -1,0 +1,320 @@
+//! Talks to the Docker daemon through bollard and converts what it says into our facts.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+use crate::facts::{ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, PublishedPort};
+
+/// Lines of container log kept as evidence.
+pub(crate) const LOG_LINES: usize = 20;
+/// Longest log line kept; the rest is cut.
+const LOG_LINE_CAP: usize = 400;
+/// Most log bytes read, whatever the number of lines.
+const LOG_BYTES_CAP: usize = 64 * 1024;
+
+/// The daemon could not be used; each variant's text says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(
+        "cannot reach the Docker daemon: the socket {path} does not exist.\n  Start the engine: `sudo systemctl start docker` (or `sudo dockerd &`),\n  or point DOCKER_HOST at a running daemon, such as DOCKER_HOST=unix:///run/user/1000/docker.sock"
+    )]
+    SocketMissing { path: String },
+    #[error(
+        "permission denied on the Docker socket {path}.\n  Add yourself to the docker group: `sudo usermod -aG docker $USER`, then log out and in again\n  (or run labgrade with sudo)"
+    )]
+    PermissionDenied { path: String },
+    #[error(
+        "the Docker daemon at {host} does not answer: {detail}.\n  Start it with `sudo systemctl start docker` (or `sudo dockerd &`), or point DOCKER_HOST at a running daemon"
+    )]
+    NotAnswering { host: String, detail: String },
+    #[error("unsupported DOCKER_HOST `{host}`: use unix:///path/to/docker.sock or tcp://HOST:PORT")]
+    BadHost { host: String },
+    #[error("the Docker daemon at {host} failed: {detail}")]
+    Failed { host: String, detail: String },
+}
+
+/// A connected daemon whose API version has been agreed.
+#[derive(Clone)]
+pub struct Daemon {
+    pub(crate) docker: Docker,
+    pub(crate) facts: DaemonFacts,
+    /// True when the daemon runs on this machine, so its containers' PIDs are ours to read.
+    pub(crate) local: bool,
+}
+
+impl Daemon {
+    /// Connects the way the `docker` CLI does: DOCKER_HOST, else the default unix socket.
+    pub async fn connect() -> Result<Daemon, DaemonError> {
+        let host = std::env::var("DOCKER_HOST")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+        Daemon::connect_to(&host).await
+    }
+
+    /// Connects to an explicit host such as `unix:///var/run/docker.sock` or `tcp://10.0.0.2:2375`.
+    pub async fn connect_to(host: &str) -> Result<Daemon, DaemonError> {
+        let (docker, local, probe_host) = if let Some(path) = host.strip_prefix("unix://") {
+            check_socket(path)?;
+            let d = Docker::connect_with_unix(host, 60, bollard::API_DEFAULT_VERSION)
+                .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: e.to_string() })?;
+            (d, true, "127.0.0.1".to_string())
+        } else if let Some(rest) = host.strip_prefix("tcp://").or_else(|| host.strip_prefix("http://")) {
+            let hostname = rest.split([':', '/']).next().unwrap_or("").to_string();
+            let url = format!("http://{rest}");
+            let d = Docker::connect_with_http(&url, 60, bollard::API_DEFAULT_VERSION)
+                .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: e.to_string() })?;
+            let local = matches!(hostname.as_str(), "localhost" | "127.0.0.1" | "::1");
+            (d, local, hostname)
+        } else {
+            return Err(DaemonError::BadHost { host: host.into() });
+        };
+        // Agree on the API version first, so an older engine (20.10 speaks 1.41) never sees
+        // a request it calls "client version is too new".
+        let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+            .await
+            .map_err(|_| DaemonError::NotAnswering { host: host.into(), detail: "no answer within 10s".into() })?
+            .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: short_error(&e) })?;
+        let v = docker.client_version();
+        Ok(Daemon {
+            facts: DaemonFacts {
+                host: host.to_string(),
+                api_version: format!("{}.{}", v.major_version, v.minor_version),
+                server_version: String::new(),
+                probe_host,
+            },
+            docker,
+            local,
+        })
+    }
+
+    /// The bollard client, for callers that create containers (demo, tests).
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// What was learned about the daemon while connecting.
+    pub fn facts(&self) -> &DaemonFacts {
+        &self.facts
+    }
+
+    /// Inspects an image by `repository:tag`; `Ok(None)` when it does not exist.
+    pub async fn image(&self, reference: &str) -> Result<Option<ImageFacts>, DaemonError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(i) => {
+                let cfg = i.config.unwrap_or_default();
+                Ok(Some(ImageFacts {
+                    id: i.id.unwrap_or_default(),
+                    repo_tags: i.repo_tags.unwrap_or_default(),
+                    created: i.created.map(|c| c.to_string()),
+                    size: i.size,
+                    exposed_ports: cfg.exposed_ports.unwrap_or_default(),
+                    cmd: cfg.cmd,
+                    entrypoint: cfg.entrypoint,
+                    workdir: cfg.working_dir.filter(|w| !w.is_empty()),
+                    env: cfg.env.unwrap_or_default(),
+                    user: cfg.user.filter(|u| !u.is_empty()),
+                }))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(self.failed(&e)),
+        }
+    }
+
+    /// Inspects a container by name; `Ok(None)` when it does not exist.
+    pub async fn container(&self, name: &str) -> Result<Option<ContainerFacts>, DaemonError> {
+        let c = match self.docker.inspect_container(name, None).await {
+            Ok(c) => c,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(self.failed(&e)),
+        };
+        // Docker matches a unique id prefix too; only an exact name counts.
+        let found_name = c.name.clone().unwrap_or_default().trim_start_matches('/').to_string();
+        if found_name != name {
+            return Ok(None);
+        }
+        let state = c.state.unwrap_or_default();
+        let config = c.config.unwrap_or_default();
+        let published = c.network_settings.and_then(|n| n.ports).map(convert_port_map).unwrap_or_default();
+        let requested = c.host_config.and_then(|h| h.port_bindings).map(convert_port_map).unwrap_or_default();
+        let running = state.running.unwrap_or(false);
+        let started_at = state.started_at.filter(|s| !s.starts_with("0001-"));
+        let running_for_secs = if running { started_at.as_deref().and_then(seconds_since) } else { None };
+        Ok(Some(ContainerFacts {
+            id: c.id.unwrap_or_default(),
+            name: found_name,
+            image_name: config.image.unwrap_or_default(),
+            image_id: c.image.unwrap_or_default(),
+            status: state.status.map(|s| s.to_string()).unwrap_or_default(),
+            running,
+            paused: state.paused.unwrap_or(false),
+            restarting: state.restarting.unwrap_or(false),
+            oom_killed: state.oom_killed.unwrap_or(false),
+            exit_code: state.exit_code,
+            error: state.error.filter(|e| !e.is_empty()),
+            started_at,
+            finished_at: state.finished_at.filter(|s| !s.starts_with("0001-")),
+            running_for_secs,
+            restart_count: c.restart_count.unwrap_or(0),
+            pid: state.pid.filter(|p| *p > 0),
+            published,
+            requested,
+            exposed_ports: config.exposed_ports.unwrap_or_default(),
+            cmd: config.cmd,
+            env: config.env.unwrap_or_default(),
+            log_tail: Vec::new(),
+            listening: None,
+        }))
+    }
+
+    /// The last lines of a container's output (stdout and stderr), capped in size.
+    pub async fn log_tail(&self, name: &str, lines: usize) -> Vec<String> {
+        let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&lines.to_string()).build();
+        let mut stream = self.docker.logs(name, Some(opts));
+        let mut bytes = Vec::new();
+        let read = async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                bytes.extend_from_slice(&chunk.into_bytes());
+                if bytes.len() > LOG_BYTES_CAP {
+                    bytes.truncate(LOG_BYTES_CAP);
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(3), read).await;
+        tail_lines(&bytes, lines)
+    }
+
+    /// Every container on the daemon, briefly, for near-miss hints.
+    pub async fn all_containers(&self) -> Result<Vec<ContainerBrief>, DaemonError> {
+        let opts = ListContainersOptionsBuilder::default().all(true).build();
+        let list = self.docker.list_containers(Some(opts)).await.map_err(|e| self.failed(&e))?;
+        Ok(list
+            .into_iter()
+            .map(|c| ContainerBrief {
+                name: c.names.unwrap_or_default().first().cloned().unwrap_or_default().trim_start_matches('/').to_string(),
+                image: c.image.unwrap_or_default(),
+                status: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn failed(&self, e: &BollardError) -> DaemonError {
+        DaemonError::Failed { host: self.facts.host.clone(), detail: short_error(e) }
+    }
+}
+
+/// Classifies a unix socket problem before bollard gives a vaguer error.
+fn check_socket(path: &str) -> Result<(), DaemonError> {
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Ok(()),
+        Err(e) => match e.kind() {
+            std::io::ErrorKind::NotFound => Err(DaemonError::SocketMissing { path: path.into() }),
+            std::io::ErrorKind::PermissionDenied => Err(DaemonError::PermissionDenied { path: path.into() }),
+            _ => Err(DaemonError::NotAnswering {
+                host: format!("unix://{path}"),
+                detail: e.to_string().to_lowercase(),
+            }),
+        },
+    }
+}
+
+fn is_not_found(e: &BollardError) -> bool {
+    matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
+}
+
+fn short_error(e: &BollardError) -> String {
+    match e {
+        BollardError::DockerResponseServerError { status_code, message } => format!("HTTP {status_code}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+fn convert_port_map(map: bollard::models::PortMap) -> Vec<PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in map {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else { continue };
+        for b in bindings.unwrap_or_default() {
+            out.push(PublishedPort {
+                container_port,
+                proto: proto.to_string(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port: b.host_port.and_then(|p| p.parse().ok()).unwrap_or(0),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.container_port, &a.proto, a.host_port, &a.host_ip).cmp(&(b.container_port, &b.proto, b.host_port, &b.host_ip)));
+    out
+}
+
+/// Splits log bytes into at most `n` last lines, each capped and made printable later.
+pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| {
+            let l = l.trim_end_matches('\r');
+            if l.chars().count() > LOG_LINE_CAP {
+                format!("{}…", l.chars().take(LOG_LINE_CAP).collect::<String>())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Seconds between an RFC 3339 timestamp from the daemon and now.
+fn seconds_since(ts: &str) -> Option<f64> {
+    let then = parse_rfc3339(ts)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    Some((now - then).max(0.0))
+}
+
+/// Parses `2026-11-22T21:06:01.123456789Z` (the daemon always speaks UTC) into Unix seconds.
+pub(crate) fn parse_rfc3339(ts: &str) -> Option<f64> {
+    let (date, time) = ts.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let time = time.trim_end_matches('Z');
+    let time = time.split(['+']).next()?;
+    let mut t = time.split(':');
+    let (h, min) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
+    let sec: f64 = t.next()?.parse().ok()?;
+    // Days from civil date (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some((days * 86400 + h * 3600 + min * 60) as f64 + sec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_rfc3339("2000-03-01T00:00:01.5Z"), Some(951868801.5));
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn log_tail_is_capped() {
+        let mut log = b"one\ntwo\r\nthree\n".to_vec();
+        log.extend(vec![b'x'; 1000]);
+        let t = tail_lines(&log, 3);
+        assert_eq!(t[0], "two");
+        assert_eq!(t[1], "three");
+        assert!(t[2].chars().count() == LOG_LINE_CAP + 1);
+    }
+}

@@ -1,0 +1,202 @@
+//! Observation: the only place that does IO against the daemon and the network.
+//! It turns a plan into facts; it never decides whether a check passed.
+
+mod docker;
+mod probe;
+mod sockets;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+
+pub use docker::{Daemon, DaemonError};
+pub use probe::BODY_CAP;
+
+use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
+use crate::plan::{CheckKind, Plan};
+use crate::spec::Target;
+
+/// Limits for one observation.
+#[derive(Debug, Clone, Copy)]
+pub struct ObserveOptions {
+    /// How long a container that has just started gets to begin answering.
+    pub wait: Duration,
+    /// Time allowed for one HTTP request, body included, unless the spec sets its own.
+    pub probe_timeout: Duration,
+}
+
+impl Default for ObserveOptions {
+    fn default() -> Self {
+        ObserveOptions { wait: Duration::from_secs(5), probe_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Gathers every fact the plan's checks need.
+pub async fn observe(daemon: &Daemon, plan: &Plan, opts: &ObserveOptions) -> Result<Facts, DaemonError> {
+    let mut image_refs = Vec::new();
+    let mut container_names = Vec::new();
+    for c in &plan.checks {
+        match &c.kind {
+            CheckKind::ImagePresent { image } | CheckKind::ContainerImage { image, .. } => {
+                image_refs.push(image.full());
+            }
+            _ => {}
+        }
+        match &c.kind {
+            CheckKind::ContainerExists { container }
+            | CheckKind::ContainerRunning { container }
+            | CheckKind::ContainerImage { container, .. }
+            | CheckKind::PortPublished { container, .. } => container_names.push(container.0.clone()),
+            _ => {}
+        }
+    }
+    image_refs.dedup();
+    container_names.dedup();
+
+    let images = join_all(image_refs.iter().map(|r| daemon.image(r)));
+    let containers = join_all(container_names.iter().map(|n| daemon.container(n)));
+    let (images, containers) = futures_util::join!(images, containers);
+    let mut facts = Facts { daemon: daemon.facts.clone(), ..Facts::default() };
+    for (r, i) in image_refs.iter().zip(images) {
+        facts.images.insert(r.clone(), i?);
+    }
+    for (n, c) in container_names.iter().zip(containers) {
+        facts.containers.insert(n.clone(), c?);
+    }
+
+    facts.probes = probe_all(daemon, plan, &facts, opts).await;
+
+    // Evidence for whatever went wrong: logs and sockets of containers that are not
+    // running or did not answer, read after the probes so they show the final state.
+    let failing: Vec<String> = container_names
+        .iter()
+        .filter(|n| match facts.containers.get(*n) {
+            Some(Some(c)) => !c.running || probes_failed(plan, &facts, n),
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    let refreshed = join_all(failing.iter().map(|n| evidence(daemon, n))).await;
+    for (n, c) in failing.iter().zip(refreshed) {
+        if let Some(c) = c? {
+            facts.containers.insert(n.clone(), Some(c));
+        }
+    }
+    let missing = facts.containers.values().any(Option::is_none)
+        || facts.images.values().any(Option::is_none)
+        || facts.containers.values().flatten().any(|c| {
+            plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::ContainerImage { container, image } if container.0 == c.name && !image_matches(&facts, c, &image.full())))
+        });
+    if missing {
+        facts.others = daemon.all_containers().await?;
+    }
+    Ok(facts)
+}
+
+fn image_matches(facts: &Facts, c: &ContainerFacts, image: &str) -> bool {
+    matches!(facts.images.get(image), Some(Some(i)) if i.id == c.image_id)
+}
+
+fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
+    plan.checks.iter().any(|c| {
+        matches!(&c.kind, CheckKind::Http { container: Some(n), .. } if n.0 == name)
+            && matches!(facts.probes.get(&c.id), Some(p) if !matches!(p.outcome, ProbeOutcome::Response { .. }))
+    })
+}
+
+/// A fresh look at a container together with its log tail and listening sockets.
+async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>, DaemonError> {
+    let (c, logs) = futures_util::join!(daemon.container(name), daemon.log_tail(name, docker::LOG_LINES));
+    Ok(c?.map(|mut c| {
+        c.log_tail = logs;
+        if daemon.local {
+            c.listening = c.pid.and_then(sockets::listening);
+        }
+        c
+    }))
+}
+
+async fn probe_all(daemon: &Daemon, plan: &Plan, facts: &Facts, opts: &ObserveOptions) -> BTreeMap<String, ProbeFacts> {
+    let http: Vec<_> = plan
+        .checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Http { container, expect, port, host_ip } => Some((c, container, expect, port, host_ip)),
+            _ => None,
+        })
+        .collect();
+    if http.is_empty() {
+        return BTreeMap::new();
+    }
+    let client = probe::client(opts.probe_timeout.min(Duration::from_secs(2)));
+    let runs = http.iter().map(|(check, container, expect, port, host_ip)| {
+        let client = &client;
+        async move {
+            let url = match (&expect.target, port) {
+                (Target::Url(u), _) => u.clone(),
+                (Target::Path(p), Some(port)) => {
+                    let host = match host_ip {
+                        Some(ip) if daemon.local && ip.is_ipv6() => format!("[{ip}]"),
+                        Some(ip) if daemon.local && !ip.is_unspecified() => ip.to_string(),
+                        _ => daemon.facts.probe_host.clone(),
+                    };
+                    format!("http://{host}:{port}{p}")
+                }
+                (Target::Path(p), None) => p.clone(),
+            };
+            let method = expect.method.to_string();
+            let not_sent = |reason: String| ProbeFacts {
+                url: url.clone(),
+                method: method.clone(),
+                attempts: 0,
+                elapsed_ms: 0,
+                outcome: ProbeOutcome::NotSent { reason },
+            };
+            // A probe through a container's port only makes sense while it runs; the
+            // readiness window is what is left of `wait` since it started.
+            let deadline = match container {
+                Some(name) => match facts.containers.get(&name.0) {
+                    Some(Some(c)) if c.running => {
+                        let left = opts.wait.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
+                        Instant::now() + Duration::from_secs_f64(left.max(0.0))
+                    }
+                    Some(Some(c)) => return (check.id.clone(), not_sent(format!("container {name} is {}", c.status))),
+                    _ => return (check.id.clone(), not_sent(format!("container {name} does not exist"))),
+                },
+                None => Instant::now(),
+            };
+            let started = Instant::now();
+            let timeout = expect.timeout.unwrap_or(opts.probe_timeout);
+            let mut attempts = 0;
+            let mut backoff = Duration::from_millis(50);
+            let outcome = loop {
+                attempts += 1;
+                let outcome = probe::send(client, &url, expect, timeout).await;
+                let retryable = matches!(
+                    outcome,
+                    ProbeOutcome::Failed {
+                        error: TransportError::Refused | TransportError::Reset | TransportError::EmptyReply,
+                        ..
+                    }
+                );
+                if !retryable || Instant::now() + backoff >= deadline {
+                    break outcome;
+                }
+                // Stop at once when the container has exited: it will not start listening.
+                if let Some(name) = container {
+                    if !matches!(daemon.container(&name.0).await, Ok(Some(c)) if c.running) {
+                        break outcome;
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(400));
+            };
+            (
+                check.id.clone(),
+                ProbeFacts { url, method, attempts, elapsed_ms: started.elapsed().as_millis() as u64, outcome },
+            )
+        }
+    });
+    join_all(runs).await.into_iter().collect()
+}

@@ -1,0 +1,135 @@
+//! Builds the sample lab image locally, with no registry: a `FROM scratch` image holding
+//! a labgrade binary, the ELF interpreter and the shared libraries it runs with, read from
+//! `/proc/self/maps`. Its entrypoint is `labgrade serve`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bollard::query_parameters::BuildImageOptionsBuilder;
+use futures_util::StreamExt;
+
+use crate::observe::Daemon;
+
+/// Label put on everything labgrade's demo and tests create, for cleanup.
+pub const LABEL: &str = "io.labgrade.sample";
+
+/// Why the sample image could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{0} is not a 64-bit ELF program labgrade can package")]
+    NotElf(String),
+    #[error("the Docker build of {tag} failed: {detail}")]
+    Build { tag: String, detail: String },
+}
+
+/// The files a dynamically linked program needs: itself, its interpreter, its libraries.
+fn runtime_files(exe: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ImageError> {
+    let read = |p: &Path| std::fs::read(p).map_err(|source| ImageError::Read { path: p.display().to_string(), source });
+    let elf = read(exe)?;
+    let mut files = vec![(exe.to_path_buf(), PathBuf::from("labgrade"))];
+    if let Some(interp) = elf_interpreter(&elf).ok_or_else(|| ImageError::NotElf(exe.display().to_string()))? {
+        files.push((PathBuf::from(&interp), PathBuf::from(interp.trim_start_matches('/'))));
+    }
+    // The libraries this process runs with are the ones labgrade needs (same toolchain, same links).
+    let maps = std::fs::read_to_string("/proc/self/maps").map_err(|source| ImageError::Read { path: "/proc/self/maps".into(), source })?;
+    let mut libs: Vec<&str> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| p.starts_with('/') && p.contains(".so"))
+        .collect();
+    libs.sort();
+    libs.dedup();
+    for lib in libs {
+        files.push((PathBuf::from(lib), PathBuf::from(lib.trim_start_matches('/'))));
+    }
+    Ok(files)
+}
+
+/// The PT_INTERP path of a 64-bit little-endian ELF file; `Some(None)` for a static one.
+fn elf_interpreter(elf: &[u8]) -> Option<Option<String>> {
+    if elf.len() < 64 || &elf[..4] != b"\x7fELF" || elf[4] != 2 || elf[5] != 1 {
+        return None;
+    }
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    let phoff = u64_at(0x20)? as usize;
+    let phentsize = u16_at(0x36)? as usize;
+    let phnum = u16_at(0x38)? as usize;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        let kind = u32::from_le_bytes(elf.get(ph..ph + 4)?.try_into().ok()?);
+        if kind == 3 {
+            let off = u64_at(ph + 8)? as usize;
+            let size = u64_at(ph + 32)? as usize;
+            let raw = elf.get(off..off + size)?;
+            let text = String::from_utf8_lossy(raw).trim_end_matches('\0').to_string();
+            return Some(Some(text));
+        }
+    }
+    Some(None)
+}
+
+/// Builds the tar build context: a Dockerfile and a root filesystem.
+fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
+    let files = runtime_files(exe)?;
+    let mut dirs: Vec<String> = files
+        .iter()
+        .skip(1)
+        .filter_map(|(_, inside)| inside.parent().map(|p| format!("/{}", p.display())))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let dockerfile = format!(
+        "FROM scratch\nCOPY rootfs/ /\nENV LD_LIBRARY_PATH={}\nEXPOSE 8088\nENTRYPOINT [\"/labgrade\", \"serve\"]\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n",
+        dirs.join(":")
+    );
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, data: &[u8], mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_cksum();
+        tar.append_data(&mut h, name, data)
+    };
+    let io = |e: std::io::Error| ImageError::Read { path: "build context".into(), source: e };
+    add("Dockerfile", dockerfile.as_bytes(), 0o644).map_err(io)?;
+    for (host, inside) in &files {
+        let data = std::fs::read(host).map_err(|source| ImageError::Read { path: host.display().to_string(), source })?;
+        add(&format!("rootfs/{}", inside.display()), &data, 0o755).map_err(io)?;
+    }
+    tar.into_inner().map_err(io)
+}
+
+/// Builds the sample image from the labgrade program at `exe` and tags it `tag`.
+pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
+    let body = context(exe)?;
+    let labels = HashMap::from([(LABEL, "1")]);
+    let opts = BuildImageOptionsBuilder::default().dockerfile("Dockerfile").t(tag).rm(true).forcerm(true).labels(&labels).build();
+    let mut stream = daemon.client().build_image(opts, None, Some(bollard::body_full(body.into())));
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(e) = info.error_detail.and_then(|d| d.message) {
+                    return Err(ImageError::Build { tag: tag.into(), detail: e });
+                }
+            }
+            Err(e) => return Err(ImageError::Build { tag: tag.into(), detail: e.to_string() }),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_our_interpreter() {
+        let exe = std::fs::read("/proc/self/exe").unwrap();
+        let interp = super::elf_interpreter(&exe).unwrap();
+        if let Some(i) = interp {
+            assert!(std::path::Path::new(&i).exists(), "{i}");
+        }
+        assert_eq!(super::elf_interpreter(b"not an elf"), None);
+    }
+}

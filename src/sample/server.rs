@@ -1,0 +1,83 @@
+//! The sample lab app: a tiny HTTP server that `labgrade serve` runs inside the demo and
+//! test containers. Its flags reproduce the mistakes students make (loopback binding,
+//! wrong port, missing route, crash at start) so the grader can be shown them for real.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+/// How the sample app behaves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; 127.0.0.1:PORT reproduces the loopback-binding mistake.
+    #[arg(long, default_value = "0.0.0.0:8088")]
+    pub listen: String,
+    /// Body of the answer to the route.
+    #[arg(long, default_value = "Hello from the labgrade sample app!")]
+    pub body: String,
+    /// Content-Type of the answer.
+    #[arg(long, default_value = "text/plain; charset=utf-8")]
+    pub content_type: String,
+    /// Paths that answer; any other path is 404.
+    #[arg(long = "route", default_values_t = vec!["/".to_string()])]
+    pub routes: Vec<String>,
+    /// Status code of the answer.
+    #[arg(long, default_value_t = 200)]
+    pub status: u16,
+    /// Print this to stderr and exit with code 1 at start (a crashing app).
+    #[arg(long)]
+    pub crash: Option<String>,
+}
+
+/// Runs the server until the process is killed.
+pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
+    if let Some(msg) = &args.crash {
+        eprintln!("{msg}");
+        std::process::exit(1);
+    }
+    let listener = TcpListener::bind(&args.listen)?;
+    println!(" * Running on http://{}", args.listen);
+    for stream in listener.incoming().flatten() {
+        let args = args.clone();
+        std::thread::spawn(move || {
+            let _ = answer(stream, &args);
+        });
+    }
+    Ok(())
+}
+
+fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut buf = [0u8; 8192];
+    let mut got = Vec::new();
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < buf.len() {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&got);
+    let mut parts = head.lines().next().unwrap_or("").split_whitespace();
+    let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let path = path.split('?').next().unwrap_or("/");
+    let (status, body) = if args.routes.iter().any(|r| r == path) {
+        (args.status, args.body.clone())
+    } else {
+        (404, "Not Found".to_string())
+    };
+    println!("{method} {path} {status}");
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        _ => "Status",
+    };
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        args.content_type,
+        body.len(),
+        if method == "HEAD" { "" } else { body.as_str() }
+    );
+    stream.write_all(response.as_bytes())
+}

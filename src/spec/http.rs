@@ -1,0 +1,322 @@
+//! HTTP expectations: which request to send and what the answer must look like.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::values::{Method, Pattern, Span, StatusSpec};
+
+/// Where a probe goes: a path on the lab's published port, or a full URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Path(String),
+    Url(String),
+}
+
+/// A step in a JSON path such as `$.headers.Host` or `items[0].name`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum JsonStep {
+    Key(String),
+    Index(usize),
+}
+
+/// A parsed JSON path, kept with its source text for messages.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct JsonPath {
+    pub text: String,
+    pub steps: Vec<JsonStep>,
+}
+
+impl JsonPath {
+    /// Looks the path up in a JSON document.
+    pub fn lookup<'a>(&self, mut v: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+        for step in &self.steps {
+            v = match step {
+                JsonStep::Key(k) => v.as_object()?.get(k)?,
+                JsonStep::Index(i) => v.as_array()?.get(*i)?,
+            };
+        }
+        Some(v)
+    }
+}
+
+impl std::str::FromStr for JsonPath {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("invalid JSON path `{s}`: {why}; write it like status or $.headers.Host or items[0].id");
+        let body = s.trim();
+        let body = body.strip_prefix('$').map(|b| b.strip_prefix('.').unwrap_or(b)).unwrap_or(body);
+        let mut steps = Vec::new();
+        let mut chars = body.chars().peekable();
+        let mut key = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '.' => {
+                    if key.is_empty() && !matches!(steps.last(), Some(JsonStep::Index(_))) {
+                        return Err(bad("empty key"));
+                    }
+                    if !key.is_empty() {
+                        steps.push(JsonStep::Key(std::mem::take(&mut key)));
+                    }
+                }
+                '[' => {
+                    if !key.is_empty() {
+                        steps.push(JsonStep::Key(std::mem::take(&mut key)));
+                    }
+                    let mut inner = String::new();
+                    for c in chars.by_ref() {
+                        if c == ']' {
+                            break;
+                        }
+                        inner.push(c);
+                    }
+                    let quoted = inner
+                        .strip_prefix('\'')
+                        .and_then(|i| i.strip_suffix('\''))
+                        .or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"')));
+                    match quoted {
+                        Some(k) => steps.push(JsonStep::Key(k.to_string())),
+                        None => steps.push(JsonStep::Index(inner.trim().parse().map_err(|_| bad("an index must be a number"))?)),
+                    }
+                }
+                c => key.push(c),
+            }
+        }
+        if !key.is_empty() {
+            steps.push(JsonStep::Key(key));
+        }
+        if steps.is_empty() {
+            return Err(bad("it names no field"));
+        }
+        Ok(JsonPath { text: s.to_string(), steps })
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::values::from_text(d, "a JSON path such as $.status", |s| s.parse())
+    }
+}
+
+impl Serialize for JsonPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// Reads one string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(s) = seq.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    id: Option<String>,
+    title: Option<String>,
+    get: Option<String>,
+    head: Option<String>,
+    post: Option<String>,
+    put: Option<String>,
+    patch: Option<String>,
+    delete: Option<String>,
+    options: Option<String>,
+    method: Option<Method>,
+    path: Option<String>,
+    url: Option<String>,
+    port: Option<u16>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+    #[serde(default)]
+    status: StatusSpec,
+    body_equals: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    body_contains: Vec<String>,
+    body_regex: Option<Pattern>,
+    #[serde(default)]
+    json: BTreeMap<JsonPath, serde_json::Value>,
+    #[serde(default)]
+    response_headers: BTreeMap<String, String>,
+    timeout: Option<Span>,
+    points: Option<u32>,
+}
+
+/// What one HTTP request must get back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpExpect {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub method: Method,
+    pub target: Target,
+    /// Host port to send the request to when the target is a path.
+    pub port: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub status: StatusSpec,
+    pub body_equals: Option<String>,
+    pub body_contains: Vec<String>,
+    pub body_regex: Option<Pattern>,
+    pub json: Vec<(JsonPath, serde_json::Value)>,
+    pub response_headers: Vec<(String, String)>,
+    #[serde(with = "opt_millis")]
+    pub timeout: Option<Duration>,
+    pub points: Option<u32>,
+}
+
+mod opt_millis {
+    pub fn serialize<S: serde::Serializer>(d: &Option<std::time::Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u128(d.as_millis()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl HttpExpect {
+    /// `GET /` or `GET http://host/x`, for titles and messages.
+    pub fn request_line(&self) -> String {
+        match &self.target {
+            Target::Path(p) | Target::Url(p) => format!("{} {p}", self.method),
+        }
+    }
+}
+
+impl TryFrom<RawHttp> for HttpExpect {
+    type Error = String;
+    fn try_from(r: RawHttp) -> Result<Self, String> {
+        let shorthands = [
+            (Method::Get, r.get),
+            (Method::Head, r.head),
+            (Method::Post, r.post),
+            (Method::Put, r.put),
+            (Method::Patch, r.patch),
+            (Method::Delete, r.delete),
+            (Method::Options, r.options),
+        ];
+        let mut given: Vec<(Method, String)> = shorthands.into_iter().filter_map(|(m, v)| v.map(|v| (m, v))).collect();
+        if given.len() > 1 {
+            return Err(format!(
+                "an http check has both `{}` and `{}`: write one request per check",
+                given[0].0.as_str().to_lowercase(),
+                given[1].0.as_str().to_lowercase()
+            ));
+        }
+        let (method, where_) = match (given.pop(), r.path, r.url) {
+            (Some((m, w)), None, None) => {
+                if let Some(explicit) = r.method {
+                    return Err(format!(
+                        "an http check has both `method: {explicit}` and `{}:`: use one",
+                        m.as_str().to_lowercase()
+                    ));
+                }
+                (m, w)
+            }
+            (None, Some(p), None) => (r.method.unwrap_or(Method::Get), p),
+            (None, None, Some(u)) => (r.method.unwrap_or(Method::Get), u),
+            (None, None, None) => {
+                return Err("an http check needs a request: write `get: /path` (or `path:` or `url:`)".into());
+            }
+            _ => return Err("an http check names its request twice: use only one of get/post/..., path or url".into()),
+        };
+        let target = if where_.starts_with("http://") || where_.starts_with("https://") {
+            let parsed = reqwest::Url::parse(&where_).map_err(|e| format!("invalid url `{where_}`: {e}"))?;
+            if parsed.host_str().is_none() {
+                return Err(format!("invalid url `{where_}`: it names no host"));
+            }
+            Target::Url(where_)
+        } else if where_.starts_with('/') {
+            if where_.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!("invalid path `{where_}`: paths cannot contain spaces; write %20"));
+            }
+            Target::Path(where_)
+        } else if where_.contains("://") {
+            return Err(format!("unsupported url `{where_}`: only http:// and https:// can be probed"));
+        } else {
+            return Err(format!("invalid path `{where_}`: a path starts with `/`, such as /{where_}"));
+        };
+        if r.port == Some(0) {
+            return Err("port 0 is out of range: ports go from 1 to 65535".into());
+        }
+        if let Some(id) = &r.id {
+            if id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!("invalid check id `{id}`: use letters, digits, `-`, `_`, `.` or `/` without spaces"));
+            }
+        }
+        for name in r.headers.keys().chain(r.response_headers.keys()) {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(format!("invalid header name `{name}`"));
+            }
+        }
+        for (name, value) in &r.headers {
+            if reqwest::header::HeaderValue::from_str(value).is_err() {
+                return Err(format!("invalid value for header `{name}`: `{value}` has characters a header cannot carry"));
+            }
+        }
+        Ok(HttpExpect {
+            id: r.id,
+            title: r.title,
+            method,
+            target,
+            port: r.port,
+            headers: r.headers.into_iter().collect(),
+            body: r.body,
+            status: r.status,
+            body_equals: r.body_equals,
+            body_contains: r.body_contains,
+            body_regex: r.body_regex,
+            json: r.json.into_iter().collect(),
+            response_headers: r.response_headers.into_iter().collect(),
+            timeout: r.timeout.map(|s| s.0),
+            points: r.points,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpExpect {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawHttp::deserialize(d)?;
+        HttpExpect::try_from(raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths() {
+        let doc: serde_json::Value =
+            serde_json::json!({"headers": {"Host": "x", "User-Agent": "u"}, "items": [{"id": 7}]});
+        let p: JsonPath = "$.headers.Host".parse().unwrap();
+        assert_eq!(p.lookup(&doc), Some(&serde_json::json!("x")));
+        let p: JsonPath = "headers['User-Agent']".parse().unwrap();
+        assert_eq!(p.lookup(&doc), Some(&serde_json::json!("u")));
+        let p: JsonPath = "items[0].id".parse().unwrap();
+        assert_eq!(p.lookup(&doc), Some(&serde_json::json!(7)));
+        let p: JsonPath = "items[3]".parse().unwrap();
+        assert_eq!(p.lookup(&doc), None);
+        assert!("$".parse::<JsonPath>().is_err());
+        assert!("a..b".parse::<JsonPath>().is_err());
+        assert!("a[x]".parse::<JsonPath>().is_err());
+    }
+}

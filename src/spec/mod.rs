@@ -1,0 +1,361 @@
+//! The lab spec: what a finished lab looks like, read from YAML.
+//!
+//! Validation happens while serde_yaml deserialises, so every error carries the file,
+//! line and column of the value at fault; the few rules that span several keys are
+//! checked afterwards and located by the key they concern.
+
+mod http;
+mod port;
+mod values;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use http::{HttpExpect, JsonPath, JsonStep, Target};
+pub use port::{PortMapping, Proto};
+pub use values::{ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration};
+
+/// Points each kind of implicit check is worth unless the spec says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Points {
+    /// The image exists with the right name and tag.
+    pub image: u32,
+    /// A container with the right name exists.
+    pub container: u32,
+    /// That container is running.
+    pub running: u32,
+    /// That container was created from the spec's image.
+    pub from_image: u32,
+    /// Each port mapping is published.
+    pub port: u32,
+    /// Each HTTP expectation holds.
+    pub http: u32,
+}
+
+impl Default for Points {
+    fn default() -> Self {
+        Points { image: 2, container: 1, running: 2, from_image: 1, port: 2, http: 3 }
+    }
+}
+
+/// One container the lab must have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    /// The `--name` it must have.
+    pub name: ContainerName,
+    /// The image it must be created from.
+    pub image: Option<ImageRef>,
+    /// The `-p` mappings it must publish.
+    #[serde(default)]
+    pub ports: Vec<PortMapping>,
+    /// Requests sent through its published ports.
+    #[serde(default)]
+    pub http: Vec<HttpExpect>,
+}
+
+/// A whole lab spec, as written (short form and long form side by side).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Spec format version; only 1 exists.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Lab title shown above the report.
+    pub name: Option<String>,
+    /// Score needed to pass, in points or percent; all points by default.
+    #[serde(default)]
+    pub pass_mark: PassMark,
+    /// Default points per kind of check.
+    #[serde(default)]
+    pub points: Points,
+    /// How long to wait for a container that just started to answer.
+    pub wait: Option<Span>,
+    /// Short form: the image the lab builds.
+    pub image: Option<ImageRef>,
+    /// Short form: the container the lab runs.
+    pub container: Option<ContainerName>,
+    /// Short form: that container's port mappings.
+    #[serde(default)]
+    pub ports: Vec<PortMapping>,
+    /// Short form: requests sent to that container.
+    #[serde(default)]
+    pub http: Vec<HttpExpect>,
+    /// Long form: several containers.
+    #[serde(default)]
+    pub containers: Vec<ContainerSpec>,
+    /// More images that must exist (for example `hello:v1`, `hello:v2`).
+    #[serde(default)]
+    pub images: Vec<ImageRef>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Why a spec could not be used. The text names the file and, where known, the spot.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{path}: cannot read the spec: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: is a directory; give the spec file inside it, such as {path}/lab.yaml")]
+    IsDir { path: String },
+    #[error("{path}: the spec is empty; a minimal spec is:\n  image: nautilus/python-app\n  container: pythonapp_nautilus\n  ports: [\"8097:8088\"]")]
+    Empty { path: String },
+    #[error("{path}:{line}:{column}: {message}{snippet}")]
+    Invalid { path: String, line: usize, column: usize, message: String, snippet: String },
+    #[error("{path}: {message}")]
+    Unlocated { path: String, message: String },
+}
+
+impl Spec {
+    /// Reads and validates a spec file.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let shown = path.display().to_string();
+        if path.is_dir() {
+            return Err(SpecError::IsDir { path: shown });
+        }
+        let bytes = std::fs::read(path).map_err(|source| SpecError::Read { path: shown.clone(), source })?;
+        let text = String::from_utf8(bytes).map_err(|e| SpecError::Unlocated {
+            path: shown.clone(),
+            message: format!("the file is not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()),
+        })?;
+        Spec::parse(&text, &shown)
+    }
+
+    /// Parses and validates spec text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &str) -> Result<Spec, SpecError> {
+        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            return Err(SpecError::Empty { path: path.to_string() });
+        }
+        let spec: Spec = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
+        spec.validate().map_err(|(key, message)| match locate_key(text, key) {
+            Some((line, column)) => SpecError::Invalid {
+                path: path.to_string(),
+                line,
+                column,
+                message,
+                snippet: snippet(text, line, column),
+            },
+            None => SpecError::Unlocated { path: path.to_string(), message },
+        })?;
+        Ok(spec)
+    }
+
+    /// The rules that span several keys. Returns the key to point at and the message.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.version != 1 {
+            return Err(("version", format!("unsupported spec version {}: this labgrade reads version 1", self.version)));
+        }
+        if self.container.is_none() {
+            if !self.ports.is_empty() {
+                return Err(("ports", "`ports` belongs to a container: add `container: NAME` beside it".into()));
+            }
+            if let Some(h) = self.http.iter().find(|h| matches!(h.target, Target::Path(_)) && h.port.is_none()) {
+                return Err((
+                    "http",
+                    format!("`{}` has no port to go to: add `container:` and `ports:`, or give `port:` or a full url", h.request_line()),
+                ));
+            }
+        }
+        let containers = self.containers();
+        if containers.is_empty() && self.images().is_empty() && self.http.is_empty() {
+            return Err(("", "the spec has no checks: add `image:`, `container:` or `http:`".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &containers {
+            if !names.insert(c.name.0.as_str()) {
+                return Err(("containers", format!("container `{}` is listed twice", c.name)));
+            }
+            if let Some(h) = c.http.iter().find(|h| {
+                matches!(h.target, Target::Path(_)) && h.port.is_none() && !c.ports.iter().any(|p| p.proto == Proto::Tcp)
+            }) {
+                return Err((
+                    if self.containers.is_empty() { "http" } else { "containers" },
+                    format!(
+                        "`{}` for container `{}` has no port to go to: add a tcp mapping to its `ports:` or give `port:`",
+                        h.request_line(),
+                        c.name
+                    ),
+                ));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &c.ports {
+                if !seen.insert((p.host_ip, p.host_port, p.proto)) {
+                    return Err(("ports", format!("host port {}/{} is mapped twice for container `{}`", p.host_port, p.proto, c.name)));
+                }
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for h in self.http.iter().chain(self.containers.iter().flat_map(|c| c.http.iter())) {
+            if let Some(id) = &h.id {
+                if !ids.insert(id.as_str()) {
+                    return Err(("id", format!("check id `{id}` is used twice")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every container the lab needs, short form first.
+    pub fn containers(&self) -> Vec<ContainerSpec> {
+        let mut out = Vec::new();
+        if let Some(name) = &self.container {
+            out.push(ContainerSpec {
+                name: name.clone(),
+                image: self.image.clone(),
+                ports: self.ports.clone(),
+                http: self.http.clone(),
+            });
+        }
+        out.extend(self.containers.iter().cloned());
+        out
+    }
+
+    /// Every image the lab needs, without repeats, in the order written.
+    pub fn images(&self) -> Vec<ImageRef> {
+        let mut out: Vec<ImageRef> = Vec::new();
+        let all = self.image.iter().chain(self.images.iter()).chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
+        for i in all {
+            if !out.contains(i) {
+                out.push(i.clone());
+            }
+        }
+        out
+    }
+
+    /// HTTP expectations that belong to no container (full URLs or explicit ports).
+    pub fn standalone_http(&self) -> &[HttpExpect] {
+        if self.container.is_none() { &self.http } else { &[] }
+    }
+}
+
+/// Turns serde_yaml's error into ours, with the position and a caret under it.
+fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
+    let full = e.to_string();
+    match e.location() {
+        Some(loc) => {
+            let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+            let message = full.replace(&suffix, "");
+            SpecError::Invalid {
+                path: path.to_string(),
+                line: loc.line(),
+                column: loc.column(),
+                message,
+                snippet: snippet(text, loc.line(), loc.column()),
+            }
+        }
+        None => SpecError::Unlocated { path: path.to_string(), message: full },
+    }
+}
+
+/// The offending line with a caret under the column, like a compiler shows it.
+fn snippet(text: &str, line: usize, column: usize) -> String {
+    let Some(src) = text.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let src: String = src.chars().take(160).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let gutter = line.to_string().len();
+    format!(
+        "\n{:gutter$} |\n{line} | {src}\n{:gutter$} | {}^",
+        "",
+        "",
+        " ".repeat(column.saturating_sub(1).min(160))
+    )
+}
+
+/// Finds a top-level (or, failing that, any) `key:` in the text; `""` means line 1.
+fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    if key.is_empty() {
+        return Some((1, 1));
+    }
+    let at = |top: bool| {
+        text.lines().enumerate().find_map(|(i, l)| {
+            let trimmed = l.trim_start().trim_start_matches("- ");
+            let col = l.len() - trimmed.len() + 1;
+            (trimmed.starts_with(&format!("{key}:")) && (!top || col == 1)).then_some((i + 1, col))
+        })
+    };
+    at(true).or_else(|| at(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Spec::parse(text, "lab.yaml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn short_form_expands() {
+        let s = Spec::parse(
+            "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: \"Hello\"\n",
+            "lab.yaml",
+        )
+        .unwrap();
+        let c = s.containers();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].ports[0].host_port, 8097);
+        assert_eq!(c[0].http[0].status, StatusSpec::Exact(200));
+        assert_eq!(c[0].http[0].body_contains, vec!["Hello".to_string()]);
+        assert_eq!(s.images()[0].full(), "nautilus/python-app:latest");
+        assert_eq!(s.pass_mark, PassMark::Percent(100.0));
+    }
+
+    #[test]
+    fn errors_name_line_column_and_value() {
+        let e = err("image: a\ncontainer: b\nports: [\"80a:80\"]\n");
+        assert!(e.starts_with("lab.yaml:3:9: "), "{e}");
+        assert!(e.contains("invalid port `80a` in `80a:80`"), "{e}");
+        assert!(e.contains("^"), "{e}");
+
+        let e = err("image: a\ncontainer: b\nports: [\"70000:80\"]\n");
+        assert!(e.contains("port 70000"), "{e}");
+
+        let e = err("image: \"\"\n");
+        assert!(e.starts_with("lab.yaml:1:8: ") && e.contains("empty image name"), "{e}");
+
+        let e = err("image: a\nimgae: b\n");
+        assert!(e.starts_with("lab.yaml:2:1: ") && e.contains("unknown field `imgae`"), "{e}");
+
+        let e = err("container: b\nports: [\"1:1\"]\nhttp:\n  - get: /\n    body_regex: \"a(\"\n");
+        assert!(e.contains("lab.yaml:5:17") && e.contains("invalid regex `a(`"), "{e}");
+
+        let e = err("container: b\nports: [\"1:1\"]\nhttp:\n  - method: FETCH\n    path: /\n");
+        assert!(e.contains("lab.yaml:4:13") && e.contains("unknown HTTP method `FETCH`"), "{e}");
+
+        let e = err("ports: [\"1:1\"]\n");
+        assert!(e.starts_with("lab.yaml:1:1: ") && e.contains("add `container: NAME`"), "{e}");
+
+        let e = err("image: [1, 2]\n");
+        assert!(e.starts_with("lab.yaml:1:8: "), "{e}");
+
+        let e = err("image: a\n  bad: indentation\n: x");
+        assert!(e.starts_with("lab.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_checkless_specs_are_errors() {
+        assert!(err("# nothing\n\n").contains("the spec is empty"));
+        assert!(err("name: x\n").contains("no checks"));
+        assert!(err("version: 2\nimage: a\n").contains("unsupported spec version 2"));
+    }
+
+    #[test]
+    fn long_form_and_duplicates() {
+        let s = Spec::parse(
+            "containers:\n  - name: web\n    image: web:v1\n    ports: [\"5000:5000\"]\n    http:\n      - get: /health\n  - name: db\nimages: [hello:v1, hello:v2]\n",
+            "lab.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.containers().len(), 2);
+        assert_eq!(s.images().len(), 3);
+        let e = err("containers:\n  - name: web\n  - name: web\n");
+        assert!(e.contains("listed twice"), "{e}");
+        let e = err("container: web\nhttp:\n  - get: /\n");
+        assert!(e.contains("has no port to go to"), "{e}");
+    }
+}

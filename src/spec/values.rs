@@ -1,0 +1,424 @@
+//! Small validated value types used by the spec: each one checks its own text while
+//! serde_yaml is deserialising it, so a bad value is reported at its line and column.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Accepts a YAML string or a number and hands its text to `parse`.
+struct TextVisitor<F> {
+    expecting: &'static str,
+    parse: F,
+}
+
+impl<'de, T, F> Visitor<'de> for TextVisitor<F>
+where
+    F: FnOnce(&str) -> Result<T, String>,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        (self.parse)(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        (self.parse)(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        (self.parse)(&v.to_string()).map_err(E::custom)
+    }
+}
+
+/// Deserialises a value from its text form with `parse`, keeping serde's location.
+pub(crate) fn from_text<'de, D, T>(
+    d: D,
+    expecting: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    d.deserialize_any(TextVisitor { expecting, parse })
+}
+
+macro_rules! text_value {
+    ($ty:ty, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_text(d, $expecting, |s| s.parse())
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+
+/// A time span written as `5s`, `500ms`, `1m` or a plain number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl std::str::FromStr for Span {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_duration(s).map(Span)
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}ms", self.0.as_millis())
+    }
+}
+text_value!(Span, "a duration such as 5s, 500ms or 1m");
+
+/// Parses `5s`, `500ms`, `1m`, `2.5` (seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let bad = || format!("invalid duration `{s}`: expected a number with ms, s or m, such as 5s or 500ms");
+    let v: f64 = num.trim().parse().map_err(|_| bad())?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(bad());
+    }
+    let secs = v * scale;
+    if secs > 3600.0 {
+        return Err(format!("duration `{s}` is longer than the 1 hour limit"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The score a lab needs to pass: points (`16`) or a percentage (`80%`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PassMark {
+    Points(u32),
+    Percent(f64),
+}
+
+impl Default for PassMark {
+    fn default() -> Self {
+        PassMark::Percent(100.0)
+    }
+}
+
+impl PassMark {
+    /// The number of points needed out of `max`.
+    pub fn threshold(&self, max: u32) -> u32 {
+        match *self {
+            PassMark::Points(p) => p,
+            PassMark::Percent(pct) => ((pct / 100.0) * f64::from(max)).ceil() as u32,
+        }
+    }
+}
+
+impl std::str::FromStr for PassMark {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p.trim().parse().map_err(|_| {
+                format!("invalid pass_mark `{s}`: expected points such as 16 or a percentage such as 80%")
+            })?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(format!("pass_mark `{s}` must be between 0% and 100%"));
+            }
+            Ok(PassMark::Percent(v))
+        } else {
+            t.parse().map(PassMark::Points).map_err(|_| {
+                format!("invalid pass_mark `{s}`: expected points such as 16 or a percentage such as 80%")
+            })
+        }
+    }
+}
+
+impl fmt::Display for PassMark {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            PassMark::Points(p) => write!(f, "{p}"),
+            PassMark::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+text_value!(PassMark, "points such as 16 or a percentage such as 80%");
+
+/// An HTTP method the probes can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl Method {
+    pub const ALL: [(&'static str, Method); 7] = [
+        ("GET", Method::Get),
+        ("HEAD", Method::Head),
+        ("POST", Method::Post),
+        ("PUT", Method::Put),
+        ("PATCH", Method::Patch),
+        ("DELETE", Method::Delete),
+        ("OPTIONS", Method::Options),
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        Method::ALL
+            .iter()
+            .find(|(_, m)| m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("GET")
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Method::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s.trim()))
+            .map(|(_, m)| *m)
+            .ok_or_else(|| {
+                format!("unknown HTTP method `{s}`: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+            })
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+text_value!(Method, "an HTTP method such as GET");
+
+/// The expected HTTP status: an exact code (`200`) or a class (`2xx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusSpec {
+    Exact(u16),
+    Class(u16),
+}
+
+impl Default for StatusSpec {
+    fn default() -> Self {
+        StatusSpec::Class(2)
+    }
+}
+
+impl StatusSpec {
+    pub fn matches(&self, code: u16) -> bool {
+        match *self {
+            StatusSpec::Exact(c) => c == code,
+            StatusSpec::Class(c) => code / 100 == c,
+        }
+    }
+}
+
+impl std::str::FromStr for StatusSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let bad = || format!("invalid status `{s}`: expected a code from 100 to 599 such as 200, or a class such as 2xx");
+        if let Some(c) = t.strip_suffix("xx").or_else(|| t.strip_suffix("XX")) {
+            let c: u16 = c.parse().map_err(|_| bad())?;
+            return if (1..=5).contains(&c) { Ok(StatusSpec::Class(c)) } else { Err(bad()) };
+        }
+        let c: u16 = t.parse().map_err(|_| bad())?;
+        if (100..=599).contains(&c) { Ok(StatusSpec::Exact(c)) } else { Err(bad()) }
+    }
+}
+
+impl fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            StatusSpec::Exact(c) => write!(f, "{c}"),
+            StatusSpec::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+text_value!(StatusSpec, "an HTTP status such as 200 or 2xx");
+
+/// A compiled regular expression that remembers its source text.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl std::str::FromStr for Pattern {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        regex::RegexBuilder::new(s)
+            .size_limit(1 << 20)
+            .build()
+            .map(Pattern)
+            .map_err(|e| {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                format!("invalid regex `{s}`: {last}")
+            })
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+text_value!(Pattern, "a regular expression");
+
+/// An image reference such as `nautilus/python-app` or `hello:v1`; the tag defaults to `latest`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageRef {
+    /// Repository part, e.g. `nautilus/python-app`.
+    pub repository: String,
+    /// Tag, `latest` when none was written.
+    pub tag: String,
+}
+
+impl ImageRef {
+    /// `repository:tag`, the form the daemon lists in RepoTags.
+    pub fn full(&self) -> String {
+        format!("{}:{}", self.repository, self.tag)
+    }
+}
+
+impl std::str::FromStr for ImageRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("empty image name: expected a name such as nautilus/python-app or hello:v1".into());
+        }
+        if t.contains('@') {
+            return Err(format!("image `{s}`: digests (@sha256:...) are not supported, name the image by tag"));
+        }
+        let valid = |c: char| c.is_ascii_alphanumeric() || "._-/:".contains(c);
+        if let Some(c) = t.chars().find(|c| !valid(*c)) {
+            return Err(format!("invalid image name `{s}`: the character `{}` is not allowed", c.escape_default()));
+        }
+        // A colon after the last slash separates the tag; one before it is a registry port.
+        let (repo, tag) = match t.rfind(':') {
+            Some(i) if !t[i..].contains('/') => (&t[..i], &t[i + 1..]),
+            _ => (t, "latest"),
+        };
+        if repo.is_empty() || tag.is_empty() {
+            return Err(format!("invalid image name `{s}`: expected repository[:tag]"));
+        }
+        if repo.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(format!("invalid image name `{s}`: repository names must be lowercase"));
+        }
+        Ok(ImageRef { repository: repo.to_string(), tag: tag.to_string() })
+    }
+}
+
+impl fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.tag == "latest" {
+            f.write_str(&self.repository)
+        } else {
+            write!(f, "{}:{}", self.repository, self.tag)
+        }
+    }
+}
+text_value!(ImageRef, "an image name such as nautilus/python-app");
+
+/// A container name as `docker run --name` accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerName(pub String);
+
+impl std::str::FromStr for ContainerName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().trim_start_matches('/');
+        if t.is_empty() {
+            return Err("empty container name: expected a name such as pythonapp_nautilus".into());
+        }
+        let ok_first = t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let ok_rest = t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !ok_first || !ok_rest {
+            return Err(format!(
+                "invalid container name `{s}`: docker allows letters, digits, `_`, `.` and `-`, starting with a letter or digit"
+            ));
+        }
+        Ok(ContainerName(t.to_string()))
+    }
+}
+
+impl fmt::Display for ContainerName {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+text_value!(ContainerName, "a container name such as pythonapp_nautilus");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn pass_marks() {
+        assert_eq!("80%".parse::<PassMark>().unwrap().threshold(20), 16);
+        assert_eq!("16".parse::<PassMark>().unwrap().threshold(20), 16);
+        assert_eq!(PassMark::default().threshold(7), 7);
+        assert!("120%".parse::<PassMark>().is_err());
+    }
+
+    #[test]
+    fn image_refs() {
+        let r: ImageRef = "nautilus/python-app".parse().unwrap();
+        assert_eq!(r.full(), "nautilus/python-app:latest");
+        let r: ImageRef = "localhost:5000/hello:v1".parse().unwrap();
+        assert_eq!((r.repository.as_str(), r.tag.as_str()), ("localhost:5000/hello", "v1"));
+        let r: ImageRef = "localhost:5000/hello".parse().unwrap();
+        assert_eq!(r.tag, "latest");
+        assert!("".parse::<ImageRef>().unwrap_err().contains("empty image name"));
+        assert!("Hello".parse::<ImageRef>().unwrap_err().contains("lowercase"));
+    }
+
+    #[test]
+    fn statuses_and_methods() {
+        assert!("2xx".parse::<StatusSpec>().unwrap().matches(204));
+        assert!(!"200".parse::<StatusSpec>().unwrap().matches(404));
+        assert!("700".parse::<StatusSpec>().is_err());
+        assert_eq!("post".parse::<Method>().unwrap(), Method::Post);
+        assert!("FETCH".parse::<Method>().unwrap_err().contains("`FETCH`"));
+        assert!("a(".parse::<Pattern>().unwrap_err().contains("invalid regex `a(`"));
+        assert!("bad name".parse::<ContainerName>().is_err());
+    }
+}

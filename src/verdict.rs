@@ -1,0 +1,598 @@
+//! The verdict: a pure function of the plan and the facts. No IO happens here, so every
+//! diagnosis can be tested on recorded facts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::facts::{ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort, TransportError};
+use crate::plan::{Check, CheckKind, Plan};
+use crate::spec::{ContainerName, HttpExpect, ImageRef, PortMapping};
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Not checked because a check it depends on failed.
+    Skipped,
+    /// Could not be checked (the grader lacked a fact it needed).
+    Error,
+}
+
+/// The result of one check, with what was expected, what was found, why and how to fix it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub title: String,
+    pub outcome: Outcome,
+    pub points: u32,
+    pub max_points: u32,
+    pub expected: String,
+    pub found: String,
+    /// The cause in one sentence.
+    pub cause: Option<String>,
+    /// What to type or change.
+    pub fix: Option<String>,
+    /// The failed check this one skipped for, or is a consequence of.
+    pub because_of: Option<String>,
+}
+
+/// All findings of a lab with its score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub findings: Vec<Finding>,
+    pub score: u32,
+    pub max_score: u32,
+    /// Points needed to pass.
+    pub pass_points: u32,
+    pub passed: bool,
+}
+
+/// Draft result of one check before points and prerequisites are applied.
+struct Judgement {
+    pass: bool,
+    found: String,
+    cause: Option<String>,
+    fix: Option<String>,
+    because_of: Option<String>,
+    error: bool,
+}
+
+impl Judgement {
+    fn pass(found: impl Into<String>) -> Self {
+        Judgement { pass: true, found: found.into(), cause: None, fix: None, because_of: None, error: false }
+    }
+    fn fail(found: impl Into<String>, cause: impl Into<String>, fix: Option<String>) -> Self {
+        Judgement { pass: false, found: found.into(), cause: Some(cause.into()), fix, because_of: None, error: false }
+    }
+}
+
+/// Judges every check of the plan against the facts.
+pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
+    let mut findings: Vec<Finding> = Vec::new();
+    for check in &plan.checks {
+        let failed_prereq = check
+            .requires
+            .iter()
+            .find(|r| findings.iter().any(|f| &f.id == *r && f.outcome != Outcome::Pass))
+            .cloned();
+        let expected = expected_text(check);
+        let finding = if let Some(pre) = failed_prereq {
+            Finding {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                outcome: Outcome::Skipped,
+                points: 0,
+                max_points: check.points,
+                expected,
+                found: "not checked".into(),
+                cause: Some(format!("skipped because `{pre}` did not pass")),
+                fix: None,
+                because_of: Some(pre),
+            }
+        } else {
+            let j = judge_one(plan, check, facts, &findings);
+            Finding {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                outcome: if j.error {
+                    Outcome::Error
+                } else if j.pass {
+                    Outcome::Pass
+                } else {
+                    Outcome::Fail
+                },
+                points: if j.pass { check.points } else { 0 },
+                max_points: check.points,
+                expected,
+                found: j.found,
+                cause: j.cause,
+                fix: j.fix,
+                because_of: j.because_of,
+            }
+        };
+        findings.push(finding);
+    }
+    let score = findings.iter().map(|f| f.points).sum();
+    let max_score = plan.max_points();
+    let pass_points = plan.pass_mark.threshold(max_score);
+    Verdict { findings, score, max_score, pass_points, passed: score >= pass_points }
+}
+
+fn expected_text(check: &Check) -> String {
+    match &check.kind {
+        CheckKind::ImagePresent { image } => format!("image {}", image.full()),
+        CheckKind::ContainerExists { container } => format!("a container named {container}"),
+        CheckKind::ContainerRunning { .. } => "status running".into(),
+        CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
+        CheckKind::PortPublished { mapping, .. } => format!("-p {}", mapping.flag()),
+        CheckKind::Http { expect, .. } => expect_summary(expect),
+    }
+}
+
+fn expect_summary(h: &HttpExpect) -> String {
+    let mut parts = vec![format!("status {}", h.status)];
+    if let Some(b) = &h.body_equals {
+        parts.push(format!("body = {}", quote(b, 40)));
+    }
+    for c in &h.body_contains {
+        parts.push(format!("body has {}", quote(c, 40)));
+    }
+    if let Some(r) = &h.body_regex {
+        parts.push(format!("body matches /{}/", r.0.as_str()));
+    }
+    for (p, v) in &h.json {
+        parts.push(format!("{} = {}", p.text, v));
+    }
+    for (k, v) in &h.response_headers {
+        parts.push(format!("header {k}: {v}"));
+    }
+    parts.join(", ")
+}
+
+fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
+    match &check.kind {
+        CheckKind::ImagePresent { image } => image_present(image, facts),
+        CheckKind::ContainerExists { container } => container_exists(plan, container, facts),
+        CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
+            Some(c) => container_running(c),
+            None => missing_fact(),
+        },
+        CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {
+            Some(c) => container_image(plan, c, image, facts.images.get(&image.full()).and_then(Option::as_ref)),
+            None => missing_fact(),
+        },
+        CheckKind::PortPublished { container, mapping } => match container_facts(facts, container) {
+            Some(c) => port_published(plan, c, mapping),
+            None => missing_fact(),
+        },
+        CheckKind::Http { container, expect, port, .. } => match facts.probes.get(&check.id) {
+            Some(p) => {
+                let c = container.as_ref().and_then(|n| container_facts(facts, n));
+                let mut j = http(plan, expect, p, c, *port);
+                if !j.pass {
+                    // A request through a port that is not published fails because of that.
+                    let port_check = plan.checks.iter().find(|k| {
+                        matches!(&k.kind, CheckKind::PortPublished { container: n, mapping }
+                            if Some(n) == container.as_ref() && Some(mapping.host_port) == *port)
+                    });
+                    j.because_of = port_check
+                        .filter(|k| done.iter().any(|f| f.id == k.id && f.outcome == Outcome::Fail))
+                        .filter(|_| matches!(p.outcome, ProbeOutcome::Failed { .. }))
+                        .map(|k| k.id.clone());
+                }
+                j
+            }
+            None => missing_fact(),
+        },
+    }
+}
+
+fn missing_fact() -> Judgement {
+    Judgement {
+        pass: false,
+        found: "not observed".into(),
+        cause: Some("the grader has no observation for this check".into()),
+        fix: None,
+        because_of: None,
+        error: true,
+    }
+}
+
+fn container_facts<'a>(facts: &'a Facts, name: &ContainerName) -> Option<&'a ContainerFacts> {
+    facts.containers.get(&name.0).and_then(Option::as_ref)
+}
+
+fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+fn image_present(image: &ImageRef, facts: &Facts) -> Judgement {
+    match facts.images.get(&image.full()) {
+        Some(Some(i)) => Judgement::pass(format!("{} ({})", image.full(), short_id(&i.id))),
+        Some(None) => Judgement::fail(
+            "no such image",
+            format!("no image is tagged {}", image.full()),
+            Some(format!("docker build -t {image} .")),
+        ),
+        None => missing_fact(),
+    }
+}
+
+/// The `docker run` line that creates the container the spec describes.
+fn run_command(plan: &Plan, name: &ContainerName) -> String {
+    let mut cmd = format!("docker run -d --name {name}");
+    let mut image = None;
+    for c in &plan.checks {
+        match &c.kind {
+            CheckKind::PortPublished { container, mapping } if container == name => {
+                cmd.push_str(&format!(" -p {}", mapping.flag()));
+            }
+            CheckKind::ContainerImage { container, image: i } if container == name => image = Some(i.to_string()),
+            _ => {}
+        }
+    }
+    cmd.push(' ');
+    cmd.push_str(image.as_deref().unwrap_or("IMAGE"));
+    cmd
+}
+
+fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgement {
+    match facts.containers.get(&name.0) {
+        Some(Some(c)) => Judgement::pass(format!("{} ({})", c.name, short_id(&c.id))),
+        Some(None) => {
+            let wanted = normalise(&name.0);
+            if let Some(other) = facts.others.iter().find(|o| normalise(&o.name) == wanted) {
+                return Judgement::fail(
+                    format!("no container {name}; found {}", other.name),
+                    format!("the container is named {} instead of {name}", other.name),
+                    Some(format!("docker rename {} {name}", other.name)),
+                );
+            }
+            Judgement::fail(
+                "no such container",
+                format!("no container is named {name} (docker ps -a lists none)"),
+                Some(run_command(plan, name)),
+            )
+        }
+        None => missing_fact(),
+    }
+}
+
+/// Names compared loosely: case, `-`, `_` and `.` do not count.
+fn normalise(s: &str) -> String {
+    s.chars().filter(|c| !"-_.".contains(*c)).flat_map(char::to_lowercase).collect()
+}
+
+fn container_running(c: &ContainerFacts) -> Judgement {
+    let name = &c.name;
+    if c.running && !c.paused && !c.restarting {
+        return Judgement::pass("running");
+    }
+    let last_log = c.log_tail.iter().rev().find(|l| !l.trim().is_empty());
+    let with_log = |s: String| match last_log {
+        Some(l) => format!("{s}; its last log line: {}", quote(l, 160)),
+        None => s,
+    };
+    if c.paused {
+        return Judgement::fail("paused", "the container is paused", Some(format!("docker unpause {name}")));
+    }
+    if c.restarting {
+        return Judgement::fail(
+            format!("restarting (restarted {} times)", c.restart_count),
+            with_log("the app keeps crashing and Docker keeps restarting it".into()),
+            Some(format!("docker logs {name}")),
+        );
+    }
+    match c.status.as_str() {
+        "created" => Judgement::fail(
+            "created, never started",
+            c.error.clone().map_or("the container was created but never started".into(), |e| {
+                format!("the container could not start: {e}")
+            }),
+            Some(format!("docker start {name}")),
+        ),
+        _ => {
+            let code = c.exit_code.unwrap_or(0);
+            let found = if c.oom_killed {
+                format!("{} (killed: out of memory)", c.status)
+            } else {
+                format!("{} with code {code}", c.status)
+            };
+            let cause = if c.oom_killed {
+                "the container ran out of memory and was killed".to_string()
+            } else if code == 0 {
+                with_log("the main process finished, so the container stopped: the CMD must keep running (a server in the foreground)".into())
+            } else {
+                with_log(format!("the app stopped with exit code {code}"))
+            };
+            Judgement::fail(found, cause, Some(format!("docker logs {name}   # then fix it and: docker start {name}")))
+        }
+    }
+}
+
+fn container_image(plan: &Plan, c: &ContainerFacts, image: &ImageRef, current: Option<&ImageFacts>) -> Judgement {
+    let named = c.image_name.parse::<ImageRef>().ok();
+    let fix = Some(format!("docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone()))));
+    match current {
+        Some(i) if i.id == c.image_id => Judgement::pass(format!("{} ({})", c.image_name, short_id(&c.image_id))),
+        Some(_) if named.as_ref() == Some(image) => Judgement::fail(
+            format!("an older build of {image} ({})", short_id(&c.image_id)),
+            format!("{image} was rebuilt after the container was created, so it still runs the old build"),
+            fix,
+        ),
+        None if named.as_ref() == Some(image) => Judgement::fail(
+            format!("{} ({}), which no longer has that tag", c.image_name, short_id(&c.image_id)),
+            format!("the container was created from {image}, but that image is gone or retagged"),
+            Some(format!("docker build -t {image} . && docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone())))),
+        ),
+        _ => Judgement::fail(c.image_name.clone(), format!("the container runs {} instead of {image}", c.image_name), fix),
+    }
+}
+
+fn any_ip(ip: &str) -> bool {
+    ip.is_empty() || ip == "0.0.0.0" || ip == "::"
+}
+
+fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
+    let proto = m.proto.to_string();
+    // A stopped container publishes nothing; what was asked at `docker run` still counts.
+    let ports: &[PublishedPort] = if c.running { &c.published } else { &c.requested };
+    let ip_ok = |p: &PublishedPort| match m.host_ip {
+        Some(ip) => p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|a| a == ip),
+        None => any_ip(&p.host_ip) || p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()),
+    };
+    let shown = |p: &PublishedPort| {
+        let ip = if any_ip(&p.host_ip) { String::new() } else { format!("{}:", p.host_ip) };
+        format!("{ip}{}->{}/{}", p.host_port, p.container_port, p.proto)
+    };
+    let all: Vec<String> = ports.iter().map(shown).collect();
+    let found = if all.is_empty() { "no ports published".to_string() } else { all.join(", ") };
+    if ports.iter().any(|p| p.proto == proto && p.container_port == m.container_port && p.host_port == m.host_port && ip_ok(p)) {
+        return Judgement::pass(found);
+    }
+    let fix = Some(format!("docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone()))));
+    let same_inside = ports.iter().find(|p| p.proto == proto && p.container_port == m.container_port);
+    let same_host = ports.iter().find(|p| p.proto == proto && p.host_port == m.host_port);
+    let cause = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
+        format!("port {} is published only on host address {}, not where the spec wants it", m.host_port, p.host_ip)
+    } else if let Some(p) = same_host {
+        format!(
+            "host port {} goes to port {} inside the container, not {}: the number on the right of -p must be the port the app listens on",
+            m.host_port, p.container_port, m.container_port
+        )
+    } else if let Some(p) = same_inside {
+        format!("port {} is published on host port {}, not {}", m.container_port, p.host_port, m.host_port)
+    } else if c.exposed_ports.iter().any(|e| e == &format!("{}/{}", m.container_port, proto)) && ports.is_empty() {
+        format!(
+            "the image EXPOSEs {}, but EXPOSE only documents a port: nothing is published until you run with -p {}",
+            m.container_port,
+            m.flag()
+        )
+    } else if ports.is_empty() {
+        "the container was started without -p, so no port is published".to_string()
+    } else {
+        format!("nothing is published on host port {}", m.host_port)
+    };
+    Judgement::fail(found, cause, fix)
+}
+
+/// Up to `max` characters of `s` in quotes, with an ellipsis when cut.
+pub(crate) fn quote(s: &str, max: usize) -> String {
+    let one_line: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let one_line = one_line.trim();
+    if one_line.chars().count() > max {
+        format!("\"{}…\"", one_line.chars().take(max).collect::<String>())
+    } else {
+        format!("\"{one_line}\"")
+    }
+}
+
+fn http(plan: &Plan, h: &HttpExpect, p: &ProbeFacts, c: Option<&ContainerFacts>, host_port: Option<u16>) -> Judgement {
+    match &p.outcome {
+        ProbeOutcome::NotSent { reason } => Judgement {
+            pass: false,
+            found: "not sent".into(),
+            cause: Some(reason.clone()),
+            fix: None,
+            because_of: None,
+            error: true,
+        },
+        ProbeOutcome::Failed { error, message } => transport_failure(plan, *error, message, p, c, host_port),
+        ProbeOutcome::Response { status, headers, body, truncated } => {
+            let mut problems: Vec<String> = Vec::new();
+            let mut cause = None;
+            let mut fix = None;
+            if !h.status.matches(*status) {
+                problems.push(format!("status {status}"));
+                let path = reqwest::Url::parse(&p.url).map(|u| u.path().to_string()).unwrap_or_default();
+                match status {
+                    404 => {
+                        cause = Some(format!("the app has no route for {} {path}", h.method));
+                        fix = Some(format!("add the route {path} to the app (for Flask: @app.route(\"{path}\"))"));
+                    }
+                    405 => {
+                        cause = Some(format!("the route {path} exists but does not accept {}", h.method));
+                        fix = Some(format!("allow it: @app.route(\"{path}\", methods=[\"{}\"])", h.method));
+                    }
+                    500..=599 => {
+                        let last = c.and_then(|c| c.log_tail.iter().rev().find(|l| !l.trim().is_empty()));
+                        cause = Some(match last {
+                            Some(l) => format!("the app failed while answering; its log ends with {}", quote(l, 160)),
+                            None => "the app failed while answering".into(),
+                        });
+                        fix = c.map(|c| format!("docker logs {}", c.name));
+                    }
+                    300..=399 => {
+                        let loc = header(headers, "location").unwrap_or("?");
+                        cause = Some(format!("the app redirects to {}, which the grader does not follow", quote(loc, 80)));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(want) = &h.body_equals {
+                if body.trim_end() != want.trim_end() {
+                    problems.push(format!("body {}", quote(body, 60)));
+                }
+            }
+            for want in &h.body_contains {
+                if !body.contains(want.as_str()) {
+                    problems.push(format!("body lacks {}", quote(want, 40)));
+                }
+            }
+            if let Some(re) = &h.body_regex {
+                if !re.0.is_match(body) {
+                    problems.push(format!("body does not match /{}/", re.0.as_str()));
+                }
+            }
+            if !h.json.is_empty() {
+                match serde_json::from_str::<serde_json::Value>(body) {
+                    Err(_) => problems.push(format!("body is not JSON: {}", quote(body, 60))),
+                    Ok(doc) => {
+                        for (path, want) in &h.json {
+                            match path.lookup(&doc) {
+                                None => problems.push(format!("JSON has no {}", path.text)),
+                                Some(got) if !json_equal(got, want) => problems.push(format!("{} = {got}", path.text)),
+                                Some(_) => {}
+                            }
+                        }
+                    }
+                }
+            }
+            for (name, want) in &h.response_headers {
+                match header(headers, name) {
+                    None => problems.push(format!("no {name} header")),
+                    Some(v) if !v.to_lowercase().contains(&want.to_lowercase()) => {
+                        problems.push(format!("{name}: {}", quote(v, 60)))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if problems.is_empty() {
+                return Judgement::pass(format!("{status}, {}", quote(body, 60)));
+            }
+            if *truncated {
+                problems.push(format!("body longer than {} bytes, cut", crate::observe::BODY_CAP));
+            }
+            let found = if problems.iter().any(|p| p.starts_with("status ")) {
+                problems.join("; ")
+            } else {
+                format!("{status}; {}", problems.join("; "))
+            };
+            let cause = cause.unwrap_or_else(|| "the answer differs from what the lab asks for".into());
+            Judgement::fail(found, cause, fix)
+        }
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+/// JSON equality where 1 and 1.0 are the same number and objects may hold extra keys.
+fn json_equal(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (got, want) {
+        (Number(a), Number(b)) => a.as_f64() == b.as_f64(),
+        (Object(a), Object(b)) => b.iter().all(|(k, v)| a.get(k).is_some_and(|g| json_equal(g, v))),
+        (Array(a), Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y)),
+        _ => got == want,
+    }
+}
+
+fn transport_failure(
+    plan: &Plan,
+    error: TransportError,
+    message: &str,
+    p: &ProbeFacts,
+    c: Option<&ContainerFacts>,
+    host_port: Option<u16>,
+) -> Judgement {
+    let found = format!("{} ({})", error.describe(), truncate(message, 120));
+    // Which container port the host port leads to, per the container's real mapping.
+    let inner = c.zip(host_port).and_then(|(c, hp)| c.published.iter().find(|x| x.host_port == hp && x.proto == "tcp"));
+    let rerun = |port: u16| {
+        c.map(|c| {
+            let name = ContainerName(c.name.clone());
+            let base = run_command(plan, &name);
+            let fixed = match (inner, host_port) {
+                (Some(i), Some(hp)) => base.replace(&format!("{hp}:{}", i.container_port), &format!("{hp}:{port}")),
+                _ => base,
+            };
+            format!("docker rm -f {} && {fixed}", c.name)
+        })
+    };
+    match error {
+        TransportError::Reset | TransportError::EmptyReply | TransportError::Refused if inner.is_some() => {
+            let (c, inner) = (c.expect("inner implies container"), inner.expect("checked"));
+            if let Some(listening) = &c.listening {
+                let on_port: Vec<_> = listening.iter().filter(|l| l.port == inner.container_port).collect();
+                if !on_port.is_empty() && on_port.iter().all(|l| l.is_loopback()) {
+                    return Judgement::fail(
+                        found,
+                        format!(
+                            "the app listens on {}:{} inside the container, so the published port cannot reach it; bind it to 0.0.0.0",
+                            on_port[0].ip, inner.container_port
+                        ),
+                        Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0'), then rebuild and re-run".into()),
+                    );
+                }
+                if on_port.is_empty() {
+                    let others: Vec<_> = listening.iter().filter(|l| !l.is_loopback()).collect();
+                    return match others.first() {
+                        Some(o) => Judgement::fail(
+                            found,
+                            format!(
+                                "nothing listens on {} inside the container; the app listens on {}",
+                                inner.container_port, o.port
+                            ),
+                            rerun(o.port),
+                        ),
+                        None if !listening.is_empty() => Judgement::fail(
+                            found,
+                            format!(
+                                "the app listens only on {}:{} inside the container, which the published port cannot reach; bind it to 0.0.0.0:{}",
+                                listening[0].ip, listening[0].port, inner.container_port
+                            ),
+                            Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0', port=...)".into()),
+                        ),
+                        None => Judgement::fail(
+                            found,
+                            format!("nothing listens inside the container on any port, so port {} cannot answer", inner.container_port),
+                            Some(format!("docker logs {}", c.name)),
+                        ),
+                    };
+                }
+            }
+            let log_hint = c.log_tail.iter().rev().find(|l| l.contains("Running on http://127.0.0.1") || l.contains("Running on http://localhost"));
+            let cause = match log_hint {
+                Some(l) => format!(
+                    "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
+                    quote(l, 80)
+                ),
+                None => format!(
+                    "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0",
+                    inner.host_port, inner.container_port
+                ),
+            };
+            Judgement::fail(found, cause, Some(format!("docker logs {}", c.name)))
+        }
+        TransportError::Refused => Judgement::fail(
+            found,
+            format!("nothing accepts connections at {}: the port is not published or the app is not running", p.url),
+            None,
+        ),
+        TransportError::Timeout => Judgement::fail(found, "the app accepted the request but did not answer in time".to_string(), None),
+        TransportError::NotHttp => Judgement::fail(
+            found,
+            "what came back is not HTTP: the app may speak HTTPS/TLS or another protocol on this port".to_string(),
+            None,
+        ),
+        _ => Judgement::fail(found, format!("the request to {} failed: {}", p.url, error.describe()), None),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() > max { format!("{}…", s.chars().take(max).collect::<String>()) } else { s.to_string() }
+}
