@@ -18,24 +18,36 @@ struct Names {
     broken: String,
 }
 
+impl Names {
+    fn for_this_process() -> Names {
+        let id = std::process::id();
+        Names {
+            image: format!("labgrade-demo/app:{id}"),
+            good: format!("labgrade-demo-good-{id}"),
+            broken: format!("labgrade-demo-broken-{id}"),
+        }
+    }
+}
+
 /// Runs the demo; returns true when the correct lab passed and the broken one failed.
 pub async fn run(daemon: &Daemon, exe: &Path, keep: bool, tty: TtyOptions, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let id = std::process::id();
-    let names = Names {
-        image: format!("labgrade-demo/app:{id}"),
-        good: format!("labgrade-demo-good-{id}"),
-        broken: format!("labgrade-demo-broken-{id}"),
-    };
+    let names = Names::for_this_process();
     let result = steps(daemon, exe, &names, tty, out).await;
     if keep {
-        writeln!(out, "\nKept {} , {} and image {} (--keep).", names.good, names.broken, names.image)?;
+        writeln!(out, "\nKept {}, {} and image {} (--keep).", names.good, names.broken, names.image)?;
     } else {
-        sample::remove(daemon, &names.good).await;
-        sample::remove(daemon, &names.broken).await;
-        sample::remove_image(daemon, &names.image).await;
+        cleanup(daemon).await;
         writeln!(out, "\nRemoved the demo containers and image.")?;
     }
     result
+}
+
+/// Removes what this process's demo created (also after an interrupted run).
+pub async fn cleanup(daemon: &Daemon) {
+    let names = Names::for_this_process();
+    sample::remove(daemon, &names.good).await;
+    sample::remove(daemon, &names.broken).await;
+    sample::remove_image(daemon, &names.image).await;
 }
 
 async fn steps(daemon: &Daemon, exe: &Path, n: &Names, tty: TtyOptions, out: &mut dyn Write) -> anyhow::Result<bool> {

@@ -46,6 +46,12 @@ enum Command {
     /// Run the sample lab app (what the demo image runs)
     #[command(hide = true)]
     Serve(ServeArgs),
+    /// Build the sample lab image locally (FROM scratch) under the given tag
+    #[command(hide = true)]
+    SampleImage {
+        /// Tag for the image, e.g. nautilus/python-app
+        tag: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -137,6 +143,17 @@ fn main() -> ExitCode {
             runtime().block_on(check(args, spec))
         }
         Command::Demo { keep, color } => runtime().block_on(demo(keep, color)),
+        Command::SampleImage { tag } => runtime().block_on(async {
+            let daemon = match Daemon::connect().await {
+                Ok(d) => d,
+                Err(e) => return fail(Exit::Environment, e),
+            };
+            let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+            match labgrade::sample::image::build(&daemon, &exe, &tag).await {
+                Ok(()) => Exit::Passed.into(),
+                Err(e) => fail(Exit::Environment, e),
+            }
+        }),
     }
 }
 
@@ -183,7 +200,10 @@ async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
     let run = labgrade::demo::run(&daemon, &exe, keep, tty_options(color), &mut out);
     let result = tokio::select! {
         r = run => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        _ = tokio::signal::ctrl_c() => {
+            labgrade::demo::cleanup(&daemon).await;
+            Err(anyhow::anyhow!("interrupted; the demo containers and image were removed"))
+        }
     };
     match result {
         Ok(true) => {

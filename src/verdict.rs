@@ -535,7 +535,7 @@ fn transport_failure(
                             "the app listens on {}:{} inside the container, so the published port cannot reach it; bind it to 0.0.0.0",
                             on_port[0].ip, inner.container_port
                         ),
-                        Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0'), then rebuild and re-run".into()),
+                        Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0'), then rebuild the image and run the container again".into()),
                     );
                 }
                 if on_port.is_empty() {

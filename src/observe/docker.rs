@@ -58,27 +58,39 @@ impl Daemon {
 
     /// Connects to an explicit host such as `unix:///var/run/docker.sock` or `tcp://10.0.0.2:2375`.
     pub async fn connect_to(host: &str) -> Result<Daemon, DaemonError> {
-        let (docker, local, probe_host) = if let Some(path) = host.strip_prefix("unix://") {
+        // Agree on the API version first, so an older engine (20.10 speaks 1.41) never sees
+        // a request it calls "client version is too new". `/_ping` answers with the version
+        // in a header and is far cheaper than `/version`, which asks containerd too.
+        let not_answering = |detail: String| DaemonError::NotAnswering { host: host.into(), detail };
+        let (server, local, probe_host) = if let Some(path) = host.strip_prefix("unix://") {
             check_socket(path)?;
-            let d = Docker::connect_with_unix(host, 60, bollard::API_DEFAULT_VERSION)
-                .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: e.to_string() })?;
-            (d, true, "127.0.0.1".to_string())
+            let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| not_answering(e.to_string()))?;
+            (ping(stream).await.map_err(not_answering)?, true, "127.0.0.1".to_string())
         } else if let Some(rest) = host.strip_prefix("tcp://").or_else(|| host.strip_prefix("http://")) {
-            let hostname = rest.split([':', '/']).next().unwrap_or("").to_string();
-            let url = format!("http://{rest}");
-            let d = Docker::connect_with_http(&url, 60, bollard::API_DEFAULT_VERSION)
-                .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: e.to_string() })?;
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let hostname = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']).to_string();
+            let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(authority))
+                .await
+                .map_err(|_| not_answering("no answer within 5s".into()))?
+                .map_err(|e| not_answering(e.to_string()))?;
             let local = matches!(hostname.as_str(), "localhost" | "127.0.0.1" | "::1");
-            (d, local, hostname)
+            (ping(stream).await.map_err(not_answering)?, local, hostname)
         } else {
             return Err(DaemonError::BadHost { host: host.into() });
         };
-        // Agree on the API version first, so an older engine (20.10 speaks 1.41) never sees
-        // a request it calls "client version is too new".
-        let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
-            .await
-            .map_err(|_| DaemonError::NotAnswering { host: host.into(), detail: "no answer within 10s".into() })?
-            .map_err(|e| DaemonError::NotAnswering { host: host.into(), detail: short_error(&e) })?;
+        let ours = bollard::API_DEFAULT_VERSION;
+        let version = if (server.major_version, server.minor_version) < (ours.major_version, ours.minor_version) {
+            server
+        } else {
+            ours.clone()
+        };
+        let docker = if local && host.starts_with("unix://") {
+            Docker::connect_with_unix(host, 60, &version)
+        } else {
+            let url = format!("http://{}", host.split_once("://").map_or(host, |(_, r)| r));
+            Docker::connect_with_http(&url, 60, &version)
+        }
+        .map_err(|e| not_answering(e.to_string()))?;
         let v = docker.client_version();
         Ok(Daemon {
             facts: DaemonFacts {
@@ -208,6 +220,45 @@ impl Daemon {
     }
 }
 
+/// Sends `GET /_ping` on a fresh connection and reads the daemon's API version header.
+async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) -> Result<bollard::ClientVersion, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").await?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        // The answer is a few headers and "OK"; never read more than 16 KiB.
+        while buf.len() < 16 * 1024 {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<_, std::io::Error>(buf)
+    };
+    let buf = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| "no answer within 10s".to_string())?
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&buf);
+    if !text.starts_with("HTTP/") {
+        return Err("the answer is not the Docker API".into());
+    }
+    let version = text
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case("api-version").then(|| v.trim().to_string())
+        })
+        .ok_or_else(|| "the answer to /_ping has no API-Version header".to_string())?;
+    let (major, minor) = version.split_once('.').ok_or_else(|| format!("unreadable API version `{version}`"))?;
+    match (major.parse(), minor.parse()) {
+        (Ok(major_version), Ok(minor_version)) => Ok(bollard::ClientVersion { major_version, minor_version }),
+        _ => Err(format!("unreadable API version `{version}`")),
+    }
+}
+
 /// Classifies a unix socket problem before bollard gives a vaguer error.
 fn check_socket(path: &str) -> Result<(), DaemonError> {
     match std::os::unix::net::UnixStream::connect(path) {
@@ -240,15 +291,18 @@ fn convert_port_map(map: bollard::models::PortMap) -> Vec<PublishedPort> {
         let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
         let Ok(container_port) = port.parse::<u16>() else { continue };
         for b in bindings.unwrap_or_default() {
+            // Docker lists a binding on all addresses twice (0.0.0.0 and ::); keep one.
+            let host_ip = b.host_ip.filter(|ip| !matches!(ip.as_str(), "0.0.0.0" | "::")).unwrap_or_default();
             out.push(PublishedPort {
                 container_port,
                 proto: proto.to_string(),
-                host_ip: b.host_ip.unwrap_or_default(),
+                host_ip,
                 host_port: b.host_port.and_then(|p| p.parse().ok()).unwrap_or(0),
             });
         }
     }
     out.sort_by(|a, b| (a.container_port, &a.proto, a.host_port, &a.host_ip).cmp(&(b.container_port, &b.proto, b.host_port, &b.host_ip)));
+    out.dedup();
     out
 }
 

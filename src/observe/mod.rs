@@ -129,7 +129,8 @@ async fn probe_all(daemon: &Daemon, plan: &Plan, facts: &Facts, opts: &ObserveOp
     if http.is_empty() {
         return BTreeMap::new();
     }
-    let client = probe::client(opts.probe_timeout.min(Duration::from_secs(2)));
+    let https = http.iter().any(|(_, _, e, _, _)| matches!(&e.target, Target::Url(u) if u.starts_with("https:")));
+    let client = probe::client(opts.probe_timeout.min(Duration::from_secs(2)), https);
     let runs = http.iter().map(|(check, container, expect, port, host_ip)| {
         let client = &client;
         async move {

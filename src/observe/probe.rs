@@ -17,8 +17,9 @@ const HEADER_VALUE_CAP: usize = 2048;
 const MAX_REDIRECTS: usize = 5;
 
 /// Builds the client every probe shares: no proxy, no cookies, no decompression,
-/// redirects followed only on the same host.
-pub(crate) fn client(connect_timeout: Duration) -> reqwest::Client {
+/// redirects followed only on the same host. The system's root certificates are loaded
+/// only when some probe uses https (loading them costs more than a whole plain check).
+pub(crate) fn client(connect_timeout: Duration, https: bool) -> reqwest::Client {
     let policy = Policy::custom(|attempt| {
         let first_host = attempt.previous().first().and_then(|u| u.host_str().map(str::to_owned));
         if attempt.previous().len() > MAX_REDIRECTS {
@@ -29,7 +30,11 @@ pub(crate) fn client(connect_timeout: Duration) -> reqwest::Client {
             attempt.follow()
         }
     });
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if !https {
+        builder = builder.tls_certs_only([]);
+    }
+    builder
         .no_proxy()
         .redirect(policy)
         .connect_timeout(connect_timeout)
@@ -82,7 +87,7 @@ pub(crate) async fn send(client: &reqwest::Client, url: &str, h: &HttpExpect, ti
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => ProbeOutcome::Failed { error: classify(&e), message: chain(&e) },
+        Ok(Err(e)) => ProbeOutcome::Failed { error: classify(&e), message: innermost(&e) },
         Err(_) => ProbeOutcome::Failed {
             error: TransportError::Timeout,
             message: format!("no complete answer within {} ms", started.elapsed().as_millis()),
@@ -125,16 +130,12 @@ fn classify(e: &reqwest::Error) -> TransportError {
     verdict.unwrap_or(if e.is_connect() { TransportError::Refused } else { TransportError::Other })
 }
 
-/// The whole error chain on one line, lowercase fragments joined by `: `.
-fn chain(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        source = s.source();
+/// The innermost cause of an error: the part that says what actually happened
+/// ("Connection reset by peer (os error 104)"), not the layers that wrapped it.
+fn innermost(e: &reqwest::Error) -> String {
+    let mut last: &dyn std::error::Error = e;
+    while let Some(s) = last.source() {
+        last = s;
     }
-    parts.join(": ")
+    last.to_string()
 }

@@ -1,0 +1,139 @@
+//! Test harness for real-daemon tests: a uniquely named sample image and containers,
+//! labelled, and removed when the test ends, pass or fail.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use labgrade::observe::Daemon;
+use labgrade::sample::{self, RunSpec};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The labgrade program under test.
+pub fn labgrade() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_labgrade"));
+    c.env("NO_COLOR", "1").env("COLUMNS", "160");
+    c
+}
+
+/// One test's lab: its own image, its containers and a folder for specs.
+pub struct Lab {
+    pub daemon: Daemon,
+    pub id: String,
+    pub image: String,
+    containers: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// Connects to the daemon and builds a fresh sample image for this test.
+    pub async fn new(test: &str) -> Lab {
+        let daemon = Daemon::connect().await.expect("a running Docker daemon (see .ci/run)");
+        let id = format!("{test}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let image = format!("labgrade-test/{id}:v1");
+        sample::image::build(&daemon, Path::new(env!("CARGO_BIN_EXE_labgrade")), &image)
+            .await
+            .expect("sample image builds");
+        Lab { daemon, id, image, containers: Vec::new(), dir: tempfile::tempdir().unwrap() }
+    }
+
+    /// Starts a sample container named `<suffix>-<id>`; returns its name.
+    pub async fn run(&mut self, suffix: &str, args: &[&str], ports: &[(u16, u16)]) -> String {
+        self.run_with(suffix, args, ports, false).await
+    }
+
+    /// Like `run`, optionally creating without starting.
+    pub async fn run_with(&mut self, suffix: &str, args: &[&str], ports: &[(u16, u16)], no_start: bool) -> String {
+        let name = format!("{suffix}-{}", self.id);
+        self.containers.push(name.clone());
+        let image = self.image.clone();
+        sample::run(
+            &self.daemon,
+            &RunSpec {
+                name: &name,
+                image: &image,
+                args: args.iter().map(|s| s.to_string()).collect(),
+                ports: ports.to_vec(),
+                no_start,
+            },
+        )
+        .await
+        .expect("sample container starts");
+        name
+    }
+
+    /// Waits (bounded) until a container has stopped, so a test sees the state it set up.
+    pub async fn wait_stopped(&self, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.daemon.container(name).await, Ok(Some(c)) if !c.running) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{name} did not stop within 10s");
+    }
+
+    /// Writes a spec file into the test's folder.
+    pub fn spec(&self, file: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(file);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Runs `labgrade check SPEC --format json` and returns (exit code, report).
+    pub fn check_json(&self, spec: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+        let out = labgrade().arg("check").arg(spec).args(["--format", "json"]).args(extra).output().unwrap();
+        let code = out.status.code().unwrap_or(-1);
+        let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("report is not JSON ({e}); stdout: {} stderr: {}", text(&out.stdout), text(&out.stderr))
+        });
+        (code, json)
+    }
+
+    /// Runs `labgrade check SPEC` (terminal table) and returns its output.
+    pub fn check_tty(&self, spec: &Path) -> Output {
+        labgrade().arg("check").arg(spec).output().unwrap()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let (containers, image) = (std::mem::take(&mut self.containers), self.image.clone());
+        // Drop cannot be async: clean up on a thread with its own runtime.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let daemon = Daemon::connect().await.unwrap();
+                for c in &containers {
+                    sample::remove(&daemon, c).await;
+                }
+                sample::remove_image(&daemon, &image).await;
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The finding with this id in a JSON report.
+pub fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {report:#}"))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    sample::free_port().unwrap()
+}
