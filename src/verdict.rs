@@ -509,7 +509,7 @@ fn transport_failure(
     c: Option<&ContainerFacts>,
     host_port: Option<u16>,
 ) -> Judgement {
-    let found = format!("{} ({})", error.describe(), truncate(message, 120));
+    let found = transport_found(error, message);
     // Which container port the host port leads to, per the container's real mapping.
     let inner = c.zip(host_port).and_then(|(c, hp)| c.published.iter().find(|x| x.host_port == hp && x.proto == "tcp"));
     let rerun = |port: u16| {
@@ -591,6 +591,17 @@ fn transport_failure(
         ),
         _ => Judgement::fail(found, format!("the request to {} failed: {}", p.url, error.describe()), None),
     }
+}
+
+/// "connection reset", plus the low-level message when it says more than that.
+fn transport_found(error: TransportError, message: &str) -> String {
+    let detail = match message.find(" (os error") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    let said = error.describe();
+    let same = detail.to_lowercase().contains(said) || detail.is_empty();
+    if same { said.to_string() } else { format!("{said} ({})", truncate(detail, 120)) }
 }
 
 fn truncate(s: &str, max: usize) -> String {

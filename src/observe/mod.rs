@@ -117,6 +117,24 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
     }))
 }
 
+/// Whether a container that does not answer yet may still start to: not when it has
+/// exited, and not when its app already listens, but somewhere the published port cannot
+/// reach (127.0.0.1, or another port). Then the cause is certain and waiting is pointless.
+async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> bool {
+    let Ok(Some(c)) = daemon.container(name).await else { return false };
+    if !c.running {
+        return false;
+    }
+    let inner = host_port.and_then(|hp| c.published.iter().find(|p| p.host_port == hp && p.proto == "tcp"));
+    let listening = if daemon.local { c.pid.and_then(sockets::listening) } else { None };
+    match (inner, listening) {
+        (Some(inner), Some(l)) if !l.is_empty() => {
+            l.iter().any(|l| l.port == inner.container_port && !l.is_loopback())
+        }
+        _ => true,
+    }
+}
+
 async fn probe_all(daemon: &Daemon, plan: &Plan, facts: &Facts, opts: &ObserveOptions) -> BTreeMap<String, ProbeFacts> {
     let http: Vec<_> = plan
         .checks
@@ -184,9 +202,8 @@ async fn probe_all(daemon: &Daemon, plan: &Plan, facts: &Facts, opts: &ObserveOp
                 if !retryable || Instant::now() + backoff >= deadline {
                     break outcome;
                 }
-                // Stop at once when the container has exited: it will not start listening.
                 if let Some(name) = container {
-                    if !matches!(daemon.container(&name.0).await, Ok(Some(c)) if c.running) {
+                    if !worth_waiting(daemon, &name.0, **port).await {
                         break outcome;
                     }
                 }
