@@ -30,11 +30,21 @@ impl Names {
 }
 
 /// Runs the demo; returns true when the correct lab passed and the broken one failed.
-pub async fn run(daemon: &Daemon, exe: &Path, keep: bool, tty: TtyOptions, out: &mut dyn Write) -> anyhow::Result<bool> {
+pub async fn run(
+    daemon: &Daemon,
+    exe: &Path,
+    keep: bool,
+    tty: TtyOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
     let names = Names::for_this_process();
     let result = steps(daemon, exe, &names, tty, out).await;
     if keep {
-        writeln!(out, "\nKept {}, {} and image {} (--keep).", names.good, names.broken, names.image)?;
+        writeln!(
+            out,
+            "\nKept {}, {} and image {} (--keep).",
+            names.good, names.broken, names.image
+        )?;
     } else {
         cleanup(daemon).await;
         writeln!(out, "\nRemoved the demo containers and image.")?;
@@ -50,11 +60,30 @@ pub async fn cleanup(daemon: &Daemon) {
     sample::remove_image(daemon, &names.image).await;
 }
 
-async fn steps(daemon: &Daemon, exe: &Path, n: &Names, tty: TtyOptions, out: &mut dyn Write) -> anyhow::Result<bool> {
-    writeln!(out, "Building the sample lab image {} (FROM scratch, no registry needed)…", n.image)?;
+async fn steps(
+    daemon: &Daemon,
+    exe: &Path,
+    n: &Names,
+    tty: TtyOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    writeln!(
+        out,
+        "Building the sample lab image {} (FROM scratch, no registry needed)…",
+        n.image
+    )?;
     sample::image::build(daemon, exe, &n.image).await?;
     let (good_port, broken_port) = (sample::free_port()?, sample::free_port()?);
-    sample::run(daemon, &RunSpec { name: &n.good, image: &n.image, ports: vec![(good_port, 8088)], ..Default::default() }).await?;
+    sample::run(
+        daemon,
+        &RunSpec {
+            name: &n.good,
+            image: &n.image,
+            ports: vec![(good_port, 8088)],
+            ..Default::default()
+        },
+    )
+    .await?;
     // The classic mistake: the app listens on 127.0.0.1 inside the container.
     sample::run(
         daemon,
@@ -75,9 +104,16 @@ async fn steps(daemon: &Daemon, exe: &Path, n: &Names, tty: TtyOptions, out: &mu
     };
     let opts = ObserveOptions::default();
     let mut outcomes = Vec::new();
-    for (label, name, port) in [("correct", &n.good, good_port), ("broken", &n.broken, broken_port)] {
+    for (label, name, port) in [
+        ("correct", &n.good, good_port),
+        ("broken", &n.broken, broken_port),
+    ] {
         let text = spec_for(name, port);
-        writeln!(out, "\n── The {label} lab, graded with this spec:\n{}", indent(&text))?;
+        writeln!(
+            out,
+            "\n── The {label} lab, graded with this spec:\n{}",
+            indent(&text)
+        )?;
         let spec = Spec::parse(&text, &format!("demo-{label}.yaml"))?;
         let (report, _) = grade(daemon, &spec, &format!("demo-{label}.yaml"), &opts).await?;
         write_tty(&report, tty, out)?;

@@ -103,7 +103,9 @@ pub struct Listener {
 impl Listener {
     /// True when the socket only accepts connections from inside the container.
     pub fn is_loopback(&self) -> bool {
-        self.ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        self.ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -142,9 +144,7 @@ pub enum ProbeOutcome {
         message: String,
     },
     /// Not sent, because a prerequisite (a running container, a port) was missing.
-    NotSent {
-        reason: String,
-    },
+    NotSent { reason: String },
 }
 
 /// Transport failures, in the words curl users know.

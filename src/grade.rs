@@ -10,10 +10,18 @@ use crate::spec::Spec;
 use crate::verdict::judge;
 
 /// Grades one spec against a connected daemon.
-pub async fn grade(daemon: &Daemon, spec: &Spec, spec_name: &str, opts: &ObserveOptions) -> Result<(Report, Facts), DaemonError> {
+pub async fn grade(
+    daemon: &Daemon,
+    spec: &Spec,
+    spec_name: &str,
+    opts: &ObserveOptions,
+) -> Result<(Report, Facts), DaemonError> {
     let started = Instant::now();
     let plan = Plan::new(spec);
-    let opts = ObserveOptions { wait: plan.wait.unwrap_or(opts.wait), ..*opts };
+    let opts = ObserveOptions {
+        wait: plan.wait.unwrap_or(opts.wait),
+        ..*opts
+    };
     let facts = observe(daemon, &plan, &opts).await?;
     let verdict = judge(&plan, &facts);
     let report = Report::new(

@@ -99,7 +99,9 @@ fn tty_options(choice: ColorChoice) -> TtyOptions {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -120,20 +122,31 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => match labgrade::sample::server::serve(&args) {
             Ok(()) => Exit::Passed.into(),
-            Err(e) => fail(Exit::Environment, format_args!("cannot listen on {}: {e}", args.listen)),
+            Err(e) => fail(
+                Exit::Environment,
+                format_args!("cannot listen on {}: {e}", args.listen),
+            ),
         },
         Command::Validate { specs } => {
             let mut bad = 0;
             for p in &specs {
                 match Spec::load(p) {
-                    Ok(s) => println!("{}: ok ({} checks)", p.display(), labgrade::plan::Plan::new(&s).checks.len()),
+                    Ok(s) => println!(
+                        "{}: ok ({} checks)",
+                        p.display(),
+                        labgrade::plan::Plan::new(&s).checks.len()
+                    ),
                     Err(e) => {
                         bad += 1;
                         eprintln!("error: {e}");
                     }
                 }
             }
-            if bad > 0 { Exit::Usage.into() } else { Exit::Passed.into() }
+            if bad > 0 {
+                Exit::Usage.into()
+            } else {
+                Exit::Passed.into()
+            }
         }
         Command::Check(args) => {
             let spec = match Spec::load(&args.spec) {
@@ -158,7 +171,10 @@ fn main() -> ExitCode {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
@@ -166,7 +182,10 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
         Ok(d) => d,
         Err(e) => return fail(Exit::Environment, e),
     };
-    let opts = ObserveOptions { wait: args.wait, probe_timeout: args.timeout };
+    let opts = ObserveOptions {
+        wait: args.wait,
+        probe_timeout: args.timeout,
+    };
     let shown = args.spec.display().to_string();
     let (report, facts) = match labgrade::grade::grade(&daemon, &spec, &shown, &opts).await {
         Ok(r) => r,
@@ -175,7 +194,10 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
     if let Some(path) = &args.save_facts {
         let json = serde_json::to_string_pretty(&facts).unwrap_or_default();
         if let Err(e) = std::fs::write(path, json) {
-            return fail(Exit::Usage, format_args!("cannot write facts to {}: {e}", path.display()));
+            return fail(
+                Exit::Usage,
+                format_args!("cannot write facts to {}: {e}", path.display()),
+            );
         }
     }
     let mut out = std::io::stdout().lock();
@@ -184,7 +206,11 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
         Format::Json => write_json(&report, &mut out),
     };
     let _ = written.and_then(|_| out.flush());
-    if report.passed { Exit::Passed.into() } else { Exit::Failed.into() }
+    if report.passed {
+        Exit::Passed.into()
+    } else {
+        Exit::Failed.into()
+    }
 }
 
 async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
@@ -194,7 +220,12 @@ async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
     };
     let exe = match std::env::current_exe() {
         Ok(p) => p,
-        Err(e) => return fail(Exit::Environment, format_args!("cannot find the labgrade program: {e}")),
+        Err(e) => {
+            return fail(
+                Exit::Environment,
+                format_args!("cannot find the labgrade program: {e}"),
+            );
+        }
     };
     let mut out = std::io::stdout().lock();
     let run = labgrade::demo::run(&daemon, &exe, keep, tty_options(color), &mut out);
@@ -207,10 +238,16 @@ async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
     };
     match result {
         Ok(true) => {
-            let _ = writeln!(out, "Demo finished: the correct lab passed and the broken one was caught.");
+            let _ = writeln!(
+                out,
+                "Demo finished: the correct lab passed and the broken one was caught."
+            );
             Exit::Passed.into()
         }
-        Ok(false) => fail(Exit::Failed, "the demo did not grade as expected (see the reports above)"),
+        Ok(false) => fail(
+            Exit::Failed,
+            "the demo did not grade as expected (see the reports above)",
+        ),
         Err(e) => fail(Exit::Environment, format_args!("the demo failed: {e:#}")),
     }
 }

@@ -5,17 +5,31 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::spec::{ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target};
+use crate::spec::{
+    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target,
+};
 
 /// What a check looks at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckKind {
-    ImagePresent { image: ImageRef },
-    ContainerExists { container: ContainerName },
-    ContainerRunning { container: ContainerName },
-    ContainerImage { container: ContainerName, image: ImageRef },
-    PortPublished { container: ContainerName, mapping: PortMapping },
+    ImagePresent {
+        image: ImageRef,
+    },
+    ContainerExists {
+        container: ContainerName,
+    },
+    ContainerRunning {
+        container: ContainerName,
+    },
+    ContainerImage {
+        container: ContainerName,
+        image: ImageRef,
+    },
+    PortPublished {
+        container: ContainerName,
+        mapping: PortMapping,
+    },
     Http {
         container: Option<ContainerName>,
         expect: Box<HttpExpect>,
@@ -71,14 +85,18 @@ impl Plan {
                 title: format!("Container {name} exists"),
                 points: pts.container,
                 requires: vec![],
-                kind: CheckKind::ContainerExists { container: name.clone() },
+                kind: CheckKind::ContainerExists {
+                    container: name.clone(),
+                },
             });
             checks.push(Check {
                 id: running.clone(),
                 title: format!("Container {name} is running"),
                 points: pts.running,
                 requires: vec![exists.clone()],
-                kind: CheckKind::ContainerRunning { container: name.clone() },
+                kind: CheckKind::ContainerRunning {
+                    container: name.clone(),
+                },
             });
             if let Some(image) = &c.image {
                 checks.push(Check {
@@ -86,7 +104,10 @@ impl Plan {
                     title: format!("{name} runs image {image}"),
                     points: pts.from_image,
                     requires: vec![exists.clone()],
-                    kind: CheckKind::ContainerImage { container: name.clone(), image: image.clone() },
+                    kind: CheckKind::ContainerImage {
+                        container: name.clone(),
+                        image: image.clone(),
+                    },
                 });
             }
             for m in &c.ports {
@@ -98,14 +119,26 @@ impl Plan {
                     ),
                     points: pts.port,
                     requires: vec![exists.clone()],
-                    kind: CheckKind::PortPublished { container: name.clone(), mapping: m.clone() },
+                    kind: CheckKind::PortPublished {
+                        container: name.clone(),
+                        mapping: m.clone(),
+                    },
                 });
             }
             let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
             for h in &c.http {
-                let mapping = h.port.map_or(first_tcp, |port| c.ports.iter().find(|p| p.host_port == port));
+                let mapping = h.port.map_or(first_tcp, |port| {
+                    c.ports.iter().find(|p| p.host_port == port)
+                });
                 let port = h.port.or(first_tcp.map(|p| p.host_port));
-                checks.push(http_check(spec, h, Some(&name), port, mapping.and_then(|m| m.host_ip), vec![running.clone()]));
+                checks.push(http_check(
+                    spec,
+                    h,
+                    Some(&name),
+                    port,
+                    mapping.and_then(|m| m.host_ip),
+                    vec![running.clone()],
+                ));
             }
         }
         for h in spec.standalone_http() {
@@ -150,10 +183,18 @@ fn http_check(
     };
     Check {
         id,
-        title: h.title.clone().unwrap_or_else(|| format!("{} {shown} {expected}", h.method)),
+        title: h
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("{} {shown} {expected}", h.method)),
         points: h.points.unwrap_or(spec.points.http),
         requires,
-        kind: CheckKind::Http { container: container.cloned(), expect: Box::new(h.clone()), port, host_ip },
+        kind: CheckKind::Http {
+            container: container.cloned(),
+            expect: Box::new(h.clone()),
+            port,
+            host_ip,
+        },
     }
 }
 

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::facts::{ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort, TransportError};
+use crate::facts::{
+    ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort, TransportError,
+};
 use crate::plan::{Check, CheckKind, Plan};
 use crate::spec::{ContainerName, HttpExpect, ImageRef, PortMapping};
 
@@ -60,10 +62,24 @@ struct Judgement {
 
 impl Judgement {
     fn pass(found: impl Into<String>) -> Self {
-        Judgement { pass: true, found: found.into(), cause: None, fix: None, because_of: None, error: false }
+        Judgement {
+            pass: true,
+            found: found.into(),
+            cause: None,
+            fix: None,
+            because_of: None,
+            error: false,
+        }
     }
     fn fail(found: impl Into<String>, cause: impl Into<String>, fix: Option<String>) -> Self {
-        Judgement { pass: false, found: found.into(), cause: Some(cause.into()), fix, because_of: None, error: false }
+        Judgement {
+            pass: false,
+            found: found.into(),
+            cause: Some(cause.into()),
+            fix,
+            because_of: None,
+            error: false,
+        }
     }
 }
 
@@ -74,7 +90,11 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
         let failed_prereq = check
             .requires
             .iter()
-            .find(|r| findings.iter().any(|f| &f.id == *r && f.outcome != Outcome::Pass))
+            .find(|r| {
+                findings
+                    .iter()
+                    .any(|f| &f.id == *r && f.outcome != Outcome::Pass)
+            })
             .cloned();
         let expected = expected_text(check);
         let finding = if let Some(pre) = failed_prereq {
@@ -116,7 +136,13 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     let score = findings.iter().map(|f| f.points).sum();
     let max_score = plan.max_points();
     let pass_points = plan.pass_mark.threshold(max_score);
-    Verdict { findings, score, max_score, pass_points, passed: score >= pass_points }
+    Verdict {
+        findings,
+        score,
+        max_score,
+        pass_points,
+        passed: score >= pass_points,
+    }
 }
 
 fn expected_text(check: &Check) -> String {
@@ -159,14 +185,26 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
             None => missing_fact(),
         },
         CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {
-            Some(c) => container_image(plan, c, image, facts.images.get(&image.full()).and_then(Option::as_ref)),
+            Some(c) => container_image(
+                plan,
+                c,
+                image,
+                facts.images.get(&image.full()).and_then(Option::as_ref),
+            ),
             None => missing_fact(),
         },
-        CheckKind::PortPublished { container, mapping } => match container_facts(facts, container) {
-            Some(c) => port_published(plan, c, mapping),
-            None => missing_fact(),
-        },
-        CheckKind::Http { container, expect, port, .. } => match facts.probes.get(&check.id) {
+        CheckKind::PortPublished { container, mapping } => {
+            match container_facts(facts, container) {
+                Some(c) => port_published(plan, c, mapping),
+                None => missing_fact(),
+            }
+        }
+        CheckKind::Http {
+            container,
+            expect,
+            port,
+            ..
+        } => match facts.probes.get(&check.id) {
             Some(p) => {
                 let c = container.as_ref().and_then(|n| container_facts(facts, n));
                 let mut j = http(plan, expect, p, c, *port);
@@ -177,7 +215,10 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
                             if Some(n) == container.as_ref() && Some(mapping.host_port) == *port)
                     });
                     j.because_of = port_check
-                        .filter(|k| done.iter().any(|f| f.id == k.id && f.outcome == Outcome::Fail))
+                        .filter(|k| {
+                            done.iter()
+                                .any(|f| f.id == k.id && f.outcome == Outcome::Fail)
+                        })
                         .filter(|_| matches!(p.outcome, ProbeOutcome::Failed { .. }))
                         .map(|k| k.id.clone());
                 }
@@ -229,7 +270,10 @@ fn run_command(plan: &Plan, name: &ContainerName) -> String {
             CheckKind::PortPublished { container, mapping } if container == name => {
                 cmd.push_str(&format!(" -p {}", mapping.flag()));
             }
-            CheckKind::ContainerImage { container, image: i } if container == name => image = Some(i.to_string()),
+            CheckKind::ContainerImage {
+                container,
+                image: i,
+            } if container == name => image = Some(i.to_string()),
             _ => {}
         }
     }
@@ -262,7 +306,10 @@ fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgeme
 
 /// Names compared loosely: case, `-`, `_` and `.` do not count.
 fn normalise(s: &str) -> String {
-    s.chars().filter(|c| !"-_.".contains(*c)).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| !"-_.".contains(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn container_running(c: &ContainerFacts) -> Judgement {
@@ -276,7 +323,11 @@ fn container_running(c: &ContainerFacts) -> Judgement {
         None => s,
     };
     if c.paused {
-        return Judgement::fail("paused", "the container is paused", Some(format!("docker unpause {name}")));
+        return Judgement::fail(
+            "paused",
+            "the container is paused",
+            Some(format!("docker unpause {name}")),
+        );
     }
     if c.restarting {
         return Judgement::fail(
@@ -288,9 +339,11 @@ fn container_running(c: &ContainerFacts) -> Judgement {
     match c.status.as_str() {
         "created" => Judgement::fail(
             "created, never started",
-            c.error.clone().map_or("the container was created but never started".into(), |e| {
-                format!("the container could not start: {e}")
-            }),
+            c.error
+                .clone()
+                .map_or("the container was created but never started".into(), |e| {
+                    format!("the container could not start: {e}")
+                }),
             Some(format!("docker start {name}")),
         ),
         _ => {
@@ -307,27 +360,58 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             } else {
                 with_log(format!("the app stopped with exit code {code}"))
             };
-            Judgement::fail(found, cause, Some(format!("docker logs {name}   # then fix it and: docker start {name}")))
+            Judgement::fail(
+                found,
+                cause,
+                Some(format!(
+                    "docker logs {name}   # then fix it and: docker start {name}"
+                )),
+            )
         }
     }
 }
 
-fn container_image(plan: &Plan, c: &ContainerFacts, image: &ImageRef, current: Option<&ImageFacts>) -> Judgement {
+fn container_image(
+    plan: &Plan,
+    c: &ContainerFacts,
+    image: &ImageRef,
+    current: Option<&ImageFacts>,
+) -> Judgement {
     let named = c.image_name.parse::<ImageRef>().ok();
-    let fix = Some(format!("docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone()))));
+    let fix = Some(format!(
+        "docker rm -f {} && {}",
+        c.name,
+        run_command(plan, &ContainerName(c.name.clone()))
+    ));
     match current {
-        Some(i) if i.id == c.image_id => Judgement::pass(format!("{} ({})", c.image_name, short_id(&c.image_id))),
+        Some(i) if i.id == c.image_id => {
+            Judgement::pass(format!("{} ({})", c.image_name, short_id(&c.image_id)))
+        }
         Some(_) if named.as_ref() == Some(image) => Judgement::fail(
             format!("an older build of {image} ({})", short_id(&c.image_id)),
-            format!("{image} was rebuilt after the container was created, so it still runs the old build"),
+            format!(
+                "{image} was rebuilt after the container was created, so it still runs the old build"
+            ),
             fix,
         ),
         None if named.as_ref() == Some(image) => Judgement::fail(
-            format!("{} ({}), which no longer has that tag", c.image_name, short_id(&c.image_id)),
+            format!(
+                "{} ({}), which no longer has that tag",
+                c.image_name,
+                short_id(&c.image_id)
+            ),
             format!("the container was created from {image}, but that image is gone or retagged"),
-            Some(format!("docker build -t {image} . && docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone())))),
+            Some(format!(
+                "docker build -t {image} . && docker rm -f {} && {}",
+                c.name,
+                run_command(plan, &ContainerName(c.name.clone()))
+            )),
         ),
-        _ => Judgement::fail(c.image_name.clone(), format!("the container runs {} instead of {image}", c.image_name), fix),
+        _ => Judgement::fail(
+            c.image_name.clone(),
+            format!("the container runs {} instead of {image}", c.image_name),
+            fix,
+        ),
     }
 }
 
@@ -338,33 +422,74 @@ fn any_ip(ip: &str) -> bool {
 fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
     let proto = m.proto.to_string();
     // A stopped container publishes nothing; what was asked at `docker run` still counts.
-    let ports: &[PublishedPort] = if c.running { &c.published } else { &c.requested };
+    let ports: &[PublishedPort] = if c.running {
+        &c.published
+    } else {
+        &c.requested
+    };
     let ip_ok = |p: &PublishedPort| match m.host_ip {
         Some(ip) => p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|a| a == ip),
-        None => any_ip(&p.host_ip) || p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()),
+        None => {
+            any_ip(&p.host_ip)
+                || p.host_ip
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback())
+        }
     };
     let shown = |p: &PublishedPort| {
-        let ip = if any_ip(&p.host_ip) { String::new() } else { format!("{}:", p.host_ip) };
+        let ip = if any_ip(&p.host_ip) {
+            String::new()
+        } else {
+            format!("{}:", p.host_ip)
+        };
         format!("{ip}{}->{}/{}", p.host_port, p.container_port, p.proto)
     };
     let all: Vec<String> = ports.iter().map(shown).collect();
-    let found = if all.is_empty() { "no ports published".to_string() } else { all.join(", ") };
-    if ports.iter().any(|p| p.proto == proto && p.container_port == m.container_port && p.host_port == m.host_port && ip_ok(p)) {
+    let found = if all.is_empty() {
+        "no ports published".to_string()
+    } else {
+        all.join(", ")
+    };
+    if ports.iter().any(|p| {
+        p.proto == proto
+            && p.container_port == m.container_port
+            && p.host_port == m.host_port
+            && ip_ok(p)
+    }) {
         return Judgement::pass(found);
     }
-    let fix = Some(format!("docker rm -f {} && {}", c.name, run_command(plan, &ContainerName(c.name.clone()))));
-    let same_inside = ports.iter().find(|p| p.proto == proto && p.container_port == m.container_port);
-    let same_host = ports.iter().find(|p| p.proto == proto && p.host_port == m.host_port);
+    let fix = Some(format!(
+        "docker rm -f {} && {}",
+        c.name,
+        run_command(plan, &ContainerName(c.name.clone()))
+    ));
+    let same_inside = ports
+        .iter()
+        .find(|p| p.proto == proto && p.container_port == m.container_port);
+    let same_host = ports
+        .iter()
+        .find(|p| p.proto == proto && p.host_port == m.host_port);
     let cause = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
-        format!("port {} is published only on host address {}, not where the spec wants it", m.host_port, p.host_ip)
+        format!(
+            "port {} is published only on host address {}, not where the spec wants it",
+            m.host_port, p.host_ip
+        )
     } else if let Some(p) = same_host {
         format!(
             "host port {} goes to port {} inside the container, not {}: the number on the right of -p must be the port the app listens on",
             m.host_port, p.container_port, m.container_port
         )
     } else if let Some(p) = same_inside {
-        format!("port {} is published on host port {}, not {}", m.container_port, p.host_port, m.host_port)
-    } else if c.exposed_ports.iter().any(|e| e == &format!("{}/{}", m.container_port, proto)) && ports.is_empty() {
+        format!(
+            "port {} is published on host port {}, not {}",
+            m.container_port, p.host_port, m.host_port
+        )
+    } else if c
+        .exposed_ports
+        .iter()
+        .any(|e| e == &format!("{}/{}", m.container_port, proto))
+        && ports.is_empty()
+    {
         format!(
             "the image EXPOSEs {}, but EXPOSE only documents a port: nothing is published until you run with -p {}",
             m.container_port,
@@ -380,7 +505,10 @@ fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement
 
 /// Up to `max` characters of `s` in quotes, with an ellipsis when cut.
 pub(crate) fn quote(s: &str, max: usize) -> String {
-    let one_line: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     let one_line = one_line.trim();
     if one_line.chars().count() > max {
         format!("\"{}…\"", one_line.chars().take(max).collect::<String>())
@@ -389,7 +517,13 @@ pub(crate) fn quote(s: &str, max: usize) -> String {
     }
 }
 
-fn http(plan: &Plan, h: &HttpExpect, p: &ProbeFacts, c: Option<&ContainerFacts>, host_port: Option<u16>) -> Judgement {
+fn http(
+    plan: &Plan,
+    h: &HttpExpect,
+    p: &ProbeFacts,
+    c: Option<&ContainerFacts>,
+    host_port: Option<u16>,
+) -> Judgement {
     match &p.outcome {
         ProbeOutcome::NotSent { reason } => Judgement {
             pass: false,
@@ -399,52 +533,76 @@ fn http(plan: &Plan, h: &HttpExpect, p: &ProbeFacts, c: Option<&ContainerFacts>,
             because_of: None,
             error: true,
         },
-        ProbeOutcome::Failed { error, message } => transport_failure(plan, *error, message, p, c, host_port),
-        ProbeOutcome::Response { status, headers, body, truncated } => {
+        ProbeOutcome::Failed { error, message } => {
+            transport_failure(plan, *error, message, p, c, host_port)
+        }
+        ProbeOutcome::Response {
+            status,
+            headers,
+            body,
+            truncated,
+        } => {
             let mut problems: Vec<String> = Vec::new();
             let mut cause = None;
             let mut fix = None;
             if !h.status.matches(*status) {
                 problems.push(format!("status {status}"));
-                let path = reqwest::Url::parse(&p.url).map(|u| u.path().to_string()).unwrap_or_default();
+                let path = reqwest::Url::parse(&p.url)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default();
                 match status {
                     404 => {
                         cause = Some(format!("the app has no route for {} {path}", h.method));
-                        fix = Some(format!("add the route {path} to the app (for Flask: @app.route(\"{path}\"))"));
+                        fix = Some(format!(
+                            "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
+                        ));
                     }
                     405 => {
-                        cause = Some(format!("the route {path} exists but does not accept {}", h.method));
-                        fix = Some(format!("allow it: @app.route(\"{path}\", methods=[\"{}\"])", h.method));
+                        cause = Some(format!(
+                            "the route {path} exists but does not accept {}",
+                            h.method
+                        ));
+                        fix = Some(format!(
+                            "allow it: @app.route(\"{path}\", methods=[\"{}\"])",
+                            h.method
+                        ));
                     }
                     500..=599 => {
-                        let last = c.and_then(|c| c.log_tail.iter().rev().find(|l| !l.trim().is_empty()));
+                        let last =
+                            c.and_then(|c| c.log_tail.iter().rev().find(|l| !l.trim().is_empty()));
                         cause = Some(match last {
-                            Some(l) => format!("the app failed while answering; its log ends with {}", quote(l, 160)),
+                            Some(l) => format!(
+                                "the app failed while answering; its log ends with {}",
+                                quote(l, 160)
+                            ),
                             None => "the app failed while answering".into(),
                         });
                         fix = c.map(|c| format!("docker logs {}", c.name));
                     }
                     300..=399 => {
                         let loc = header(headers, "location").unwrap_or("?");
-                        cause = Some(format!("the app redirects to {}, which the grader does not follow", quote(loc, 80)));
+                        cause = Some(format!(
+                            "the app redirects to {}, which the grader does not follow",
+                            quote(loc, 80)
+                        ));
                     }
                     _ => {}
                 }
             }
-            if let Some(want) = &h.body_equals {
-                if body.trim_end() != want.trim_end() {
-                    problems.push(format!("body {}", quote(body, 60)));
-                }
+            if let Some(want) = &h.body_equals
+                && body.trim_end() != want.trim_end()
+            {
+                problems.push(format!("body {}", quote(body, 60)));
             }
             for want in &h.body_contains {
                 if !body.contains(want.as_str()) {
                     problems.push(format!("body lacks {}", quote(want, 40)));
                 }
             }
-            if let Some(re) = &h.body_regex {
-                if !re.0.is_match(body) {
-                    problems.push(format!("body does not match /{}/", re.0.as_str()));
-                }
+            if let Some(re) = &h.body_regex
+                && !re.0.is_match(body)
+            {
+                problems.push(format!("body does not match /{}/", re.0.as_str()));
             }
             if !h.json.is_empty() {
                 match serde_json::from_str::<serde_json::Value>(body) {
@@ -453,7 +611,9 @@ fn http(plan: &Plan, h: &HttpExpect, p: &ProbeFacts, c: Option<&ContainerFacts>,
                         for (path, want) in &h.json {
                             match path.lookup(&doc) {
                                 None => problems.push(format!("JSON has no {}", path.text)),
-                                Some(got) if !json_equal(got, want) => problems.push(format!("{} = {got}", path.text)),
+                                Some(got) if !json_equal(got, want) => {
+                                    problems.push(format!("{} = {got}", path.text))
+                                }
                                 Some(_) => {}
                             }
                         }
@@ -473,21 +633,28 @@ fn http(plan: &Plan, h: &HttpExpect, p: &ProbeFacts, c: Option<&ContainerFacts>,
                 return Judgement::pass(format!("{status}, {}", quote(body, 60)));
             }
             if *truncated {
-                problems.push(format!("body longer than {} bytes, cut", crate::observe::BODY_CAP));
+                problems.push(format!(
+                    "body longer than {} bytes, cut",
+                    crate::observe::BODY_CAP
+                ));
             }
             let found = if problems.iter().any(|p| p.starts_with("status ")) {
                 problems.join("; ")
             } else {
                 format!("{status}; {}", problems.join("; "))
             };
-            let cause = cause.unwrap_or_else(|| "the answer differs from what the lab asks for".into());
+            let cause =
+                cause.unwrap_or_else(|| "the answer differs from what the lab asks for".into());
             Judgement::fail(found, cause, fix)
         }
     }
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// JSON equality where 1 and 1.0 are the same number and objects may hold extra keys.
@@ -495,8 +662,12 @@ fn json_equal(got: &serde_json::Value, want: &serde_json::Value) -> bool {
     use serde_json::Value::*;
     match (got, want) {
         (Number(a), Number(b)) => a.as_f64() == b.as_f64(),
-        (Object(a), Object(b)) => b.iter().all(|(k, v)| a.get(k).is_some_and(|g| json_equal(g, v))),
-        (Array(a), Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y)),
+        (Object(a), Object(b)) => b
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|g| json_equal(g, v))),
+        (Array(a), Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y))
+        }
         _ => got == want,
     }
 }
@@ -511,13 +682,20 @@ fn transport_failure(
 ) -> Judgement {
     let found = transport_found(error, message);
     // Which container port the host port leads to, per the container's real mapping.
-    let inner = c.zip(host_port).and_then(|(c, hp)| c.published.iter().find(|x| x.host_port == hp && x.proto == "tcp"));
+    let inner = c.zip(host_port).and_then(|(c, hp)| {
+        c.published
+            .iter()
+            .find(|x| x.host_port == hp && x.proto == "tcp")
+    });
     let rerun = |port: u16| {
         c.map(|c| {
             let name = ContainerName(c.name.clone());
             let base = run_command(plan, &name);
             let fixed = match (inner, host_port) {
-                (Some(i), Some(hp)) => base.replace(&format!("{hp}:{}", i.container_port), &format!("{hp}:{port}")),
+                (Some(i), Some(hp)) => base.replace(
+                    &format!("{hp}:{}", i.container_port),
+                    &format!("{hp}:{port}"),
+                ),
                 _ => base,
             };
             format!("docker rm -f {} && {fixed}", c.name)
@@ -601,9 +779,17 @@ fn transport_found(error: TransportError, message: &str) -> String {
     };
     let said = error.describe();
     let same = detail.to_lowercase().contains(said) || detail.is_empty();
-    if same { said.to_string() } else { format!("{said} ({})", truncate(detail, 120)) }
+    if same {
+        said.to_string()
+    } else {
+        format!("{said} ({})", truncate(detail, 120))
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() > max { format!("{}…", s.chars().take(max).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > max {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }

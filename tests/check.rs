@@ -23,20 +23,39 @@ async fn correct_lab_passes_with_full_score() {
     assert_eq!(report["score"], report["max_score"]);
     assert_eq!(report["max_score"], 11);
     assert_eq!(report["schema_version"], 1);
-    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["outcome"] == "pass"), "{report:#}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "pass"),
+        "{report:#}"
+    );
 
     let out = lab.check_tty(&spec);
     assert_eq!(out.status.code(), Some(0));
     let shown = text(&out.stdout);
-    assert!(shown.contains("Score 11/11 — PASSED (pass mark 11)"), "{shown}");
-    assert!(!shown.contains('\u{1b}'), "NO_COLOR output has no escapes: {shown}");
+    assert!(
+        shown.contains("Score 11/11 — PASSED (pass mark 11)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\u{1b}'),
+        "NO_COLOR output has no escapes: {shown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stopped_container_is_diagnosed_with_its_log() {
     let mut lab = Lab::new("stopped").await;
     let port = free_port();
-    let name = lab.run("app", &["--crash", "ModuleNotFoundError: No module named 'flask'"], &[(port, 8088)]).await;
+    let name = lab
+        .run(
+            "app",
+            &["--crash", "ModuleNotFoundError: No module named 'flask'"],
+            &[(port, 8088)],
+        )
+        .await;
     lab.wait_stopped(&name).await;
     let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &name, port, ""));
     let (code, report) = lab.check_json(&spec, &[]);
@@ -44,10 +63,24 @@ async fn stopped_container_is_diagnosed_with_its_log() {
     let running = finding(&report, &format!("running:{name}"));
     assert_eq!(running["outcome"], "fail");
     assert_eq!(running["found"], "exited with code 1");
-    assert!(running["cause"].as_str().unwrap().contains("No module named 'flask'"), "{running:#}");
-    assert!(running["fix"].as_str().unwrap().contains(&format!("docker logs {name}")));
+    assert!(
+        running["cause"]
+            .as_str()
+            .unwrap()
+            .contains("No module named 'flask'"),
+        "{running:#}"
+    );
+    assert!(
+        running["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("docker logs {name}"))
+    );
     // The port was asked for at `docker run`, so it still counts while stopped.
-    assert_eq!(finding(&report, &format!("port:{name}:{port}:8088"))["outcome"], "pass");
+    assert_eq!(
+        finding(&report, &format!("port:{name}:{port}:8088"))["outcome"],
+        "pass"
+    );
     let http = finding(&report, &format!("http:{name}:GET /"));
     assert_eq!(http["outcome"], "skipped");
     assert_eq!(http["because_of"], format!("running:{name}"));
@@ -81,8 +114,14 @@ async fn missing_image_and_container() {
     assert_eq!(img["fix"], format!("docker build -t {image} ."));
     let c = finding(&report, &format!("container:{container}"));
     assert_eq!(c["outcome"], "fail");
-    assert_eq!(c["fix"], format!("docker run -d --name {container} -p {port}:8088 {image}"));
-    for dependent in [format!("running:{container}"), format!("http:{container}:GET /")] {
+    assert_eq!(
+        c["fix"],
+        format!("docker run -d --name {container} -p {port}:8088 {image}")
+    );
+    for dependent in [
+        format!("running:{container}"),
+        format!("http:{container}:GET /"),
+    ] {
         assert_eq!(finding(&report, &dependent)["outcome"], "skipped");
     }
     assert_eq!(report["score"], 0);
@@ -99,19 +138,49 @@ async fn wrong_host_port_is_named_with_the_fix() {
     let port = finding(&report, &format!("port:{name}:{wanted}:8088"));
     assert_eq!(port["outcome"], "fail");
     assert_eq!(port["found"], format!("{actual}->8088/tcp"));
-    assert_eq!(port["cause"], format!("port 8088 is published on host port {actual}, not {wanted}"));
-    assert!(port["fix"].as_str().unwrap().ends_with(&format!("-p {wanted}:8088 {}", lab.image)), "{port:#}");
+    assert_eq!(
+        port["cause"],
+        format!("port 8088 is published on host port {actual}, not {wanted}")
+    );
+    assert!(
+        port["fix"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("-p {wanted}:8088 {}", lab.image)),
+        "{port:#}"
+    );
     let http = finding(&report, &format!("http:{name}:GET /"));
     assert_eq!(http["outcome"], "fail");
     assert_eq!(http["because_of"], format!("port:{name}:{wanted}:8088"));
-    assert!(http["found"].as_str().unwrap().starts_with("connection refused"), "{http:#}");
+    assert!(
+        http["found"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection refused"),
+        "{http:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_body_and_missing_route() {
     let mut lab = Lab::new("body").await;
     let port = free_port();
-    let name = lab.run("app", &["--listen", "0.0.0.0:8088", "--body", "Goodbye", "--route", "/", "--route", "/ping"], &[(port, 8088)]).await;
+    let name = lab
+        .run(
+            "app",
+            &[
+                "--listen",
+                "0.0.0.0:8088",
+                "--body",
+                "Goodbye",
+                "--route",
+                "/",
+                "--route",
+                "/ping",
+            ],
+            &[(port, 8088)],
+        )
+        .await;
     let extra = "  - get: /latency\n  - get: /ping\n    body_equals: Goodbye\n";
     let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &name, port, extra));
     let (code, report) = lab.check_json(&spec, &[]);
@@ -122,7 +191,10 @@ async fn wrong_body_and_missing_route() {
     let latency = finding(&report, &format!("http:{name}:GET /latency"));
     assert_eq!(latency["found"], "status 404");
     assert_eq!(latency["cause"], "the app has no route for GET /latency");
-    assert_eq!(finding(&report, &format!("http:{name}:GET /ping"))["outcome"], "pass");
+    assert_eq!(
+        finding(&report, &format!("http:{name}:GET /ping"))["outcome"],
+        "pass"
+    );
     assert_eq!(report["score"], report["max_score"].as_u64().unwrap() - 6);
 }
 
@@ -130,7 +202,9 @@ async fn wrong_body_and_missing_route() {
 async fn loopback_binding_is_diagnosed() {
     let mut lab = Lab::new("loopback").await;
     let port = free_port();
-    let name = lab.run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)]).await;
+    let name = lab
+        .run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)])
+        .await;
     let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &name, port, ""));
     let started = std::time::Instant::now();
     let (code, report) = lab.check_json(&spec, &["--wait", "0s"]);
@@ -139,7 +213,10 @@ async fn loopback_binding_is_diagnosed() {
     let http = finding(&report, &format!("http:{name}:GET /"));
     assert_eq!(http["outcome"], "fail");
     let cause = http["cause"].as_str().unwrap();
-    assert!(cause.contains("listens on 127.0.0.1:8088 inside the container"), "{http:#}");
+    assert!(
+        cause.contains("listens on 127.0.0.1:8088 inside the container"),
+        "{http:#}"
+    );
     assert!(http["fix"].as_str().unwrap().contains("0.0.0.0"));
 }
 
@@ -148,13 +225,24 @@ async fn wrong_container_port_is_diagnosed() {
     let mut lab = Lab::new("innerport").await;
     let port = free_port();
     // The app listens on 8080, the student published 8088.
-    let name = lab.run("app", &["--listen", "0.0.0.0:8080"], &[(port, 8088)]).await;
+    let name = lab
+        .run("app", &["--listen", "0.0.0.0:8080"], &[(port, 8088)])
+        .await;
     let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &name, port, ""));
     let (code, report) = lab.check_json(&spec, &["--wait", "0s"]);
     assert_eq!(code, 1);
     let http = finding(&report, &format!("http:{name}:GET /"));
-    assert_eq!(http["cause"], "nothing listens on 8088 inside the container; the app listens on 8080");
-    assert!(http["fix"].as_str().unwrap().contains(&format!("-p {port}:8080")), "{http:#}");
+    assert_eq!(
+        http["cause"],
+        "nothing listens on 8088 inside the container; the app listens on 8080"
+    );
+    assert!(
+        http["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("-p {port}:8080")),
+        "{http:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,13 +251,20 @@ async fn container_from_another_image() {
     let port = free_port();
     let name = lab.run("app", &[], &[(port, 8088)]).await;
     let other = format!("labgrade-test/{}:v2", lab.id);
-    labgrade::sample::image::build(&lab.daemon, std::path::Path::new(env!("CARGO_BIN_EXE_labgrade")), &other)
-        .await
-        .unwrap();
+    labgrade::sample::image::build(
+        &lab.daemon,
+        std::path::Path::new(env!("CARGO_BIN_EXE_labgrade")),
+        &other,
+    )
+    .await
+    .unwrap();
     // Same content, so same id: a different tag of the same build still counts.
     let spec = lab.spec("lab.yaml", &short_spec(&other, &name, port, ""));
     let (_, report) = lab.check_json(&spec, &[]);
-    assert_eq!(finding(&report, &format!("from-image:{name}"))["outcome"], "pass");
+    assert_eq!(
+        finding(&report, &format!("from-image:{name}"))["outcome"],
+        "pass"
+    );
     labgrade::sample::remove_image(&lab.daemon, &other).await;
 }
 
@@ -178,10 +273,18 @@ fn unreachable_daemon_exits_3_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("lab.yaml");
     std::fs::write(&spec, "image: a\n").unwrap();
-    let out = labgrade().arg("check").arg(&spec).env("DOCKER_HOST", "unix:///nonexistent/docker.sock").output().unwrap();
+    let out = labgrade()
+        .arg("check")
+        .arg(&spec)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
-    assert!(err.contains("/nonexistent/docker.sock does not exist"), "{err}");
+    assert!(
+        err.contains("/nonexistent/docker.sock does not exist"),
+        "{err}"
+    );
     assert!(err.contains("systemctl start docker"), "{err}");
 }
 
@@ -189,10 +292,25 @@ fn unreachable_daemon_exits_3_with_the_fix() {
 fn bad_specs_exit_2_with_position() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("ports.yaml", "image: a\ncontainer: b\nports: [\"80a:80\"]\n", "ports.yaml:3:9: ", "invalid port `80a` in `80a:80`"),
+        (
+            "ports.yaml",
+            "image: a\ncontainer: b\nports: [\"80a:80\"]\n",
+            "ports.yaml:3:9: ",
+            "invalid port `80a` in `80a:80`",
+        ),
         ("empty.yaml", "", "empty.yaml: the spec is empty", ""),
-        ("unknown.yaml", "image: a\ncontianer: b\n", "unknown.yaml:2:1: ", "unknown field `contianer`"),
-        ("type.yaml", "image: a\ncontainer: b\nports: 8097\n", "type.yaml:3:8: ", "invalid type"),
+        (
+            "unknown.yaml",
+            "image: a\ncontianer: b\n",
+            "unknown.yaml:2:1: ",
+            "unknown field `contianer`",
+        ),
+        (
+            "type.yaml",
+            "image: a\ncontainer: b\nports: 8097\n",
+            "type.yaml:3:8: ",
+            "invalid type",
+        ),
         ("yaml.yaml", "image: [a\n", "yaml.yaml:", ""),
     ];
     for (file, body, prefix, detail) in cases {
@@ -201,13 +319,20 @@ fn bad_specs_exit_2_with_position() {
         let out = labgrade().arg("check").arg(&p).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{file}");
         let err = text(&out.stderr);
-        assert!(err.contains(prefix) && err.contains(detail), "{file}: {err}");
+        assert!(
+            err.contains(prefix) && err.contains(detail),
+            "{file}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     let out = labgrade().arg("check").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is a directory"));
-    let out = labgrade().arg("check").arg(dir.path().join("nope.yaml")).output().unwrap();
+    let out = labgrade()
+        .arg("check")
+        .arg(dir.path().join("nope.yaml"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read the spec"));
     let out = labgrade().args(["check"]).output().unwrap();

@@ -61,28 +61,49 @@ impl Daemon {
         // Agree on the API version first, so an older engine (20.10 speaks 1.41) never sees
         // a request it calls "client version is too new". `/_ping` answers with the version
         // in a header and is far cheaper than `/version`, which asks containerd too.
-        let not_answering = |detail: String| DaemonError::NotAnswering { host: host.into(), detail };
+        let not_answering = |detail: String| DaemonError::NotAnswering {
+            host: host.into(),
+            detail,
+        };
         let (server, local, probe_host) = if let Some(path) = host.strip_prefix("unix://") {
             check_socket(path)?;
-            let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| not_answering(e.to_string()))?;
-            (ping(stream).await.map_err(not_answering)?, true, "127.0.0.1".to_string())
-        } else if let Some(rest) = host.strip_prefix("tcp://").or_else(|| host.strip_prefix("http://")) {
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let hostname = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']).to_string();
-            let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(authority))
+            let stream = tokio::net::UnixStream::connect(path)
                 .await
-                .map_err(|_| not_answering("no answer within 5s".into()))?
                 .map_err(|e| not_answering(e.to_string()))?;
+            (
+                ping(stream).await.map_err(not_answering)?,
+                true,
+                "127.0.0.1".to_string(),
+            )
+        } else if let Some(rest) = host
+            .strip_prefix("tcp://")
+            .or_else(|| host.strip_prefix("http://"))
+        {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let hostname = authority
+                .rsplit_once(':')
+                .map_or(authority, |(h, _)| h)
+                .trim_matches(['[', ']'])
+                .to_string();
+            let stream = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::TcpStream::connect(authority),
+            )
+            .await
+            .map_err(|_| not_answering("no answer within 5s".into()))?
+            .map_err(|e| not_answering(e.to_string()))?;
             let local = matches!(hostname.as_str(), "localhost" | "127.0.0.1" | "::1");
             (ping(stream).await.map_err(not_answering)?, local, hostname)
         } else {
             return Err(DaemonError::BadHost { host: host.into() });
         };
         let ours = bollard::API_DEFAULT_VERSION;
-        let version = if (server.major_version, server.minor_version) < (ours.major_version, ours.minor_version) {
+        let version = if (server.major_version, server.minor_version)
+            < (ours.major_version, ours.minor_version)
+        {
             server
         } else {
-            ours.clone()
+            *ours
         };
         let docker = if local && host.starts_with("unix://") {
             Docker::connect_with_unix(host, 60, &version)
@@ -145,17 +166,34 @@ impl Daemon {
             Err(e) => return Err(self.failed(&e)),
         };
         // Docker matches a unique id prefix too; only an exact name counts.
-        let found_name = c.name.clone().unwrap_or_default().trim_start_matches('/').to_string();
+        let found_name = c
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string();
         if found_name != name {
             return Ok(None);
         }
         let state = c.state.unwrap_or_default();
         let config = c.config.unwrap_or_default();
-        let published = c.network_settings.and_then(|n| n.ports).map(convert_port_map).unwrap_or_default();
-        let requested = c.host_config.and_then(|h| h.port_bindings).map(convert_port_map).unwrap_or_default();
+        let published = c
+            .network_settings
+            .and_then(|n| n.ports)
+            .map(convert_port_map)
+            .unwrap_or_default();
+        let requested = c
+            .host_config
+            .and_then(|h| h.port_bindings)
+            .map(convert_port_map)
+            .unwrap_or_default();
         let running = state.running.unwrap_or(false);
         let started_at = state.started_at.filter(|s| !s.starts_with("0001-"));
-        let running_for_secs = if running { started_at.as_deref().and_then(seconds_since) } else { None };
+        let running_for_secs = if running {
+            started_at.as_deref().and_then(seconds_since)
+        } else {
+            None
+        };
         Ok(Some(ContainerFacts {
             id: c.id.unwrap_or_default(),
             name: found_name,
@@ -185,7 +223,11 @@ impl Daemon {
 
     /// The last lines of a container's output (stdout and stderr), capped in size.
     pub async fn log_tail(&self, name: &str, lines: usize) -> Vec<String> {
-        let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&lines.to_string()).build();
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
         let mut stream = self.docker.logs(name, Some(opts));
         let mut bytes = Vec::new();
         let read = async {
@@ -204,11 +246,22 @@ impl Daemon {
     /// Every container on the daemon, briefly, for near-miss hints.
     pub async fn all_containers(&self) -> Result<Vec<ContainerBrief>, DaemonError> {
         let opts = ListContainersOptionsBuilder::default().all(true).build();
-        let list = self.docker.list_containers(Some(opts)).await.map_err(|e| self.failed(&e))?;
+        let list = self
+            .docker
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| self.failed(&e))?;
         Ok(list
             .into_iter()
             .map(|c| ContainerBrief {
-                name: c.names.unwrap_or_default().first().cloned().unwrap_or_default().trim_start_matches('/').to_string(),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_string(),
                 image: c.image.unwrap_or_default(),
                 status: c.state.map(|s| s.to_string()).unwrap_or_default(),
             })
@@ -216,15 +269,22 @@ impl Daemon {
     }
 
     fn failed(&self, e: &BollardError) -> DaemonError {
-        DaemonError::Failed { host: self.facts.host.clone(), detail: short_error(e) }
+        DaemonError::Failed {
+            host: self.facts.host.clone(),
+            detail: short_error(e),
+        }
     }
 }
 
 /// Sends `GET /_ping` on a fresh connection and reads the daemon's API version header.
-async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) -> Result<bollard::ClientVersion, String> {
+async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+) -> Result<bollard::ClientVersion, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
-        stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").await?;
+        stream
+            .write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            .await?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 1024];
         // The answer is a few headers and "OK"; never read more than 16 KiB.
@@ -249,12 +309,19 @@ async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut strea
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case("api-version").then(|| v.trim().to_string())
+            k.trim()
+                .eq_ignore_ascii_case("api-version")
+                .then(|| v.trim().to_string())
         })
         .ok_or_else(|| "the answer to /_ping has no API-Version header".to_string())?;
-    let (major, minor) = version.split_once('.').ok_or_else(|| format!("unreadable API version `{version}`"))?;
+    let (major, minor) = version
+        .split_once('.')
+        .ok_or_else(|| format!("unreadable API version `{version}`"))?;
     match (major.parse(), minor.parse()) {
-        (Ok(major_version), Ok(minor_version)) => Ok(bollard::ClientVersion { major_version, minor_version }),
+        (Ok(major_version), Ok(minor_version)) => Ok(bollard::ClientVersion {
+            major_version,
+            minor_version,
+        }),
         _ => Err(format!("unreadable API version `{version}`")),
     }
 }
@@ -265,7 +332,9 @@ fn check_socket(path: &str) -> Result<(), DaemonError> {
         Ok(_) => Ok(()),
         Err(e) => match e.kind() {
             std::io::ErrorKind::NotFound => Err(DaemonError::SocketMissing { path: path.into() }),
-            std::io::ErrorKind::PermissionDenied => Err(DaemonError::PermissionDenied { path: path.into() }),
+            std::io::ErrorKind::PermissionDenied => {
+                Err(DaemonError::PermissionDenied { path: path.into() })
+            }
             _ => Err(DaemonError::NotAnswering {
                 host: format!("unix://{path}"),
                 detail: e.to_string().to_lowercase(),
@@ -275,12 +344,21 @@ fn check_socket(path: &str) -> Result<(), DaemonError> {
 }
 
 fn is_not_found(e: &BollardError) -> bool {
-    matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 fn short_error(e: &BollardError) -> String {
     match e {
-        BollardError::DockerResponseServerError { status_code, message } => format!("HTTP {status_code}: {message}"),
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("HTTP {status_code}: {message}"),
         other => other.to_string(),
     }
 }
@@ -289,10 +367,15 @@ fn convert_port_map(map: bollard::models::PortMap) -> Vec<PublishedPort> {
     let mut out = Vec::new();
     for (key, bindings) in map {
         let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
-        let Ok(container_port) = port.parse::<u16>() else { continue };
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
         for b in bindings.unwrap_or_default() {
             // Docker lists a binding on all addresses twice (0.0.0.0 and ::); keep one.
-            let host_ip = b.host_ip.filter(|ip| !matches!(ip.as_str(), "0.0.0.0" | "::")).unwrap_or_default();
+            let host_ip = b
+                .host_ip
+                .filter(|ip| !matches!(ip.as_str(), "0.0.0.0" | "::"))
+                .unwrap_or_default();
             out.push(PublishedPort {
                 container_port,
                 proto: proto.to_string(),
@@ -301,7 +384,14 @@ fn convert_port_map(map: bollard::models::PortMap) -> Vec<PublishedPort> {
             });
         }
     }
-    out.sort_by(|a, b| (a.container_port, &a.proto, a.host_port, &a.host_ip).cmp(&(b.container_port, &b.proto, b.host_port, &b.host_ip)));
+    out.sort_by(|a, b| {
+        (a.container_port, &a.proto, a.host_port, &a.host_ip).cmp(&(
+            b.container_port,
+            &b.proto,
+            b.host_port,
+            &b.host_ip,
+        ))
+    });
     out.dedup();
     out
 }
@@ -326,7 +416,10 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
 /// Seconds between an RFC 3339 timestamp from the daemon and now.
 fn seconds_since(ts: &str) -> Option<f64> {
     let then = parse_rfc3339(ts)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
     Some((now - then).max(0.0))
 }
 
@@ -338,7 +431,10 @@ pub(crate) fn parse_rfc3339(ts: &str) -> Option<f64> {
     let time = time.trim_end_matches('Z');
     let time = time.split(['+']).next()?;
     let mut t = time.split(':');
-    let (h, min) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
+    let (h, min) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
     let sec: f64 = t.next()?.parse().ok()?;
     // Days from civil date (Howard Hinnant's algorithm).
     let y2 = if m <= 2 { y - 1 } else { y };

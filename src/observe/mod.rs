@@ -28,12 +28,19 @@ pub struct ObserveOptions {
 
 impl Default for ObserveOptions {
     fn default() -> Self {
-        ObserveOptions { wait: Duration::from_secs(5), probe_timeout: Duration::from_secs(5) }
+        ObserveOptions {
+            wait: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(5),
+        }
     }
 }
 
 /// Gathers every fact the plan's checks need.
-pub async fn observe(daemon: &Daemon, plan: &Plan, opts: &ObserveOptions) -> Result<Facts, DaemonError> {
+pub async fn observe(
+    daemon: &Daemon,
+    plan: &Plan,
+    opts: &ObserveOptions,
+) -> Result<Facts, DaemonError> {
     let mut image_refs = Vec::new();
     let mut container_names = Vec::new();
     for c in &plan.checks {
@@ -47,7 +54,9 @@ pub async fn observe(daemon: &Daemon, plan: &Plan, opts: &ObserveOptions) -> Res
             CheckKind::ContainerExists { container }
             | CheckKind::ContainerRunning { container }
             | CheckKind::ContainerImage { container, .. }
-            | CheckKind::PortPublished { container, .. } => container_names.push(container.0.clone()),
+            | CheckKind::PortPublished { container, .. } => {
+                container_names.push(container.0.clone())
+            }
             _ => {}
         }
     }
@@ -57,7 +66,10 @@ pub async fn observe(daemon: &Daemon, plan: &Plan, opts: &ObserveOptions) -> Res
     let images = join_all(image_refs.iter().map(|r| daemon.image(r)));
     let containers = join_all(container_names.iter().map(|n| daemon.container(n)));
     let (images, containers) = futures_util::join!(images, containers);
-    let mut facts = Facts { daemon: daemon.facts.clone(), ..Facts::default() };
+    let mut facts = Facts {
+        daemon: daemon.facts.clone(),
+        ..Facts::default()
+    };
     for (r, i) in image_refs.iter().zip(images) {
         facts.images.insert(r.clone(), i?);
     }
@@ -107,7 +119,10 @@ fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
 
 /// A fresh look at a container together with its log tail and listening sockets.
 async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>, DaemonError> {
-    let (c, logs) = futures_util::join!(daemon.container(name), daemon.log_tail(name, docker::LOG_LINES));
+    let (c, logs) = futures_util::join!(
+        daemon.container(name),
+        daemon.log_tail(name, docker::LOG_LINES)
+    );
     Ok(c?.map(|mut c| {
         c.log_tail = logs;
         if daemon.local {
@@ -121,100 +136,142 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
 /// exited, and not when its app already listens, but somewhere the published port cannot
 /// reach (127.0.0.1, or another port). Then the cause is certain and waiting is pointless.
 async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> bool {
-    let Ok(Some(c)) = daemon.container(name).await else { return false };
+    let Ok(Some(c)) = daemon.container(name).await else {
+        return false;
+    };
     if !c.running {
         return false;
     }
-    let inner = host_port.and_then(|hp| c.published.iter().find(|p| p.host_port == hp && p.proto == "tcp"));
-    let listening = if daemon.local { c.pid.and_then(sockets::listening) } else { None };
+    let inner = host_port.and_then(|hp| {
+        c.published
+            .iter()
+            .find(|p| p.host_port == hp && p.proto == "tcp")
+    });
+    let listening = if daemon.local {
+        c.pid.and_then(sockets::listening)
+    } else {
+        None
+    };
     match (inner, listening) {
-        (Some(inner), Some(l)) if !l.is_empty() => {
-            l.iter().any(|l| l.port == inner.container_port && !l.is_loopback())
-        }
+        (Some(inner), Some(l)) if !l.is_empty() => l
+            .iter()
+            .any(|l| l.port == inner.container_port && !l.is_loopback()),
         _ => true,
     }
 }
 
-async fn probe_all(daemon: &Daemon, plan: &Plan, facts: &Facts, opts: &ObserveOptions) -> BTreeMap<String, ProbeFacts> {
+async fn probe_all(
+    daemon: &Daemon,
+    plan: &Plan,
+    facts: &Facts,
+    opts: &ObserveOptions,
+) -> BTreeMap<String, ProbeFacts> {
     let http: Vec<_> = plan
         .checks
         .iter()
         .filter_map(|c| match &c.kind {
-            CheckKind::Http { container, expect, port, host_ip } => Some((c, container, expect, port, host_ip)),
+            CheckKind::Http {
+                container,
+                expect,
+                port,
+                host_ip,
+            } => Some((c, container, expect, port, host_ip)),
             _ => None,
         })
         .collect();
     if http.is_empty() {
         return BTreeMap::new();
     }
-    let https = http.iter().any(|(_, _, e, _, _)| matches!(&e.target, Target::Url(u) if u.starts_with("https:")));
+    let https = http
+        .iter()
+        .any(|(_, _, e, _, _)| matches!(&e.target, Target::Url(u) if u.starts_with("https:")));
     let client = probe::client(opts.probe_timeout.min(Duration::from_secs(2)), https);
-    let runs = http.iter().map(|(check, container, expect, port, host_ip)| {
-        let client = &client;
-        async move {
-            let url = match (&expect.target, port) {
-                (Target::Url(u), _) => u.clone(),
-                (Target::Path(p), Some(port)) => {
-                    let host = match host_ip {
-                        Some(ip) if daemon.local && ip.is_ipv6() => format!("[{ip}]"),
-                        Some(ip) if daemon.local && !ip.is_unspecified() => ip.to_string(),
-                        _ => daemon.facts.probe_host.clone(),
-                    };
-                    format!("http://{host}:{port}{p}")
-                }
-                (Target::Path(p), None) => p.clone(),
-            };
-            let method = expect.method.to_string();
-            let not_sent = |reason: String| ProbeFacts {
-                url: url.clone(),
-                method: method.clone(),
-                attempts: 0,
-                elapsed_ms: 0,
-                outcome: ProbeOutcome::NotSent { reason },
-            };
-            // A probe through a container's port only makes sense while it runs; the
-            // readiness window is what is left of `wait` since it started.
-            let deadline = match container {
-                Some(name) => match facts.containers.get(&name.0) {
-                    Some(Some(c)) if c.running => {
-                        let left = opts.wait.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
-                        Instant::now() + Duration::from_secs_f64(left.max(0.0))
+    let runs = http
+        .iter()
+        .map(|(check, container, expect, port, host_ip)| {
+            let client = &client;
+            async move {
+                let url = match (&expect.target, port) {
+                    (Target::Url(u), _) => u.clone(),
+                    (Target::Path(p), Some(port)) => {
+                        let host = match host_ip {
+                            Some(ip) if daemon.local && ip.is_ipv6() => format!("[{ip}]"),
+                            Some(ip) if daemon.local && !ip.is_unspecified() => ip.to_string(),
+                            _ => daemon.facts.probe_host.clone(),
+                        };
+                        format!("http://{host}:{port}{p}")
                     }
-                    Some(Some(c)) => return (check.id.clone(), not_sent(format!("container {name} is {}", c.status))),
-                    _ => return (check.id.clone(), not_sent(format!("container {name} does not exist"))),
-                },
-                None => Instant::now(),
-            };
-            let started = Instant::now();
-            let timeout = expect.timeout.unwrap_or(opts.probe_timeout);
-            let mut attempts = 0;
-            let mut backoff = Duration::from_millis(50);
-            let outcome = loop {
-                attempts += 1;
-                let outcome = probe::send(client, &url, expect, timeout).await;
-                let retryable = matches!(
-                    outcome,
-                    ProbeOutcome::Failed {
-                        error: TransportError::Refused | TransportError::Reset | TransportError::EmptyReply,
-                        ..
-                    }
-                );
-                if !retryable || Instant::now() + backoff >= deadline {
-                    break outcome;
-                }
-                if let Some(name) = container {
-                    if !worth_waiting(daemon, &name.0, **port).await {
+                    (Target::Path(p), None) => p.clone(),
+                };
+                let method = expect.method.to_string();
+                let not_sent = |reason: String| ProbeFacts {
+                    url: url.clone(),
+                    method: method.clone(),
+                    attempts: 0,
+                    elapsed_ms: 0,
+                    outcome: ProbeOutcome::NotSent { reason },
+                };
+                // A probe through a container's port only makes sense while it runs; the
+                // readiness window is what is left of `wait` since it started.
+                let deadline = match container {
+                    Some(name) => match facts.containers.get(&name.0) {
+                        Some(Some(c)) if c.running => {
+                            let left = opts.wait.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
+                            Instant::now() + Duration::from_secs_f64(left.max(0.0))
+                        }
+                        Some(Some(c)) => {
+                            return (
+                                check.id.clone(),
+                                not_sent(format!("container {name} is {}", c.status)),
+                            );
+                        }
+                        _ => {
+                            return (
+                                check.id.clone(),
+                                not_sent(format!("container {name} does not exist")),
+                            );
+                        }
+                    },
+                    None => Instant::now(),
+                };
+                let started = Instant::now();
+                let timeout = expect.timeout.unwrap_or(opts.probe_timeout);
+                let mut attempts = 0;
+                let mut backoff = Duration::from_millis(50);
+                let outcome = loop {
+                    attempts += 1;
+                    let outcome = probe::send(client, &url, expect, timeout).await;
+                    let retryable = matches!(
+                        outcome,
+                        ProbeOutcome::Failed {
+                            error: TransportError::Refused
+                                | TransportError::Reset
+                                | TransportError::EmptyReply,
+                            ..
+                        }
+                    );
+                    if !retryable || Instant::now() + backoff >= deadline {
                         break outcome;
                     }
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_millis(400));
-            };
-            (
-                check.id.clone(),
-                ProbeFacts { url, method, attempts, elapsed_ms: started.elapsed().as_millis() as u64, outcome },
-            )
-        }
-    });
+                    if let Some(name) = container
+                        && !worth_waiting(daemon, &name.0, **port).await
+                    {
+                        break outcome;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(400));
+                };
+                (
+                    check.id.clone(),
+                    ProbeFacts {
+                        url,
+                        method,
+                        attempts,
+                        elapsed_ms: started.elapsed().as_millis() as u64,
+                        outcome,
+                    },
+                )
+            }
+        });
     join_all(runs).await.into_iter().collect()
 }

@@ -21,7 +21,10 @@ const MAX_REDIRECTS: usize = 5;
 /// only when some probe uses https (loading them costs more than a whole plain check).
 pub(crate) fn client(connect_timeout: Duration, https: bool) -> reqwest::Client {
     let policy = Policy::custom(|attempt| {
-        let first_host = attempt.previous().first().and_then(|u| u.host_str().map(str::to_owned));
+        let first_host = attempt
+            .previous()
+            .first()
+            .and_then(|u| u.host_str().map(str::to_owned));
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error("too many redirects")
         } else if first_host.as_deref() != attempt.url().host_str() {
@@ -45,8 +48,14 @@ pub(crate) fn client(connect_timeout: Duration, https: bool) -> reqwest::Client 
 }
 
 /// Sends one request and reads its answer, all within `timeout`.
-pub(crate) async fn send(client: &reqwest::Client, url: &str, h: &HttpExpect, timeout: Duration) -> ProbeOutcome {
-    let method = reqwest::Method::from_bytes(h.method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    h: &HttpExpect,
+    timeout: Duration,
+) -> ProbeOutcome {
+    let method =
+        reqwest::Method::from_bytes(h.method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut req = client.request(method, url);
     for (k, v) in &h.headers {
         req = req.header(k, v);
@@ -64,7 +73,10 @@ pub(crate) async fn send(client: &reqwest::Client, url: &str, h: &HttpExpect, ti
             .take(HEADER_COUNT_CAP)
             .map(|(k, v)| {
                 let v = String::from_utf8_lossy(v.as_bytes());
-                (k.as_str().to_string(), v.chars().take(HEADER_VALUE_CAP).collect())
+                (
+                    k.as_str().to_string(),
+                    v.chars().take(HEADER_VALUE_CAP).collect(),
+                )
             })
             .collect();
         let mut body = Vec::new();
@@ -87,10 +99,16 @@ pub(crate) async fn send(client: &reqwest::Client, url: &str, h: &HttpExpect, ti
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => ProbeOutcome::Failed { error: classify(&e), message: innermost(&e) },
+        Ok(Err(e)) => ProbeOutcome::Failed {
+            error: classify(&e),
+            message: innermost(&e),
+        },
         Err(_) => ProbeOutcome::Failed {
             error: TransportError::Timeout,
-            message: format!("no complete answer within {} ms", started.elapsed().as_millis()),
+            message: format!(
+                "no complete answer within {} ms",
+                started.elapsed().as_millis()
+            ),
         },
     }
 }
@@ -127,7 +145,11 @@ fn classify(e: &reqwest::Error) -> TransportError {
         }
         source = err.source();
     }
-    verdict.unwrap_or(if e.is_connect() { TransportError::Refused } else { TransportError::Other })
+    verdict.unwrap_or(if e.is_connect() {
+        TransportError::Refused
+    } else {
+        TransportError::Other
+    })
 }
 
 /// The innermost cause of an error: the part that says what actually happened

@@ -76,11 +76,32 @@ mod tests {
         let l = parse_proc_net_tcp(TCP);
         assert_eq!(
             l,
-            vec![Listener { ip: "127.0.0.1".into(), port: 8088 }, Listener { ip: "0.0.0.0".into(), port: 8080 }]
+            vec![
+                Listener {
+                    ip: "127.0.0.1".into(),
+                    port: 8088
+                },
+                Listener {
+                    ip: "0.0.0.0".into(),
+                    port: 8080
+                }
+            ]
         );
         assert!(l[0].is_loopback() && !l[1].is_loopback());
         let l6 = parse_proc_net_tcp(TCP6);
-        assert_eq!(l6, vec![Listener { ip: "::1".into(), port: 8000 }, Listener { ip: "::".into(), port: 80 }]);
+        assert_eq!(
+            l6,
+            vec![
+                Listener {
+                    ip: "::1".into(),
+                    port: 8000
+                },
+                Listener {
+                    ip: "::".into(),
+                    port: 80
+                }
+            ]
+        );
         assert!(l6[0].is_loopback());
     }
 
@@ -89,6 +110,12 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let all = listening(std::process::id() as i64).unwrap();
-        assert!(all.contains(&Listener { ip: "127.0.0.1".into(), port }), "{all:?}");
+        assert!(
+            all.contains(&Listener {
+                ip: "127.0.0.1".into(),
+                port
+            }),
+            "{all:?}"
+        );
     }
 }

@@ -38,7 +38,13 @@ pub struct Report {
 
 impl Report {
     /// Wraps a verdict with what the reporters show around it.
-    pub fn new(spec: &str, lab: Option<String>, pass_mark: String, verdict: Verdict, duration_ms: u64) -> Report {
+    pub fn new(
+        spec: &str,
+        lab: Option<String>,
+        pass_mark: String,
+        verdict: Verdict,
+        duration_ms: u64,
+    ) -> Report {
         Report {
             schema: "labgrade-report",
             schema_version: SCHEMA_VERSION,
@@ -74,7 +80,10 @@ pub fn printable(s: &str) -> String {
 mod tests {
     #[test]
     fn printable_neutralises_escapes() {
-        assert_eq!(super::printable("a\u{1b}[31mb\u{0}c\r"), "a\\u{1b}[31mb\\u{0}c\\r");
+        assert_eq!(
+            super::printable("a\u{1b}[31mb\u{0}c\r"),
+            "a\\u{1b}[31mb\\u{0}c\\r"
+        );
         assert_eq!(super::printable("héllo"), "héllo");
     }
 }

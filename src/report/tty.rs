@@ -21,7 +21,11 @@ const CELL_CAP: usize = 300;
 
 fn cell_text(s: &str) -> String {
     let s = printable(s);
-    if s.chars().count() > CELL_CAP { format!("{}…", s.chars().take(CELL_CAP).collect::<String>()) } else { s }
+    if s.chars().count() > CELL_CAP {
+        format!("{}…", s.chars().take(CELL_CAP).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Writes the table and the closing score line.
@@ -89,4 +93,96 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         "Score {}/{} — {verdict} (pass mark {})",
         report.score, report.max_score, report.pass_points
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{Finding, Verdict};
+
+    fn report(found: &str) -> Report {
+        let finding = Finding {
+            id: "http:web:GET /".into(),
+            title: "GET localhost:8097/ answers 200".into(),
+            outcome: Outcome::Fail,
+            points: 0,
+            max_points: 3,
+            expected: "status 200".into(),
+            found: found.into(),
+            cause: Some("the answer differs from what the lab asks for".into()),
+            fix: None,
+            because_of: None,
+        };
+        let verdict = Verdict {
+            findings: vec![finding],
+            score: 0,
+            max_score: 3,
+            pass_points: 3,
+            passed: false,
+        };
+        Report::new(
+            "lab.yaml",
+            Some("Lab \u{1b}]0;pwned\u{7}".into()),
+            "100%".into(),
+            verdict,
+            1,
+        )
+    }
+
+    #[test]
+    fn hostile_text_cannot_drive_the_terminal_or_flood_it() {
+        let hostile = format!("\u{1b}[2J\u{1b}[31mred\u{0}|`</x>{}", "A".repeat(1 << 20));
+        let mut out = Vec::new();
+        write_tty(
+            &report(&hostile),
+            TtyOptions {
+                color: false,
+                width: 100,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{0}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("\\u{1b}[2J"));
+        assert!(
+            text.len() < 10_000,
+            "table stays small: {} bytes",
+            text.len()
+        );
+        assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let mut plain = Vec::new();
+        write_tty(
+            &report("x"),
+            TtyOptions {
+                color: false,
+                width: 100,
+            },
+            &mut plain,
+        )
+        .unwrap();
+        assert!(!String::from_utf8(plain).unwrap().contains('\u{1b}'));
+        let mut coloured = Vec::new();
+        write_tty(
+            &report("x"),
+            TtyOptions {
+                color: true,
+                width: 100,
+            },
+            &mut coloured,
+        )
+        .unwrap();
+        assert!(
+            String::from_utf8(coloured)
+                .unwrap()
+                .contains("\u{1b}[1;31mFAILED")
+        );
+    }
 }

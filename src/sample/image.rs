@@ -17,7 +17,10 @@ pub const LABEL: &str = "io.labgrade.sample";
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0} is not a 64-bit ELF program labgrade can package")]
     NotElf(String),
     #[error("the Docker build of {tag} failed: {detail}")]
@@ -26,14 +29,27 @@ pub enum ImageError {
 
 /// The files a dynamically linked program needs: itself, its interpreter, its libraries.
 fn runtime_files(exe: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ImageError> {
-    let read = |p: &Path| std::fs::read(p).map_err(|source| ImageError::Read { path: p.display().to_string(), source });
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|source| ImageError::Read {
+            path: p.display().to_string(),
+            source,
+        })
+    };
     let elf = read(exe)?;
     let mut files = vec![(exe.to_path_buf(), PathBuf::from("labgrade"))];
-    if let Some(interp) = elf_interpreter(&elf).ok_or_else(|| ImageError::NotElf(exe.display().to_string()))? {
-        files.push((PathBuf::from(&interp), PathBuf::from(interp.trim_start_matches('/'))));
+    if let Some(interp) =
+        elf_interpreter(&elf).ok_or_else(|| ImageError::NotElf(exe.display().to_string()))?
+    {
+        files.push((
+            PathBuf::from(&interp),
+            PathBuf::from(interp.trim_start_matches('/')),
+        ));
     }
     // The libraries this process runs with are the ones labgrade needs (same toolchain, same links).
-    let maps = std::fs::read_to_string("/proc/self/maps").map_err(|source| ImageError::Read { path: "/proc/self/maps".into(), source })?;
+    let maps = std::fs::read_to_string("/proc/self/maps").map_err(|source| ImageError::Read {
+        path: "/proc/self/maps".into(),
+        source,
+    })?;
     let mut libs: Vec<&str> = maps
         .lines()
         .filter_map(|l| l.split_whitespace().nth(5))
@@ -42,7 +58,10 @@ fn runtime_files(exe: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ImageError> {
     libs.sort();
     libs.dedup();
     for lib in libs {
-        files.push((PathBuf::from(lib), PathBuf::from(lib.trim_start_matches('/'))));
+        files.push((
+            PathBuf::from(lib),
+            PathBuf::from(lib.trim_start_matches('/')),
+        ));
     }
     Ok(files)
 }
@@ -64,7 +83,9 @@ fn elf_interpreter(elf: &[u8]) -> Option<Option<String>> {
             let off = u64_at(ph + 8)? as usize;
             let size = u64_at(ph + 32)? as usize;
             let raw = elf.get(off..off + size)?;
-            let text = String::from_utf8_lossy(raw).trim_end_matches('\0').to_string();
+            let text = String::from_utf8_lossy(raw)
+                .trim_end_matches('\0')
+                .to_string();
             return Some(Some(text));
         }
     }
@@ -93,10 +114,16 @@ fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
         h.set_cksum();
         tar.append_data(&mut h, name, data)
     };
-    let io = |e: std::io::Error| ImageError::Read { path: "build context".into(), source: e };
+    let io = |e: std::io::Error| ImageError::Read {
+        path: "build context".into(),
+        source: e,
+    };
     add("Dockerfile", dockerfile.as_bytes(), 0o644).map_err(io)?;
     for (host, inside) in &files {
-        let data = std::fs::read(host).map_err(|source| ImageError::Read { path: host.display().to_string(), source })?;
+        let data = std::fs::read(host).map_err(|source| ImageError::Read {
+            path: host.display().to_string(),
+            source,
+        })?;
         add(&format!("rootfs/{}", inside.display()), &data, 0o755).map_err(io)?;
     }
     tar.into_inner().map_err(io)
@@ -106,16 +133,32 @@ fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
     let body = context(exe)?;
     let labels = HashMap::from([(LABEL, "1")]);
-    let opts = BuildImageOptionsBuilder::default().dockerfile("Dockerfile").t(tag).rm(true).forcerm(true).labels(&labels).build();
-    let mut stream = daemon.client().build_image(opts, None, Some(bollard::body_full(body.into())));
+    let opts = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .labels(&labels)
+        .build();
+    let mut stream = daemon
+        .client()
+        .build_image(opts, None, Some(bollard::body_full(body.into())));
     while let Some(item) = stream.next().await {
         match item {
             Ok(info) => {
                 if let Some(e) = info.error_detail.and_then(|d| d.message) {
-                    return Err(ImageError::Build { tag: tag.into(), detail: e });
+                    return Err(ImageError::Build {
+                        tag: tag.into(),
+                        detail: e,
+                    });
                 }
             }
-            Err(e) => return Err(ImageError::Build { tag: tag.into(), detail: e.to_string() }),
+            Err(e) => {
+                return Err(ImageError::Build {
+                    tag: tag.into(),
+                    detail: e.to_string(),
+                });
+            }
         }
     }
     Ok(())

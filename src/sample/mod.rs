@@ -8,7 +8,9 @@ pub mod server;
 use std::collections::HashMap;
 
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
 
 use crate::observe::Daemon;
 
@@ -30,7 +32,15 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
     let bindings = spec
         .ports
         .iter()
-        .map(|(h, c)| (format!("{c}/tcp"), Some(vec![PortBinding { host_ip: None, host_port: Some(h.to_string()) }])))
+        .map(|(h, c)| {
+            (
+                format!("{c}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: None,
+                    host_port: Some(h.to_string()),
+                }]),
+            )
+        })
         .collect::<HashMap<_, _>>();
     let body = ContainerCreateBody {
         image: Some(spec.image.to_string()),
@@ -44,7 +54,9 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
         }),
         ..Default::default()
     };
-    let opts = CreateContainerOptionsBuilder::default().name(spec.name).build();
+    let opts = CreateContainerOptionsBuilder::default()
+        .name(spec.name)
+        .build();
     daemon.client().create_container(Some(opts), body).await?;
     if !spec.no_start {
         daemon.client().start_container(spec.name, None).await?;
@@ -54,7 +66,10 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
 
 /// Removes a container by name, running or not; a missing one is fine.
 pub async fn remove(daemon: &Daemon, name: &str) {
-    let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    let opts = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
     let _ = daemon.client().remove_container(name, Some(opts)).await;
 }
 
@@ -66,5 +81,7 @@ pub async fn remove_image(daemon: &Daemon, tag: &str) {
 
 /// A TCP port free on this machine right now (the kernel picks it).
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

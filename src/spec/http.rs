@@ -45,9 +45,16 @@ impl JsonPath {
 impl std::str::FromStr for JsonPath {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("invalid JSON path `{s}`: {why}; write it like status or $.headers.Host or items[0].id");
+        let bad = |why: &str| {
+            format!(
+                "invalid JSON path `{s}`: {why}; write it like status or $.headers.Host or items[0].id"
+            )
+        };
         let body = s.trim();
-        let body = body.strip_prefix('$').map(|b| b.strip_prefix('.').unwrap_or(b)).unwrap_or(body);
+        let body = body
+            .strip_prefix('$')
+            .map(|b| b.strip_prefix('.').unwrap_or(b))
+            .unwrap_or(body);
         let mut steps = Vec::new();
         let mut chars = body.chars().peekable();
         let mut key = String::new();
@@ -78,7 +85,12 @@ impl std::str::FromStr for JsonPath {
                         .or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"')));
                     match quoted {
                         Some(k) => steps.push(JsonStep::Key(k.to_string())),
-                        None => steps.push(JsonStep::Index(inner.trim().parse().map_err(|_| bad("an index must be a number"))?)),
+                        None => steps.push(JsonStep::Index(
+                            inner
+                                .trim()
+                                .parse()
+                                .map_err(|_| bad("an index must be a number"))?,
+                        )),
                     }
                 }
                 c => key.push(c),
@@ -90,7 +102,10 @@ impl std::str::FromStr for JsonPath {
         if steps.is_empty() {
             return Err(bad("it names no field"));
         }
-        Ok(JsonPath { text: s.to_string(), steps })
+        Ok(JsonPath {
+            text: s.to_string(),
+            steps,
+        })
     }
 }
 
@@ -117,7 +132,10 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<String>, E> {
             Ok(vec![v.to_string()])
         }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<String>, A::Error> {
             let mut out = Vec::new();
             while let Some(s) = seq.next_element::<String>()? {
                 out.push(s);
@@ -184,7 +202,10 @@ pub struct HttpExpect {
 }
 
 mod opt_millis {
-    pub fn serialize<S: serde::Serializer>(d: &Option<std::time::Duration>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &Option<std::time::Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_u128(d.as_millis()),
             None => s.serialize_none(),
@@ -213,7 +234,10 @@ impl TryFrom<RawHttp> for HttpExpect {
             (Method::Delete, r.delete),
             (Method::Options, r.options),
         ];
-        let mut given: Vec<(Method, String)> = shorthands.into_iter().filter_map(|(m, v)| v.map(|v| (m, v))).collect();
+        let mut given: Vec<(Method, String)> = shorthands
+            .into_iter()
+            .filter_map(|(m, v)| v.map(|v| (m, v)))
+            .collect();
         if given.len() > 1 {
             return Err(format!(
                 "an http check has both `{}` and `{}`: write one request per check",
@@ -234,33 +258,48 @@ impl TryFrom<RawHttp> for HttpExpect {
             (None, Some(p), None) => (r.method.unwrap_or(Method::Get), p),
             (None, None, Some(u)) => (r.method.unwrap_or(Method::Get), u),
             (None, None, None) => {
-                return Err("an http check needs a request: write `get: /path` (or `path:` or `url:`)".into());
+                return Err(
+                    "an http check needs a request: write `get: /path` (or `path:` or `url:`)"
+                        .into(),
+                );
             }
-            _ => return Err("an http check names its request twice: use only one of get/post/..., path or url".into()),
+            _ => return Err(
+                "an http check names its request twice: use only one of get/post/..., path or url"
+                    .into(),
+            ),
         };
         let target = if where_.starts_with("http://") || where_.starts_with("https://") {
-            let parsed = reqwest::Url::parse(&where_).map_err(|e| format!("invalid url `{where_}`: {e}"))?;
+            let parsed =
+                reqwest::Url::parse(&where_).map_err(|e| format!("invalid url `{where_}`: {e}"))?;
             if parsed.host_str().is_none() {
                 return Err(format!("invalid url `{where_}`: it names no host"));
             }
             Target::Url(where_)
         } else if where_.starts_with('/') {
             if where_.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(format!("invalid path `{where_}`: paths cannot contain spaces; write %20"));
+                return Err(format!(
+                    "invalid path `{where_}`: paths cannot contain spaces; write %20"
+                ));
             }
             Target::Path(where_)
         } else if where_.contains("://") {
-            return Err(format!("unsupported url `{where_}`: only http:// and https:// can be probed"));
+            return Err(format!(
+                "unsupported url `{where_}`: only http:// and https:// can be probed"
+            ));
         } else {
-            return Err(format!("invalid path `{where_}`: a path starts with `/`, such as /{where_}"));
+            return Err(format!(
+                "invalid path `{where_}`: a path starts with `/`, such as /{where_}"
+            ));
         };
         if r.port == Some(0) {
             return Err("port 0 is out of range: ports go from 1 to 65535".into());
         }
-        if let Some(id) = &r.id {
-            if id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(format!("invalid check id `{id}`: use letters, digits, `-`, `_`, `.` or `/` without spaces"));
-            }
+        if let Some(id) = &r.id
+            && (id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(format!(
+                "invalid check id `{id}`: use letters, digits, `-`, `_`, `.` or `/` without spaces"
+            ));
         }
         for name in r.headers.keys().chain(r.response_headers.keys()) {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
@@ -269,7 +308,9 @@ impl TryFrom<RawHttp> for HttpExpect {
         }
         for (name, value) in &r.headers {
             if reqwest::header::HeaderValue::from_str(value).is_err() {
-                return Err(format!("invalid value for header `{name}`: `{value}` has characters a header cannot carry"));
+                return Err(format!(
+                    "invalid value for header `{name}`: `{value}` has characters a header cannot carry"
+                ));
             }
         }
         Ok(HttpExpect {

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 pub use http::{HttpExpect, JsonPath, JsonStep, Target};
 pub use port::{PortMapping, Proto};
-pub use values::{ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration};
+pub use values::{
+    ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration,
+};
 
 /// Points each kind of implicit check is worth unless the spec says otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +38,14 @@ pub struct Points {
 
 impl Default for Points {
     fn default() -> Self {
-        Points { image: 2, container: 1, running: 2, from_image: 1, port: 2, http: 3 }
+        Points {
+            image: 2,
+            container: 1,
+            running: 2,
+            from_image: 1,
+            port: 2,
+            http: 3,
+        }
     }
 }
 
@@ -99,13 +108,24 @@ fn one() -> u32 {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("{path}: cannot read the spec: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: is a directory; give the spec file inside it, such as {path}/lab.yaml")]
     IsDir { path: String },
-    #[error("{path}: the spec is empty; a minimal spec is:\n  image: nautilus/python-app\n  container: pythonapp_nautilus\n  ports: [\"8097:8088\"]")]
+    #[error(
+        "{path}: the spec is empty; a minimal spec is:\n  image: nautilus/python-app\n  container: pythonapp_nautilus\n  ports: [\"8097:8088\"]"
+    )]
     Empty { path: String },
     #[error("{path}:{line}:{column}: {message}{snippet}")]
-    Invalid { path: String, line: usize, column: usize, message: String, snippet: String },
+    Invalid {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+        snippet: String,
+    },
     #[error("{path}: {message}")]
     Unlocated { path: String, message: String },
 }
@@ -117,63 +137,106 @@ impl Spec {
         if path.is_dir() {
             return Err(SpecError::IsDir { path: shown });
         }
-        let bytes = std::fs::read(path).map_err(|source| SpecError::Read { path: shown.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| SpecError::Unlocated {
             path: shown.clone(),
-            message: format!("the file is not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "the file is not UTF-8 text (bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         Spec::parse(&text, &shown)
     }
 
     /// Parses and validates spec text; `path` is only used in messages.
     pub fn parse(text: &str, path: &str) -> Result<Spec, SpecError> {
-        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-            return Err(SpecError::Empty { path: path.to_string() });
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return Err(SpecError::Empty {
+                path: path.to_string(),
+            });
         }
         let spec: Spec = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
-        spec.validate().map_err(|(key, message)| match locate_key(text, key) {
-            Some((line, column)) => SpecError::Invalid {
-                path: path.to_string(),
-                line,
-                column,
-                message,
-                snippet: snippet(text, line, column),
-            },
-            None => SpecError::Unlocated { path: path.to_string(), message },
-        })?;
+        spec.validate()
+            .map_err(|(key, message)| match locate_key(text, key) {
+                Some((line, column)) => SpecError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message,
+                    snippet: snippet(text, line, column),
+                },
+                None => SpecError::Unlocated {
+                    path: path.to_string(),
+                    message,
+                },
+            })?;
         Ok(spec)
     }
 
     /// The rules that span several keys. Returns the key to point at and the message.
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.version != 1 {
-            return Err(("version", format!("unsupported spec version {}: this labgrade reads version 1", self.version)));
+            return Err((
+                "version",
+                format!(
+                    "unsupported spec version {}: this labgrade reads version 1",
+                    self.version
+                ),
+            ));
         }
         if self.container.is_none() {
             if !self.ports.is_empty() {
-                return Err(("ports", "`ports` belongs to a container: add `container: NAME` beside it".into()));
+                return Err((
+                    "ports",
+                    "`ports` belongs to a container: add `container: NAME` beside it".into(),
+                ));
             }
-            if let Some(h) = self.http.iter().find(|h| matches!(h.target, Target::Path(_)) && h.port.is_none()) {
+            if let Some(h) = self
+                .http
+                .iter()
+                .find(|h| matches!(h.target, Target::Path(_)) && h.port.is_none())
+            {
                 return Err((
                     "http",
-                    format!("`{}` has no port to go to: add `container:` and `ports:`, or give `port:` or a full url", h.request_line()),
+                    format!(
+                        "`{}` has no port to go to: add `container:` and `ports:`, or give `port:` or a full url",
+                        h.request_line()
+                    ),
                 ));
             }
         }
         let containers = self.containers();
         if containers.is_empty() && self.images().is_empty() && self.http.is_empty() {
-            return Err(("", "the spec has no checks: add `image:`, `container:` or `http:`".into()));
+            return Err((
+                "",
+                "the spec has no checks: add `image:`, `container:` or `http:`".into(),
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for c in &containers {
             if !names.insert(c.name.0.as_str()) {
-                return Err(("containers", format!("container `{}` is listed twice", c.name)));
+                return Err((
+                    "containers",
+                    format!("container `{}` is listed twice", c.name),
+                ));
             }
             if let Some(h) = c.http.iter().find(|h| {
-                matches!(h.target, Target::Path(_)) && h.port.is_none() && !c.ports.iter().any(|p| p.proto == Proto::Tcp)
+                matches!(h.target, Target::Path(_))
+                    && h.port.is_none()
+                    && !c.ports.iter().any(|p| p.proto == Proto::Tcp)
             }) {
                 return Err((
-                    if self.containers.is_empty() { "http" } else { "containers" },
+                    if self.containers.is_empty() {
+                        "http"
+                    } else {
+                        "containers"
+                    },
                     format!(
                         "`{}` for container `{}` has no port to go to: add a tcp mapping to its `ports:` or give `port:`",
                         h.request_line(),
@@ -184,16 +247,26 @@ impl Spec {
             let mut seen = std::collections::BTreeSet::new();
             for p in &c.ports {
                 if !seen.insert((p.host_ip, p.host_port, p.proto)) {
-                    return Err(("ports", format!("host port {}/{} is mapped twice for container `{}`", p.host_port, p.proto, c.name)));
+                    return Err((
+                        "ports",
+                        format!(
+                            "host port {}/{} is mapped twice for container `{}`",
+                            p.host_port, p.proto, c.name
+                        ),
+                    ));
                 }
             }
         }
         let mut ids = std::collections::BTreeSet::new();
-        for h in self.http.iter().chain(self.containers.iter().flat_map(|c| c.http.iter())) {
-            if let Some(id) = &h.id {
-                if !ids.insert(id.as_str()) {
-                    return Err(("id", format!("check id `{id}` is used twice")));
-                }
+        for h in self
+            .http
+            .iter()
+            .chain(self.containers.iter().flat_map(|c| c.http.iter()))
+        {
+            if let Some(id) = &h.id
+                && !ids.insert(id.as_str())
+            {
+                return Err(("id", format!("check id `{id}` is used twice")));
             }
         }
         Ok(())
@@ -217,7 +290,11 @@ impl Spec {
     /// Every image the lab needs, without repeats, in the order written.
     pub fn images(&self) -> Vec<ImageRef> {
         let mut out: Vec<ImageRef> = Vec::new();
-        let all = self.image.iter().chain(self.images.iter()).chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
+        let all = self
+            .image
+            .iter()
+            .chain(self.images.iter())
+            .chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
         for i in all {
             if !out.contains(i) {
                 out.push(i.clone());
@@ -228,7 +305,11 @@ impl Spec {
 
     /// HTTP expectations that belong to no container (full URLs or explicit ports).
     pub fn standalone_http(&self) -> &[HttpExpect] {
-        if self.container.is_none() { &self.http } else { &[] }
+        if self.container.is_none() {
+            &self.http
+        } else {
+            &[]
+        }
     }
 }
 
@@ -247,7 +328,10 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
                 snippet: snippet(text, loc.line(), loc.column()),
             }
         }
-        None => SpecError::Unlocated { path: path.to_string(), message: full },
+        None => SpecError::Unlocated {
+            path: path.to_string(),
+            message: full,
+        },
     }
 }
 
@@ -256,7 +340,11 @@ fn snippet(text: &str, line: usize, column: usize) -> String {
     let Some(src) = text.lines().nth(line.saturating_sub(1)) else {
         return String::new();
     };
-    let src: String = src.chars().take(160).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let src: String = src
+        .chars()
+        .take(160)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let gutter = line.to_string().len();
     format!(
         "\n{:gutter$} |\n{line} | {src}\n{:gutter$} | {}^",
@@ -316,19 +404,34 @@ mod tests {
         assert!(e.contains("port 70000"), "{e}");
 
         let e = err("image: \"\"\n");
-        assert!(e.starts_with("lab.yaml:1:8: ") && e.contains("empty image name"), "{e}");
+        assert!(
+            e.starts_with("lab.yaml:1:8: ") && e.contains("empty image name"),
+            "{e}"
+        );
 
         let e = err("image: a\nimgae: b\n");
-        assert!(e.starts_with("lab.yaml:2:1: ") && e.contains("unknown field `imgae`"), "{e}");
+        assert!(
+            e.starts_with("lab.yaml:2:1: ") && e.contains("unknown field `imgae`"),
+            "{e}"
+        );
 
         let e = err("container: b\nports: [\"1:1\"]\nhttp:\n  - get: /\n    body_regex: \"a(\"\n");
-        assert!(e.contains("lab.yaml:5:17") && e.contains("invalid regex `a(`"), "{e}");
+        assert!(
+            e.contains("lab.yaml:5:17") && e.contains("invalid regex `a(`"),
+            "{e}"
+        );
 
         let e = err("container: b\nports: [\"1:1\"]\nhttp:\n  - method: FETCH\n    path: /\n");
-        assert!(e.contains("lab.yaml:4:13") && e.contains("unknown HTTP method `FETCH`"), "{e}");
+        assert!(
+            e.contains("lab.yaml:4:13") && e.contains("unknown HTTP method `FETCH`"),
+            "{e}"
+        );
 
         let e = err("ports: [\"1:1\"]\n");
-        assert!(e.starts_with("lab.yaml:1:1: ") && e.contains("add `container: NAME`"), "{e}");
+        assert!(
+            e.starts_with("lab.yaml:1:1: ") && e.contains("add `container: NAME`"),
+            "{e}"
+        );
 
         let e = err("image: [1, 2]\n");
         assert!(e.starts_with("lab.yaml:1:8: "), "{e}");

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 /// Transport protocol of a published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     Tcp,
@@ -38,7 +40,11 @@ pub struct PortMapping {
 impl PortMapping {
     /// The text of the `-p` flag that creates this mapping.
     pub fn flag(&self) -> String {
-        let proto = if self.proto == Proto::Tcp { String::new() } else { format!("/{}", self.proto) };
+        let proto = if self.proto == Proto::Tcp {
+            String::new()
+        } else {
+            format!("/{}", self.proto)
+        };
         match self.host_ip {
             Some(ip) => format!("{ip}:{}:{}{proto}", self.host_port, self.container_port),
             None => format!("{}:{}{proto}", self.host_port, self.container_port),
@@ -48,12 +54,18 @@ impl PortMapping {
 
 fn port_number(part: &str, whole: &str) -> Result<u16, String> {
     if part.contains('-') {
-        return Err(format!("port range `{part}` in `{whole}` is not supported: list each port"));
+        return Err(format!(
+            "port range `{part}` in `{whole}` is not supported: list each port"
+        ));
     }
     match part.parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        Ok(n) => Err(format!("port {n} in `{whole}` is out of range: ports go from 1 to 65535")),
-        Err(_) => Err(format!("invalid port `{part}` in `{whole}`: expected a number from 1 to 65535")),
+        Ok(n) => Err(format!(
+            "port {n} in `{whole}` is out of range: ports go from 1 to 65535"
+        )),
+        Err(_) => Err(format!(
+            "invalid port `{part}` in `{whole}`: expected a number from 1 to 65535"
+        )),
     }
 }
 
@@ -65,14 +77,18 @@ impl std::str::FromStr for PortMapping {
             Some((b, "tcp")) => (b, Proto::Tcp),
             Some((b, "udp")) => (b, Proto::Udp),
             Some((b, "sctp")) => (b, Proto::Sctp),
-            Some((_, p)) => return Err(format!("unknown protocol `{p}` in `{s}`: expected tcp, udp or sctp")),
+            Some((_, p)) => {
+                return Err(format!(
+                    "unknown protocol `{p}` in `{s}`: expected tcp, udp or sctp"
+                ));
+            }
             None => (t, Proto::Tcp),
         };
         // `[::1]:8097:8088` or `127.0.0.1:8097:8088` or `8097:8088`.
         let (ip, rest) = if let Some(r) = body.strip_prefix('[') {
-            let (ip, rest) = r
-                .split_once("]:")
-                .ok_or_else(|| format!("invalid port mapping `{s}`: expected [IPv6]:HOST:CONTAINER"))?;
+            let (ip, rest) = r.split_once("]:").ok_or_else(|| {
+                format!("invalid port mapping `{s}`: expected [IPv6]:HOST:CONTAINER")
+            })?;
             (Some(ip), rest)
         } else {
             match body.matches(':').count() {
@@ -86,18 +102,26 @@ impl std::str::FromStr for PortMapping {
                         "port mapping `{s}` names only one port: write HOST:CONTAINER, such as {t}:{t}"
                     ));
                 }
-                _ => return Err(format!("invalid port mapping `{s}`: expected HOST:CONTAINER such as 8097:8088")),
+                _ => {
+                    return Err(format!(
+                        "invalid port mapping `{s}`: expected HOST:CONTAINER such as 8097:8088"
+                    ));
+                }
             }
         };
         let host_ip = match ip {
-            Some(ip) => Some(
-                ip.parse::<IpAddr>()
-                    .map_err(|_| format!("invalid host address `{ip}` in `{s}`: expected an IP such as 127.0.0.1"))?,
-            ),
+            Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| {
+                format!("invalid host address `{ip}` in `{s}`: expected an IP such as 127.0.0.1")
+            })?),
             None => None,
         };
         let (h, c) = rest.split_once(':').unwrap_or((rest, ""));
-        Ok(PortMapping { host_ip, host_port: port_number(h, s)?, container_port: port_number(c, s)?, proto })
+        Ok(PortMapping {
+            host_ip,
+            host_port: port_number(h, s)?,
+            container_port: port_number(c, s)?,
+            proto,
+        })
     }
 }
 
@@ -126,7 +150,10 @@ mod tests {
     #[test]
     fn parses_docker_forms() {
         let p: PortMapping = "8097:8088".parse().unwrap();
-        assert_eq!((p.host_port, p.container_port, p.proto, p.host_ip), (8097, 8088, Proto::Tcp, None));
+        assert_eq!(
+            (p.host_port, p.container_port, p.proto, p.host_ip),
+            (8097, 8088, Proto::Tcp, None)
+        );
         let p: PortMapping = "127.0.0.1:8097:8088".parse().unwrap();
         assert_eq!(p.host_ip, Some("127.0.0.1".parse().unwrap()));
         assert_eq!(p.flag(), "127.0.0.1:8097:8088");
@@ -143,12 +170,37 @@ mod tests {
             "80a:80".parse::<PortMapping>().unwrap_err(),
             "invalid port `80a` in `80a:80`: expected a number from 1 to 65535"
         );
-        assert!("70000:80".parse::<PortMapping>().unwrap_err().contains("port 70000"));
-        assert!("8080".parse::<PortMapping>().unwrap_err().contains("8080:8080"));
+        assert!(
+            "70000:80"
+                .parse::<PortMapping>()
+                .unwrap_err()
+                .contains("port 70000")
+        );
+        assert!(
+            "8080"
+                .parse::<PortMapping>()
+                .unwrap_err()
+                .contains("8080:8080")
+        );
         assert!("1:2:3:4".parse::<PortMapping>().is_err());
-        assert!("80:80/icmp".parse::<PortMapping>().unwrap_err().contains("`icmp`"));
+        assert!(
+            "80:80/icmp"
+                .parse::<PortMapping>()
+                .unwrap_err()
+                .contains("`icmp`")
+        );
         assert!("0:80".parse::<PortMapping>().is_err());
-        assert!("8000-8010:8000-8010".parse::<PortMapping>().unwrap_err().contains("range"));
-        assert!("localhost:80:80".parse::<PortMapping>().unwrap_err().contains("`localhost`"));
+        assert!(
+            "8000-8010:8000-8010"
+                .parse::<PortMapping>()
+                .unwrap_err()
+                .contains("range")
+        );
+        assert!(
+            "localhost:80:80"
+                .parse::<PortMapping>()
+                .unwrap_err()
+                .contains("`localhost`")
+        );
     }
 }

@@ -97,7 +97,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     } else {
         (t, 1.0)
     };
-    let bad = || format!("invalid duration `{s}`: expected a number with ms, s or m, such as 5s or 500ms");
+    let bad = || {
+        format!("invalid duration `{s}`: expected a number with ms, s or m, such as 5s or 500ms")
+    };
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
     if !v.is_finite() || v < 0.0 {
         return Err(bad());
@@ -240,13 +242,25 @@ impl std::str::FromStr for StatusSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim();
-        let bad = || format!("invalid status `{s}`: expected a code from 100 to 599 such as 200, or a class such as 2xx");
+        let bad = || {
+            format!(
+                "invalid status `{s}`: expected a code from 100 to 599 such as 200, or a class such as 2xx"
+            )
+        };
         if let Some(c) = t.strip_suffix("xx").or_else(|| t.strip_suffix("XX")) {
             let c: u16 = c.parse().map_err(|_| bad())?;
-            return if (1..=5).contains(&c) { Ok(StatusSpec::Class(c)) } else { Err(bad()) };
+            return if (1..=5).contains(&c) {
+                Ok(StatusSpec::Class(c))
+            } else {
+                Err(bad())
+            };
         }
         let c: u16 = t.parse().map_err(|_| bad())?;
-        if (100..=599).contains(&c) { Ok(StatusSpec::Exact(c)) } else { Err(bad()) }
+        if (100..=599).contains(&c) {
+            Ok(StatusSpec::Exact(c))
+        } else {
+            Err(bad())
+        }
     }
 }
 
@@ -313,14 +327,21 @@ impl std::str::FromStr for ImageRef {
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim();
         if t.is_empty() {
-            return Err("empty image name: expected a name such as nautilus/python-app or hello:v1".into());
+            return Err(
+                "empty image name: expected a name such as nautilus/python-app or hello:v1".into(),
+            );
         }
         if t.contains('@') {
-            return Err(format!("image `{s}`: digests (@sha256:...) are not supported, name the image by tag"));
+            return Err(format!(
+                "image `{s}`: digests (@sha256:...) are not supported, name the image by tag"
+            ));
         }
         let valid = |c: char| c.is_ascii_alphanumeric() || "._-/:".contains(c);
         if let Some(c) = t.chars().find(|c| !valid(*c)) {
-            return Err(format!("invalid image name `{s}`: the character `{}` is not allowed", c.escape_default()));
+            return Err(format!(
+                "invalid image name `{s}`: the character `{}` is not allowed",
+                c.escape_default()
+            ));
         }
         // A colon after the last slash separates the tag; one before it is a registry port.
         let (repo, tag) = match t.rfind(':') {
@@ -328,12 +349,19 @@ impl std::str::FromStr for ImageRef {
             _ => (t, "latest"),
         };
         if repo.is_empty() || tag.is_empty() {
-            return Err(format!("invalid image name `{s}`: expected repository[:tag]"));
+            return Err(format!(
+                "invalid image name `{s}`: expected repository[:tag]"
+            ));
         }
         if repo.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(format!("invalid image name `{s}`: repository names must be lowercase"));
+            return Err(format!(
+                "invalid image name `{s}`: repository names must be lowercase"
+            ));
         }
-        Ok(ImageRef { repository: repo.to_string(), tag: tag.to_string() })
+        Ok(ImageRef {
+            repository: repo.to_string(),
+            tag: tag.to_string(),
+        })
     }
 }
 
@@ -360,7 +388,9 @@ impl std::str::FromStr for ContainerName {
             return Err("empty container name: expected a name such as pythonapp_nautilus".into());
         }
         let ok_first = t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-        let ok_rest = t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        let ok_rest = t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !ok_first || !ok_rest {
             return Err(format!(
                 "invalid container name `{s}`: docker allows letters, digits, `_`, `.` and `-`, starting with a letter or digit"
@@ -404,11 +434,23 @@ mod tests {
         let r: ImageRef = "nautilus/python-app".parse().unwrap();
         assert_eq!(r.full(), "nautilus/python-app:latest");
         let r: ImageRef = "localhost:5000/hello:v1".parse().unwrap();
-        assert_eq!((r.repository.as_str(), r.tag.as_str()), ("localhost:5000/hello", "v1"));
+        assert_eq!(
+            (r.repository.as_str(), r.tag.as_str()),
+            ("localhost:5000/hello", "v1")
+        );
         let r: ImageRef = "localhost:5000/hello".parse().unwrap();
         assert_eq!(r.tag, "latest");
-        assert!("".parse::<ImageRef>().unwrap_err().contains("empty image name"));
-        assert!("Hello".parse::<ImageRef>().unwrap_err().contains("lowercase"));
+        assert!(
+            "".parse::<ImageRef>()
+                .unwrap_err()
+                .contains("empty image name")
+        );
+        assert!(
+            "Hello"
+                .parse::<ImageRef>()
+                .unwrap_err()
+                .contains("lowercase")
+        );
     }
 
     #[test]
@@ -418,7 +460,11 @@ mod tests {
         assert!("700".parse::<StatusSpec>().is_err());
         assert_eq!("post".parse::<Method>().unwrap(), Method::Post);
         assert!("FETCH".parse::<Method>().unwrap_err().contains("`FETCH`"));
-        assert!("a(".parse::<Pattern>().unwrap_err().contains("invalid regex `a(`"));
+        assert!(
+            "a(".parse::<Pattern>()
+                .unwrap_err()
+                .contains("invalid regex `a(`")
+        );
         assert!("bad name".parse::<ContainerName>().is_err());
     }
 }

@@ -31,13 +31,25 @@ pub struct Lab {
 impl Lab {
     /// Connects to the daemon and builds a fresh sample image for this test.
     pub async fn new(test: &str) -> Lab {
-        let daemon = Daemon::connect().await.expect("a running Docker daemon (see .ci/run)");
-        let id = format!("{test}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let daemon = Daemon::connect()
+            .await
+            .expect("a running Docker daemon (see .ci/run)");
+        let id = format!(
+            "{test}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         let image = format!("labgrade-test/{id}:v1");
         sample::image::build(&daemon, Path::new(env!("CARGO_BIN_EXE_labgrade")), &image)
             .await
             .expect("sample image builds");
-        Lab { daemon, id, image, containers: Vec::new(), dir: tempfile::tempdir().unwrap() }
+        Lab {
+            daemon,
+            id,
+            image,
+            containers: Vec::new(),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// Starts a sample container named `<suffix>-<id>`; returns its name.
@@ -46,7 +58,13 @@ impl Lab {
     }
 
     /// Like `run`, optionally creating without starting.
-    pub async fn run_with(&mut self, suffix: &str, args: &[&str], ports: &[(u16, u16)], no_start: bool) -> String {
+    pub async fn run_with(
+        &mut self,
+        suffix: &str,
+        args: &[&str],
+        ports: &[(u16, u16)],
+        no_start: bool,
+    ) -> String {
         let name = format!("{suffix}-{}", self.id);
         self.containers.push(name.clone());
         let image = self.image.clone();
@@ -86,10 +104,20 @@ impl Lab {
 
     /// Runs `labgrade check SPEC --format json` and returns (exit code, report).
     pub fn check_json(&self, spec: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
-        let out = labgrade().arg("check").arg(spec).args(["--format", "json"]).args(extra).output().unwrap();
+        let out = labgrade()
+            .arg("check")
+            .arg(spec)
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
         let code = out.status.code().unwrap_or(-1);
         let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("report is not JSON ({e}); stdout: {} stderr: {}", text(&out.stdout), text(&out.stderr))
+            panic!(
+                "report is not JSON ({e}); stdout: {} stderr: {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
         });
         (code, json)
     }
@@ -105,7 +133,10 @@ impl Drop for Lab {
         let (containers, image) = (std::mem::take(&mut self.containers), self.image.clone());
         // Drop cannot be async: clean up on a thread with its own runtime.
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let daemon = Daemon::connect().await.unwrap();
                 for c in &containers {

@@ -1,0 +1,181 @@
+//! The verdict replayed on facts recorded from real containers (`labgrade check
+//! --save-facts`): each folder under tests/fixtures holds the spec and the facts of one
+//! situation a student gets into. No daemon is needed.
+
+use std::path::Path;
+
+use labgrade::facts::Facts;
+use labgrade::plan::Plan;
+use labgrade::spec::Spec;
+use labgrade::verdict::{Finding, Outcome, Verdict, judge};
+
+fn replay(name: &str) -> Verdict {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    let facts: Facts =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
+    judge(&Plan::new(&spec), &facts)
+}
+
+fn get<'a>(v: &'a Verdict, prefix: &str) -> &'a Finding {
+    v.findings
+        .iter()
+        .find(|f| f.id.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {v:#?}"))
+}
+
+#[test]
+fn passing_lab() {
+    let v = replay("passing");
+    assert!(v.passed);
+    assert_eq!((v.score, v.max_score, v.pass_points), (11, 11, 11));
+    assert!(
+        v.findings
+            .iter()
+            .all(|f| f.outcome == Outcome::Pass && f.cause.is_none())
+    );
+}
+
+#[test]
+fn loopback_binding() {
+    let v = replay("loopback");
+    assert!(!v.passed);
+    assert_eq!(v.score, 8);
+    let h = get(&v, "http:");
+    assert_eq!(h.outcome, Outcome::Fail);
+    assert_eq!(h.found, "connection reset");
+    assert_eq!(
+        h.cause.as_deref(),
+        Some(
+            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it; bind it to 0.0.0.0"
+        )
+    );
+    assert!(
+        h.fix
+            .as_deref()
+            .unwrap()
+            .contains("app.run(host='0.0.0.0')")
+    );
+}
+
+#[test]
+fn app_on_another_port_inside() {
+    let v = replay("inner-port");
+    let h = get(&v, "http:");
+    assert_eq!(
+        h.cause.as_deref(),
+        Some("nothing listens on 8088 inside the container; the app listens on 8080")
+    );
+    assert_eq!(
+        h.fix.as_deref(),
+        Some(
+            "docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8080 nautilus/python-app"
+        )
+    );
+}
+
+#[test]
+fn exited_with_missing_module() {
+    let v = replay("exited");
+    let r = get(&v, "running:");
+    assert_eq!(r.outcome, Outcome::Fail);
+    assert_eq!(r.found, "exited with code 1");
+    assert!(
+        r.cause
+            .as_deref()
+            .unwrap()
+            .contains("ModuleNotFoundError: No module named 'flask'")
+    );
+    let h = get(&v, "http:");
+    assert_eq!(h.outcome, Outcome::Skipped);
+    assert_eq!(h.because_of.as_deref(), Some("running:pythonapp_nautilus"));
+    assert_eq!(h.points, 0);
+}
+
+#[test]
+fn published_on_the_wrong_host_port() {
+    let v = replay("host-port");
+    let p = get(&v, "port:");
+    assert_eq!(p.found, "8098->8088/tcp");
+    assert_eq!(
+        p.cause.as_deref(),
+        Some("port 8088 is published on host port 8098, not 8097")
+    );
+    assert_eq!(
+        p.fix.as_deref(),
+        Some(
+            "docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app"
+        )
+    );
+    let h = get(&v, "http:");
+    assert_eq!(h.found, "connection refused");
+    assert_eq!(
+        h.because_of.as_deref(),
+        Some("port:pythonapp_nautilus:8097:8088")
+    );
+}
+
+#[test]
+fn container_name_near_miss() {
+    let v = replay("near-miss-name");
+    let c = get(&v, "container:");
+    assert_eq!(
+        c.cause.as_deref(),
+        Some("the container is named pythonapp-nautilus instead of pythonapp_nautilus")
+    );
+    assert_eq!(
+        c.fix.as_deref(),
+        Some("docker rename pythonapp-nautilus pythonapp_nautilus")
+    );
+    for prefix in ["running:", "from-image:", "port:", "http:"] {
+        assert_eq!(get(&v, prefix).outcome, Outcome::Skipped, "{prefix}");
+    }
+    assert_eq!(v.score, 2);
+}
+
+#[test]
+fn missing_route() {
+    let v = replay("route-404");
+    let h = get(&v, "http:");
+    assert_eq!(h.found, "status 404");
+    assert_eq!(h.cause.as_deref(), Some("the app has no route for GET /"));
+}
+
+#[test]
+fn pass_mark_in_percent_lets_a_partial_lab_pass() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback");
+    let mut spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    spec.pass_mark = "70%".parse().unwrap();
+    let facts: Facts =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
+    let v = judge(&Plan::new(&spec), &facts);
+    assert_eq!((v.score, v.pass_points, v.passed), (8, 8, true));
+}
+
+#[test]
+fn shipped_specs_and_documented_examples_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut count = 0;
+    for entry in std::fs::read_dir(root.join("specs")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            Spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            count += 1;
+        }
+    }
+    assert!(count > 0);
+    for doc in ["README.md", "docs/spec.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for block in text.split("```yaml\n").skip(1) {
+            let yaml = block.split("```").next().unwrap();
+            let yaml = if yaml.starts_with("http:") {
+                format!("container: web\nports: [\"9000:9000\"]\n{yaml}")
+            } else {
+                yaml.to_string()
+            };
+            Spec::parse(&yaml, doc).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
