@@ -20,6 +20,9 @@ pub struct Facts {
     /// Containers that exist on the daemon (name, image), for near-miss hints.
     #[serde(default)]
     pub others: Vec<ContainerBrief>,
+    /// Every `repository:tag` on the daemon, read when a spec image is missing.
+    #[serde(default)]
+    pub other_images: Vec<String>,
 }
 
 /// The daemon the grader talked to.
@@ -125,6 +128,10 @@ pub struct ProbeFacts {
     pub attempts: u32,
     pub elapsed_ms: u64,
     pub outcome: ProbeOutcome,
+    /// When the path was 404: other paths tried on the same server and their status
+    /// (0 when they did not answer).
+    #[serde(default)]
+    pub alternatives: Vec<(String, u16)>,
 }
 
 /// The answer, or why there was none.

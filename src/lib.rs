@@ -8,6 +8,7 @@ pub mod demo;
 pub mod exit;
 pub mod facts;
 pub mod grade;
+pub mod hints;
 pub mod observe;
 pub mod plan;
 pub mod report;

@@ -252,11 +252,32 @@ fn short_id(id: &str) -> &str {
 fn image_present(image: &ImageRef, facts: &Facts) -> Judgement {
     match facts.images.get(&image.full()) {
         Some(Some(i)) => Judgement::pass(format!("{} ({})", image.full(), short_id(&i.id))),
-        Some(None) => Judgement::fail(
-            "no such image",
-            format!("no image is tagged {}", image.full()),
-            Some(format!("docker build -t {image} .")),
-        ),
+        Some(None) => {
+            let wanted = normalise(&image.repository);
+            let near = facts.other_images.iter().find_map(|t| {
+                let r = t.parse::<ImageRef>().ok()?;
+                (normalise(&r.repository) == wanted).then_some(r)
+            });
+            match near {
+                Some(r) => Judgement::fail(
+                    format!("no {}; found {r}", image.full()),
+                    if r.repository == image.repository {
+                        format!("the image is tagged {} instead of {}", r.tag, image.tag)
+                    } else {
+                        format!(
+                            "the image is named {} instead of {}",
+                            r.repository, image.repository
+                        )
+                    },
+                    Some(format!("docker tag {r} {image}")),
+                ),
+                None => Judgement::fail(
+                    "no such image",
+                    format!("no image is tagged {}", image.full()),
+                    Some(format!("docker build -t {image} .")),
+                ),
+            }
+        }
         None => missing_fact(),
     }
 }
@@ -291,6 +312,23 @@ fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgeme
                 return Judgement::fail(
                     format!("no container {name}; found {}", other.name),
                     format!("the container is named {} instead of {name}", other.name),
+                    Some(format!("docker rename {} {name}", other.name)),
+                );
+            }
+            let image = plan.checks.iter().find_map(|k| match &k.kind {
+                CheckKind::ContainerImage { container, image } if container == name => Some(image),
+                _ => None,
+            });
+            let same_image = facts.others.iter().find(|o| {
+                image.is_some_and(|i| o.image.parse::<ImageRef>().ok().as_ref() == Some(i))
+            });
+            if let Some(other) = same_image {
+                return Judgement::fail(
+                    format!("no container {name}; {} runs {}", other.name, other.image),
+                    format!(
+                        "a container of the right image exists, but it is named {} instead of {name}",
+                        other.name
+                    ),
                     Some(format!("docker rename {} {name}", other.name)),
                 );
             }
@@ -336,16 +374,20 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             Some(format!("docker logs {name}")),
         );
     }
+    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    let logs = format!("docker logs {name}");
     match c.status.as_str() {
-        "created" => Judgement::fail(
-            "created, never started",
-            c.error
-                .clone()
-                .map_or("the container was created but never started".into(), |e| {
-                    format!("the container could not start: {e}")
-                }),
-            Some(format!("docker start {name}")),
-        ),
+        "created" => {
+            let cause = match (&hint, &c.error) {
+                (Some(h), _) => h.cause.clone(),
+                (None, Some(e)) => format!("the container could not start: {e}"),
+                (None, None) => "the container was created but never started".into(),
+            };
+            let fix = hint.map_or(format!("docker start {name}"), |h| {
+                format!("{}; then docker start {name}", h.fix)
+            });
+            Judgement::fail("created, never started", cause, Some(fix))
+        }
         _ => {
             let code = c.exit_code.unwrap_or(0);
             let found = if c.oom_killed {
@@ -353,20 +395,30 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             } else {
                 format!("{} with code {code}", c.status)
             };
-            let cause = if c.oom_killed {
-                "the container ran out of memory and was killed".to_string()
+            let (cause, fix) = if c.oom_killed {
+                (
+                    "the container ran out of memory and was killed".to_string(),
+                    format!(
+                        "{logs}; make the app use less memory, or run it with a higher --memory limit"
+                    ),
+                )
+            } else if let Some(h) = hint {
+                (
+                    with_log(h.cause),
+                    format!("{}   ({logs} shows the whole error)", h.fix),
+                )
             } else if code == 0 {
-                with_log("the main process finished, so the container stopped: the CMD must keep running (a server in the foreground)".into())
+                (
+                    with_log("the main process finished, so the container stopped: the CMD must keep running (a server in the foreground)".into()),
+                    format!("{logs}; make CMD start the server in the foreground, rebuild, run again"),
+                )
             } else {
-                with_log(format!("the app stopped with exit code {code}"))
+                (
+                    with_log(format!("the app stopped with exit code {code}")),
+                    format!("{logs}   # then fix it and: docker start {name}"),
+                )
             };
-            Judgement::fail(
-                found,
-                cause,
-                Some(format!(
-                    "docker logs {name}   # then fix it and: docker start {name}"
-                )),
-            )
+            Judgement::fail(found, cause, Some(fix))
         }
     }
 }
@@ -552,7 +604,20 @@ fn http(
                     .unwrap_or_default();
                 match status {
                     404 => {
-                        cause = Some(format!("the app has no route for {} {path}", h.method));
+                        let answering: Vec<String> = p
+                            .alternatives
+                            .iter()
+                            .filter(|(_, st)| (200..400).contains(st))
+                            .map(|(alt, st)| format!("{alt} answers {st}"))
+                            .collect();
+                        cause = Some(if answering.is_empty() {
+                            format!("the app has no route for {} {path}", h.method)
+                        } else {
+                            format!(
+                                "{path} is 404 but {}: the app has no route {path}",
+                                answering.join(", ")
+                            )
+                        });
                         fix = Some(format!(
                             "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
                         ));

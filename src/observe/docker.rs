@@ -268,6 +268,22 @@ impl Daemon {
             .collect())
     }
 
+    /// Every `repository:tag` on the daemon, for near-miss hints.
+    pub async fn all_image_tags(&self) -> Result<Vec<String>, DaemonError> {
+        let list = self
+            .docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await
+            .map_err(|e| self.failed(&e))?;
+        let mut tags: Vec<String> = list
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t != "<none>:<none>")
+            .collect();
+        tags.sort();
+        Ok(tags)
+    }
+
     fn failed(&self, e: &BollardError) -> DaemonError {
         DaemonError::Failed {
             host: self.facts.host.clone(),

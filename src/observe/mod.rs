@@ -15,7 +15,10 @@ pub use probe::BODY_CAP;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
 use crate::plan::{CheckKind, Plan};
-use crate::spec::Target;
+use crate::spec::{ContainerName, Target};
+
+/// Paths tried on a server that answered 404, besides the spec's own paths.
+const COMMON_PATHS: [&str; 4] = ["/", "/ping", "/health", "/latency"];
 
 /// Limits for one observation.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +106,9 @@ pub async fn observe(
     if missing {
         facts.others = daemon.all_containers().await?;
     }
+    if facts.images.values().any(Option::is_none) {
+        facts.other_images = daemon.all_image_tags().await?;
+    }
     Ok(facts)
 }
 
@@ -160,6 +166,50 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
     }
 }
 
+/// For a path that was 404: which of the spec's other paths for the same container, and a
+/// few common ones, this server answers (status, or 0 for no answer), so the report can
+/// say "/latency is 404 but /ping answers 200".
+async fn other_routes(
+    client: &reqwest::Client,
+    plan: &Plan,
+    container: Option<&ContainerName>,
+    url: &str,
+) -> Vec<(String, u16)> {
+    let Ok(base) = reqwest::Url::parse(url) else {
+        return Vec::new();
+    };
+    let own = base.path().to_string();
+    let mut paths: Vec<String> = Vec::new();
+    let spec_paths = plan.checks.iter().filter_map(|k| match &k.kind {
+        CheckKind::Http {
+            container: c,
+            expect,
+            ..
+        } if c.as_ref() == container => match &expect.target {
+            Target::Path(p) => Some(p.split('?').next().unwrap_or(p).to_string()),
+            Target::Url(_) => None,
+        },
+        _ => None,
+    });
+    for p in spec_paths.chain(COMMON_PATHS.iter().map(|p| p.to_string())) {
+        if p != own && !paths.contains(&p) && paths.len() < 8 {
+            paths.push(p);
+        }
+    }
+    let tries = paths.into_iter().map(|p| {
+        let mut alt = base.clone();
+        alt.set_path(&p);
+        alt.set_query(None);
+        async move {
+            (
+                p,
+                probe::status_of(client, alt.as_str(), Duration::from_secs(1)).await,
+            )
+        }
+    });
+    join_all(tries).await
+}
+
 async fn probe_all(
     daemon: &Daemon,
     plan: &Plan,
@@ -210,6 +260,7 @@ async fn probe_all(
                     attempts: 0,
                     elapsed_ms: 0,
                     outcome: ProbeOutcome::NotSent { reason },
+                    alternatives: Vec::new(),
                 };
                 // A probe through a container's port only makes sense while it runs; the
                 // readiness window is what is left of `wait` since it started.
@@ -261,14 +312,22 @@ async fn probe_all(
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_millis(400));
                 };
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                let alternatives = match &outcome {
+                    ProbeOutcome::Response { status: 404, .. } => {
+                        other_routes(client, plan, container.as_ref(), &url).await
+                    }
+                    _ => Vec::new(),
+                };
                 (
                     check.id.clone(),
                     ProbeFacts {
                         url,
                         method,
                         attempts,
-                        elapsed_ms: started.elapsed().as_millis() as u64,
+                        elapsed_ms,
                         outcome,
+                        alternatives,
                     },
                 )
             }

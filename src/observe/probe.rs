@@ -113,6 +113,14 @@ pub(crate) async fn send(
     }
 }
 
+/// The status a plain GET gets within `timeout`, or 0 when there is no answer.
+pub(crate) async fn status_of(client: &reqwest::Client, url: &str, timeout: Duration) -> u16 {
+    match tokio::time::timeout(timeout, client.get(url).send()).await {
+        Ok(Ok(r)) => r.status().as_u16(),
+        _ => 0,
+    }
+}
+
 /// Maps a reqwest error onto the failures curl users know.
 fn classify(e: &reqwest::Error) -> TransportError {
     if e.is_timeout() {
