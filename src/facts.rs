@@ -164,12 +164,18 @@ pub enum TransportError {
     Reset,
     /// Closed without a byte of answer (curl: "Empty reply from server").
     EmptyReply,
-    /// No complete answer within the probe timeout.
+    /// The connection could not even be opened in time.
+    ConnectTimeout,
+    /// Connected, but no answer came within the probe timeout.
     Timeout,
+    /// The headers came, but the body did not finish within the probe timeout.
+    SlowBody,
+    /// The connection closed in the middle of the answer.
+    CutShort,
     /// The bytes that came back are not HTTP (perhaps TLS on a plain port).
     NotHttp,
-    /// A redirect to another host, which the grader does not follow.
-    RedirectAway,
+    /// The answer's headers are larger than any sane server sends.
+    HeadersTooLarge,
     /// Too many redirects.
     RedirectLoop,
     /// The host name could not be resolved.
@@ -185,9 +191,12 @@ impl TransportError {
             TransportError::Refused => "connection refused",
             TransportError::Reset => "connection reset",
             TransportError::EmptyReply => "empty reply from server",
+            TransportError::ConnectTimeout => "could not connect before the timeout",
             TransportError::Timeout => "no answer before the timeout",
+            TransportError::SlowBody => "the body did not finish before the timeout",
+            TransportError::CutShort => "the answer was cut short",
             TransportError::NotHttp => "the answer is not HTTP",
-            TransportError::RedirectAway => "redirected to another host",
+            TransportError::HeadersTooLarge => "the answer's headers are too large",
             TransportError::RedirectLoop => "too many redirects",
             TransportError::Dns => "host name not found",
             TransportError::Other => "request failed",

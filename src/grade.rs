@@ -19,7 +19,7 @@ pub async fn grade(
     let started = Instant::now();
     let plan = Plan::new(spec);
     let opts = ObserveOptions {
-        wait: plan.wait.unwrap_or(opts.wait),
+        wait: opts.wait.or(plan.wait),
         ..*opts
     };
     let facts = observe(daemon, &plan, &opts).await?;

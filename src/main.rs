@@ -62,8 +62,9 @@ struct CheckArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Tty)]
     format: Format,
     /// How long a container that has just started gets to begin answering
-    #[arg(long, default_value = "5s", value_parser = duration)]
-    wait: Duration,
+    /// [default: the spec's `wait:`, else 5s]
+    #[arg(long, value_parser = duration)]
+    wait: Option<Duration>,
     /// Time allowed for each HTTP request, body included (a spec's `timeout:` wins)
     #[arg(long, default_value = "5s", value_parser = duration)]
     timeout: Duration,

@@ -128,7 +128,9 @@ impl Plan {
             let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
             for h in &c.http {
                 let mapping = h.port.map_or(first_tcp, |port| {
-                    c.ports.iter().find(|p| p.host_port == port)
+                    c.ports
+                        .iter()
+                        .find(|p| p.host_port == port && p.proto == Proto::Tcp)
                 });
                 let port = h.port.or(first_tcp.map(|p| p.host_port));
                 checks.push(http_check(
@@ -200,12 +202,13 @@ fn http_check(
 
 /// Keeps ids unique when the same request is checked twice: the second becomes `id#2`.
 fn dedup_ids(checks: &mut [Check]) {
-    let mut seen = std::collections::BTreeMap::<String, u32>::new();
+    let mut seen = std::collections::BTreeSet::<String>::new();
     for c in checks.iter_mut() {
-        let n = seen.entry(c.id.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            c.id = format!("{}#{}", c.id, n);
+        let mut n = 1;
+        let base = c.id.clone();
+        while !seen.insert(c.id.clone()) {
+            n += 1;
+            c.id = format!("{base}#{n}");
         }
     }
 }

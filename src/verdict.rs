@@ -7,7 +7,7 @@ use crate::facts::{
     ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort, TransportError,
 };
 use crate::plan::{Check, CheckKind, Plan};
-use crate::spec::{ContainerName, HttpExpect, ImageRef, PortMapping};
+use crate::spec::{ContainerName, HttpExpect, ImageRef, PortMapping, Proto};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,7 +246,7 @@ fn container_facts<'a>(facts: &'a Facts, name: &ContainerName) -> Option<&'a Con
 
 fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
+    id.get(..12).unwrap_or(id)
 }
 
 fn image_present(image: &ImageRef, facts: &Facts) -> Judgement {
@@ -389,9 +389,11 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             Judgement::fail("created, never started", cause, Some(fix))
         }
         _ => {
-            let code = c.exit_code.unwrap_or(0);
+            let code = c.exit_code.unwrap_or(-1);
             let found = if c.oom_killed {
                 format!("{} (killed: out of memory)", c.status)
+            } else if c.exit_code.is_none() {
+                c.status.clone()
             } else {
                 format!("{} with code {code}", c.status)
             };
@@ -409,7 +411,7 @@ fn container_running(c: &ContainerFacts) -> Judgement {
                 )
             } else if code == 0 {
                 (
-                    with_log("the main process finished, so the container stopped: the CMD must keep running (a server in the foreground)".into()),
+                    with_log("the main process finished, so the container stopped (or someone ran docker stop): the CMD must keep running a server in the foreground".into()),
                     format!("{logs}; make CMD start the server in the foreground, rebuild, run again"),
                 )
             } else {
@@ -522,9 +524,17 @@ fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement
         .iter()
         .find(|p| p.proto == proto && p.host_port == m.host_port);
     let cause = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
+        let bound = if any_ip(&p.host_ip) {
+            "all addresses (0.0.0.0)".to_string()
+        } else {
+            format!("address {}", p.host_ip)
+        };
+        let wanted = m
+            .host_ip
+            .map_or("all addresses".to_string(), |ip| format!("address {ip}"));
         format!(
-            "port {} is published only on host address {}, not where the spec wants it",
-            m.host_port, p.host_ip
+            "port {} is published on host {bound}, but the lab asks for {wanted}",
+            m.host_port
         )
     } else if let Some(p) = same_host {
         format!(
@@ -746,31 +756,55 @@ fn transport_failure(
     host_port: Option<u16>,
 ) -> Judgement {
     let found = transport_found(error, message);
+    let logs = c.map(|c| format!("docker logs {}", c.name));
     // Which container port the host port leads to, per the container's real mapping.
     let inner = c.zip(host_port).and_then(|(c, hp)| {
         c.published
             .iter()
             .find(|x| x.host_port == hp && x.proto == "tcp")
     });
-    let rerun = |port: u16| {
-        c.map(|c| {
-            let name = ContainerName(c.name.clone());
-            let base = run_command(plan, &name);
-            let fixed = match (inner, host_port) {
-                (Some(i), Some(hp)) => base.replace(
-                    &format!("{hp}:{}", i.container_port),
-                    &format!("{hp}:{port}"),
-                ),
-                _ => base,
-            };
-            format!("docker rm -f {} && {fixed}", c.name)
+    // The container port the spec wants behind this host port.
+    let wanted_inner = c.and_then(|c| {
+        plan.checks.iter().find_map(|k| match &k.kind {
+            CheckKind::PortPublished { container, mapping }
+                if container.0 == c.name
+                    && Some(mapping.host_port) == host_port
+                    && mapping.proto == Proto::Tcp =>
+            {
+                Some(mapping.container_port)
+            }
+            _ => None,
         })
+    });
+    // The app listens on `actual`: either the mapping is wrong (the spec agrees with the
+    // app) or the app is (the spec wants another port); say which, never contradict the spec.
+    let port_fix = |c: &ContainerFacts, actual: u16| match (wanted_inner, host_port) {
+        (Some(w), _) if w == actual => {
+            format!(
+                "docker rm -f {} && {}",
+                c.name,
+                run_command(plan, &ContainerName(c.name.clone()))
+            )
+        }
+        (Some(w), _) => format!(
+            "make the app listen on port {w}, the port the lab asks for (e.g. app.run(host='0.0.0.0', port={w})), then rebuild the image and run the container again"
+        ),
+        (None, Some(hp)) => format!(
+            "docker rm -f {0} && docker run -d --name {0} -p {hp}:{actual} {1}",
+            c.name, c.image_name
+        ),
+        (None, None) => format!("publish the port the app listens on, {actual}"),
     };
     match error {
-        TransportError::Reset | TransportError::EmptyReply | TransportError::Refused if inner.is_some() => {
+        TransportError::Reset | TransportError::EmptyReply | TransportError::Refused
+            if inner.is_some() =>
+        {
             let (c, inner) = (c.expect("inner implies container"), inner.expect("checked"));
             if let Some(listening) = &c.listening {
-                let on_port: Vec<_> = listening.iter().filter(|l| l.port == inner.container_port).collect();
+                let on_port: Vec<_> = listening
+                    .iter()
+                    .filter(|l| l.port == inner.container_port)
+                    .collect();
                 if !on_port.is_empty() && on_port.iter().all(|l| l.is_loopback()) {
                     return Judgement::fail(
                         found,
@@ -790,7 +824,7 @@ fn transport_failure(
                                 "nothing listens on {} inside the container; the app listens on {}",
                                 inner.container_port, o.port
                             ),
-                            rerun(o.port),
+                            Some(port_fix(c, o.port)),
                         ),
                         None if !listening.is_empty() => Judgement::fail(
                             found,
@@ -808,7 +842,10 @@ fn transport_failure(
                     };
                 }
             }
-            let log_hint = c.log_tail.iter().rev().find(|l| l.contains("Running on http://127.0.0.1") || l.contains("Running on http://localhost"));
+            let log_hint = c.log_tail.iter().rev().find(|l| {
+                l.contains("Running on http://127.0.0.1")
+                    || l.contains("Running on http://localhost")
+            });
             let cause = match log_hint {
                 Some(l) => format!(
                     "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
@@ -823,16 +860,55 @@ fn transport_failure(
         }
         TransportError::Refused => Judgement::fail(
             found,
-            format!("nothing accepts connections at {}: the port is not published or the app is not running", p.url),
+            format!(
+                "nothing accepts connections at {}: the port is not published or the app is not running",
+                p.url
+            ),
             None,
         ),
-        TransportError::Timeout => Judgement::fail(found, "the app accepted the request but did not answer in time".to_string(), None),
+        TransportError::ConnectTimeout => Judgement::fail(
+            found,
+            format!(
+                "nothing at {} answered the connection in time: the address is wrong or a firewall drops it",
+                p.url
+            ),
+            None,
+        ),
+        TransportError::Timeout => Judgement::fail(
+            found,
+            "the app accepted the connection but sent no answer in time: it may be stuck, or waiting for more of the request",
+            logs,
+        ),
+        TransportError::SlowBody => Judgement::fail(
+            found,
+            "the app sent its headers but its body never finished: an endless or very slow answer",
+            logs,
+        ),
+        TransportError::CutShort => Judgement::fail(
+            found,
+            "the app closed the connection in the middle of its answer: it may have crashed while answering",
+            logs,
+        ),
         TransportError::NotHttp => Judgement::fail(
             found,
-            "what came back is not HTTP: the app may speak HTTPS/TLS or another protocol on this port".to_string(),
+            "what came back is not HTTP: the app may speak HTTPS/TLS or another protocol on this port",
             None,
         ),
-        _ => Judgement::fail(found, format!("the request to {} failed: {}", p.url, error.describe()), None),
+        TransportError::HeadersTooLarge => Judgement::fail(
+            found,
+            "the app's answer has headers far larger than any HTTP client accepts",
+            logs,
+        ),
+        TransportError::RedirectLoop => Judgement::fail(
+            found,
+            "the app keeps redirecting, more than 5 times on the same server",
+            None,
+        ),
+        _ => Judgement::fail(
+            found,
+            format!("the request to {} failed: {}", p.url, error.describe()),
+            None,
+        ),
     }
 }
 

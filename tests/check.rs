@@ -245,12 +245,46 @@ async fn wrong_container_port_is_diagnosed() {
         http["cause"],
         "nothing listens on 8088 inside the container; the app listens on 8080"
     );
+    // The spec wants the app on 8088: the app must move, not the mapping.
     assert!(
         http["fix"]
             .as_str()
             .unwrap()
-            .contains(&format!("-p {port}:8080")),
+            .starts_with("make the app listen on port 8088"),
         "{http:#}"
+    );
+
+    // Seed 000's mistake: the lab asks for 8000:8080 (the app's port), the student ran
+    // -p 8000:8000. Now the mapping is what must change, exactly as the spec says.
+    let other = free_port();
+    let seed0 = lab
+        .run("seed0", &["--listen", "0.0.0.0:8080"], &[(other, 8000)])
+        .await;
+    let text = format!(
+        "container: {seed0}\nimage: {}\nports: [\"{other}:8080\"]\nhttp:\n  - get: /\n",
+        lab.image
+    );
+    let spec = lab.spec("seed0.yaml", &text);
+    let (code, report) = lab.check_json(&spec, &["--wait", "60s"]);
+    assert_eq!(code, 1);
+    let port_check = finding(&report, &format!("port:{seed0}:{other}:8080"));
+    assert_eq!(
+        port_check["cause"],
+        format!(
+            "host port {other} goes to port 8000 inside the container, not 8080: the number on the right of -p must be the port the app listens on"
+        )
+    );
+    let http = finding(&report, &format!("http:{seed0}:GET /"));
+    assert_eq!(
+        http["cause"],
+        "nothing listens on 8000 inside the container; the app listens on 8080"
+    );
+    assert_eq!(
+        http["fix"],
+        format!(
+            "docker rm -f {seed0} && docker run -d --name {seed0} -p {other}:8080 {}",
+            lab.image
+        )
     );
 }
 

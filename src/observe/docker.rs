@@ -230,16 +230,19 @@ impl Daemon {
             .build();
         let mut stream = self.docker.logs(name, Some(opts));
         let mut bytes = Vec::new();
+        // Keep the newest bytes: the crash message is at the end.
         let read = async {
             while let Some(Ok(chunk)) = stream.next().await {
                 bytes.extend_from_slice(&chunk.into_bytes());
-                if bytes.len() > LOG_BYTES_CAP {
-                    bytes.truncate(LOG_BYTES_CAP);
-                    break;
+                if bytes.len() > 2 * LOG_BYTES_CAP {
+                    bytes.drain(..bytes.len() - LOG_BYTES_CAP);
                 }
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(3), read).await;
+        if bytes.len() > LOG_BYTES_CAP {
+            bytes.drain(..bytes.len() - LOG_BYTES_CAP);
+        }
         tail_lines(&bytes, lines)
     }
 

@@ -20,11 +20,15 @@ use crate::spec::{ContainerName, Target};
 /// Paths tried on a server that answered 404, besides the spec's own paths.
 const COMMON_PATHS: [&str; 4] = ["/", "/ping", "/health", "/latency"];
 
+/// Readiness wait when neither the command line nor the spec sets one.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
 /// Limits for one observation.
 #[derive(Debug, Clone, Copy)]
 pub struct ObserveOptions {
-    /// How long a container that has just started gets to begin answering.
-    pub wait: Duration,
+    /// How long a container that has just started gets to begin answering; `None` means
+    /// the spec's `wait:`, else [`DEFAULT_WAIT`].
+    pub wait: Option<Duration>,
     /// Time allowed for one HTTP request, body included, unless the spec sets its own.
     pub probe_timeout: Duration,
 }
@@ -32,7 +36,7 @@ pub struct ObserveOptions {
 impl Default for ObserveOptions {
     fn default() -> Self {
         ObserveOptions {
-            wait: Duration::from_secs(5),
+            wait: None,
             probe_timeout: Duration::from_secs(5),
         }
     }
@@ -116,10 +120,22 @@ fn image_matches(facts: &Facts, c: &ContainerFacts, image: &str) -> bool {
     matches!(facts.images.get(image), Some(Some(i)) if i.id == c.image_id)
 }
 
+/// Whether a probe through this container got no answer, or not the status it wanted
+/// (a 5xx especially: the traceback is in the log).
 fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
-    plan.checks.iter().any(|c| {
-        matches!(&c.kind, CheckKind::Http { container: Some(n), .. } if n.0 == name)
-            && matches!(facts.probes.get(&c.id), Some(p) if !matches!(p.outcome, ProbeOutcome::Response { .. }))
+    plan.checks.iter().any(|c| match &c.kind {
+        CheckKind::Http {
+            container: Some(n),
+            expect,
+            ..
+        } if n.0 == name => match facts.probes.get(&c.id) {
+            Some(p) => match &p.outcome {
+                ProbeOutcome::Response { status, .. } => !expect.status.matches(*status),
+                _ => true,
+            },
+            None => false,
+        },
+        _ => false,
     })
 }
 
@@ -159,6 +175,8 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
         None
     };
     match (inner, listening) {
+        // The host port is not published at all: no amount of waiting publishes it.
+        (None, _) if host_port.is_some() => false,
         (Some(inner), Some(l)) if !l.is_empty() => l
             .iter()
             .any(|l| l.port == inner.container_port && !l.is_loopback()),
@@ -170,7 +188,7 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
 /// few common ones, this server answers (status, or 0 for no answer), so the report can
 /// say "/latency is 404 but /ping answers 200".
 async fn other_routes(
-    client: &reqwest::Client,
+    clients: &probe::Clients,
     plan: &Plan,
     container: Option<&ContainerName>,
     url: &str,
@@ -203,7 +221,7 @@ async fn other_routes(
         async move {
             (
                 p,
-                probe::status_of(client, alt.as_str(), Duration::from_secs(1)).await,
+                probe::status_of(clients, alt.as_str(), Duration::from_secs(1)).await,
             )
         }
     });
@@ -235,11 +253,11 @@ async fn probe_all(
     let https = http
         .iter()
         .any(|(_, _, e, _, _)| matches!(&e.target, Target::Url(u) if u.starts_with("https:")));
-    let client = probe::client(opts.probe_timeout.min(Duration::from_secs(2)), https);
+    let clients = probe::clients(opts.probe_timeout.min(Duration::from_secs(2)), https);
     let runs = http
         .iter()
         .map(|(check, container, expect, port, host_ip)| {
-            let client = &client;
+            let clients = &clients;
             async move {
                 let url = match (&expect.target, port) {
                     (Target::Url(u), _) => u.clone(),
@@ -264,16 +282,28 @@ async fn probe_all(
                 };
                 // A probe through a container's port only makes sense while it runs; the
                 // readiness window is what is left of `wait` since it started.
+                let clients = match clients {
+                    Ok(c) => c,
+                    Err(e) => return (check.id.clone(), not_sent(e.clone())),
+                };
                 let deadline = match container {
                     Some(name) => match facts.containers.get(&name.0) {
-                        Some(Some(c)) if c.running => {
-                            let left = opts.wait.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
+                        Some(Some(c)) if c.running && !c.paused && !c.restarting => {
+                            let left = opts.wait.unwrap_or(DEFAULT_WAIT).as_secs_f64()
+                                - c.running_for_secs.unwrap_or(0.0);
                             Instant::now() + Duration::from_secs_f64(left.max(0.0))
                         }
                         Some(Some(c)) => {
                             return (
                                 check.id.clone(),
-                                not_sent(format!("container {name} is {}", c.status)),
+                                not_sent(format!(
+                                    "container {name} is {}",
+                                    if c.restarting {
+                                        "restarting"
+                                    } else {
+                                        &c.status
+                                    }
+                                )),
                             );
                         }
                         _ => {
@@ -291,7 +321,7 @@ async fn probe_all(
                 let mut backoff = Duration::from_millis(50);
                 let outcome = loop {
                     attempts += 1;
-                    let outcome = probe::send(client, &url, expect, timeout).await;
+                    let outcome = probe::send(clients, &url, expect, timeout).await;
                     let retryable = matches!(
                         outcome,
                         ProbeOutcome::Failed {
@@ -315,7 +345,7 @@ async fn probe_all(
                 let elapsed_ms = started.elapsed().as_millis() as u64;
                 let alternatives = match &outcome {
                     ProbeOutcome::Response { status: 404, .. } => {
-                        other_routes(client, plan, container.as_ref(), &url).await
+                        other_routes(clients, plan, container.as_ref(), &url).await
                     }
                     _ => Vec::new(),
                 };

@@ -42,8 +42,11 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
             )
         })
         .collect::<HashMap<_, _>>();
+    // Like `docker run -p`, expose what is published (the API publishes nothing else).
+    let exposed = spec.ports.iter().map(|(_, c)| format!("{c}/tcp")).collect();
     let body = ContainerCreateBody {
         image: Some(spec.image.to_string()),
+        exposed_ports: Some(exposed),
         cmd: (!spec.args.is_empty()).then(|| spec.args.clone()),
         labels: Some(HashMap::from([(image::LABEL.to_string(), "1".to_string())])),
         host_config: Some(HostConfig {

@@ -73,11 +73,22 @@ impl std::str::FromStr for JsonPath {
                         steps.push(JsonStep::Key(std::mem::take(&mut key)));
                     }
                     let mut inner = String::new();
+                    let mut closed = false;
+                    let mut quote: Option<char> = None;
                     for c in chars.by_ref() {
-                        if c == ']' {
-                            break;
+                        match (c, quote) {
+                            ('\'' | '"', None) if inner.is_empty() => quote = Some(c),
+                            (c, Some(q)) if c == q => quote = None,
+                            (']', None) => {
+                                closed = true;
+                                break;
+                            }
+                            _ => {}
                         }
                         inner.push(c);
+                    }
+                    if !closed {
+                        return Err(bad("a `[` has no closing `]`"));
                     }
                     let quoted = inner
                         .strip_prefix('\'')
@@ -93,6 +104,7 @@ impl std::str::FromStr for JsonPath {
                         )),
                     }
                 }
+                ']' => return Err(bad("a `]` has no opening `[`")),
                 c => key.push(c),
             }
         }
@@ -119,6 +131,21 @@ impl Serialize for JsonPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
     }
+}
+
+/// Reads a host port, 1 to 65535, with the same message as a port mapping.
+fn host_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    super::values::from_text(d, "a port number such as 8097", |s| {
+        match s.trim().parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => Ok(Some(n as u16)),
+            Ok(n) => Err(format!(
+                "port {n} is out of range: ports go from 1 to 65535"
+            )),
+            Err(_) => Err(format!(
+                "invalid port `{s}`: expected a number from 1 to 65535"
+            )),
+        }
+    })
 }
 
 /// Reads one string or a list of strings.
@@ -161,6 +188,7 @@ struct RawHttp {
     method: Option<Method>,
     path: Option<String>,
     url: Option<String>,
+    #[serde(default, deserialize_with = "host_port")]
     port: Option<u16>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
@@ -276,7 +304,10 @@ impl TryFrom<RawHttp> for HttpExpect {
             }
             Target::Url(where_)
         } else if where_.starts_with('/') {
-            if where_.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if where_
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '#')
+            {
                 return Err(format!(
                     "invalid path `{where_}`: paths cannot contain spaces; write %20"
                 ));
@@ -291,8 +322,8 @@ impl TryFrom<RawHttp> for HttpExpect {
                 "invalid path `{where_}`: a path starts with `/`, such as /{where_}"
             ));
         };
-        if r.port == Some(0) {
-            return Err("port 0 is out of range: ports go from 1 to 65535".into());
+        if r.timeout.is_some_and(|t| t.0 < Duration::from_millis(10)) {
+            return Err("a probe `timeout` must be at least 10ms".into());
         }
         if let Some(id) = &r.id
             && (id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -346,6 +377,10 @@ mod tests {
 
     #[test]
     fn json_paths() {
+        assert!("a[0".parse::<JsonPath>().is_err());
+        assert!("b]c".parse::<JsonPath>().is_err());
+        let p: JsonPath = "h['a]b']".parse().unwrap();
+        assert_eq!(p.steps[1], JsonStep::Key("a]b".into()));
         let doc: serde_json::Value =
             serde_json::json!({"headers": {"Host": "x", "User-Agent": "u"}, "items": [{"id": 7}]});
         let p: JsonPath = "$.headers.Host".parse().unwrap();

@@ -100,6 +100,9 @@ pub struct Spec {
     pub images: Vec<ImageRef>,
 }
 
+/// Most points one check may be worth (keeps totals far from overflow).
+const MAX_POINTS: u32 = 10_000;
+
 fn one() -> u32 {
     1
 }
@@ -189,6 +192,37 @@ impl Spec {
                     self.version
                 ),
             ));
+        }
+        let http_points = self
+            .http
+            .iter()
+            .chain(self.containers.iter().flat_map(|c| c.http.iter()))
+            .filter_map(|h| h.points);
+        let p = &self.points;
+        let kinds = [
+            p.image,
+            p.container,
+            p.running,
+            p.from_image,
+            p.port,
+            p.http,
+        ];
+        if kinds.into_iter().chain(http_points).any(|n| n > MAX_POINTS) {
+            return Err((
+                "points",
+                format!("points must be at most {MAX_POINTS} per check"),
+            ));
+        }
+        if let PassMark::Points(mark) = self.pass_mark {
+            let max = crate::plan::Plan::new(self).max_points();
+            if mark > max {
+                return Err((
+                    "pass_mark",
+                    format!(
+                        "pass_mark {mark} is more than the {max} points the lab's checks are worth, so no one could pass"
+                    ),
+                ));
+            }
         }
         if self.container.is_none() {
             if !self.ports.is_empty() {
@@ -319,7 +353,11 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
     match e.location() {
         Some(loc) => {
             let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-            let message = full.replace(&suffix, "");
+            let mut message = full.replace(&suffix, "");
+            // The whole document is of the wrong kind (a list, a bare value, `~`).
+            if message.contains("expected struct Spec") {
+                message = "a spec must be a set of keys such as `image:`, `container:`, `ports:` and `http:`".into();
+            }
             SpecError::Invalid {
                 path: path.to_string(),
                 line: loc.line(),

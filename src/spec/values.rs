@@ -129,7 +129,11 @@ impl PassMark {
     pub fn threshold(&self, max: u32) -> u32 {
         match *self {
             PassMark::Points(p) => p,
-            PassMark::Percent(pct) => ((pct / 100.0) * f64::from(max)).ceil() as u32,
+            // In hundredths of a percent, so 55% of 100 is exactly 55 (floats say 56).
+            PassMark::Percent(pct) => {
+                let hundredths = (pct * 100.0).round() as u64;
+                (hundredths * u64::from(max)).div_ceil(10_000) as u32
+            }
         }
     }
 }
@@ -348,6 +352,13 @@ impl std::str::FromStr for ImageRef {
             Some(i) if !t[i..].contains('/') => (&t[..i], &t[i + 1..]),
             _ => (t, "latest"),
         };
+        // A colon in the repository is only a registry's port, before the first slash.
+        let after_registry = repo.split_once('/').map_or(repo, |(_, rest)| rest);
+        if after_registry.contains(':') || (!repo.contains('/') && repo.contains(':')) {
+            return Err(format!(
+                "invalid image name `{s}`: expected repository[:tag] with one tag"
+            ));
+        }
         if repo.is_empty() || tag.is_empty() {
             return Err(format!(
                 "invalid image name `{s}`: expected repository[:tag]"
@@ -426,11 +437,17 @@ mod tests {
         assert_eq!("80%".parse::<PassMark>().unwrap().threshold(20), 16);
         assert_eq!("16".parse::<PassMark>().unwrap().threshold(20), 16);
         assert_eq!(PassMark::default().threshold(7), 7);
+        assert_eq!("55%".parse::<PassMark>().unwrap().threshold(100), 55);
+        assert_eq!("56%".parse::<PassMark>().unwrap().threshold(25), 14);
+        assert_eq!("7%".parse::<PassMark>().unwrap().threshold(100), 7);
+        assert_eq!("50%".parse::<PassMark>().unwrap().threshold(11), 6);
         assert!("120%".parse::<PassMark>().is_err());
     }
 
     #[test]
     fn image_refs() {
+        assert!("a:b:c".parse::<ImageRef>().is_err());
+        assert!("localhost:5000/a:b:c".parse::<ImageRef>().is_err());
         let r: ImageRef = "nautilus/python-app".parse().unwrap();
         assert_eq!(r.full(), "nautilus/python-app:latest");
         let r: ImageRef = "localhost:5000/hello:v1".parse().unwrap();
