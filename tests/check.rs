@@ -381,3 +381,64 @@ fn bad_specs_exit_2_with_position() {
     let out = labgrade().args(["check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn near_miss_names_get_the_command_that_fixes_them() {
+    let mut lab = Lab::new("nearmiss").await;
+    let port = free_port();
+    let name = lab.run("app", &[], &[(port, 8088)]).await;
+    // The spec wants tag v2 (the image is v1) and another container name.
+    let wanted_image = lab.image.replace(":v1", ":v2");
+    let wanted_name = format!("other-{}", lab.id);
+    let spec = lab.spec(
+        "lab.yaml",
+        &short_spec(&wanted_image, &wanted_name, port, ""),
+    );
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let image = finding(&report, &format!("image:{wanted_image}"));
+    assert_eq!(image["cause"], "the image is tagged v1 instead of v2");
+    assert_eq!(
+        image["fix"],
+        format!("docker tag {} {wanted_image}", lab.image)
+    );
+
+    // The right image runs under another name.
+    let spec = lab.spec("lab2.yaml", &short_spec(&lab.image, &wanted_name, port, ""));
+    let (_, report) = lab.check_json(&spec, &[]);
+    let c = finding(&report, &format!("container:{wanted_name}"));
+    assert_eq!(
+        c["cause"],
+        format!(
+            "a container of the right image exists, but it is named {name} instead of {wanted_name}"
+        )
+    );
+    assert_eq!(c["fix"], format!("docker rename {name} {wanted_name}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_port_already_allocated() {
+    let mut lab = Lab::new("allocated").await;
+    let port = free_port();
+    lab.run("first", &[], &[(port, 8088)]).await;
+    let second = lab.run_with("second", &[], &[(port, 8088)], true).await;
+    let err = lab
+        .daemon
+        .client()
+        .start_container(&second, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already allocated"), "{err}");
+    let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &second, port, ""));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let running = finding(&report, &format!("running:{second}"));
+    assert_eq!(
+        running["cause"],
+        "the host port is already taken by another container or program, so Docker could not publish it"
+    );
+    assert!(
+        running["fix"].as_str().unwrap().contains("docker ps"),
+        "{running:#}"
+    );
+}

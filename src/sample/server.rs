@@ -27,6 +27,31 @@ pub struct ServeArgs {
     /// Print this to stderr and exit with code 1 at start (a crashing app).
     #[arg(long)]
     pub crash: Option<String>,
+    /// Answer every request with a 302 to this URL.
+    #[arg(long)]
+    pub redirect: Option<String>,
+    /// Misbehave the way broken or hostile servers do.
+    #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
+    pub behave: Behaviour,
+}
+
+/// Ways a server can go wrong, for the grader's hardening tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Behaviour {
+    /// Answer properly.
+    Normal,
+    /// Accept the connection and never answer.
+    Hang,
+    /// Send the headers, then body bytes forever.
+    Endless,
+    /// Send the headers one byte per second (slowloris).
+    SlowHeaders,
+    /// Send a 10 MB header line.
+    HugeHeader,
+    /// Send bytes that are not HTTP.
+    Garbage,
+    /// Close the connection without a byte of answer.
+    Close,
 }
 
 /// Runs the server until the process is killed.
@@ -46,6 +71,41 @@ pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Does what a broken server does; true when the connection is done with.
+fn misbehave(stream: &mut TcpStream, how: Behaviour) -> std::io::Result<bool> {
+    match how {
+        Behaviour::Normal => return Ok(false),
+        Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
+        Behaviour::Endless => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+            let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "y".repeat(64 * 1024));
+            loop {
+                stream.write_all(chunk.as_bytes())?;
+            }
+        }
+        Behaviour::SlowHeaders => {
+            for b in b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                .iter()
+                .chain(std::iter::repeat(&b'x'))
+            {
+                stream.write_all(&[*b])?;
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        Behaviour::HugeHeader => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nX-Huge: ")?;
+            let block = vec![b'h'; 1024 * 1024];
+            for _ in 0..10 {
+                stream.write_all(&block)?;
+            }
+            stream.write_all(b"\r\nContent-Length: 0\r\n\r\n")?;
+        }
+        Behaviour::Garbage => stream.write_all(b"\x16\x03\x01\x00\xa5garbage, not HTTP\r\n\r\n")?,
+        Behaviour::Close => {}
+    }
+    Ok(true)
+}
+
 fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut buf = [0u8; 8192];
@@ -61,6 +121,16 @@ fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
     let mut parts = head.lines().next().unwrap_or("").split_whitespace();
     let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
     let path = path.split('?').next().unwrap_or("/");
+    if misbehave(&mut stream, args.behave)? {
+        return Ok(());
+    }
+    if let Some(to) = &args.redirect {
+        println!("{method} {path} 302");
+        let response = format!(
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        return stream.write_all(response.as_bytes());
+    }
     let (status, body) = if args.routes.iter().any(|r| r == path) {
         (args.status, args.body.clone())
     } else {
