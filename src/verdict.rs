@@ -37,6 +37,9 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The failed check this one skipped for, or is a consequence of.
     pub because_of: Option<String>,
+    /// Evidence behind a failure: what listens inside the container, its last log lines.
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// All findings of a lab with its score.
@@ -48,6 +51,8 @@ pub struct Verdict {
     /// Points needed to pass.
     pub pass_points: u32,
     pub passed: bool,
+    /// The first failure that is not a consequence of another: fix this first.
+    pub root_cause: Option<String>,
 }
 
 /// Draft result of one check before points and prerequisites are applied.
@@ -109,9 +114,15 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 cause: Some(format!("skipped because `{pre}` did not pass")),
                 fix: None,
                 because_of: Some(pre),
+                evidence: Vec::new(),
             }
         } else {
             let j = judge_one(plan, check, facts, &findings);
+            let evidence = if j.pass {
+                Vec::new()
+            } else {
+                evidence(check, facts)
+            };
             Finding {
                 id: check.id.clone(),
                 title: check.title.clone(),
@@ -129,6 +140,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 cause: j.cause,
                 fix: j.fix,
                 because_of: j.because_of,
+                evidence,
             }
         };
         findings.push(finding);
@@ -136,13 +148,45 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     let score = findings.iter().map(|f| f.points).sum();
     let max_score = plan.max_points();
     let pass_points = plan.pass_mark.threshold(max_score);
+    let root_cause = findings
+        .iter()
+        .find(|f| f.outcome == Outcome::Fail && f.because_of.is_none())
+        .map(|f| f.id.clone());
     Verdict {
         findings,
         score,
         max_score,
         pass_points,
         passed: score >= pass_points,
+        root_cause,
     }
+}
+
+/// What the grader saw that explains a failed check about a container: its listening
+/// sockets (for requests) and its last log lines.
+fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
+    let (name, with_sockets) = match &check.kind {
+        CheckKind::ContainerRunning { container } => (container, false),
+        CheckKind::Http {
+            container: Some(container),
+            ..
+        } => (container, true),
+        _ => return Vec::new(),
+    };
+    let Some(c) = container_facts(facts, name) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let (true, Some(l)) = (with_sockets, &c.listening) {
+        let shown: Vec<String> = l.iter().map(|l| format!("{}:{}", l.ip, l.port)).collect();
+        out.push(if shown.is_empty() {
+            "listening inside the container: nothing".to_string()
+        } else {
+            format!("listening inside the container: {}", shown.join(", "))
+        });
+    }
+    out.extend(c.log_tail.iter().map(|l| format!("log: {l}")));
+    out
 }
 
 fn expected_text(check: &Check) -> String {
@@ -367,14 +411,27 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             Some(format!("docker unpause {name}")),
         );
     }
+    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
     if c.restarting {
+        let (cause, fix) = match &hint {
+            Some(h) => (
+                format!(
+                    "{}; the app keeps crashing and Docker keeps restarting it",
+                    h.cause
+                ),
+                format!("{}   (docker logs {name} shows the whole error)", h.fix),
+            ),
+            None => (
+                with_log("the app keeps crashing and Docker keeps restarting it".into()),
+                format!("docker logs {name}"),
+            ),
+        };
         return Judgement::fail(
             format!("restarting (restarted {} times)", c.restart_count),
-            with_log("the app keeps crashing and Docker keeps restarting it".into()),
-            Some(format!("docker logs {name}")),
+            cause,
+            Some(fix),
         );
     }
-    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
     let logs = format!("docker logs {name}");
     match c.status.as_str() {
         "created" => {

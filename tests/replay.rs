@@ -140,7 +140,84 @@ fn missing_route() {
     let v = replay("route-404");
     let h = get(&v, "http:");
     assert_eq!(h.found, "status 404");
-    assert_eq!(h.cause.as_deref(), Some("the app has no route for GET /"));
+    assert_eq!(
+        h.cause.as_deref(),
+        Some("/ is 404 but /ping answers 200: the app has no route /")
+    );
+    assert_eq!(
+        h.fix.as_deref(),
+        Some("add the route / to the app (for Flask: @app.route(\"/\"))")
+    );
+}
+
+#[test]
+fn server_error() {
+    let v = replay("server-error");
+    let h = get(&v, "http:");
+    assert_eq!(h.found, "status 500");
+    assert_eq!(
+        h.cause.as_deref(),
+        Some(
+            "the app failed while answering; its log ends with \"ZeroDivisionError: division by zero\""
+        )
+    );
+    assert!(
+        h.evidence
+            .iter()
+            .any(|e| e == "log: Traceback (most recent call last):"),
+        "{:?}",
+        h.evidence
+    );
+    assert_eq!(v.root_cause.as_deref(), Some(h.id.as_str()));
+}
+
+#[test]
+fn expose_is_not_publish() {
+    let v = replay("expose-only");
+    let p = get(&v, "port:");
+    assert_eq!(
+        p.cause.as_deref(),
+        Some(
+            "the image EXPOSEs 8088, but EXPOSE only documents a port: nothing is published until you run with -p 8097:8088"
+        )
+    );
+    assert_eq!(get(&v, "http:").because_of.as_deref(), Some(p.id.as_str()));
+    assert_eq!(v.root_cause.as_deref(), Some(p.id.as_str()));
+}
+
+#[test]
+fn image_under_another_tag() {
+    let v = replay("wrong-tag");
+    let i = get(&v, "image:");
+    assert_eq!(
+        i.cause.as_deref(),
+        Some("the image is tagged v1 instead of latest")
+    );
+    assert_eq!(
+        i.fix.as_deref(),
+        Some("docker tag nautilus/python-app:v1 nautilus/python-app")
+    );
+    // The container runs the v1 image, which is the same build: only the tag is missing.
+    assert_eq!(get(&v, "from-image:").outcome, Outcome::Fail);
+}
+
+#[test]
+fn host_port_taken_by_another_container() {
+    let v = replay("port-taken");
+    let r = get(&v, "running:");
+    assert_eq!(r.found, "created, never started");
+    assert_eq!(
+        r.cause.as_deref(),
+        Some(
+            "the host port is already taken by another container or program, so Docker could not publish it"
+        )
+    );
+    assert!(
+        r.fix
+            .as_deref()
+            .unwrap()
+            .ends_with("then docker start pythonapp_nautilus")
+    );
 }
 
 #[test]

@@ -91,7 +91,9 @@ pub async fn observe(
     let failing: Vec<String> = container_names
         .iter()
         .filter(|n| match facts.containers.get(*n) {
-            Some(Some(c)) => !c.running || probes_failed(plan, &facts, n),
+            Some(Some(c)) => {
+                !c.running || c.restarting || c.paused || probes_failed(plan, &facts, n)
+            }
             _ => false,
         })
         .cloned()

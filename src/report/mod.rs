@@ -33,6 +33,8 @@ pub struct Report {
     /// Points the pass mark amounts to.
     pub pass_points: u32,
     pub duration_ms: u64,
+    /// Id of the first failure that is not a consequence of another: fix this first.
+    pub root_cause: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -57,6 +59,7 @@ impl Report {
             pass_mark,
             pass_points: verdict.pass_points,
             duration_ms,
+            root_cause: verdict.root_cause,
             findings: verdict.findings,
         }
     }

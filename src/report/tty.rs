@@ -16,6 +16,9 @@ pub struct TtyOptions {
     pub width: u16,
 }
 
+/// Lines of evidence (log tail) a cell shows.
+const EVIDENCE_LINES: usize = 5;
+
 /// Longest piece of text a cell shows; the rest is in the JSON report.
 const CELL_CAP: usize = 300;
 
@@ -70,6 +73,9 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             if let Some(b) = f.because_of.as_ref().filter(|_| f.outcome == Outcome::Fail) {
                 details.push(format!("(a consequence of {b})"));
             }
+            // The last few lines of evidence; the JSON report has them all.
+            let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
+            details.extend(f.evidence.iter().skip(skip).map(|e| cell_text(e)));
         }
         if f.outcome == Outcome::Skipped {
             details = vec![cell_text(f.cause.as_deref().unwrap_or("skipped"))];
@@ -82,6 +88,19 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         ]);
     }
     writeln!(out, "{table}")?;
+    if let Some(root) = report
+        .root_cause
+        .as_ref()
+        .and_then(|id| report.findings.iter().find(|f| &f.id == id))
+    {
+        writeln!(out, "Fix this first: {}", cell_text(&root.title))?;
+        if let Some(c) = &root.cause {
+            writeln!(out, "  why: {}", cell_text(c))?;
+        }
+        if let Some(x) = &root.fix {
+            writeln!(out, "  fix: {}", cell_text(x))?;
+        }
+    }
     let verdict = if report.passed { "PASSED" } else { "FAILED" };
     let verdict = match (opts.color, report.passed) {
         (true, true) => format!("\x1b[1;32m{verdict}\x1b[0m"),
@@ -112,6 +131,7 @@ mod tests {
             cause: Some("the answer differs from what the lab asks for".into()),
             fix: None,
             because_of: None,
+            evidence: vec!["log: \u{1b}[31mTraceback".into()],
         };
         let verdict = Verdict {
             findings: vec![finding],
@@ -119,6 +139,7 @@ mod tests {
             max_score: 3,
             pass_points: 3,
             passed: false,
+            root_cause: Some("http:web:GET /".into()),
         };
         Report::new(
             "lab.yaml",
@@ -153,6 +174,13 @@ mod tests {
             "table stays small: {} bytes",
             text.len()
         );
+        assert!(
+            text.contains(
+                "Fix this first: GET localhost:8097/ answers 200\n  why: the answer differs"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
         assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
     }
 

@@ -7,7 +7,9 @@ pub mod server;
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
@@ -25,6 +27,8 @@ pub struct RunSpec<'a> {
     pub ports: Vec<(u16, u16)>,
     /// Create the container but do not start it.
     pub no_start: bool,
+    /// Restart it whenever it stops (`--restart always`).
+    pub restart_always: bool,
 }
 
 /// Creates (and unless asked otherwise starts) a labelled sample container.
@@ -53,6 +57,10 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
             port_bindings: Some(bindings),
             memory: Some(64 * 1024 * 1024),
             pids_limit: Some(64),
+            restart_policy: spec.restart_always.then_some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ALWAYS),
+                maximum_retry_count: None,
+            }),
             ..Default::default()
         }),
         ..Default::default()

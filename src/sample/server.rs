@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Answer every request with a 302 to this URL.
     #[arg(long)]
     pub redirect: Option<String>,
+    /// Allocate memory at start until the container's limit kills it.
+    #[arg(long)]
+    pub hog: bool,
     /// Misbehave the way broken or hostile servers do.
     #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
     pub behave: Behaviour,
@@ -59,6 +62,13 @@ pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
     if let Some(msg) = &args.crash {
         eprintln!("{msg}");
         std::process::exit(1);
+    }
+    if args.hog {
+        let mut held: Vec<Vec<u8>> = Vec::new();
+        loop {
+            held.push(vec![1u8; 16 * 1024 * 1024]);
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
     let listener = TcpListener::bind(&args.listen)?;
     println!(" * Running on http://{}", args.listen);
@@ -137,6 +147,12 @@ fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
         (404, "Not Found".to_string())
     };
     println!("{method} {path} {status}");
+    if status >= 500 {
+        // What a crashing Flask view leaves in the log.
+        eprintln!(
+            "Traceback (most recent call last):\n  File \"/app/app.py\", line 9, in index\nZeroDivisionError: division by zero"
+        );
+    }
     let reason = match status {
         200 => "OK",
         404 => "Not Found",

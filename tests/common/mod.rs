@@ -65,21 +65,37 @@ impl Lab {
         ports: &[(u16, u16)],
         no_start: bool,
     ) -> String {
+        self.run_custom(suffix, args, ports, |r| r.no_start = no_start)
+            .await
+    }
+
+    /// Starts a container with `--restart always`.
+    pub async fn run_restarting(&mut self, suffix: &str, args: &[&str]) -> String {
+        self.run_custom(suffix, args, &[], |r| r.restart_always = true)
+            .await
+    }
+
+    async fn run_custom(
+        &mut self,
+        suffix: &str,
+        args: &[&str],
+        ports: &[(u16, u16)],
+        adjust: impl FnOnce(&mut RunSpec),
+    ) -> String {
         let name = format!("{suffix}-{}", self.id);
         self.containers.push(name.clone());
         let image = self.image.clone();
-        sample::run(
-            &self.daemon,
-            &RunSpec {
-                name: &name,
-                image: &image,
-                args: args.iter().map(|s| s.to_string()).collect(),
-                ports: ports.to_vec(),
-                no_start,
-            },
-        )
-        .await
-        .expect("sample container starts");
+        let mut spec = RunSpec {
+            name: &name,
+            image: &image,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ports: ports.to_vec(),
+            ..Default::default()
+        };
+        adjust(&mut spec);
+        sample::run(&self.daemon, &spec)
+            .await
+            .expect("sample container starts");
         name
     }
 
