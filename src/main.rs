@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use labgrade::exit::Exit;
 use labgrade::observe::{Daemon, ObserveOptions};
-use labgrade::report::{TtyOptions, write_json, write_tty};
+use labgrade::report::{Format, TtyOptions};
 use labgrade::sample::server::ServeArgs;
 use labgrade::spec::{Spec, parse_duration};
 
@@ -58,9 +58,17 @@ enum Command {
 struct CheckArgs {
     /// The lab spec (YAML), e.g. specs/nautilus-python-app.yaml
     spec: PathBuf,
-    /// Output format
-    #[arg(long, short, value_enum, default_value_t = Format::Tty)]
-    format: Format,
+    /// Report format: tty, json, junit, markdown, github, gradescope, tap. Repeat it for
+    /// several; FORMAT=FILE (or a following --output FILE) writes that one to a file. With
+    /// every format going to files, the table still shows on the terminal
+    #[arg(long, short, value_name = "FORMAT[=FILE]", value_parser = format_target)]
+    format: Vec<(Format, Option<PathBuf>)>,
+    /// File for the --format just before it
+    #[arg(long, short, value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Show what hidden (instructor-only) checks test
+    #[arg(long)]
+    show_hidden: bool,
     /// How long a container that has just started gets to begin answering
     /// [default: the spec's `wait:`, else 5s]
     #[arg(long, value_parser = duration)]
@@ -76,19 +84,51 @@ struct CheckArgs {
     save_facts: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// A table for people
-    Tty,
-    /// The versioned JSON report (docs/report-json.md)
-    Json,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+fn format_target(s: &str) -> Result<(Format, Option<PathBuf>), String> {
+    let (name, file) = match s.split_once('=') {
+        Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
+        Some(_) => return Err(format!("`{s}` names no file after `=`")),
+        None => (s, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        format!("unknown format `{name}`: expected tty, json, junit, markdown, github, gradescope or tap")
+    })?;
+    Ok((format, file))
+}
+
+/// Pairs each `--output FILE` with the `--format` written just before it.
+fn pair_outputs(matches: &clap::ArgMatches, args: &mut CheckArgs) -> Result<(), String> {
+    let formats: Vec<usize> = matches
+        .indices_of("format")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let outputs: Vec<usize> = matches
+        .indices_of("output")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    for (file, at) in args.output.iter().zip(outputs) {
+        let Some(k) = formats.iter().rposition(|f| *f < at) else {
+            return Err(format!(
+                "--output {} must follow the --format it is for",
+                file.display()
+            ));
+        };
+        if args.format[k].1.is_some() {
+            return Err(format!(
+                "--format {:?} already has a file",
+                args.format[k].0
+            ));
+        }
+        args.format[k].1 = Some(file.clone());
+    }
+    Ok(())
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -119,7 +159,11 @@ fn fail(exit: Exit, msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Serve(args) => match labgrade::sample::server::serve(&args) {
             Ok(()) => Exit::Passed.into(),
@@ -149,7 +193,18 @@ fn main() -> ExitCode {
                 Exit::Passed.into()
             }
         }
-        Command::Check(args) => {
+        Command::Check(mut args) => {
+            if let Some(sub) = matches.subcommand_matches("check")
+                && let Err(e) = pair_outputs(sub, &mut args)
+            {
+                return fail(Exit::Usage, e);
+            }
+            if args.format.iter().filter(|(_, f)| f.is_none()).count() > 1 {
+                return fail(
+                    Exit::Usage,
+                    "only one format can go to standard output; give the others a file, e.g. -f junit=report.xml",
+                );
+            }
             let spec = match Spec::load(&args.spec) {
                 Ok(s) => s,
                 Err(e) => return fail(Exit::Usage, e),
@@ -201,12 +256,37 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
             );
         }
     }
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Tty => write_tty(&report, tty_options(args.color), &mut out),
-        Format::Json => write_json(&report, &mut out),
-    };
-    let _ = written.and_then(|_| out.flush());
+    let tty = tty_options(args.color);
+    let mut targets = args.format.clone();
+    if !targets.iter().any(|(_, f)| f.is_none()) {
+        targets.push((Format::Tty, None));
+    }
+    for (format, file) in targets {
+        let written = match &file {
+            None => {
+                let mut out = std::io::stdout().lock();
+                format
+                    .write(&report, tty, args.show_hidden, &mut out)
+                    .and_then(|_| out.flush())
+            }
+            Some(path) => {
+                let mut buf = Vec::new();
+                format
+                    .write(&report, tty, args.show_hidden, &mut buf)
+                    .and_then(|_| std::fs::write(path, buf))
+            }
+        };
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                break;
+            }
+            let target = file.map_or("standard output".to_string(), |p| p.display().to_string());
+            return fail(
+                Exit::Usage,
+                format_args!("cannot write the {format:?} report to {target}: {e}"),
+            );
+        }
+    }
     if report.passed {
         Exit::Passed.into()
     } else {

@@ -48,6 +48,8 @@ pub struct Check {
     pub points: u32,
     /// Ids of checks that must pass before this one means anything.
     pub requires: Vec<String>,
+    /// Instructor-only: students see that it exists, not what it tests.
+    pub hidden: bool,
     #[serde(flatten)]
     pub kind: CheckKind,
 }
@@ -73,6 +75,7 @@ impl Plan {
                 title: format!("Image {image} exists"),
                 points: pts.image,
                 requires: vec![],
+                hidden: false,
                 kind: CheckKind::ImagePresent { image },
             });
         }
@@ -85,6 +88,7 @@ impl Plan {
                 title: format!("Container {name} exists"),
                 points: pts.container,
                 requires: vec![],
+                hidden: false,
                 kind: CheckKind::ContainerExists {
                     container: name.clone(),
                 },
@@ -94,6 +98,7 @@ impl Plan {
                 title: format!("Container {name} is running"),
                 points: pts.running,
                 requires: vec![exists.clone()],
+                hidden: false,
                 kind: CheckKind::ContainerRunning {
                     container: name.clone(),
                 },
@@ -104,6 +109,7 @@ impl Plan {
                     title: format!("{name} runs image {image}"),
                     points: pts.from_image,
                     requires: vec![exists.clone()],
+                    hidden: false,
                     kind: CheckKind::ContainerImage {
                         container: name.clone(),
                         image: image.clone(),
@@ -119,6 +125,7 @@ impl Plan {
                     ),
                     points: pts.port,
                     requires: vec![exists.clone()],
+                    hidden: false,
                     kind: CheckKind::PortPublished {
                         container: name.clone(),
                         mapping: m.clone(),
@@ -191,6 +198,7 @@ fn http_check(
             .unwrap_or_else(|| format!("{} {shown} {expected}", h.method)),
         points: h.points.unwrap_or(spec.points.http),
         requires,
+        hidden: h.hidden,
         kind: CheckKind::Http {
             container: container.cloned(),
             expect: Box::new(h.clone()),

@@ -40,6 +40,9 @@ pub struct Finding {
     /// Evidence behind a failure: what listens inside the container, its last log lines.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Instructor-only check (see `Report::for_students`).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// All findings of a lab with its score.
@@ -115,6 +118,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 fix: None,
                 because_of: Some(pre),
                 evidence: Vec::new(),
+                hidden: check.hidden,
             }
         } else {
             let j = judge_one(plan, check, facts, &findings);
@@ -141,6 +145,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 fix: j.fix,
                 because_of: j.because_of,
                 evidence,
+                hidden: check.hidden,
             }
         };
         findings.push(finding);

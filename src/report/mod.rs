@@ -1,15 +1,27 @@
 //! The report is data; each output format is a reporter that writes it to an injected
 //! writer and never decides a verdict itself.
 
+mod github;
+mod gradescope;
 mod json;
+mod junit;
+mod markdown;
+mod tap;
 mod tty;
 
 use serde::Serialize;
 
 use crate::verdict::{Finding, Verdict};
 
+pub use github::write_github;
+pub use gradescope::write_gradescope;
 pub use json::write_json;
+pub use junit::write_junit;
+pub use markdown::write_markdown;
+pub use tap::write_tap;
 pub use tty::{TtyOptions, write_tty};
+
+use crate::verdict::Outcome;
 
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -63,6 +75,136 @@ impl Report {
             findings: verdict.findings,
         }
     }
+}
+
+/// Every output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people
+    Tty,
+    /// The versioned JSON report (docs/report-json.md)
+    Json,
+    /// JUnit XML for CI test panels (GitLab, Jenkins, ...)
+    Junit,
+    /// Markdown, for $GITHUB_STEP_SUMMARY
+    Markdown,
+    /// GitHub Actions annotations (::error) and the Classroom "Points X/Y" line
+    Github,
+    /// Gradescope autograder results.json
+    Gradescope,
+    /// TAP version 14
+    Tap,
+}
+
+impl Format {
+    /// Writes the report in this format. Hidden checks are shown only when `show_hidden`
+    /// is set, except to Gradescope, which hides them from students itself.
+    pub fn write(
+        self,
+        report: &Report,
+        tty: TtyOptions,
+        show_hidden: bool,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let student;
+        let report = if show_hidden || self == Format::Gradescope {
+            report
+        } else {
+            student = report.clone().for_students();
+            &student
+        };
+        match self {
+            Format::Tty => write_tty(report, tty, out),
+            Format::Json => write_json(report, out),
+            Format::Junit => write_junit(report, out),
+            Format::Markdown => write_markdown(report, out),
+            Format::Github => write_github(report, out),
+            Format::Gradescope => write_gradescope(report, out),
+            Format::Tap => write_tap(report, out),
+        }
+    }
+}
+
+impl Report {
+    /// The report as a student may see it: hidden checks keep their place, outcome and
+    /// points, but not what they test (title, id, expectation, finding, cause, fix).
+    pub fn for_students(mut self) -> Report {
+        let mut n = 0;
+        let mut renamed = Vec::new();
+        for f in self.findings.iter_mut().filter(|f| f.hidden) {
+            n += 1;
+            let id = format!("hidden-{n}");
+            renamed.push((std::mem::replace(&mut f.id, id.clone()), id));
+            f.title = format!("Hidden check {n}");
+            f.expected = String::new();
+            f.found = "hidden: what this check tests is for instructors only".into();
+            f.cause = None;
+            f.fix = None;
+            f.evidence.clear();
+        }
+        for (old, new) in &renamed {
+            for f in self.findings.iter_mut() {
+                if f.because_of.as_ref() == Some(old) {
+                    f.because_of = Some(new.clone());
+                }
+            }
+            if self.root_cause.as_ref() == Some(old) {
+                self.root_cause = Some(new.clone());
+            }
+        }
+        self
+    }
+
+    /// The GitHub Classroom line: `Points X/Y`.
+    pub fn points_line(&self) -> String {
+        format!("Points {}/{}", self.score, self.max_score)
+    }
+}
+
+/// What went wrong with a finding (want / found / why / fix / consequence), as the lines
+/// every format shows for a failure.
+pub(crate) fn failure_lines(f: &Finding) -> Vec<String> {
+    let mut lines = Vec::new();
+    if !f.expected.is_empty() {
+        lines.push(format!("want:  {}", f.expected));
+    }
+    lines.push(format!("found: {}", f.found));
+    if let Some(c) = &f.cause {
+        lines.push(format!("why:   {c}"));
+    }
+    if let Some(x) = &f.fix {
+        lines.push(format!("fix:   {x}"));
+    }
+    if let Some(b) = f.because_of.as_ref().filter(|_| f.outcome == Outcome::Fail) {
+        lines.push(format!("(a consequence of {b})"));
+    }
+    lines
+}
+
+/// The failure lines and all the evidence, as one text.
+pub(crate) fn failure_text(f: &Finding) -> String {
+    let mut lines = failure_lines(f);
+    lines.extend(f.evidence.iter().cloned());
+    lines.join("\n")
+}
+
+/// Seconds of the whole run, for formats that want a time per suite.
+pub(crate) fn seconds(report: &Report) -> String {
+    format!("{:.3}", report.duration_ms as f64 / 1000.0)
+}
+
+/// Counts by outcome: (failed, errors, skipped).
+pub(crate) fn counts(report: &Report) -> (usize, usize, usize) {
+    let n = |o: Outcome| report.findings.iter().filter(|f| f.outcome == o).count();
+    (n(Outcome::Fail), n(Outcome::Error), n(Outcome::Skipped))
+}
+
+/// Drops characters no text format should carry (NUL and other C0/C1 controls except
+/// tab and newline), so XML stays well-formed and terminals stay sane.
+pub(crate) fn without_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 /// Makes student-controlled text safe for a terminal: control characters (escape

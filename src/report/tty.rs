@@ -4,7 +4,7 @@ use std::io::Write;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::{Report, printable};
+use super::{Report, failure_lines, printable};
 use crate::verdict::Outcome;
 
 /// How the terminal report is drawn.
@@ -60,26 +60,19 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         if opts.color {
             result = result.fg(color);
         }
-        let mut details = vec![cell_text(&f.found)];
-        if f.outcome != Outcome::Pass {
-            details[0] = format!("found: {}", details[0]);
-            details.insert(0, format!("want:  {}", cell_text(&f.expected)));
-            if let Some(c) = &f.cause {
-                details.push(format!("why:   {}", cell_text(c)));
+        let details: Vec<String> = match f.outcome {
+            Outcome::Pass => vec![cell_text(&f.found)],
+            Outcome::Skipped => vec![cell_text(f.cause.as_deref().unwrap_or("skipped"))],
+            Outcome::Fail | Outcome::Error => {
+                // The last few lines of evidence; the JSON report has them all.
+                let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
+                failure_lines(f)
+                    .iter()
+                    .chain(f.evidence.iter().skip(skip))
+                    .map(|l| cell_text(l))
+                    .collect()
             }
-            if let Some(x) = &f.fix {
-                details.push(format!("fix:   {}", cell_text(x)));
-            }
-            if let Some(b) = f.because_of.as_ref().filter(|_| f.outcome == Outcome::Fail) {
-                details.push(format!("(a consequence of {b})"));
-            }
-            // The last few lines of evidence; the JSON report has them all.
-            let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
-            details.extend(f.evidence.iter().skip(skip).map(|e| cell_text(e)));
-        }
-        if f.outcome == Outcome::Skipped {
-            details = vec![cell_text(f.cause.as_deref().unwrap_or("skipped"))];
-        }
+        };
         table.add_row(vec![
             Cell::new(cell_text(&f.title)),
             result,
@@ -111,7 +104,8 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         out,
         "Score {}/{} — {verdict} (pass mark {})",
         report.score, report.max_score, report.pass_points
-    )
+    )?;
+    writeln!(out, "{}", report.points_line())
 }
 
 #[cfg(test)]
@@ -132,6 +126,7 @@ mod tests {
             fix: None,
             because_of: None,
             evidence: vec!["log: \u{1b}[31mTraceback".into()],
+            hidden: false,
         };
         let verdict = Verdict {
             findings: vec![finding],
@@ -181,7 +176,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
-        assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
+        assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\nPoints 0/3\n"));
     }
 
     #[test]

@@ -205,6 +205,8 @@ struct RawHttp {
     response_headers: BTreeMap<String, String>,
     timeout: Option<Span>,
     points: Option<u32>,
+    #[serde(default)]
+    hidden: bool,
 }
 
 /// What one HTTP request must get back.
@@ -227,6 +229,8 @@ pub struct HttpExpect {
     #[serde(with = "opt_millis")]
     pub timeout: Option<Duration>,
     pub points: Option<u32>,
+    /// Instructor-only: students see that the check exists, not what it tests.
+    pub hidden: bool,
 }
 
 mod opt_millis {
@@ -360,6 +364,7 @@ impl TryFrom<RawHttp> for HttpExpect {
             response_headers: r.response_headers.into_iter().collect(),
             timeout: r.timeout.map(|s| s.0),
             points: r.points,
+            hidden: r.hidden,
         })
     }
 }

@@ -1,0 +1,72 @@
+//! Gradescope autograder `results.json` (`--format gradescope`): score, max_score and one
+//! test per check; hidden checks are marked `hidden` so students do not see them.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{Report, failure_text};
+use crate::verdict::Outcome;
+
+#[derive(Serialize)]
+struct Results<'a> {
+    score: u32,
+    max_score: u32,
+    output: String,
+    visibility: &'static str,
+    stdout_visibility: &'static str,
+    tests: Vec<Test<'a>>,
+}
+
+#[derive(Serialize)]
+struct Test<'a> {
+    name: &'a str,
+    number: String,
+    score: u32,
+    max_score: u32,
+    status: &'static str,
+    output: String,
+    visibility: &'static str,
+    tags: Vec<&'a str>,
+}
+
+/// Writes Gradescope's results.json.
+pub fn write_gradescope(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let tests = report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Test {
+            name: &f.title,
+            number: (i + 1).to_string(),
+            score: f.points,
+            max_score: f.max_points,
+            status: if f.outcome == Outcome::Pass {
+                "passed"
+            } else {
+                "failed"
+            },
+            output: if f.outcome == Outcome::Pass {
+                f.found.clone()
+            } else {
+                failure_text(f)
+            },
+            visibility: if f.hidden { "hidden" } else { "visible" },
+            tags: vec![&f.id],
+        })
+        .collect();
+    let results = Results {
+        score: report.score,
+        max_score: report.max_score,
+        output: format!(
+            "{} (pass mark {})",
+            report.points_line(),
+            report.pass_points
+        ),
+        visibility: "visible",
+        stdout_visibility: "hidden",
+        tests,
+    };
+    serde_json::to_writer_pretty(&mut *out, &results)?;
+    writeln!(out)
+}

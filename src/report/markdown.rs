@@ -1,0 +1,74 @@
+//! Markdown (`--format markdown`), for `$GITHUB_STEP_SUMMARY` and merge-request comments.
+
+use std::io::Write;
+
+use super::{Report, failure_lines, without_controls};
+use crate::verdict::Outcome;
+
+/// Escapes text for one Markdown table cell: no pipes, backticks, HTML or line breaks
+/// can change the table's shape or inject markup.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in without_controls(s).chars().take(500) {
+        match c {
+            '|' => out.push_str("\\|"),
+            '`' => out.push_str("\\`"),
+            '*' | '_' | '[' | ']' | '#' | '~' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes the report as a Markdown section with a table of checks.
+pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let verdict = if report.passed {
+        "✅ PASSED"
+    } else {
+        "❌ FAILED"
+    };
+    writeln!(
+        out,
+        "## labgrade: {}",
+        cell(report.lab.as_deref().unwrap_or(&report.spec))
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "**{verdict}** — score **{}/{}** (pass mark {})",
+        report.score, report.max_score, report.pass_points
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Check | Result | Points | Details |")?;
+    writeln!(out, "| --- | --- | --- | --- |")?;
+    for f in &report.findings {
+        let result = match f.outcome {
+            Outcome::Pass => "✅ pass",
+            Outcome::Fail => "❌ fail",
+            Outcome::Skipped => "⏭️ skipped",
+            Outcome::Error => "⚠️ error",
+        };
+        let details = if f.outcome == Outcome::Pass {
+            cell(&f.found)
+        } else {
+            let parts: Vec<String> = failure_lines(f).iter().map(|l| cell(l)).collect();
+            parts.join("<br>")
+        };
+        writeln!(
+            out,
+            "| {} | {result} | {}/{} | {details} |",
+            cell(&f.title),
+            f.points,
+            f.max_points
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", report.points_line())
+}

@@ -1,0 +1,54 @@
+//! TAP version 14 (`--format tap`): one test point per check, failures with a YAML block.
+
+use std::io::Write;
+
+use super::{Report, without_controls};
+use crate::verdict::Outcome;
+
+/// A test point description on one line, without the `#` that starts a directive.
+fn description(s: &str) -> String {
+    without_controls(s)
+        .replace(['\n', '\t'], " ")
+        .replace('#', "\\#")
+}
+
+/// A YAML double-quoted scalar.
+fn yaml(s: &str) -> String {
+    serde_json::to_string(&without_controls(s)).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// Writes the report as a TAP 14 stream.
+pub fn write_tap(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "TAP version 14")?;
+    writeln!(out, "1..{}", report.findings.len())?;
+    for (i, f) in report.findings.iter().enumerate() {
+        let n = i + 1;
+        let title = description(&format!(
+            "{} ({}/{} points)",
+            f.title, f.points, f.max_points
+        ));
+        match f.outcome {
+            Outcome::Pass => writeln!(out, "ok {n} - {title}")?,
+            Outcome::Skipped => writeln!(
+                out,
+                "ok {n} - {title} # SKIP {}",
+                description(f.cause.as_deref().unwrap_or("skipped"))
+            )?,
+            Outcome::Fail | Outcome::Error => {
+                writeln!(out, "not ok {n} - {title}")?;
+                writeln!(out, "  ---")?;
+                writeln!(out, "  id: {}", yaml(&f.id))?;
+                writeln!(out, "  wanted: {}", yaml(&f.expected))?;
+                writeln!(out, "  found: {}", yaml(&f.found))?;
+                if let Some(c) = &f.cause {
+                    writeln!(out, "  cause: {}", yaml(c))?;
+                }
+                if let Some(x) = &f.fix {
+                    writeln!(out, "  fix: {}", yaml(x))?;
+                }
+                writeln!(out, "  ...")?;
+            }
+        }
+    }
+    writeln!(out, "# {}", report.points_line())
+}

@@ -1,0 +1,179 @@
+//! Every report format, snapshotted on facts recorded from a real container, plus a
+//! finding full of hostile text: each format must stay well-formed and escaped.
+
+use std::path::Path;
+
+use labgrade::facts::Facts;
+use labgrade::plan::Plan;
+use labgrade::report::{Format, Report, TtyOptions};
+use labgrade::spec::Spec;
+use labgrade::verdict::{Finding, Outcome, judge};
+
+/// Everything a student server can put in a report that a format must survive.
+const HOSTILE: &str = "</failure>]]><x>&amp; | `code` **bold** [link](x) \u{1b}[31mred\u{1b}[0m \u{0}nul\r\n::error::pwned %0A # SKIP";
+
+fn report(show_hidden_fixture: bool) -> Report {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback");
+    let spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    let facts: Facts =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
+    let mut verdict = judge(&Plan::new(&spec), &facts);
+    verdict.findings.push(Finding {
+        id: "http:hostile".into(),
+        title: format!("Hostile {HOSTILE}"),
+        outcome: Outcome::Fail,
+        points: 0,
+        max_points: 1,
+        expected: "status 200".into(),
+        found: format!("200; body {HOSTILE}{}", "A".repeat(2000)),
+        cause: Some(HOSTILE.into()),
+        fix: Some(HOSTILE.into()),
+        because_of: None,
+        evidence: vec![format!("log: {HOSTILE}")],
+        hidden: show_hidden_fixture,
+    });
+    verdict.max_score += 1;
+    // Durations vary run to run; fix it so snapshots are stable.
+    Report::new(
+        "specs/nautilus-python-app.yaml",
+        Some("Nautilus | <lab>".into()),
+        "100%".into(),
+        verdict,
+        42,
+    )
+}
+
+fn render(format: Format, report: &Report, show_hidden: bool) -> String {
+    let mut out = Vec::new();
+    format
+        .write(
+            report,
+            TtyOptions {
+                color: false,
+                width: 120,
+            },
+            show_hidden,
+            &mut out,
+        )
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn snapshots_of_every_format() {
+    let r = report(false);
+    for format in [
+        Format::Tty,
+        Format::Json,
+        Format::Junit,
+        Format::Markdown,
+        Format::Github,
+        Format::Gradescope,
+        Format::Tap,
+    ] {
+        let text = render(format, &r, false);
+        let text = text.replace(env!("CARGO_PKG_VERSION"), "[version]");
+        insta::assert_snapshot!(format!("{format:?}").to_lowercase(), text);
+    }
+}
+
+#[test]
+fn junit_is_valid_xml_with_the_right_counts() {
+    let text = render(Format::Junit, &report(false), false);
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("tests"), Some("7"));
+    assert_eq!(suite.attribute("failures"), Some("2"));
+    let failures: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .collect();
+    assert_eq!(failures.len(), 2);
+    let hostile = failures[1].attribute("message").unwrap();
+    assert!(
+        hostile.contains("</failure>]]><x>&amp;"),
+        "text survives escaping: {hostile}"
+    );
+    assert!(!text.contains('\u{0}') && !text.contains('\u{1b}'));
+    let loopback = failures[0].attribute("message").unwrap();
+    assert!(
+        loopback.contains("listens on 127.0.0.1:8088")
+            && loopback.contains("fix: make the app listen on 0.0.0.0")
+    );
+}
+
+#[test]
+fn markdown_rows_keep_their_shape() {
+    let text = render(Format::Markdown, &report(false), false);
+    for row in text.lines().filter(|l| l.starts_with('|')) {
+        let unescaped = row
+            .match_indices('|')
+            .filter(|(i, _)| !row[..*i].ends_with('\\'))
+            .count();
+        assert_eq!(unescaped, 5, "row has four cells: {row}");
+    }
+    assert!(!text.contains("<x>") && !text.contains("**bold**"));
+}
+
+#[test]
+fn github_annotations_cannot_inject_commands() {
+    let text = render(Format::Github, &report(false), false);
+    for line in text.lines() {
+        assert!(
+            line.starts_with("::error ")
+                || line.starts_with("::notice ")
+                || line.starts_with("Points "),
+            "{line}"
+        );
+        assert_eq!(
+            line.matches("::error").count() + line.matches("::notice").count(),
+            usize::from(!line.starts_with("Points")),
+            "{line}"
+        );
+    }
+    assert!(text.ends_with("Points 8/12\n"));
+}
+
+#[test]
+fn gradescope_and_hidden_checks() {
+    let student = render(Format::Json, &report(true), false);
+    assert!(
+        !student.contains("Hostile") && student.contains("Hidden check 1"),
+        "students do not see hidden checks"
+    );
+    let instructor = render(Format::Json, &report(true), true);
+    assert!(instructor.contains("Hostile"));
+    let gs: serde_json::Value =
+        serde_json::from_str(&render(Format::Gradescope, &report(true), false)).unwrap();
+    assert_eq!(gs["score"], 8);
+    assert_eq!(gs["max_score"], 12);
+    let tests = gs["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 7);
+    assert_eq!(tests[6]["visibility"], "hidden");
+    assert_eq!(tests[5]["visibility"], "visible");
+    assert_eq!(tests[5]["status"], "failed");
+}
+
+#[test]
+fn tap_stream_is_parseable() {
+    let text = render(Format::Tap, &report(false), false);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("TAP version 14"));
+    assert_eq!(lines.next(), Some("1..7"));
+    let points: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("ok ") || l.starts_with("not ok "))
+        .collect();
+    assert_eq!(points.len(), 7);
+    assert!(
+        points
+            .iter()
+            .all(|p| !p.contains(" # SKIP") || p.starts_with("ok")),
+        "no injected directive"
+    );
+    assert!(points[6].starts_with("not ok 7 - Hostile"));
+    assert!(!points[6].contains(" # SKIP"), "{}", points[6]);
+}
