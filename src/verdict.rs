@@ -705,11 +705,19 @@ fn http(
                         ));
                     }
                     500..=599 => {
+                        // Frameworks log the request line after the traceback: the error
+                        // line is the one that explains, not the last one.
+                        let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
+                        let error_line = tail.iter().rev().find(|l| {
+                            let t = l.trim_start();
+                            !t.starts_with("File ")
+                                && (t.contains("Error") || t.contains("Exception"))
+                        });
                         let last =
-                            c.and_then(|c| c.log_tail.iter().rev().find(|l| !l.trim().is_empty()));
+                            error_line.or_else(|| tail.iter().rev().find(|l| !l.trim().is_empty()));
                         cause = Some(match last {
                             Some(l) => format!(
-                                "the app failed while answering; its log ends with {}",
+                                "the app failed while answering; its log says {}",
                                 quote(l, 160)
                             ),
                             None => "the app failed while answering".into(),

@@ -53,7 +53,7 @@ async fn server_error_shows_the_traceback() {
     assert_eq!(http["found"], "status 500");
     assert_eq!(
         http["cause"],
-        "the app failed while answering; its log ends with \"ZeroDivisionError: division by zero\""
+        "the app failed while answering; its log says \"ZeroDivisionError: division by zero\""
     );
     assert_eq!(http["fix"], format!("docker logs {name}"));
     let evidence: Vec<&str> = http["evidence"]

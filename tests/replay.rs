@@ -158,7 +158,7 @@ fn server_error() {
     assert_eq!(
         h.cause.as_deref(),
         Some(
-            "the app failed while answering; its log ends with \"ZeroDivisionError: division by zero\""
+            "the app failed while answering; its log says \"ZeroDivisionError: division by zero\""
         )
     );
     assert!(

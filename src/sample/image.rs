@@ -93,7 +93,7 @@ fn elf_interpreter(elf: &[u8]) -> Option<Option<String>> {
 }
 
 /// Builds the tar build context: a Dockerfile and a root filesystem.
-fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
+fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
     let files = runtime_files(exe)?;
     let mut dirs: Vec<String> = files
         .iter()
@@ -102,8 +102,10 @@ fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
         .collect();
     dirs.sort();
     dirs.dedup();
+    // The tag goes in first, so every image has a layer chain of its own: removing one
+    // image (a test's cleanup) never deletes layers another build is reusing from cache.
     let dockerfile = format!(
-        "FROM scratch\nCOPY rootfs/ /\nENV LD_LIBRARY_PATH={}\nEXPOSE 8088\nENTRYPOINT [\"/labgrade\", \"serve\"]\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n",
+        "FROM scratch\nLABEL {LABEL}.tag=\"{tag}\"\nCOPY rootfs/ /\nENV LD_LIBRARY_PATH={}\nEXPOSE 8088\nENTRYPOINT [\"/labgrade\", \"serve\"]\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n",
         dirs.join(":")
     );
     let mut tar = tar::Builder::new(Vec::new());
@@ -131,7 +133,7 @@ fn context(exe: &Path) -> Result<Vec<u8>, ImageError> {
 
 /// Builds the sample image from the labgrade program at `exe` and tags it `tag`.
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
-    let body = context(exe)?;
+    let body = context(exe, tag)?;
     let labels = HashMap::from([(LABEL, "1")]);
     let opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")

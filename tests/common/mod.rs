@@ -25,6 +25,8 @@ pub struct Lab {
     pub id: String,
     pub image: String,
     containers: Vec<String>,
+    /// Extra tags of the image, removed with it.
+    tags: Vec<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -48,6 +50,7 @@ impl Lab {
             id,
             image,
             containers: Vec::new(),
+            tags: Vec::new(),
             dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -111,6 +114,27 @@ impl Lab {
         panic!("{name} did not stop within 10s");
     }
 
+    /// Tags the test's image with another tag (same image id); returns `repository:tag`.
+    pub async fn tag(&mut self, tag: &str) -> String {
+        let repo = self
+            .image
+            .rsplit_once(':')
+            .map_or(self.image.as_str(), |(r, _)| r)
+            .to_string();
+        let opts = bollard::query_parameters::TagImageOptionsBuilder::default()
+            .repo(&repo)
+            .tag(tag)
+            .build();
+        self.daemon
+            .client()
+            .tag_image(&self.image, Some(opts))
+            .await
+            .expect("docker tag");
+        let full = format!("{repo}:{tag}");
+        self.tags.push(full.clone());
+        full
+    }
+
     /// Writes a spec file into the test's folder.
     pub fn spec(&self, file: &str, text: &str) -> PathBuf {
         let p = self.dir.path().join(file);
@@ -147,6 +171,7 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         let (containers, image) = (std::mem::take(&mut self.containers), self.image.clone());
+        let tags = std::mem::take(&mut self.tags);
         // Drop cannot be async: clean up on a thread with its own runtime.
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -158,7 +183,9 @@ impl Drop for Lab {
                 for c in &containers {
                     sample::remove(&daemon, c).await;
                 }
-                sample::remove_image(&daemon, &image).await;
+                for t in tags.iter().chain(std::iter::once(&image)) {
+                    sample::remove_image(&daemon, t).await;
+                }
             });
         })
         .join()
