@@ -4,6 +4,7 @@
 //! gathers [`facts`] from the daemon and the network; [`verdict`] judges them (a pure
 //! function); a [`report`] is written in the format asked for.
 
+pub mod author;
 pub mod demo;
 pub mod exit;
 pub mod facts;

@@ -11,7 +11,7 @@ use labgrade::exit::Exit;
 use labgrade::observe::{Daemon, ObserveOptions};
 use labgrade::report::{Format, TtyOptions};
 use labgrade::sample::server::ServeArgs;
-use labgrade::spec::{Spec, parse_duration};
+use labgrade::spec::{ContainerName, ImageRef, PortMapping, Spec, parse_duration};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Print the spec format's JSON Schema (for editors: yaml-language-server)
+    Schema,
+    /// Write a new spec from flags, e.g. --image nautilus/python-app --container web -p 8097:8088 --get /
+    Init(InitArgs),
+    /// Write a spec from a running reference solution (its image, ports and answer to GET /)
+    Record {
+        /// Name of the running reference container
+        #[arg(long)]
+        container: String,
+        /// Write the spec to this file instead of standard output
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. labgrade man > labgrade.1
+    Man,
     /// Check specs for mistakes without talking to Docker
     Validate {
         /// Spec files to check
@@ -52,6 +72,34 @@ enum Command {
         /// Tag for the image, e.g. nautilus/python-app
         tag: String,
     },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// Lab title
+    #[arg(long)]
+    name: Option<String>,
+    /// Image the lab builds, e.g. nautilus/python-app
+    #[arg(long, value_parser = |s: &str| s.parse::<ImageRef>())]
+    image: Option<ImageRef>,
+    /// Container the lab runs
+    #[arg(long, value_parser = |s: &str| s.parse::<ContainerName>())]
+    container: Option<ContainerName>,
+    /// Port mapping as docker run -p takes it (repeatable)
+    #[arg(long = "publish", short = 'p', value_parser = |s: &str| s.parse::<PortMapping>())]
+    ports: Vec<PortMapping>,
+    /// A path that must answer GET (repeatable)
+    #[arg(long)]
+    get: Vec<String>,
+    /// Status those paths must answer
+    #[arg(long)]
+    status: Option<u16>,
+    /// Text their answers must contain
+    #[arg(long)]
+    body_contains: Option<String>,
+    /// Write the spec to this file instead of standard output
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -172,6 +220,54 @@ fn main() -> ExitCode {
                 format_args!("cannot listen on {}: {e}", args.listen),
             ),
         },
+        Command::Init(a) => {
+            let draft = labgrade::author::Draft {
+                name: a.name,
+                image: a.image,
+                container: a.container,
+                ports: a.ports,
+                http: a
+                    .get
+                    .iter()
+                    .map(|p| labgrade::author::DraftHttp {
+                        path: p.clone(),
+                        status: a.status,
+                        body_contains: a.body_contains.clone(),
+                    })
+                    .collect(),
+            };
+            emit(draft.render(), a.output.as_deref())
+        }
+        Command::Record { container, output } => runtime().block_on(async {
+            let daemon = match Daemon::connect().await {
+                Ok(d) => d,
+                Err(e) => return fail(Exit::Environment, e),
+            };
+            match labgrade::author::record(&daemon, &container).await {
+                Ok(draft) => emit(draft.render(), output.as_deref()),
+                Err(labgrade::author::RecordError::Daemon(e)) => fail(Exit::Environment, e),
+                Err(e) => fail(Exit::Usage, e),
+            }
+        }),
+        Command::Schema => {
+            print!("{}", Spec::json_schema());
+            Exit::Passed.into()
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "labgrade",
+                &mut std::io::stdout(),
+            );
+            Exit::Passed.into()
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => Exit::Passed.into(),
+                Err(e) => fail(Exit::Environment, e),
+            }
+        }
         Command::Validate { specs } => {
             let mut bad = 0;
             for p in &specs {
@@ -223,6 +319,45 @@ fn main() -> ExitCode {
                 Err(e) => fail(Exit::Environment, e),
             }
         }),
+    }
+}
+
+/// Prints a written spec, or saves it, or explains why it could not be written.
+fn emit(spec: Result<String, String>, output: Option<&std::path::Path>) -> ExitCode {
+    let text = match spec {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                Exit::Usage,
+                format_args!("the spec would not be valid: {e}"),
+            );
+        }
+    };
+    match output {
+        None => {
+            print!("{text}");
+            Exit::Passed.into()
+        }
+        Some(p) if p.exists() => fail(
+            Exit::Usage,
+            format_args!(
+                "{} already exists; choose another file or remove it",
+                p.display()
+            ),
+        ),
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => {
+                eprintln!(
+                    "wrote {}; check it with: labgrade validate {0}",
+                    p.display()
+                );
+                Exit::Passed.into()
+            }
+            Err(e) => fail(
+                Exit::Usage,
+                format_args!("cannot write {}: {e}", p.display()),
+            ),
+        },
     }
 }
 

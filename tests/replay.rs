@@ -256,3 +256,13 @@ fn shipped_specs_and_documented_examples_are_valid() {
         }
     }
 }
+
+#[test]
+fn checked_in_json_schema_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/spec.schema.json");
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        on_disk == Spec::json_schema(),
+        "docs/spec.schema.json is stale: run `cargo run -- schema > docs/spec.schema.json`"
+    );
+}

@@ -122,6 +122,15 @@ fn image_matches(facts: &Facts, c: &ContainerFacts, image: &str) -> bool {
     matches!(facts.images.get(image), Some(Some(i)) if i.id == c.image_id)
 }
 
+/// Sends one request outside any plan (used by `labgrade record`), with the same limits
+/// as every probe.
+pub async fn probe_once(url: &str, expect: &crate::spec::HttpExpect) -> ProbeOutcome {
+    match probe::clients(Duration::from_secs(2), url.starts_with("https:")) {
+        Ok(clients) => probe::send(&clients, url, expect, Duration::from_secs(5)).await,
+        Err(reason) => ProbeOutcome::NotSent { reason },
+    }
+}
+
 /// Whether a probe through this container got no answer, or not the status it wanted
 /// (a 5xx especially: the traceback is in the log).
 fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {

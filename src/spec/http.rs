@@ -127,6 +127,11 @@ impl<'de> Deserialize<'de> for JsonPath {
     }
 }
 
+super::values::text_schema!(
+    JsonPath,
+    "a JSON path such as status, $.headers.Host or items[0].id"
+);
+
 impl Serialize for JsonPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
@@ -173,40 +178,86 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     d.deserialize_any(V)
 }
 
-#[derive(Deserialize)]
+/// One string or a list of strings (for the schema only).
+#[allow(dead_code)]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// An HTTP expectation as written: one request and what its answer must hold.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpExpect")]
 struct RawHttp {
+    /// Stable id of this check (default `http:CONTAINER:METHOD PATH`).
     id: Option<String>,
+    /// Title shown in reports.
     title: Option<String>,
+    /// GET this path (`/x`) or full URL.
     get: Option<String>,
+    /// HEAD this path or URL.
     head: Option<String>,
+    /// POST to this path or URL.
     post: Option<String>,
+    /// PUT to this path or URL.
     put: Option<String>,
+    /// PATCH this path or URL.
     patch: Option<String>,
+    /// DELETE this path or URL.
     delete: Option<String>,
+    /// OPTIONS on this path or URL.
     options: Option<String>,
+    /// Method, with `path:` or `url:`.
     method: Option<Method>,
+    /// Path on the container's published port.
     path: Option<String>,
+    /// Full http:// or https:// URL.
     url: Option<String>,
+    /// Host port for a path (default: the container's first tcp mapping).
     #[serde(default, deserialize_with = "host_port")]
+    #[schemars(range(min = 1, max = 65535))]
     port: Option<u16>,
+    /// Request headers.
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    /// Request body.
     body: Option<String>,
+    /// Expected status: a code such as 200 or a class such as 2xx (default 2xx).
     #[serde(default)]
     status: StatusSpec,
+    /// The whole body (trailing whitespace ignored).
     body_equals: Option<String>,
+    /// Text (or texts) the body must contain.
     #[serde(default, deserialize_with = "one_or_many")]
+    #[schemars(with = "Option<StringOrList>")]
     body_contains: Vec<String>,
+    /// A regular expression the body must match.
     body_regex: Option<Pattern>,
+    /// JSON path to expected value.
     #[serde(default)]
     json: BTreeMap<JsonPath, serde_json::Value>,
+    /// Header name to a value it must contain (case-insensitive).
     #[serde(default)]
     response_headers: BTreeMap<String, String>,
+    /// Time for this request, body included, such as 2s.
     timeout: Option<Span>,
+    /// Points for this check.
     points: Option<u32>,
+    /// Instructor-only: students see that the check exists, not what it tests.
     #[serde(default)]
     hidden: bool,
+}
+
+impl schemars::JsonSchema for HttpExpect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        RawHttp::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        RawHttp::json_schema(generator)
+    }
 }
 
 /// What one HTTP request must get back.
@@ -246,6 +297,28 @@ mod opt_millis {
 }
 
 impl HttpExpect {
+    /// A plain `GET path` that expects any 2xx answer.
+    pub fn get(path: &str) -> HttpExpect {
+        HttpExpect {
+            id: None,
+            title: None,
+            method: Method::Get,
+            target: Target::Path(path.to_string()),
+            port: None,
+            headers: Vec::new(),
+            body: None,
+            status: StatusSpec::default(),
+            body_equals: None,
+            body_contains: Vec::new(),
+            body_regex: None,
+            json: Vec::new(),
+            response_headers: Vec::new(),
+            timeout: None,
+            points: None,
+            hidden: false,
+        }
+    }
+
     /// `GET /` or `GET http://host/x`, for titles and messages.
     pub fn request_line(&self) -> String {
         match &self.target {

@@ -19,7 +19,7 @@ pub use values::{
 };
 
 /// Points each kind of implicit check is worth unless the spec says otherwise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Points {
     /// The image exists with the right name and tag.
@@ -50,7 +50,7 @@ impl Default for Points {
 }
 
 /// One container the lab must have.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
     /// The `--name` it must have.
@@ -66,8 +66,9 @@ pub struct ContainerSpec {
 }
 
 /// A whole lab spec, as written (short form and long form side by side).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "labgrade lab spec, version 1")]
 pub struct Spec {
     /// Spec format version; only 1 exists.
     #[serde(default = "one")]
@@ -134,6 +135,12 @@ pub enum SpecError {
 }
 
 impl Spec {
+    /// The spec format's JSON Schema, for editors (yaml-language-server) and tooling.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Spec);
+        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+    }
+
     /// Reads and validates a spec file.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
         let shown = path.display().to_string();

@@ -137,6 +137,11 @@ impl<'de> Deserialize<'de> for PortMapping {
     }
 }
 
+super::values::text_schema!(
+    PortMapping,
+    "a port mapping as docker run -p takes it: \"8097:8088\", \"127.0.0.1:8097:8088\", \"53:53/udp\""
+);
+
 impl serde::Serialize for PortMapping {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -52,8 +52,24 @@ where
     d.deserialize_any(TextVisitor { expecting, parse })
 }
 
+/// A JSON Schema for a value written as text (or a number), described by `$expecting`.
+macro_rules! text_schema {
+    ($ty:ty, $expecting:literal) => {
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": ["string", "number"], "description": $expecting })
+            }
+        }
+    };
+}
+pub(crate) use text_schema;
+
 macro_rules! text_value {
     ($ty:ty, $expecting:literal) => {
+        text_schema!($ty, $expecting);
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 from_text(d, $expecting, |s| s.parse())

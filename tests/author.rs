@@ -1,0 +1,90 @@
+//! `labgrade init`, `record`, `schema`, `completions` and `man`, run as a user would.
+
+mod common;
+
+use common::{Lab, free_port, labgrade, text};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn record_writes_a_spec_the_reference_solution_passes() {
+    let mut lab = Lab::new("record").await;
+    let port = free_port();
+    let name = lab.run("ref", &[], &[(port, 8088)]).await;
+    let spec = lab.dir.path().join("recorded.yaml");
+    let out = labgrade()
+        .args(["record", "--container", &name, "-o"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&spec).unwrap();
+    assert!(
+        written.contains(&format!("ports: [\"{port}:8088\"]")),
+        "{written}"
+    );
+    assert!(
+        written.contains("body_contains: \"Hello from the labgrade sample app!\""),
+        "{written}"
+    );
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["score"], report["max_score"]);
+    // It refuses to overwrite, and says so.
+    let again = labgrade()
+        .args(["record", "--container", &name, "-o"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn init_writes_what_the_flags_say() {
+    let out = labgrade()
+        .args([
+            "init",
+            "--image",
+            "nautilus/python-app",
+            "--container",
+            "pythonapp_nautilus",
+            "-p",
+            "8097:8088",
+            "--get",
+            "/",
+            "--status",
+            "200",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let yaml = text(&out.stdout);
+    let spec = labgrade::spec::Spec::parse(&yaml, "init").unwrap();
+    assert_eq!(spec.ports[0].flag(), "8097:8088");
+    assert_eq!(labgrade::plan::Plan::new(&spec).checks.len(), 6);
+    let bad = labgrade()
+        .args(["init", "--image", "Bad Name"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("invalid image name `Bad Name`"));
+}
+
+#[test]
+fn schema_completions_and_man_page() {
+    let schema = labgrade().arg("schema").output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert_eq!(v["additionalProperties"], false);
+    assert!(v["$defs"]["HttpExpect"]["properties"]["body_contains"].is_object());
+    let bash = labgrade().args(["completions", "bash"]).output().unwrap();
+    assert!(text(&bash.stdout).contains("_labgrade()"));
+    let man = labgrade().arg("man").output().unwrap();
+    assert!(text(&man.stdout).contains(".TH labgrade 1"));
+    let help = labgrade().arg("--help").output().unwrap();
+    let help = text(&help.stdout);
+    for cmd in ["check", "demo", "validate", "init", "record", "schema"] {
+        assert!(help.contains(cmd), "--help lists {cmd}: {help}");
+    }
+    assert!(help.contains(
+        "Exit codes: 0 lab passed, 1 lab failed, 2 bad usage or spec, 3 Docker daemon unreachable"
+    ));
+}
