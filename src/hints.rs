@@ -17,6 +17,81 @@ pub fn recognise(log: &[String], start_error: Option<&str>) -> Option<Hint> {
         .find_map(line_hint)
 }
 
+/// Explains a failed `docker build` from the daemon's error message and the files the
+/// submission holds (relative paths), so "file not found" can say where the file is.
+pub fn build_hint(message: &str, files: &[String]) -> Hint {
+    let missing = message
+        .split("stat ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .or_else(|| {
+            message
+                .split('"')
+                .nth(1)
+                .filter(|_| message.contains("not found"))
+        })
+        .map(|f| f.trim().trim_start_matches('/').to_string());
+    if let Some(file) = missing.filter(|f| {
+        !f.is_empty()
+            && (message.contains("COPY")
+                || message.contains("ADD")
+                || message.contains("not found"))
+    }) {
+        let base = file.rsplit('/').next().unwrap_or(&file);
+        let found: Vec<&String> = files
+            .iter()
+            .filter(|f| f.rsplit('/').next() == Some(base))
+            .collect();
+        return match found.first() {
+            Some(at) => {
+                let folder = at.rsplit_once('/').map_or(".", |(d, _)| d);
+                Hint {
+                    cause: format!(
+                        "COPY failed: {file} is not where the Dockerfile looks (the build context's top folder); it is in {folder}/"
+                    ),
+                    fix: format!(
+                        "write COPY {at} . (paths in COPY are relative to the build context)"
+                    ),
+                }
+            }
+            None => Hint {
+                cause: format!(
+                    "COPY failed: {file} is not in the submission (or .dockerignore leaves it out)"
+                ),
+                fix: format!(
+                    "add {file} to the submission, or fix the COPY line and .dockerignore"
+                ),
+            },
+        };
+    }
+    if [
+        "pull access denied",
+        "no such host",
+        "manifest unknown",
+        "failed to resolve",
+        "dial tcp",
+        "connection refused",
+    ]
+    .iter()
+    .any(|p| message.contains(p))
+    {
+        return Hint {
+            cause: "the Dockerfile's base image is not on this machine, and no registry can be reached to pull it".into(),
+            fix: "use a base image the grading machine has (ask the instructor which), or build it locally first".into(),
+        };
+    }
+    if message.contains("returned a non-zero code") {
+        return Hint {
+            cause: format!("a RUN step of the Dockerfile failed: {message}"),
+            fix: "run that command by hand in the base image to see why; the build log holds its output".into(),
+        };
+    }
+    Hint {
+        cause: format!("the image did not build: {message}"),
+        fix: "see the build log".into(),
+    }
+}
+
 fn line_hint(line: &str) -> Option<Hint> {
     let quoted = |after: &str| -> Option<String> {
         let rest = &line[line.find(after)? + after.len()..];
@@ -123,6 +198,42 @@ mod tests {
         assert!(h.cause.contains("does not exist in the image"));
 
         assert_eq!(recognise(&log(&["all good", "serving"]), None), None);
+    }
+
+    #[test]
+    fn build_failures() {
+        let files = vec![
+            "Dockerfile".to_string(),
+            "src/requirements.txt".to_string(),
+            "src/server.py".to_string(),
+        ];
+        let h = build_hint(
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat requirements.txt: file does not exist",
+            &files,
+        );
+        assert_eq!(
+            h.cause,
+            "COPY failed: requirements.txt is not where the Dockerfile looks (the build context's top folder); it is in src/"
+        );
+        assert_eq!(
+            h.fix,
+            "write COPY src/requirements.txt . (paths in COPY are relative to the build context)"
+        );
+        let h = build_hint(
+            "failed to compute cache key: \"/app.py\" not found: not found",
+            &files,
+        );
+        assert!(h.cause.contains("app.py is not in the submission"), "{h:?}");
+        let h = build_hint(
+            "pull access denied for python, repository does not exist",
+            &files,
+        );
+        assert!(h.cause.contains("base image"));
+        let h = build_hint(
+            "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1",
+            &files,
+        );
+        assert!(h.cause.starts_with("a RUN step"));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! function); a [`report`] is written in the format asked for.
 
 pub mod author;
+pub mod batch;
 pub mod demo;
+pub mod dockerignore;
 pub mod exit;
 pub mod facts;
 pub mod grade;

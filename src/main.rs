@@ -29,6 +29,22 @@ struct Cli {
 enum Command {
     /// Grade a lab on this machine's Docker daemon against a spec
     Check(CheckArgs),
+    /// Grade every submission in a folder: build, run, grade and clean up each, in parallel
+    Grade(GradeArgs),
+    /// Remove the containers and images that an interrupted `grade` left behind
+    Clean,
+    /// Join the output folders of several `grade --shard` runs into one gradebook
+    Merge {
+        /// The lab spec the shards were graded with
+        #[arg(long)]
+        spec: PathBuf,
+        /// Output folder for the joined gradebook
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' output folders
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
     /// Build a sample lab locally, run a correct and a broken container, grade both, clean up
     Demo {
         /// Leave the demo containers and image in place afterwards
@@ -72,6 +88,42 @@ enum Command {
         /// Tag for the image, e.g. nautilus/python-app
         tag: String,
     },
+}
+
+#[derive(clap::Args)]
+struct GradeArgs {
+    /// The lab spec every submission is graded against
+    #[arg(long)]
+    spec: PathBuf,
+    /// Folder with one subfolder per student (each holding a Dockerfile and its sources)
+    submissions: PathBuf,
+    /// Output folder: gradebook.csv, gradebook.json, reports/, results/, logs/
+    #[arg(long, default_value = "labgrade-grades")]
+    out: PathBuf,
+    /// CSV of `id,name` mapping submission folders to students' names
+    #[arg(long)]
+    roster: Option<PathBuf>,
+    /// Submissions graded at once [default: the number of CPUs]
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Finish an interrupted run: grade only what is not in --out yet
+    #[arg(long)]
+    resume: bool,
+    /// Grade only this share of the class, K of N (for a CI matrix), e.g. 2/4
+    #[arg(long, value_parser = |s: &str| s.parse::<labgrade::batch::Shard>())]
+    shard: Option<labgrade::batch::Shard>,
+    /// Time allowed to build one image
+    #[arg(long, default_value = "300s", value_parser = duration)]
+    build_timeout: Duration,
+    /// Time allowed to run and grade one submission after its build
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    run_timeout: Duration,
+    /// Memory limit per container, in MiB
+    #[arg(long, default_value_t = 256)]
+    memory: i64,
+    /// How long a submission's container gets to begin answering
+    #[arg(long, value_parser = duration)]
+    wait: Option<Duration>,
 }
 
 #[derive(clap::Args)]
@@ -151,6 +203,36 @@ fn format_target(s: &str) -> Result<(Format, Option<PathBuf>), String> {
     Ok((format, file))
 }
 
+/// Refuses report targets that cannot all be written, before any grading happens.
+fn check_targets(targets: &[(Format, Option<PathBuf>)]) -> Result<(), String> {
+    if targets.iter().filter(|(_, f)| f.is_none()).count() > 1 {
+        return Err("only one format can go to standard output; give the others a file, e.g. -f junit=report.xml".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (format, file) in targets {
+        let Some(file) = file else { continue };
+        if !seen.insert(file) {
+            return Err(format!(
+                "{} is named for two formats; give each its own file",
+                file.display()
+            ));
+        }
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return Err(format!(
+                "cannot write the {} report to {}: the folder {} does not exist",
+                format.name(),
+                file.display(),
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Pairs each `--output FILE` with the `--format` written just before it.
 fn pair_outputs(matches: &clap::ArgMatches, args: &mut CheckArgs) -> Result<(), String> {
     let formats: Vec<usize> = matches
@@ -170,8 +252,8 @@ fn pair_outputs(matches: &clap::ArgMatches, args: &mut CheckArgs) -> Result<(), 
         };
         if args.format[k].1.is_some() {
             return Err(format!(
-                "--format {:?} already has a file",
-                args.format[k].0
+                "--format {} already has a file",
+                args.format[k].0.name()
             ));
         }
         args.format[k].1 = Some(file.clone());
@@ -244,11 +326,43 @@ fn main() -> ExitCode {
                 Err(e) => return fail(Exit::Environment, e),
             };
             match labgrade::author::record(&daemon, &container).await {
-                Ok(draft) => emit(draft.render(), output.as_deref()),
+                Ok(draft) => {
+                    for h in draft.http.iter().filter(|h| h.status.is_some_and(|s| s >= 400)) {
+                        eprintln!(
+                            "warning: the reference answers GET {} with {}; the spec now expects that — check it is what you want",
+                            h.path,
+                            h.status.unwrap_or_default()
+                        );
+                    }
+                    emit(draft.render(), output.as_deref())
+                }
                 Err(labgrade::author::RecordError::Daemon(e)) => fail(Exit::Environment, e),
                 Err(e) => fail(Exit::Usage, e),
             }
         }),
+        Command::Grade(a) => runtime().block_on(grade_batch(a)),
+        Command::Clean => runtime().block_on(async {
+            let daemon = match Daemon::connect().await {
+                Ok(d) => d,
+                Err(e) => return fail(Exit::Environment, e),
+            };
+            match labgrade::batch::clean(&daemon, None).await {
+                Ok((c, i)) => {
+                    println!("removed {c} containers and {i} images left by grading runs");
+                    Exit::Passed.into()
+                }
+                Err(e) => fail(Exit::Environment, e),
+            }
+        }),
+        Command::Merge { spec, out, shards } => {
+            match labgrade::batch::merge(&out, &shards, &spec) {
+                Ok(n) => {
+                    println!("{} students in {}", n, out.join("gradebook.csv").display());
+                    Exit::Passed.into()
+                }
+                Err(e) => fail(Exit::Usage, e),
+            }
+        }
         Command::Schema => {
             print!("{}", Spec::json_schema());
             Exit::Passed.into()
@@ -265,6 +379,7 @@ fn main() -> ExitCode {
         Command::Man => {
             match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
                 Ok(()) => Exit::Passed.into(),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Passed.into(),
                 Err(e) => fail(Exit::Environment, e),
             }
         }
@@ -295,11 +410,8 @@ fn main() -> ExitCode {
             {
                 return fail(Exit::Usage, e);
             }
-            if args.format.iter().filter(|(_, f)| f.is_none()).count() > 1 {
-                return fail(
-                    Exit::Usage,
-                    "only one format can go to standard output; give the others a file, e.g. -f junit=report.xml",
-                );
+            if let Err(e) = check_targets(&args.format) {
+                return fail(Exit::Usage, e);
             }
             let spec = match Spec::load(&args.spec) {
                 Ok(s) => s,
@@ -392,6 +504,11 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
         }
     }
     let tty = tty_options(args.color);
+    // A file gets colour only when asked for outright.
+    let file_tty = TtyOptions {
+        color: args.color == ColorChoice::Always,
+        ..tty
+    };
     let mut targets = args.format.clone();
     if !targets.iter().any(|(_, f)| f.is_none()) {
         targets.push((Format::Tty, None));
@@ -407,18 +524,18 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
             Some(path) => {
                 let mut buf = Vec::new();
                 format
-                    .write(&report, tty, args.show_hidden, &mut buf)
+                    .write(&report, file_tty, args.show_hidden, &mut buf)
                     .and_then(|_| std::fs::write(path, buf))
             }
         };
-        if let Err(e) = written {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                break;
-            }
+        // One target that cannot be written does not cost the others, nor the grade.
+        if let Err(e) = written
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
             let target = file.map_or("standard output".to_string(), |p| p.display().to_string());
-            return fail(
-                Exit::Usage,
-                format_args!("cannot write the {format:?} report to {target}: {e}"),
+            eprintln!(
+                "error: cannot write the {} report to {target}: {e}",
+                format.name()
             );
         }
     }
@@ -426,6 +543,64 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
         Exit::Passed.into()
     } else {
         Exit::Failed.into()
+    }
+}
+
+async fn grade_batch(a: GradeArgs) -> ExitCode {
+    let daemon = match Daemon::connect().await {
+        Ok(d) => d,
+        Err(e) => return fail(Exit::Environment, e),
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let opts = labgrade::batch::BatchOptions {
+        spec_path: a.spec,
+        submissions: a.submissions,
+        out: a.out.clone(),
+        roster: a.roster,
+        jobs,
+        resume: a.resume,
+        shard: a.shard,
+        limits: labgrade::batch::submission::Limits {
+            build_timeout: a.build_timeout,
+            run_timeout: a.run_timeout,
+            memory_bytes: a.memory.max(16) * 1024 * 1024,
+            ..Default::default()
+        },
+        observe: ObserveOptions {
+            wait: a.wait,
+            ..Default::default()
+        },
+    };
+    let run = labgrade::batch::run(&daemon, &opts);
+    let result = tokio::select! {
+        r = run => r,
+        _ = tokio::signal::ctrl_c() => {
+            let run = labgrade::batch::last_run(&a.out).map(|r| r.run_id);
+            let _ = labgrade::batch::clean(&daemon, run.as_deref()).await;
+            return fail(Exit::Environment, "interrupted; what was graded is kept: rerun with --resume to finish");
+        }
+    };
+    match result {
+        Ok(s) => {
+            println!(
+                "graded {} ({} passed), {} did not build, {} not graded, {} already done — {}",
+                s.graded,
+                s.passed,
+                s.build_failed,
+                s.not_graded,
+                s.skipped_done,
+                a.out.join("gradebook.csv").display()
+            );
+            if s.not_graded > 0 {
+                Exit::Environment.into()
+            } else {
+                Exit::Passed.into()
+            }
+        }
+        Err(labgrade::batch::BatchError::Usage(e)) => fail(Exit::Usage, e),
+        Err(e) => fail(Exit::Environment, e),
     }
 }
 

@@ -26,8 +26,8 @@ pub fn write_github(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
             Outcome::Fail | Outcome::Error => "error",
             Outcome::Pass | Outcome::Skipped => continue,
         };
-        // Neutralise anything in student text that could start a workflow command.
-        let text = failure_text(f).replace("::", ": :");
+        // A workflow command only starts a line, and every newline below is escaped.
+        let text = failure_text(f);
         writeln!(
             out,
             "::{level} file={},title={}::{}",

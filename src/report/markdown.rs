@@ -9,7 +9,8 @@ use crate::verdict::Outcome;
 /// can change the table's shape or inject markup.
 fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in without_controls(s).chars().take(500) {
+    let clean = without_controls(s);
+    for c in clean.chars().take(500) {
         match c {
             '|' => out.push_str("\\|"),
             '`' => out.push_str("\\`"),
@@ -23,6 +24,9 @@ fn cell(s: &str) -> String {
             '\n' | '\t' => out.push(' '),
             c => out.push(c),
         }
+    }
+    if clean.chars().count() > 500 {
+        out.push('…');
     }
     out
 }

@@ -97,6 +97,19 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Tty => "tty",
+            Format::Json => "json",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Github => "github",
+            Format::Gradescope => "gradescope",
+            Format::Tap => "tap",
+        }
+    }
+
     /// Writes the report in this format. Hidden checks are shown only when `show_hidden`
     /// is set, except to Gradescope, which hides them from students itself.
     pub fn write(
@@ -106,13 +119,14 @@ impl Format {
         show_hidden: bool,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        let student;
-        let report = if show_hidden || self == Format::Gradescope {
-            report
-        } else {
-            student = report.clone().for_students();
-            &student
+        // Gradescope hides the hidden tests from students itself, but not the logs that
+        // other tests carry.
+        let shown = match (show_hidden, self) {
+            (true, _) => report.clone(),
+            (false, Format::Gradescope) => report.clone().without_shared_logs(),
+            (false, _) => report.clone().for_students(),
         };
+        let report = &shown;
         match self {
             Format::Tty => write_tty(report, tty, out),
             Format::Json => write_json(report, out),
@@ -128,13 +142,15 @@ impl Format {
 impl Report {
     /// The report as a student may see it: hidden checks keep their place, outcome and
     /// points, but not what they test (title, id, expectation, finding, cause, fix).
-    pub fn for_students(mut self) -> Report {
+    pub fn for_students(self) -> Report {
+        let mut report = self.without_shared_logs();
         let mut n = 0;
-        let mut renamed = Vec::new();
-        for f in self.findings.iter_mut().filter(|f| f.hidden) {
+        let mut renamed = std::collections::BTreeMap::new();
+        for f in report.findings.iter_mut().filter(|f| f.hidden) {
             n += 1;
-            let id = format!("hidden-{n}");
-            renamed.push((std::mem::replace(&mut f.id, id.clone()), id));
+            // `#` cannot appear in a spec's own ids, so these never collide with one.
+            let id = format!("hidden#{n}");
+            renamed.insert(std::mem::replace(&mut f.id, id.clone()), id);
             f.title = format!("Hidden check {n}");
             f.expected = String::new();
             f.found = "hidden: what this check tests is for instructors only".into();
@@ -142,14 +158,31 @@ impl Report {
             f.fix = None;
             f.evidence.clear();
         }
-        for (old, new) in &renamed {
-            for f in self.findings.iter_mut() {
-                if f.because_of.as_ref() == Some(old) {
-                    f.because_of = Some(new.clone());
-                }
+        let rename = |id: &mut Option<String>| {
+            if let Some(new) = id.as_ref().and_then(|old| renamed.get(old)) {
+                *id = Some(new.clone());
             }
-            if self.root_cause.as_ref() == Some(old) {
-                self.root_cause = Some(new.clone());
+        };
+        for f in report.findings.iter_mut() {
+            rename(&mut f.because_of);
+        }
+        rename(&mut report.root_cause);
+        report
+    }
+
+    /// When a lab has hidden checks, the container's log shows their requests too; so
+    /// the log lines are withheld from every finding (the student can read `docker logs`).
+    pub fn without_shared_logs(mut self) -> Report {
+        if self.findings.iter().any(|f| f.hidden) {
+            for f in self.findings.iter_mut() {
+                let before = f.evidence.len();
+                f.evidence.retain(|e| !e.starts_with("log: "));
+                if f.evidence.len() != before {
+                    f.evidence.push(
+                        "log lines withheld: this lab has hidden checks (docker logs shows them)"
+                            .into(),
+                    );
+                }
             }
         }
         self

@@ -9,6 +9,7 @@ use crate::verdict::Outcome;
 fn description(s: &str) -> String {
     without_controls(s)
         .replace(['\n', '\t'], " ")
+        .replace('\\', "\\\\")
         .replace('#', "\\#")
 }
 
@@ -23,10 +24,8 @@ pub fn write_tap(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "1..{}", report.findings.len())?;
     for (i, f) in report.findings.iter().enumerate() {
         let n = i + 1;
-        let title = description(&format!(
-            "{} ({}/{} points)",
-            f.title, f.points, f.max_points
-        ));
+        // The title alone names the test, so it stays the same from run to run.
+        let title = description(&f.title);
         match f.outcome {
             Outcome::Pass => writeln!(out, "ok {n} - {title}")?,
             Outcome::Skipped => writeln!(
@@ -38,6 +37,7 @@ pub fn write_tap(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 writeln!(out, "not ok {n} - {title}")?;
                 writeln!(out, "  ---")?;
                 writeln!(out, "  id: {}", yaml(&f.id))?;
+                writeln!(out, "  points: \"{}/{}\"", f.points, f.max_points)?;
                 writeln!(out, "  wanted: {}", yaml(&f.expected))?;
                 writeln!(out, "  found: {}", yaml(&f.found))?;
                 if let Some(c) = &f.cause {

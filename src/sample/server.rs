@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// Allocate memory at start until the container's limit kills it.
     #[arg(long)]
     pub hog: bool,
+    /// Start threads at start until the pids limit stops them.
+    #[arg(long)]
+    pub bomb: bool,
     /// Misbehave the way broken or hostile servers do.
     #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
     pub behave: Behaviour,
@@ -57,11 +60,31 @@ pub enum Behaviour {
     Close,
 }
 
+/// Starts threads until the system refuses (a fork bomb, bounded by the pids limit).
+fn thread_bomb() -> ! {
+    let mut n = 0u64;
+    loop {
+        match std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| std::thread::sleep(Duration::from_secs(3600)))
+        {
+            Ok(_) => n += 1,
+            Err(e) => {
+                eprintln!("thread {n} failed: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
 /// Runs the server until the process is killed.
 pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
     if let Some(msg) = &args.crash {
         eprintln!("{msg}");
         std::process::exit(1);
+    }
+    if args.bomb {
+        thread_bomb();
     }
     if args.hog {
         let mut held: Vec<Vec<u8>> = Vec::new();

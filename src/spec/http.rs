@@ -153,6 +153,16 @@ fn host_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::E
     })
 }
 
+/// The schema of `port:`, which takes a number or its text, like a port mapping does.
+fn port_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "Host port for a path (default: the container's first tcp mapping).",
+        "type": ["integer", "string", "null"],
+        "minimum": 1,
+        "maximum": 65535
+    })
+}
+
 /// Reads one string or a list of strings.
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     struct V;
@@ -218,7 +228,7 @@ struct RawHttp {
     url: Option<String>,
     /// Host port for a path (default: the container's first tcp mapping).
     #[serde(default, deserialize_with = "host_port")]
-    #[schemars(range(min = 1, max = 65535))]
+    #[schemars(schema_with = "port_schema")]
     port: Option<u16>,
     /// Request headers.
     #[serde(default)]
@@ -245,6 +255,7 @@ struct RawHttp {
     /// Time for this request, body included, such as 2s.
     timeout: Option<Span>,
     /// Points for this check.
+    #[schemars(range(max = 10000))]
     points: Option<u32>,
     /// Instructor-only: students see that the check exists, not what it tests.
     #[serde(default)]

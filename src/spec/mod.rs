@@ -23,16 +23,22 @@ pub use values::{
 #[serde(deny_unknown_fields, default)]
 pub struct Points {
     /// The image exists with the right name and tag.
+    #[schemars(range(max = 10000))]
     pub image: u32,
     /// A container with the right name exists.
+    #[schemars(range(max = 10000))]
     pub container: u32,
     /// That container is running.
+    #[schemars(range(max = 10000))]
     pub running: u32,
     /// That container was created from the spec's image.
+    #[schemars(range(max = 10000))]
     pub from_image: u32,
     /// Each port mapping is published.
+    #[schemars(range(max = 10000))]
     pub port: u32,
     /// Each HTTP expectation holds.
+    #[schemars(range(max = 10000))]
     pub http: u32,
 }
 
@@ -72,6 +78,7 @@ pub struct ContainerSpec {
 pub struct Spec {
     /// Spec format version; only 1 exists.
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
     /// Lab title shown above the report.
     pub name: Option<String>,

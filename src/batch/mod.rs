@@ -1,0 +1,436 @@
+//! Batch grading for instructors: every submission in a folder built, run, graded and
+//! cleaned up, in parallel and isolated, into a gradebook that survives a crash
+//! (`--resume`), splits across machines (`--shard K/N`) and joins again (`merge`).
+
+pub mod gradebook;
+pub mod instance;
+pub mod submission;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use crate::observe::{Daemon, ObserveOptions};
+use crate::plan::Plan;
+use crate::report::{Format, TtyOptions};
+use crate::spec::Spec;
+use gradebook::{Gradebook, Status, StudentResult};
+use submission::{Job, LABEL, Limits};
+
+/// A `--shard K/N` choice: this machine grades every N-th submission, starting at K.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("invalid shard `{s}`: write K/N with 1 <= K <= N, such as 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+/// How a batch runs.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub spec_path: PathBuf,
+    pub submissions: PathBuf,
+    pub out: PathBuf,
+    pub roster: Option<PathBuf>,
+    pub jobs: usize,
+    pub resume: bool,
+    pub shard: Option<Shard>,
+    pub limits: Limits,
+    pub observe: ObserveOptions,
+}
+
+/// Why a batch could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The submissions (subfolder names) in a folder, sorted, and this shard's share of them.
+pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Vec<String>, BatchError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        BatchError::Usage(format!(
+            "cannot read the submissions folder {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(BatchError::Usage(format!(
+            "{} holds no submission folders: put each student's work in its own subfolder",
+            dir.display()
+        )));
+    }
+    Ok(match shard {
+        Some(s) => names
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % s.n == s.k - 1)
+            .map(|(_, n)| n)
+            .collect(),
+        None => names,
+    })
+}
+
+/// Reads a roster CSV: `id,name` per line (a header line is skipped).
+pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        BatchError::Usage(format!("cannot read the roster {}: {e}", path.display()))
+    })?;
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (i == 0 && line.to_lowercase().starts_with("id,")) {
+            continue;
+        }
+        let (id, name) = line.split_once(',').ok_or_else(|| {
+            BatchError::Usage(format!(
+                "{}:{}: expected `id,name`, found `{line}`",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        out.insert(
+            id.trim().to_string(),
+            name.trim().trim_matches('"').to_string(),
+        );
+    }
+    Ok(out)
+}
+
+/// A short id for this run's labels and names.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:x}",
+        (nanos as u64 ^ u64::from(std::process::id())) & 0xffff_ffff
+    )
+}
+
+/// Removes every container and image a grading run left behind (all runs when `run` is None).
+pub async fn clean(
+    daemon: &Daemon,
+    run: Option<&str>,
+) -> Result<(usize, usize), crate::observe::DaemonError> {
+    use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder};
+    let filter = match run {
+        Some(r) => format!("{LABEL}={r}"),
+        None => LABEL.to_string(),
+    };
+    let filters = std::collections::HashMap::from([("label", vec![filter.as_str()])]);
+    let client = daemon.client();
+    let failed = |e: bollard::errors::Error| crate::observe::DaemonError::Failed {
+        host: daemon.facts().host.clone(),
+        detail: e.to_string(),
+    };
+    let containers = client
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(failed)?;
+    for c in &containers {
+        if let Some(id) = &c.id {
+            crate::sample::remove(daemon, id).await;
+        }
+    }
+    let images = client
+        .list_images(Some(
+            ListImagesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(failed)?;
+    for i in &images {
+        crate::sample::remove_image(daemon, &i.id).await;
+    }
+    Ok((containers.len(), images.len()))
+}
+
+/// One line per finished submission, or a progress bar on a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: usize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} graded, {elapsed} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Progress {
+            bar,
+            total,
+            done: 0,
+        }
+    }
+
+    fn finished(&mut self, r: &StudentResult) {
+        self.done += 1;
+        let what = match r.status {
+            Status::Graded => format!(
+                "{}/{} {}",
+                r.score,
+                r.max_score,
+                if r.passed { "passed" } else { "failed" }
+            ),
+            Status::BuildFailed => "build failed".into(),
+            Status::NotGraded => "not graded".into(),
+        };
+        let line = format!(
+            "[{}/{}] {}: {what} ({:.1}s)",
+            self.done,
+            self.total,
+            crate::report::printable(&r.student),
+            r.duration_ms as f64 / 1000.0
+        );
+        match &self.bar {
+            Some(b) => {
+                b.println(line);
+                b.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Summary of a batch run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub graded: usize,
+    pub skipped_done: usize,
+    pub build_failed: usize,
+    pub not_graded: usize,
+    pub passed: usize,
+}
+
+/// Grades every submission of the folder (this shard's share) into the output folder.
+pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchError> {
+    let spec = Spec::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
+    let spec_name = opts.spec_path.display().to_string();
+    let plan = Plan::new(&spec);
+    let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
+    let names = opts
+        .roster
+        .as_deref()
+        .map(roster)
+        .transpose()?
+        .unwrap_or_default();
+    let all = submissions(&opts.submissions, opts.shard)?;
+    let io = |e: std::io::Error| BatchError::Io(format!("{}: {e}", opts.out.display()));
+    let book = Gradebook::open(&opts.out).map_err(io)?;
+    let done = book.done().map_err(io)?;
+    if !done.is_empty() && !opts.resume {
+        return Err(BatchError::Usage(format!(
+            "{} already holds {} graded submissions: add --resume to finish that run, or choose another --out",
+            opts.out.display(),
+            done.len()
+        )));
+    }
+    // What a previous, interrupted run of this folder left behind goes first.
+    if let Some(old) = last_run(&opts.out).filter(|r| !r.finished) {
+        let _ = clean(daemon, Some(&old.run_id)).await;
+    }
+    let run = run_id();
+    save_run(
+        &opts.out,
+        &RunState {
+            run_id: run.clone(),
+            finished: false,
+        },
+    )
+    .map_err(io)?;
+    let todo: Vec<String> = all
+        .iter()
+        .filter(|s| !done.contains_key(*s))
+        .cloned()
+        .collect();
+    let mut summary = Summary {
+        skipped_done: all.len() - todo.len(),
+        ..Summary::default()
+    };
+    let mut progress = Progress::new(todo.len());
+    let jobs = stream::iter(todo.iter().map(|student| {
+        let (spec, spec_name, run, book, ids, names) =
+            (&spec, &spec_name, &run, &book, &ids, &names);
+        async move {
+            let dir = opts.submissions.join(student);
+            let job = Job {
+                daemon,
+                spec,
+                spec_name,
+                run_id: run,
+                student,
+                dir: &dir,
+                limits: opts.limits,
+                observe: opts.observe,
+            };
+            let mut graded = job.run().await;
+            graded.result.name = names.get(student).cloned();
+            if let Some(report) = &graded.report {
+                let mut tty = Vec::new();
+                let mut json = Vec::new();
+                let plain = TtyOptions {
+                    color: false,
+                    width: 120,
+                };
+                let _ = Format::Tty.write(report, plain, false, &mut tty);
+                let _ = Format::Json.write(report, plain, false, &mut json);
+                book.save_report(student, &tty, &json).map_err(io)?;
+            }
+            if !graded.build_log.is_empty() {
+                book.save_log(student, &graded.build_log).map_err(io)?;
+            }
+            book.record(&graded.result, ids).map_err(io)?;
+            Ok::<_, BatchError>(graded.result)
+        }
+    }))
+    .buffer_unordered(opts.jobs.max(1));
+    futures_util::pin_mut!(jobs);
+    while let Some(r) = jobs.next().await {
+        let r = r?;
+        progress.finished(&r);
+        match r.status {
+            Status::Graded => summary.graded += 1,
+            Status::BuildFailed => summary.build_failed += 1,
+            Status::NotGraded => summary.not_graded += 1,
+        }
+        if r.passed {
+            summary.passed += 1;
+        }
+    }
+    progress.finish();
+    book.rebuild(&ids).map_err(io)?;
+    let _ = clean(daemon, Some(&run)).await;
+    save_run(
+        &opts.out,
+        &RunState {
+            run_id: run.clone(),
+            finished: true,
+        },
+    )
+    .map_err(io)?;
+    Ok(summary)
+}
+
+/// `run.json` in the output folder: which run wrote it last, and whether it finished.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunState {
+    /// The label value on everything that run created.
+    pub run_id: String,
+    pub finished: bool,
+}
+
+/// The last run recorded in an output folder.
+pub fn last_run(out: &Path) -> Option<RunState> {
+    serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).ok()?).ok()
+}
+
+fn save_run(out: &Path, state: &RunState) -> std::io::Result<()> {
+    let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
+    gradebook::write_atomic(&out.join("run.json"), &json)
+}
+
+/// Joins the results of several output folders (shards) into one gradebook.
+pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, BatchError> {
+    let spec = Spec::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
+    let ids: Vec<String> = Plan::new(&spec)
+        .checks
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let io = |p: &Path, e: std::io::Error| BatchError::Io(format!("{}: {e}", p.display()));
+    let book = Gradebook::open(out).map_err(|e| io(out, e))?;
+    let mut seen = BTreeMap::new();
+    for input in inputs {
+        let from = Gradebook { dir: input.clone() };
+        for r in from.results().map_err(|e| io(input, e))? {
+            if let Some(other) = seen.insert(r.student.clone(), input.clone()) {
+                return Err(BatchError::Usage(format!(
+                    "student {} is graded in both {} and {}",
+                    r.student,
+                    other.display(),
+                    input.display()
+                )));
+            }
+            let json =
+                serde_json::to_vec_pretty(&r).map_err(|e| io(input, std::io::Error::other(e)))?;
+            gradebook::write_atomic(
+                &out.join("results").join(format!("{}.json", r.student)),
+                &json,
+            )
+            .map_err(|e| io(out, e))?;
+            for ext in ["txt", "json"] {
+                let src = input.join("reports").join(format!("{}.{ext}", r.student));
+                if src.exists() {
+                    std::fs::copy(
+                        &src,
+                        out.join("reports").join(format!("{}.{ext}", r.student)),
+                    )
+                    .map_err(|e| io(&src, e))?;
+                }
+            }
+        }
+    }
+    book.rebuild(&ids).map_err(|e| io(out, e))?;
+    Ok(seen.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards() {
+        assert_eq!("2/4".parse::<Shard>().unwrap(), Shard { k: 2, n: 4 });
+        assert!("0/4".parse::<Shard>().is_err());
+        assert!("5/4".parse::<Shard>().unwrap_err().contains("`5/4`"));
+    }
+}

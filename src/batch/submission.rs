@@ -1,0 +1,390 @@
+//! Grades one submission: build its image, run its containers (isolated, on ports Docker
+//! picks), grade them like `labgrade check`, and remove everything it created.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateContainerOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::gradebook::{Status, StudentResult};
+use super::instance::{Rename, instance};
+use crate::observe::{Daemon, ObserveOptions};
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::spec::{ImageRef, Spec};
+
+/// Label on everything a grading run creates; its value is the run id.
+pub const LABEL: &str = "io.labgrade.grade";
+/// Largest build context sent to the daemon.
+const CONTEXT_CAP: u64 = 256 * 1024 * 1024;
+/// Build log bytes kept.
+const BUILD_LOG_CAP: usize = 256 * 1024;
+
+/// Resource limits for untrusted student code.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub build_timeout: Duration,
+    /// Time for running and grading one submission, after its build.
+    pub run_timeout: Duration,
+    pub memory_bytes: i64,
+    pub nano_cpus: i64,
+    pub pids: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            build_timeout: Duration::from_secs(300),
+            run_timeout: Duration::from_secs(60),
+            memory_bytes: 256 * 1024 * 1024,
+            nano_cpus: 1_000_000_000,
+            pids: 128,
+        }
+    }
+}
+
+/// Everything one grading needs.
+pub struct Job<'a> {
+    pub daemon: &'a Daemon,
+    pub spec: &'a Spec,
+    pub spec_name: &'a str,
+    pub run_id: &'a str,
+    pub student: &'a str,
+    pub dir: &'a Path,
+    pub limits: Limits,
+    pub observe: ObserveOptions,
+}
+
+/// What grading one submission produced.
+pub struct Graded {
+    pub result: StudentResult,
+    pub report: Option<Report>,
+    pub build_log: String,
+}
+
+/// A name part Docker accepts (lowercase letters, digits, `-`, `_`, `.`), with a short hash
+/// of the original so that `Alice Smith` and `alice-smith` never share a container name.
+pub fn slug(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        out.insert(0, 's');
+    }
+    // FNV-1a: stable across runs and machines, unlike std's hasher.
+    let hash = s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
+    format!("{out}-{:06x}", hash & 0xff_ffff)
+}
+
+impl Job<'_> {
+    fn image_tag(&self) -> String {
+        format!(
+            "labgrade-grade/{}-{}:latest",
+            self.run_id,
+            slug(self.student)
+        )
+    }
+
+    fn container_name(&self, i: usize) -> String {
+        format!("lg-{}-{}-{i}", self.run_id, slug(self.student))
+    }
+
+    /// Runs the whole grading and always cleans up after itself.
+    pub async fn run(&self) -> Graded {
+        let started = Instant::now();
+        let plan = Plan::new(self.spec);
+        let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
+        let mut graded = self.steps(&plan).await;
+        self.cleanup().await;
+        graded.result.duration_ms = started.elapsed().as_millis() as u64;
+        if graded.result.checks.is_empty() {
+            graded.result.checks = ids.into_iter().map(|id| (id, 0)).collect();
+        }
+        graded
+    }
+
+    fn failed(&self, plan: &Plan, status: Status, problem: String, build_log: String) -> Graded {
+        Graded {
+            result: StudentResult {
+                student: self.student.to_string(),
+                name: None,
+                status,
+                score: 0,
+                max_score: plan.max_points(),
+                passed: false,
+                checks: Vec::new(),
+                problem: Some(problem),
+                duration_ms: 0,
+            },
+            report: None,
+            build_log,
+        }
+    }
+
+    async fn steps(&self, plan: &Plan) -> Graded {
+        if !self.dir.join("Dockerfile").is_file() {
+            return self.failed(
+                plan,
+                Status::BuildFailed,
+                "there is no Dockerfile in the submission's top folder".into(),
+                String::new(),
+            );
+        }
+        let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
+            Ok(Ok(log)) => log,
+            Ok(Err((problem, log))) => return self.failed(plan, Status::BuildFailed, problem, log),
+            Err(_) => {
+                return self.failed(
+                    plan,
+                    Status::BuildFailed,
+                    format!(
+                        "the build took longer than {}s and was stopped",
+                        self.limits.build_timeout.as_secs()
+                    ),
+                    String::new(),
+                );
+            }
+        };
+        match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade()).await {
+            Ok(Ok((report, rename))) => {
+                let report = restore(report, &rename);
+                let checks = plan
+                    .checks
+                    .iter()
+                    .zip(&report.findings)
+                    .map(|(c, f)| (c.id.clone(), f.points))
+                    .collect();
+                Graded {
+                    result: StudentResult {
+                        student: self.student.to_string(),
+                        name: None,
+                        status: Status::Graded,
+                        score: report.score,
+                        max_score: report.max_score,
+                        passed: report.passed,
+                        checks,
+                        problem: None,
+                        duration_ms: 0,
+                    },
+                    report: Some(report),
+                    build_log: log,
+                }
+            }
+            Ok(Err(problem)) => self.failed(plan, Status::NotGraded, problem, log),
+            Err(_) => self.failed(
+                plan,
+                Status::NotGraded,
+                format!(
+                    "running and grading took longer than {}s",
+                    self.limits.run_timeout.as_secs()
+                ),
+                log,
+            ),
+        }
+    }
+
+    /// Builds the submission's image; on failure, the diagnosis and the log.
+    async fn build(&self) -> Result<String, (String, String)> {
+        let files = crate::dockerignore::context_files(self.dir)
+            .map_err(|e| (format!("cannot read the submission: {e}"), String::new()))?;
+        let rel: Vec<String> = files.iter().map(|(_, r)| r.clone()).collect();
+        let mut tar = tar::Builder::new(Vec::new());
+        // A symlink goes in as a link, as Docker sends it: following it could pull in
+        // files from outside the submission.
+        tar.follow_symlinks(false);
+        let mut total = 0u64;
+        for (abs, relpath) in &files {
+            total += std::fs::metadata(abs).map(|m| m.len()).unwrap_or(0);
+            if total > CONTEXT_CAP {
+                return Err((
+                    format!("the submission is larger than {} MiB", CONTEXT_CAP >> 20),
+                    String::new(),
+                ));
+            }
+            tar.append_path_with_name(abs, relpath)
+                .map_err(|e| (format!("cannot read {relpath}: {e}"), String::new()))?;
+        }
+        let body = tar
+            .into_inner()
+            .map_err(|e| (e.to_string(), String::new()))?;
+        let labels = HashMap::from([(LABEL, self.run_id)]);
+        let tag = self.image_tag();
+        let opts = BuildImageOptionsBuilder::default()
+            .dockerfile("Dockerfile")
+            .t(&tag)
+            .rm(true)
+            .forcerm(true)
+            .labels(&labels)
+            .memory(i32::try_from(self.limits.memory_bytes * 2).unwrap_or(i32::MAX))
+            .build();
+        let mut log = String::new();
+        let mut stream =
+            self.daemon
+                .client()
+                .build_image(opts, None, Some(bollard::body_full(body.into())));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(s) = info.stream {
+                        log.push_str(&s);
+                        if log.len() > BUILD_LOG_CAP {
+                            let cut = log.len() - BUILD_LOG_CAP;
+                            let cut = (cut..log.len())
+                                .find(|i| log.is_char_boundary(*i))
+                                .unwrap_or(log.len());
+                            log.drain(..cut);
+                        }
+                    }
+                    if let Some(msg) = info.error_detail.and_then(|d| d.message) {
+                        log.push_str(&msg);
+                        let h = crate::hints::build_hint(&msg, &rel);
+                        return Err((format!("{} — {}", h.cause, h.fix), log));
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    let h = crate::hints::build_hint(&msg, &rel);
+                    return Err((format!("{} — {}", h.cause, h.fix), log));
+                }
+            }
+        }
+        Ok(log)
+    }
+
+    /// Starts the lab's containers from the built image and grades them.
+    async fn run_and_grade(&self) -> Result<(Report, Rename), String> {
+        let primary = self.spec.images().first().cloned();
+        let tag: ImageRef = self.image_tag().parse().map_err(|e: String| e)?;
+        let mut rename = Rename {
+            image: primary.clone().map(|p| (p, tag.clone())),
+            ..Rename::default()
+        };
+        let ours = |c: &crate::spec::ContainerSpec| c.image.is_none() || c.image == primary;
+        for (i, c) in self
+            .spec
+            .containers()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| ours(c))
+        {
+            let name = self.container_name(i);
+            rename.containers.insert(c.name.0.clone(), name.clone());
+            let bindings: HashMap<String, Option<Vec<PortBinding>>> = c
+                .ports
+                .iter()
+                .map(|p| {
+                    let binding = PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    };
+                    (
+                        format!("{}/{}", p.container_port, p.proto),
+                        Some(vec![binding]),
+                    )
+                })
+                .collect();
+            let body = ContainerCreateBody {
+                image: Some(tag.full()),
+                labels: Some(HashMap::from([(
+                    LABEL.to_string(),
+                    self.run_id.to_string(),
+                )])),
+                exposed_ports: Some(bindings.keys().cloned().collect()),
+                host_config: Some(HostConfig {
+                    port_bindings: Some(bindings),
+                    memory: Some(self.limits.memory_bytes),
+                    memory_swap: Some(self.limits.memory_bytes),
+                    nano_cpus: Some(self.limits.nano_cpus),
+                    pids_limit: Some(self.limits.pids),
+                    cap_drop: Some(vec!["ALL".into()]),
+                    security_opt: Some(vec!["no-new-privileges".into()]),
+                    privileged: Some(false),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let opts = CreateContainerOptionsBuilder::default().name(&name).build();
+            self.daemon
+                .client()
+                .create_container(Some(opts), body)
+                .await
+                .map_err(|e| format!("cannot create the container: {e}"))?;
+            // A start failure (a port, a bad CMD) is the student's to see in the report.
+            let _ = self.daemon.client().start_container(&name, None).await;
+            if let Ok(Some(facts)) = self.daemon.container(&name).await {
+                for p in &c.ports {
+                    if let Some(b) = facts.published.iter().find(|b| {
+                        b.container_port == p.container_port && b.proto == p.proto.to_string()
+                    }) {
+                        rename
+                            .ports
+                            .insert((c.name.0.clone(), p.host_port), b.host_port);
+                    }
+                }
+            }
+        }
+        let inst = instance(self.spec, &rename);
+        let (report, _) = crate::grade::grade(self.daemon, &inst, self.spec_name, &self.observe)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((report, rename))
+    }
+
+    /// Removes this submission's containers and image.
+    pub async fn cleanup(&self) {
+        for i in 0..self.spec.containers().len() {
+            crate::sample::remove(self.daemon, &self.container_name(i)).await;
+        }
+        crate::sample::remove_image(self.daemon, &self.image_tag()).await;
+    }
+}
+
+/// The report with the spec's own names in place of the grading run's.
+fn restore(mut report: Report, r: &Rename) -> Report {
+    for f in &mut report.findings {
+        for s in [&mut f.id, &mut f.title, &mut f.expected, &mut f.found] {
+            *s = r.restore(s);
+        }
+        for s in f
+            .cause
+            .iter_mut()
+            .chain(f.fix.iter_mut())
+            .chain(f.because_of.iter_mut())
+            .chain(f.evidence.iter_mut())
+        {
+            *s = r.restore(s);
+        }
+    }
+    if let Some(rc) = &mut report.root_cause {
+        *rc = r.restore(rc);
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_are_docker_names() {
+        let a = super::slug("Alice Smith");
+        assert!(
+            a.starts_with("alice-smith-") && a.len() == "alice-smith-".len() + 6,
+            "{a}"
+        );
+        assert_ne!(a, super::slug("alice-smith"));
+        assert!(super::slug("-x").starts_with("s-x-"));
+        assert!(super::slug("ÄÖ").starts_with("s--"));
+    }
+}

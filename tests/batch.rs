@@ -1,0 +1,322 @@
+//! `labgrade grade`: a class of submissions built, run, graded and cleaned up for real.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{Lab, labgrade, text};
+
+const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
+
+/// Writes one student's submission: a Dockerfile on top of the test's sample image.
+fn submission(
+    root: &Path,
+    student: &str,
+    base: &str,
+    dockerfile_rest: &str,
+    files: &[(&str, &str)],
+) {
+    let dir = root.join(student);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {base}\n{dockerfile_rest}"),
+    )
+    .unwrap();
+    for (name, content) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}
+
+fn class(lab: &Lab, students: &[&str]) -> (PathBuf, PathBuf) {
+    let subs = lab.dir.path().join("submissions");
+    let base = &lab.image;
+    for s in students {
+        match *s {
+            "alice" => submission(&subs, s, base, "", &[("README.md", "all good")]),
+            "bob" => submission(
+                &subs,
+                s,
+                base,
+                "CMD [\"--listen\", \"127.0.0.1:8088\"]\n",
+                &[],
+            ),
+            "carol" => submission(
+                &subs,
+                s,
+                base,
+                "COPY requirements.txt /app/\n",
+                &[("src/requirements.txt", "flask\n")],
+            ),
+            "dave" => submission(&subs, s, base, "CMD [\"--hog\"]\n", &[]),
+            "erin" => submission(&subs, s, base, "CMD [\"--bomb\"]\n", &[]),
+            "frank" => submission(
+                &subs,
+                s,
+                base,
+                "COPY secret.txt /\n",
+                &[("secret.txt", "x"), (".dockerignore", "secret.txt\n")],
+            ),
+            other => panic!("no such student {other}"),
+        }
+    }
+    let spec = lab.spec("lab.yaml", SPEC);
+    (subs, spec)
+}
+
+fn csv_rows(out: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+/// Containers and images one grading run (its id from `out/run.json`) left behind.
+fn leftovers(out: &Path) -> String {
+    let run = labgrade::batch::last_run(out).expect("run.json").run_id;
+    run_leftovers(&run)
+}
+
+fn run_leftovers(run: &str) -> String {
+    let label = format!("label=io.labgrade.grade={run}");
+    let out = std::process::Command::new("docker")
+        .args(["ps", "-a", "--filter", &label, "--format", "{{.Names}}"])
+        .output()
+        .unwrap();
+    let images = std::process::Command::new("docker")
+        .args(["images", "--filter", &label, "--format", "{{.Repository}}"])
+        .output()
+        .unwrap();
+    format!("{}{}", text(&out.stdout), text(&images.stdout))
+        .trim()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_class_is_graded_isolated_and_cleaned_up() {
+    let lab = Lab::new("batch").await;
+    let (subs, spec) = class(&lab, &["alice", "bob", "carol", "dave", "erin", "frank"]);
+    let out = lab.dir.path().join("grades");
+    let roster = lab.spec(
+        "roster.csv",
+        "id,name\nalice,\"Alice, A.\"\nbob,=cmd|' /C calc'!A0\n",
+    );
+    let run = labgrade()
+        .arg("grade")
+        .arg("--spec")
+        .arg(&spec)
+        .arg(&subs)
+        .arg("--out")
+        .arg(&out)
+        .arg("--roster")
+        .arg(&roster)
+        .args(["-j", "3", "--memory", "64"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
+    let rows = csv_rows(&out);
+    let row = |s: &str| {
+        rows.iter()
+            .find(|r| r[0] == s)
+            .unwrap_or_else(|| panic!("no row for {s}: {rows:?}"))
+            .clone()
+    };
+    assert_eq!(rows.len(), 6);
+    // alice: the right answer, 11/11, even with a memory hog and a fork bomb beside her.
+    assert_eq!(
+        &row("alice")[1..6],
+        ["\"Alice", " A.\"", "11", "11", "true"]
+    );
+    assert_eq!(row("bob")[2..6], ["8", "11", "false", "graded"]);
+    assert!(
+        row("bob")[1].starts_with("'="),
+        "formula defused: {:?}",
+        row("bob")
+    );
+    assert_eq!(row("carol")[2..6], ["0", "11", "false", "build_failed"]);
+    assert_eq!(row("frank")[5], "build_failed");
+    for s in ["dave", "erin"] {
+        let r = row(s);
+        assert_eq!(r[5], "graded", "{s}: {r:?}");
+        assert_eq!(r[4], "false", "{s} must fail its own grade: {r:?}");
+    }
+    let carol: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results/carol.json")).unwrap())
+            .unwrap();
+    assert!(
+        carol["problem"]
+            .as_str()
+            .unwrap()
+            .contains("it is in src/ — write COPY src/requirements.txt"),
+        "{carol:#}"
+    );
+    let frank: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results/frank.json")).unwrap())
+            .unwrap();
+    assert!(
+        frank["problem"].as_str().unwrap().contains(".dockerignore"),
+        "{frank:#}"
+    );
+    let dave = std::fs::read_to_string(out.join("reports/dave.txt")).unwrap();
+    assert!(dave.contains("killed: out of memory"), "{dave}");
+    // Reports speak of the spec's names, not the grader's unique ones.
+    let bob = std::fs::read_to_string(out.join("reports/bob.txt")).unwrap();
+    assert!(
+        bob.contains("Container pythonapp_nautilus is running") && bob.contains("127.0.0.1:8088"),
+        "{bob}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gradebook.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["students"].as_array().unwrap().len(), 6);
+    assert_eq!(leftovers(&out), "", "nothing left behind");
+
+    // The same folder again without --resume is refused, and says what to do.
+    let again = labgrade()
+        .arg("grade")
+        .arg("--spec")
+        .arg(&spec)
+        .arg(&subs)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("add --resume"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_run_resumes_and_grades_each_once() {
+    let lab = Lab::new("resume").await;
+    let students = ["alice", "bob", "carol", "dave"];
+    let (subs, spec) = class(&lab, &students);
+    let out = lab.dir.path().join("grades");
+    let mut child = labgrade()
+        .arg("grade")
+        .arg("--spec")
+        .arg(&spec)
+        .arg(&subs)
+        .arg("--out")
+        .arg(&out)
+        .args(["-j", "1", "--memory", "64"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let results = out.join("results");
+    let count = || {
+        std::fs::read_dir(&results)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    while count() < 1 {
+        assert!(Instant::now() < deadline, "no result within 60s");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let killed = labgrade::batch::last_run(&out).expect("run.json");
+    assert!(!killed.finished);
+    let first: Vec<(PathBuf, String)> = std::fs::read_dir(&results)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.path(), std::fs::read_to_string(e.path()).unwrap()))
+        .collect();
+    assert!(
+        !first.is_empty() && first.len() < students.len(),
+        "killed mid-run: {}",
+        first.len()
+    );
+
+    let resumed = labgrade()
+        .arg("grade")
+        .arg("--spec")
+        .arg(&spec)
+        .arg(&subs)
+        .arg("--out")
+        .arg(&out)
+        .args(["--resume", "-j", "2", "--memory", "64"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(
+        text(&resumed.stdout).contains(&format!("{} already done", first.len())),
+        "{}",
+        text(&resumed.stdout)
+    );
+    assert_eq!(csv_rows(&out).len(), students.len());
+    for (path, content) in first {
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            content,
+            "{} graded once",
+            path.display()
+        );
+    }
+    assert_eq!(count(), students.len());
+    assert_eq!(
+        run_leftovers(&killed.run_id),
+        "",
+        "the killed run's containers and images were cleaned up"
+    );
+    assert_eq!(leftovers(&out), "");
+    assert!(labgrade::batch::last_run(&out).unwrap().finished);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shards_merge_into_one_gradebook() {
+    let lab = Lab::new("shards").await;
+    let (subs, spec) = class(&lab, &["alice", "bob", "carol"]);
+    let mut outs = Vec::new();
+    for k in 1..=2 {
+        let out = lab.dir.path().join(format!("shard{k}"));
+        let r = labgrade()
+            .arg("grade")
+            .arg("--spec")
+            .arg(&spec)
+            .arg(&subs)
+            .arg("--out")
+            .arg(&out)
+            .args(["--shard", &format!("{k}/2")])
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+        outs.push(out);
+    }
+    assert_eq!(csv_rows(&outs[0]).len(), 2); // alice, carol
+    assert_eq!(csv_rows(&outs[1]).len(), 1); // bob
+    let merged = lab.dir.path().join("merged");
+    let m = labgrade()
+        .arg("merge")
+        .arg("--spec")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&merged)
+        .args(&outs)
+        .output()
+        .unwrap();
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m.stderr));
+    let names: Vec<String> = csv_rows(&merged)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert!(merged.join("reports/bob.txt").exists());
+}
