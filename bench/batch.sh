@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmark of `labgrade grade` against the bash loop instructors write today:
+#   for each submission: docker build; docker run -d; sleep 5; curl; docker rm -f
+# on N small submissions (default 20) built locally, FROM the sample image (no registry).
+#
+# Reports, in one run:
+#   - wall time of the bash loop, and of labgrade grade at its default -j (target <= 0.5x)
+#   - labgrade's own overhead per submission beyond image build and container start
+#     (labgrade grade -j 1, minus a loop that only builds, starts and removes), target <= 100 ms
+#
+# Usage: bash bench/batch.sh [N]     (needs a running Docker engine: bash scripts/docker-up)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20}
+command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+cargo build --release --quiet
+bin=$PWD/target/release/labgrade
+work=$(mktemp -d)
+base=labgrade-bench/base-$$
+cleanup() {
+  docker ps -aq --filter "name=bench-loop-$$" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  docker images -q "bench-loop-$$/*" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  "$bin" clean >/dev/null 2>&1 || true
+  docker rmi -f "$base" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" sample-image "$base"
+mkdir -p "$work/subs"
+for i in $(seq -w 1 "$n"); do
+  d=$work/subs/student$i
+  mkdir -p "$d"
+  echo "submission $i" >"$d/note.txt"
+  # Every fourth student binds to 127.0.0.1, the classic mistake.
+  if [ $((10#$i % 4)) -eq 0 ]; then cmd='CMD ["--listen", "127.0.0.1:8088"]'; else cmd=''; fi
+  printf 'FROM %s\nCOPY note.txt /note.txt\n%s\n' "$base" "$cmd" >"$d/Dockerfile"
+done
+cat >"$work/lab.yaml" <<YAML
+image: nautilus/python-app
+container: pythonapp_nautilus
+ports: ["8097:8088"]
+http:
+  - get: /
+    status: 200
+    body_contains: Hello
+YAML
+
+# The loop from a course's grading script, one submission after another.
+cat >"$work/loop.sh" <<SH
+#!/usr/bin/env bash
+echo "student,score" > $work/loop.csv
+for d in $work/subs/*/; do
+  s=\$(basename "\$d")
+  docker build -q -t bench-loop-$$/\$s "\$d" >/dev/null
+  docker run -d --name bench-loop-$$-\$s -p 18097:8088 bench-loop-$$/\$s >/dev/null
+  sleep 5
+  if curl -s -m 5 http://localhost:18097/ | grep -q Hello; then score=3; else score=0; fi
+  echo "\$s,\$score" >> $work/loop.csv
+  docker rm -f bench-loop-$$-\$s >/dev/null
+  docker rmi -f bench-loop-$$/\$s >/dev/null
+done
+SH
+# Only what labgrade cannot avoid: build, start, remove.
+cat >"$work/raw.sh" <<SH
+#!/usr/bin/env bash
+for d in $work/subs/*/; do
+  s=\$(basename "\$d")
+  docker build -q -t bench-loop-$$/\$s "\$d" >/dev/null
+  docker run -d --name bench-loop-$$-\$s -p 127.0.0.1::8088 bench-loop-$$/\$s >/dev/null
+  docker rm -f bench-loop-$$-\$s >/dev/null
+  docker rmi -f bench-loop-$$/\$s >/dev/null
+done
+SH
+chmod +x "$work/loop.sh" "$work/raw.sh"
+
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null; }
+
+echo "grading $n submissions…"
+loop=$(t "$work/loop.sh")
+lg=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/out-default")
+lg1=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/out-j1" -j 1)
+raw=$(t "$work/raw.sh")
+passed=$(grep -c ',true,' "$work/out-default/gradebook.csv" || true)
+
+python3 - "$n" "$loop" "$lg" "$lg1" "$raw" "$passed" "$(nproc)" <<'PY'
+import sys
+n, loop, lg, lg1, raw, passed, cpus = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6], sys.argv[7]
+over = (lg1 - raw) / n * 1000
+print()
+print(f"{n} submissions, {cpus} CPUs; labgrade passed {passed} of them (every 4th binds 127.0.0.1)")
+print("measure                                          seconds    target")
+print(f"bash loop (build, run, sleep 5, curl, rm)        {loop:8.1f}")
+print(f"labgrade grade, default -j                       {lg:8.1f}    ratio {lg/loop:.2f} (<= 0.5) {'ok' if lg/loop <= 0.5 else 'MISSED'}")
+print(f"labgrade grade -j 1                              {lg1:8.1f}")
+print(f"build + start + remove only (bash, sequential)   {raw:8.1f}")
+print(f"labgrade overhead per submission                 {over:8.0f} ms (<= 100 ms) {'ok' if over <= 100 else 'MISSED'}")
+PY
