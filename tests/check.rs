@@ -434,3 +434,45 @@ async fn host_port_already_allocated() {
         "{running:#}"
     );
 }
+
+#[test]
+fn permission_denied_on_the_socket_exits_3_with_the_fix() {
+    // Only root can become another user here; elsewhere there is nothing to set up.
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| text(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run as an unprivileged user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("lab.yaml");
+    std::fs::write(&spec, "image: a\n").unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(&spec, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = std::process::Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_labgrade"),
+            "check",
+        ])
+        .arg(&spec)
+        .env("DOCKER_HOST", "unix:///var/run/docker.sock")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("permission denied on the Docker socket /var/run/docker.sock"),
+        "{err}"
+    );
+    assert!(err.contains("sudo usermod -aG docker $USER"), "{err}");
+}

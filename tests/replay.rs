@@ -266,3 +266,84 @@ fn checked_in_json_schema_is_current() {
         "docs/spec.schema.json is stale: run `cargo run -- schema > docs/spec.schema.json`"
     );
 }
+
+#[test]
+fn killed_for_memory() {
+    let v = replay("oom");
+    let r = get(&v, "running:");
+    assert_eq!(r.found, "exited (killed: out of memory)");
+    assert_eq!(
+        r.cause.as_deref(),
+        Some("the container ran out of memory and was killed")
+    );
+}
+
+#[test]
+fn crash_loop() {
+    let v = replay("crash-loop");
+    let r = get(&v, "running:");
+    assert!(r.found.starts_with("restarting (restarted "), "{}", r.found);
+    assert!(
+        r.cause.as_deref().unwrap().starts_with(
+            "the CMD runs /app/server.py, which is not in the image at that path; the app keeps crashing"
+        ),
+        "{:?}",
+        r.cause
+    );
+    assert!(r.evidence.iter().any(|e| e.contains("can't open file")));
+}
+
+#[test]
+fn paused() {
+    let v = replay("paused");
+    let r = get(&v, "running:");
+    assert_eq!(r.found, "paused");
+    assert_eq!(r.fix.as_deref(), Some("docker unpause pythonapp_nautilus"));
+    assert_eq!(get(&v, "http:").outcome, Outcome::Skipped);
+}
+
+#[test]
+fn published_on_another_address_only() {
+    let v = replay("other-address");
+    let p = get(&v, "port:");
+    assert_eq!(p.found, "172.17.0.1:8097->8088/tcp");
+    assert_eq!(
+        p.cause.as_deref(),
+        Some(
+            "port 8097 is published on host address 172.17.0.1, but the lab asks for all addresses"
+        )
+    );
+}
+
+#[test]
+fn right_image_under_another_name() {
+    let v = replay("other-name");
+    let c = get(&v, "container:");
+    assert_eq!(
+        c.cause.as_deref(),
+        Some(
+            "a container of the right image exists, but it is named web instead of pythonapp_nautilus"
+        )
+    );
+    assert_eq!(
+        c.fix.as_deref(),
+        Some("docker rename web pythonapp_nautilus")
+    );
+}
+
+#[test]
+fn right_name_another_image() {
+    let v = replay("other-image");
+    let f = get(&v, "from-image:");
+    assert_eq!(f.outcome, Outcome::Fail);
+    assert_eq!(
+        f.cause.as_deref(),
+        Some("the container runs other/app instead of nautilus/python-app")
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(
+            "docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app"
+        )
+    );
+}
