@@ -371,6 +371,11 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
             // The whole document is of the wrong kind (a list, a bare value, `~`).
             if message.contains("expected struct Spec") {
                 message = "a spec must be a set of keys such as `image:`, `container:`, `ports:` and `http:`".into();
+            } else if message.contains("tab character") {
+                message.push_str("; YAML indents with spaces, never tabs");
+            } else if message.ends_with("expected a sequence") {
+                message
+                    .push_str("; write a list, such as [\"8097:8088\"], or one `- item` per line");
             }
             SpecError::Invalid {
                 path: path.to_string(),
