@@ -11,7 +11,7 @@ use common::{Lab, finding, free_port};
 async fn hostile_servers_give_findings_in_bounded_time() {
     let mut lab = Lab::new("hostile").await;
     // (server arguments, what the finding must say)
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 11] = [
         (&["--behave", "hang"], "no answer before the timeout"),
         (
             &["--behave", "slow-headers"],
@@ -27,6 +27,13 @@ async fn hostile_servers_give_findings_in_bounded_time() {
         ),
         (&["--behave", "garbage"], "the answer is not HTTP"),
         (&["--behave", "close"], ""),
+        (&["--behave", "cut"], "the answer was cut short"),
+        (
+            &["--behave", "gzip-bomb"],
+            "body longer than 1048576 bytes, cut",
+        ),
+        (&["--behave", "redirect-loop"], "too many redirects"),
+        (&["--behave", "noisy"], "status 500"),
         (
             &["--redirect", "http://elsewhere.invalid/away"],
             "status 302",
@@ -99,8 +106,23 @@ async fn hostile_servers_give_findings_in_bounded_time() {
             "{args}: the report stays small"
         );
     }
-    let redirect = finding_for(&lab, "h6");
+    let redirect = finding_for(&lab, "h10");
     assert!(redirect.contains("elsewhere.invalid"), "{redirect}");
+
+    // A hostile log reaches the terminal escaped and cut, and the table stays small.
+    let out = common::labgrade()
+        .arg("check")
+        .arg(lab.dir.path().join("h9.yaml"))
+        .output()
+        .unwrap();
+    let shown = common::text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{0}') && !shown.contains('\u{7}'),
+        "{shown}"
+    );
+    assert!(shown.contains("ValueError"), "{shown}");
+    assert!(shown.len() < 64 * 1024, "{} bytes", shown.len());
 }
 
 /// The cause of the http finding for case `suffix`, graded again.

@@ -58,6 +58,14 @@ pub enum Behaviour {
     Garbage,
     /// Close the connection without a byte of answer.
     Close,
+    /// Promise a 1000-byte body, send 10 bytes, close.
+    Cut,
+    /// Claim gzip and send 5 MB (a client that decompresses could blow up).
+    GzipBomb,
+    /// Redirect every request to itself.
+    RedirectLoop,
+    /// Fill the log with escape sequences, NUL bytes and a 1 MB line, then answer 500.
+    Noisy,
 }
 
 /// Starts threads until the system refuses (a fork bomb, bounded by the pids limit).
@@ -135,6 +143,34 @@ fn misbehave(stream: &mut TcpStream, how: Behaviour) -> std::io::Result<bool> {
         }
         Behaviour::Garbage => stream.write_all(b"\x16\x03\x01\x00\xa5garbage, not HTTP\r\n\r\n")?,
         Behaviour::Close => {}
+        Behaviour::Cut => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHello, cut")?
+        }
+        Behaviour::GzipBomb => {
+            let size = 5 * 1024 * 1024;
+            stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {size}\r\n\r\n"
+                )
+                .as_bytes(),
+            )?;
+            let block = vec![0u8; 64 * 1024];
+            for _ in 0..size / block.len() {
+                stream.write_all(&block)?;
+            }
+        }
+        Behaviour::RedirectLoop => {
+            stream.write_all(b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n")?
+        }
+        Behaviour::Noisy => {
+            // All on stdout, so the order in `docker logs` is the order written.
+            println!("{}", "x".repeat(1024 * 1024));
+            println!("\x1b[2J\x1b[31mred alert\x1b]0;pwned\x07 NUL:\0: end");
+            println!("\x1b[1mTraceback\x1b[0m ValueError: \0 bad");
+            stream.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\noops!",
+            )?;
+        }
     }
     Ok(true)
 }
