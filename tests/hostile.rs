@@ -81,7 +81,7 @@ async fn hostile_servers_give_findings_in_bounded_time() {
             common::text(&out.stderr)
         );
         assert!(
-            elapsed < timeout + Duration::from_secs(4),
+            elapsed < timeout + Duration::from_secs(8),
             "{args}: took {elapsed:?}"
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
