@@ -6,6 +6,7 @@
 
 pub mod author;
 pub mod batch;
+pub mod build;
 pub mod demo;
 pub mod dockerignore;
 pub mod exit;

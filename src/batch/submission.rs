@@ -6,8 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateContainerOptionsBuilder};
-use futures_util::StreamExt;
+use bollard::query_parameters::CreateContainerOptionsBuilder;
 
 use super::gradebook::{Status, StudentResult};
 use super::instance::{Rename, instance};
@@ -18,10 +17,6 @@ use crate::spec::{ImageRef, Spec};
 
 /// Label on everything a grading run creates; its value is the run id.
 pub const LABEL: &str = "io.labgrade.grade";
-/// Largest build context sent to the daemon.
-const CONTEXT_CAP: u64 = 256 * 1024 * 1024;
-/// Build log bytes kept.
-const BUILD_LOG_CAP: usize = 256 * 1024;
 
 /// Resource limits for untrusted student code.
 #[derive(Debug, Clone, Copy)]
@@ -135,14 +130,6 @@ impl Job<'_> {
     }
 
     async fn steps(&self, plan: &Plan) -> Graded {
-        if !self.dir.join("Dockerfile").is_file() {
-            return self.failed(
-                plan,
-                Status::BuildFailed,
-                "there is no Dockerfile in the submission's top folder".into(),
-                String::new(),
-            );
-        }
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
             Ok(Err((problem, log))) => return self.failed(plan, Status::BuildFailed, problem, log),
@@ -198,70 +185,16 @@ impl Job<'_> {
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, (String, String)> {
-        let files = crate::dockerignore::context_files(self.dir)
-            .map_err(|e| (format!("cannot read the submission: {e}"), String::new()))?;
-        let rel: Vec<String> = files.iter().map(|(_, r)| r.clone()).collect();
-        let mut tar = tar::Builder::new(Vec::new());
-        // A symlink goes in as a link, as Docker sends it: following it could pull in
-        // files from outside the submission.
-        tar.follow_symlinks(false);
-        let mut total = 0u64;
-        for (abs, relpath) in &files {
-            total += std::fs::metadata(abs).map(|m| m.len()).unwrap_or(0);
-            if total > CONTEXT_CAP {
-                return Err((
-                    format!("the submission is larger than {} MiB", CONTEXT_CAP >> 20),
-                    String::new(),
-                ));
-            }
-            tar.append_path_with_name(abs, relpath)
-                .map_err(|e| (format!("cannot read {relpath}: {e}"), String::new()))?;
-        }
-        let body = tar
-            .into_inner()
-            .map_err(|e| (e.to_string(), String::new()))?;
         let labels = HashMap::from([(LABEL, self.run_id)]);
-        let tag = self.image_tag();
-        let opts = BuildImageOptionsBuilder::default()
-            .dockerfile("Dockerfile")
-            .t(&tag)
-            .rm(true)
-            .forcerm(true)
-            .labels(&labels)
-            .memory(i32::try_from(self.limits.memory_bytes * 2).unwrap_or(i32::MAX))
-            .build();
-        let mut log = String::new();
-        let mut stream =
-            self.daemon
-                .client()
-                .build_image(opts, None, Some(bollard::body_full(body.into())));
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(info) => {
-                    if let Some(s) = info.stream {
-                        log.push_str(&s);
-                        if log.len() > BUILD_LOG_CAP {
-                            let cut = log.len() - BUILD_LOG_CAP;
-                            let cut = (cut..log.len())
-                                .find(|i| log.is_char_boundary(*i))
-                                .unwrap_or(log.len());
-                            log.drain(..cut);
-                        }
-                    }
-                    if let Some(msg) = info.error_detail.and_then(|d| d.message) {
-                        log.push_str(&msg);
-                        let h = crate::hints::build_hint(&msg, &rel);
-                        return Err((format!("{} — {}", h.cause, h.fix), log));
-                    }
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    let h = crate::hints::build_hint(&msg, &rel);
-                    return Err((format!("{} — {}", h.cause, h.fix), log));
-                }
-            }
-        }
-        Ok(log)
+        crate::build::build_dir(
+            self.daemon,
+            self.dir,
+            &self.image_tag(),
+            &labels,
+            Some(self.limits.memory_bytes * 2),
+        )
+        .await
+        .map_err(|f| (f.problem, f.log))
     }
 
     /// Starts the lab's containers from the built image and grades them.

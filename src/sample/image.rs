@@ -5,9 +5,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bollard::query_parameters::BuildImageOptionsBuilder;
-use futures_util::StreamExt;
-
 use crate::observe::Daemon;
 
 /// Label put on everything labgrade's demo and tests create, for cleanup.
@@ -135,35 +132,13 @@ fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
     let body = context(exe, tag)?;
     let labels = HashMap::from([(LABEL, "1")]);
-    let opts = BuildImageOptionsBuilder::default()
-        .dockerfile("Dockerfile")
-        .t(tag)
-        .rm(true)
-        .forcerm(true)
-        .labels(&labels)
-        .build();
-    let mut stream = daemon
-        .client()
-        .build_image(opts, None, Some(bollard::body_full(body.into())));
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(info) => {
-                if let Some(e) = info.error_detail.and_then(|d| d.message) {
-                    return Err(ImageError::Build {
-                        tag: tag.into(),
-                        detail: e,
-                    });
-                }
-            }
-            Err(e) => {
-                return Err(ImageError::Build {
-                    tag: tag.into(),
-                    detail: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
+    crate::build::build_tar(daemon, body, tag, &labels, None, &[])
+        .await
+        .map(|_| ())
+        .map_err(|f| ImageError::Build {
+            tag: tag.into(),
+            detail: f.problem,
+        })
 }
 
 #[cfg(test)]
