@@ -48,6 +48,10 @@ pub struct ImageFacts {
     pub workdir: Option<String>,
     pub env: Vec<String>,
     pub user: Option<String>,
+    /// The build steps, oldest first (`created_by` of `docker history`), read only when a
+    /// check needs them.
+    #[serde(default)]
+    pub history: Vec<String>,
 }
 
 /// One published port as the daemon reports it.
@@ -94,6 +98,25 @@ pub struct ContainerFacts {
     pub log_tail: Vec<String>,
     /// TCP sockets listening inside the container, when they could be read.
     pub listening: Option<Vec<Listener>>,
+    #[serde(default)]
+    pub mounts: Vec<MountFact>,
+    /// `docker run --restart` policy name (`no`, `always`, ...).
+    #[serde(default)]
+    pub restart_policy: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub networks: Vec<String>,
+}
+
+/// A mount of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountFact {
+    /// bind, volume, tmpfs, ...
+    pub kind: String,
+    /// Host path (bind) or volume name (volume).
+    pub source: String,
+    pub destination: String,
 }
 
 /// A TCP socket in LISTEN state inside a container's network namespace.

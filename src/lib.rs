@@ -17,5 +17,6 @@ pub mod observe;
 pub mod plan;
 pub mod report;
 pub mod sample;
+mod settings_verdict;
 pub mod spec;
 pub mod verdict;

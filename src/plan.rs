@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::spec::{
-    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target,
+    ContainerName, ExposedPort, HttpExpect, ImageRef, MountSpec, PassMark, Pattern, PortMapping,
+    Proto, RestartPolicy, Size, Spec, Target,
 };
 
 /// What a check looks at.
@@ -15,6 +16,14 @@ use crate::spec::{
 pub enum CheckKind {
     ImagePresent {
         image: ImageRef,
+    },
+    ImageSetting {
+        image: ImageRef,
+        setting: ImageSetting,
+    },
+    ContainerSetting {
+        container: ContainerName,
+        setting: ContainerSetting,
     },
     ContainerExists {
         container: ContainerName,
@@ -38,6 +47,34 @@ pub enum CheckKind {
         /// Host address the mapping is bound to, when the spec names one.
         host_ip: Option<IpAddr>,
     },
+}
+
+/// Something an image must hold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSetting {
+    Expose(ExposedPort),
+    Cmd(Vec<String>),
+    CmdContains(String),
+    Entrypoint(Vec<String>),
+    Workdir(String),
+    Env(String, String),
+    User(String),
+    MaxSize(Size),
+    /// Dependencies installed (by a step matching the pattern, or a known installer)
+    /// before the rest of the code is copied.
+    DepsBeforeCode(Option<Pattern>),
+}
+
+/// Something a container must be set up with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerSetting {
+    Env(String, String),
+    Mount(MountSpec),
+    Restart(RestartPolicy),
+    Label(String, String),
+    Network(String),
 }
 
 /// One check of the lab.
@@ -79,10 +116,130 @@ impl Plan {
                 kind: CheckKind::ImagePresent { image },
             });
         }
+        for i in spec.image_specs() {
+            let image = &i.name;
+            let mut settings: Vec<(String, String, ImageSetting)> = Vec::new();
+            for p in &i.expose {
+                settings.push((
+                    format!("expose:{image}:{p}"),
+                    format!("Image {image} EXPOSEs {p}"),
+                    ImageSetting::Expose(*p),
+                ));
+            }
+            if let Some(c) = &i.cmd {
+                settings.push((
+                    format!("cmd:{image}"),
+                    format!("Image {image} has CMD {}", exec_form(c)),
+                    ImageSetting::Cmd(c.clone()),
+                ));
+            }
+            if let Some(c) = &i.cmd_contains {
+                settings.push((
+                    format!("cmd-contains:{image}"),
+                    format!("Image {image} runs {c}"),
+                    ImageSetting::CmdContains(c.clone()),
+                ));
+            }
+            if let Some(e) = &i.entrypoint {
+                settings.push((
+                    format!("entrypoint:{image}"),
+                    format!("Image {image} has ENTRYPOINT {}", exec_form(e)),
+                    ImageSetting::Entrypoint(e.clone()),
+                ));
+            }
+            if let Some(w) = &i.workdir {
+                settings.push((
+                    format!("workdir:{image}"),
+                    format!("Image {image} has WORKDIR {w}"),
+                    ImageSetting::Workdir(w.clone()),
+                ));
+            }
+            for (k, v) in &i.env {
+                settings.push((
+                    format!("image-env:{image}:{k}"),
+                    format!("Image {image} sets ENV {k}={v}"),
+                    ImageSetting::Env(k.clone(), v.clone()),
+                ));
+            }
+            if let Some(u) = &i.user {
+                settings.push((
+                    format!("user:{image}"),
+                    format!("Image {image} runs as USER {u}"),
+                    ImageSetting::User(u.clone()),
+                ));
+            }
+            if let Some(m) = i.max_size {
+                settings.push((
+                    format!("size:{image}"),
+                    format!("Image {image} is at most {m}"),
+                    ImageSetting::MaxSize(m),
+                ));
+            }
+            if i.deps_before_code {
+                settings.push((
+                    format!("layer-order:{image}"),
+                    format!("Image {image} installs dependencies before copying the code"),
+                    ImageSetting::DepsBeforeCode(i.install_command.clone()),
+                ));
+            }
+            for (id, title, setting) in settings {
+                checks.push(Check {
+                    id,
+                    title,
+                    points: pts.setting,
+                    requires: vec![format!("image:{image}")],
+                    hidden: false,
+                    kind: CheckKind::ImageSetting {
+                        image: image.clone(),
+                        setting,
+                    },
+                });
+            }
+        }
         for c in spec.containers() {
             let name = c.name.clone();
             let exists = format!("container:{name}");
             let running = format!("running:{name}");
+            let mut settings: Vec<(String, String, ContainerSetting)> = Vec::new();
+            for (k, v) in &c.env {
+                settings.push((
+                    format!("env:{name}:{k}"),
+                    format!("{name} has {k}={v} in its environment"),
+                    ContainerSetting::Env(k.clone(), v.clone()),
+                ));
+            }
+            for m in &c.mounts {
+                let what = m
+                    .source
+                    .as_deref()
+                    .map_or(String::new(), |s| format!("{s} "));
+                settings.push((
+                    format!("mount:{name}:{}", m.destination),
+                    format!("{name} mounts {what}at {}", m.destination),
+                    ContainerSetting::Mount(m.clone()),
+                ));
+            }
+            if let Some(r) = c.restart {
+                settings.push((
+                    format!("restart:{name}"),
+                    format!("{name} has restart policy {}", r.as_str()),
+                    ContainerSetting::Restart(r),
+                ));
+            }
+            for (k, v) in &c.labels {
+                settings.push((
+                    format!("label:{name}:{k}"),
+                    format!("{name} has label {k}={v}"),
+                    ContainerSetting::Label(k.clone(), v.clone()),
+                ));
+            }
+            for n in &c.networks {
+                settings.push((
+                    format!("network:{name}:{n}"),
+                    format!("{name} is on network {n}"),
+                    ContainerSetting::Network(n.clone()),
+                ));
+            }
             checks.push(Check {
                 id: exists.clone(),
                 title: format!("Container {name} exists"),
@@ -132,6 +289,19 @@ impl Plan {
                     },
                 });
             }
+            for (id, title, setting) in settings {
+                checks.push(Check {
+                    id,
+                    title,
+                    points: pts.setting,
+                    requires: vec![exists.clone()],
+                    hidden: false,
+                    kind: CheckKind::ContainerSetting {
+                        container: name.clone(),
+                        setting,
+                    },
+                });
+            }
             let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
             for h in &c.http {
                 let mapping = h.port.map_or(first_tcp, |port| {
@@ -166,6 +336,13 @@ impl Plan {
     pub fn max_points(&self) -> u32 {
         self.checks.iter().map(|c| c.points).sum()
     }
+}
+
+/// `["python", "app.py"]`, as a Dockerfile writes exec form.
+pub(crate) fn exec_form(args: &[String]) -> String {
+    serde_json::to_string(args)
+        .unwrap_or_default()
+        .replace("\",\"", "\", \"")
 }
 
 fn http_check(

@@ -91,6 +91,19 @@ impl Judgement {
     }
 }
 
+impl From<crate::settings_verdict::Judged> for Judgement {
+    fn from(j: crate::settings_verdict::Judged) -> Judgement {
+        Judgement {
+            pass: j.pass,
+            found: j.found,
+            cause: j.cause,
+            fix: j.fix,
+            because_of: None,
+            error: false,
+        }
+    }
+}
+
 /// Judges every check of the plan against the facts.
 pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     let mut findings: Vec<Finding> = Vec::new();
@@ -197,6 +210,10 @@ fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 fn expected_text(check: &Check) -> String {
     match &check.kind {
         CheckKind::ImagePresent { image } => format!("image {}", image.full()),
+        CheckKind::ImageSetting { setting, .. } => crate::settings_verdict::expected_image(setting),
+        CheckKind::ContainerSetting { setting, .. } => {
+            crate::settings_verdict::expected_container(setting)
+        }
         CheckKind::ContainerExists { container } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -228,6 +245,24 @@ fn expect_summary(h: &HttpExpect) -> String {
 fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
     match &check.kind {
         CheckKind::ImagePresent { image } => image_present(image, facts),
+        CheckKind::ImageSetting { image, setting } => {
+            match facts.images.get(&image.full()).and_then(Option::as_ref) {
+                Some(i) => crate::settings_verdict::image(image, setting, i).into(),
+                None => missing_fact(),
+            }
+        }
+        CheckKind::ContainerSetting { container, setting } => {
+            match container_facts(facts, container) {
+                Some(c) => {
+                    let recreate = format!(
+                        "docker rm -f {container} && {}",
+                        run_command(plan, container)
+                    );
+                    crate::settings_verdict::container(setting, c, &recreate).into()
+                }
+                None => missing_fact(),
+            }
+        }
         CheckKind::ContainerExists { container } => container_exists(plan, container, facts),
         CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
             Some(c) => container_running(c),
@@ -331,7 +366,8 @@ fn image_present(image: &ImageRef, facts: &Facts) -> Judgement {
     }
 }
 
-/// The `docker run` line that creates the container the spec describes.
+/// The `docker run` line that creates the container the spec describes: its name, ports,
+/// environment, mounts, restart policy, labels, networks and image.
 fn run_command(plan: &Plan, name: &ContainerName) -> String {
     let mut cmd = format!("docker run -d --name {name}");
     let mut image = None;
@@ -339,6 +375,10 @@ fn run_command(plan: &Plan, name: &ContainerName) -> String {
         match &c.kind {
             CheckKind::PortPublished { container, mapping } if container == name => {
                 cmd.push_str(&format!(" -p {}", mapping.flag()));
+            }
+            CheckKind::ContainerSetting { container, setting } if container == name => {
+                cmd.push(' ');
+                cmd.push_str(&crate::settings_verdict::expected_container(setting));
             }
             CheckKind::ContainerImage {
                 container,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::{ContainerName, ContainerSpec, ImageRef, Spec};
+use crate::spec::{ContainerName, ContainerSpec, ImageEntry, ImageRef, ImageSpec, Spec};
 
 /// The names and ports one submission's grading uses instead of the spec's.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +74,22 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
                         h
                     })
                     .collect(),
+                ..c.clone()
             }
+        })
+        .collect();
+    let specs = spec.image_specs();
+    let images = spec
+        .images()
+        .iter()
+        .map(|i| {
+            let mut e = specs
+                .iter()
+                .find(|s| &s.name == i)
+                .cloned()
+                .unwrap_or_else(|| ImageSpec::named(i.clone()));
+            e.name = r.image(i);
+            ImageEntry(e)
         })
         .collect();
     Spec {
@@ -83,7 +98,12 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
         ports: Vec::new(),
         http: spec.standalone_http().to_vec(),
         containers,
-        images: spec.images().iter().map(|i| r.image(i)).collect(),
+        images,
+        env: Default::default(),
+        mounts: Vec::new(),
+        restart: None,
+        labels: Default::default(),
+        networks: Vec::new(),
         ..spec.clone()
     }
 }

@@ -7,7 +7,9 @@ use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder};
 use futures_util::StreamExt;
 
-use crate::facts::{ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, PublishedPort};
+use crate::facts::{
+    ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, MountFact, PublishedPort,
+};
 
 /// Lines of container log kept as evidence.
 pub(crate) const LOG_LINES: usize = 20;
@@ -151,6 +153,7 @@ impl Daemon {
                     workdir: cfg.working_dir.filter(|w| !w.is_empty()),
                     env: cfg.env.unwrap_or_default(),
                     user: cfg.user.filter(|u| !u.is_empty()),
+                    history: Vec::new(),
                 }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
@@ -177,6 +180,32 @@ impl Daemon {
         }
         let state = c.state.unwrap_or_default();
         let config = c.config.unwrap_or_default();
+        let mounts = c
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| MountFact {
+                kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
+                source: m
+                    .name
+                    .filter(|n| !n.is_empty())
+                    .or(m.source)
+                    .unwrap_or_default(),
+                destination: m.destination.unwrap_or_default(),
+            })
+            .collect();
+        let restart_policy = c
+            .host_config
+            .as_ref()
+            .and_then(|h| h.restart_policy.as_ref())
+            .and_then(|r| r.name.map(|n| n.to_string()))
+            .filter(|n| !n.is_empty());
+        let networks = c
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.networks.as_ref())
+            .map(|n| n.keys().cloned().collect())
+            .unwrap_or_default();
         let published = c
             .network_settings
             .and_then(|n| n.ports)
@@ -218,6 +247,10 @@ impl Daemon {
             env: config.env.unwrap_or_default(),
             log_tail: Vec::new(),
             listening: None,
+            mounts,
+            restart_policy,
+            labels: config.labels.unwrap_or_default().into_iter().collect(),
+            networks,
         }))
     }
 
@@ -269,6 +302,16 @@ impl Daemon {
                 status: c.state.map(|s| s.to_string()).unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// The image's build steps, oldest first.
+    pub async fn history(&self, reference: &str) -> Result<Vec<String>, DaemonError> {
+        let items = self
+            .docker
+            .image_history(reference)
+            .await
+            .map_err(|e| self.failed(&e))?;
+        Ok(items.into_iter().rev().map(|i| i.created_by).collect())
     }
 
     /// Every `repository:tag` on the daemon, for near-miss hints.

@@ -52,7 +52,9 @@ pub async fn observe(
     let mut container_names = Vec::new();
     for c in &plan.checks {
         match &c.kind {
-            CheckKind::ImagePresent { image } | CheckKind::ContainerImage { image, .. } => {
+            CheckKind::ImagePresent { image }
+            | CheckKind::ImageSetting { image, .. }
+            | CheckKind::ContainerImage { image, .. } => {
                 image_refs.push(image.full());
             }
             _ => {}
@@ -61,14 +63,18 @@ pub async fn observe(
             CheckKind::ContainerExists { container }
             | CheckKind::ContainerRunning { container }
             | CheckKind::ContainerImage { container, .. }
+            | CheckKind::ContainerSetting { container, .. }
             | CheckKind::PortPublished { container, .. } => {
                 container_names.push(container.0.clone())
             }
             _ => {}
         }
     }
-    image_refs.dedup();
-    container_names.dedup();
+    // Each image and container is looked at once, however many checks name it.
+    let mut seen = std::collections::BTreeSet::new();
+    image_refs.retain(|r| seen.insert(r.clone()));
+    let mut seen = std::collections::BTreeSet::new();
+    container_names.retain(|n| seen.insert(n.clone()));
 
     let images = join_all(image_refs.iter().map(|r| daemon.image(r)));
     let containers = join_all(container_names.iter().map(|n| daemon.container(n)));
@@ -79,6 +85,18 @@ pub async fn observe(
     };
     for (r, i) in image_refs.iter().zip(images) {
         facts.images.insert(r.clone(), i?);
+    }
+    // Build history only for the images whose layer order is checked.
+    for c in &plan.checks {
+        if let CheckKind::ImageSetting {
+            image,
+            setting: crate::plan::ImageSetting::DepsBeforeCode(_),
+        } = &c.kind
+            && let Some(Some(facts)) = facts.images.get_mut(&image.full())
+            && facts.history.is_empty()
+        {
+            facts.history = daemon.history(&image.full()).await?;
+        }
     }
     for (n, c) in container_names.iter().zip(containers) {
         facts.containers.insert(n.clone(), c?);

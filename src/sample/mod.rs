@@ -29,6 +29,12 @@ pub struct RunSpec<'a> {
     pub no_start: bool,
     /// Restart it whenever it stops (`--restart always`).
     pub restart_always: bool,
+    /// `KEY=value` environment entries (`-e`).
+    pub env: Vec<String>,
+    /// Mounts as `docker run -v` writes them: `/host/path:/dest` or `volume:/dest`.
+    pub binds: Vec<String>,
+    /// Extra labels (`--label`).
+    pub labels: Vec<(String, String)>,
 }
 
 /// Creates (and unless asked otherwise starts) a labelled sample container.
@@ -52,9 +58,15 @@ pub async fn run(daemon: &Daemon, spec: &RunSpec<'_>) -> Result<(), bollard::err
         image: Some(spec.image.to_string()),
         exposed_ports: Some(exposed),
         cmd: (!spec.args.is_empty()).then(|| spec.args.clone()),
-        labels: Some(HashMap::from([(image::LABEL.to_string(), "1".to_string())])),
+        labels: Some(
+            std::iter::once((image::LABEL.to_string(), "1".to_string()))
+                .chain(spec.labels.iter().cloned())
+                .collect(),
+        ),
+        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
         host_config: Some(HostConfig {
             port_bindings: Some(bindings),
+            binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
             memory: Some(64 * 1024 * 1024),
             pids_limit: Some(64),
             restart_policy: spec.restart_always.then_some(RestartPolicy {

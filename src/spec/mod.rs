@@ -6,14 +6,17 @@
 
 mod http;
 mod port;
+mod settings;
 mod values;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 pub use http::{HttpExpect, JsonPath, JsonStep, Target};
 pub use port::{PortMapping, Proto};
+pub use settings::{ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy, Size};
 pub use values::{
     ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration,
 };
@@ -40,6 +43,9 @@ pub struct Points {
     /// Each HTTP expectation holds.
     #[schemars(range(max = 10000))]
     pub http: u32,
+    /// Each image or container setting holds (EXPOSE, CMD, ENV, mounts, ...).
+    #[schemars(range(max = 10000))]
+    pub setting: u32,
 }
 
 impl Default for Points {
@@ -51,6 +57,7 @@ impl Default for Points {
             from_image: 1,
             port: 2,
             http: 3,
+            setting: 1,
         }
     }
 }
@@ -69,6 +76,20 @@ pub struct ContainerSpec {
     /// Requests sent through its published ports.
     #[serde(default)]
     pub http: Vec<HttpExpect>,
+    /// Environment variables it must have (`docker run -e KEY=value`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Mounts it must have (`docker run -v`).
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+    /// Its restart policy (`docker run --restart`).
+    pub restart: Option<RestartPolicy>,
+    /// Labels it must carry (`docker run --label`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Networks it must be attached to (`docker run --network`).
+    #[serde(default)]
+    pub networks: Vec<String>,
 }
 
 /// A whole lab spec, as written (short form and long form side by side).
@@ -103,9 +124,24 @@ pub struct Spec {
     /// Long form: several containers.
     #[serde(default)]
     pub containers: Vec<ContainerSpec>,
-    /// More images that must exist (for example `hello:v1`, `hello:v2`).
+    /// Short form: environment variables the container must have.
     #[serde(default)]
-    pub images: Vec<ImageRef>,
+    pub env: BTreeMap<String, String>,
+    /// Short form: mounts the container must have.
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+    /// Short form: the container's restart policy.
+    pub restart: Option<RestartPolicy>,
+    /// Short form: labels the container must carry.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Short form: networks the container must be attached to.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// More images that must exist (`hello:v1`), or what an image must hold
+    /// (`{name: hello:v1, expose: [8088], cmd: [python, app.py], deps_before_code: true}`).
+    #[serde(default)]
+    pub images: Vec<ImageEntry>,
 }
 
 /// Most points one check may be worth (keeps totals far from overflow).
@@ -238,6 +274,24 @@ impl Spec {
                 ));
             }
         }
+        let short_settings = !self.env.is_empty()
+            || !self.mounts.is_empty()
+            || self.restart.is_some()
+            || !self.labels.is_empty()
+            || !self.networks.is_empty();
+        if self.container.is_none() && short_settings {
+            let set = [
+                ("env", !self.env.is_empty()),
+                ("mounts", !self.mounts.is_empty()),
+                ("restart", self.restart.is_some()),
+                ("labels", !self.labels.is_empty()),
+                ("networks", !self.networks.is_empty()),
+            ];
+            return Err((
+                set.iter().find(|(_, on)| *on).map_or("env", |(k, _)| *k),
+                "`env`, `mounts`, `restart`, `labels` and `networks` belong to a container: add `container: NAME` beside them".into(),
+            ));
+        }
         if self.container.is_none() {
             if !self.ports.is_empty() {
                 return Err((
@@ -329,6 +383,11 @@ impl Spec {
                 image: self.image.clone(),
                 ports: self.ports.clone(),
                 http: self.http.clone(),
+                env: self.env.clone(),
+                mounts: self.mounts.clone(),
+                restart: self.restart,
+                labels: self.labels.clone(),
+                networks: self.networks.clone(),
             });
         }
         out.extend(self.containers.iter().cloned());
@@ -341,11 +400,22 @@ impl Spec {
         let all = self
             .image
             .iter()
-            .chain(self.images.iter())
+            .chain(self.images.iter().map(|e| &e.0.name))
             .chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
         for i in all {
             if !out.contains(i) {
                 out.push(i.clone());
+            }
+        }
+        out
+    }
+
+    /// What the `images:` entries ask of each image (one entry per image, the first wins).
+    pub fn image_specs(&self) -> Vec<ImageSpec> {
+        let mut out: Vec<ImageSpec> = Vec::new();
+        for e in &self.images {
+            if !out.iter().any(|i| i.name == e.0.name) {
+                out.push(e.0.clone());
             }
         }
         out

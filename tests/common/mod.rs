@@ -78,6 +78,42 @@ impl Lab {
             .await
     }
 
+    /// Starts a container with extra settings (env, mounts, labels, ...).
+    pub async fn run_set(
+        &mut self,
+        suffix: &str,
+        ports: &[(u16, u16)],
+        adjust: impl FnOnce(&mut RunSpec),
+    ) -> String {
+        self.run_custom(suffix, &[], ports, adjust).await
+    }
+
+    /// Builds a Dockerfile (its text, plus files) into a tag of this test's, removed at the end.
+    pub async fn build(&mut self, tag: &str, dockerfile: &str, files: &[(&str, &str)]) -> String {
+        let dir = self.dir.path().join(format!("build-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Dockerfile"),
+            dockerfile.replace("BASE", &self.image),
+        )
+        .unwrap();
+        for (name, content) in files {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        let repo = self
+            .image
+            .rsplit_once(':')
+            .map_or(self.image.as_str(), |(r, _)| r)
+            .to_string();
+        let full = format!("{repo}:{tag}");
+        self.tags.push(full.clone());
+        let labels = std::collections::HashMap::from([(sample::image::LABEL, "1")]);
+        labgrade::build::build_dir(&self.daemon, &dir, &full, &labels, None)
+            .await
+            .unwrap_or_else(|f| panic!("build {full}: {} {}", f.problem, f.log));
+        full
+    }
+
     async fn run_custom(
         &mut self,
         suffix: &str,

@@ -1,0 +1,477 @@
+//! Judging image and container settings (EXPOSE, CMD, WORKDIR, ENV, USER, size, layer
+//! order; environment, mounts, restart policy, labels, networks): pure functions of the
+//! facts, each failure with the Dockerfile line or `docker` command that fixes it.
+
+use crate::facts::{ContainerFacts, ImageFacts};
+use crate::plan::{ContainerSetting, ImageSetting, exec_form};
+use crate::spec::{ImageRef, MountKind, Pattern};
+
+/// The outcome of one setting check: passed, what was found, cause and fix when not.
+pub(crate) struct Judged {
+    pub pass: bool,
+    pub found: String,
+    pub cause: Option<String>,
+    pub fix: Option<String>,
+}
+
+fn pass(found: impl Into<String>) -> Judged {
+    Judged {
+        pass: true,
+        found: found.into(),
+        cause: None,
+        fix: None,
+    }
+}
+
+fn fail(found: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Judged {
+    Judged {
+        pass: false,
+        found: found.into(),
+        cause: Some(cause.into()),
+        fix: Some(fix.into()),
+    }
+}
+
+/// What the check expects, in words.
+pub(crate) fn expected_image(s: &ImageSetting) -> String {
+    match s {
+        ImageSetting::Expose(p) => format!("EXPOSE {p}"),
+        ImageSetting::Cmd(c) => format!("CMD {}", exec_form(c)),
+        ImageSetting::CmdContains(t) => format!("CMD running {t}"),
+        ImageSetting::Entrypoint(e) => format!("ENTRYPOINT {}", exec_form(e)),
+        ImageSetting::Workdir(w) => format!("WORKDIR {w}"),
+        ImageSetting::Env(k, v) => format!("ENV {k}={v}"),
+        ImageSetting::User(u) => format!("USER {u}"),
+        ImageSetting::MaxSize(m) => format!("at most {m}"),
+        ImageSetting::DepsBeforeCode(_) => "COPY manifest → RUN install → COPY code".into(),
+    }
+}
+
+/// What the check expects, in words.
+pub(crate) fn expected_container(s: &ContainerSetting) -> String {
+    match s {
+        ContainerSetting::Env(k, v) => format!("-e {k}={v}"),
+        ContainerSetting::Mount(m) => format!(
+            "-v {}{}",
+            m.source
+                .as_deref()
+                .map_or(String::new(), |s| format!("{s}:")),
+            m.destination
+        ),
+        ContainerSetting::Restart(r) => format!("--restart {}", r.as_str()),
+        ContainerSetting::Label(k, v) => format!("--label {k}={v}"),
+        ContainerSetting::Network(n) => format!("--network {n}"),
+    }
+}
+
+fn env_value<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
+    env.iter()
+        .filter_map(|e| e.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// Known dependency installers, for the layer-order check.
+const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn( install)?\b|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
+
+/// Judges one image setting.
+pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) -> Judged {
+    let rebuild = "then rebuild the image (docker build) and run the container again";
+    match setting {
+        ImageSetting::Expose(p) => {
+            let want = p.to_string();
+            let found = if i.exposed_ports.is_empty() {
+                "no EXPOSE".to_string()
+            } else {
+                format!("EXPOSE {}", i.exposed_ports.join(" "))
+            };
+            if i.exposed_ports.iter().any(|e| e == &want) {
+                pass(found)
+            } else {
+                fail(
+                    found,
+                    format!("the image does not EXPOSE {}", p.port),
+                    format!("add `EXPOSE {}` to the Dockerfile, {rebuild}", p.port),
+                )
+            }
+        }
+        ImageSetting::Cmd(want) => {
+            let got = i.cmd.clone().unwrap_or_default();
+            let found = if got.is_empty() {
+                "no CMD".to_string()
+            } else {
+                format!("CMD {}", exec_form(&got))
+            };
+            if &got == want {
+                return pass(found);
+            }
+            let shell = got.first().is_some_and(|g| g == "/bin/sh")
+                && got.get(1).is_some_and(|a| a == "-c");
+            let cause = if shell {
+                "CMD is written in shell form, so it runs under /bin/sh and signals do not reach the app".to_string()
+            } else {
+                "the image starts a different command".to_string()
+            };
+            fail(
+                found,
+                cause,
+                format!(
+                    "write `CMD {}` (exec form) in the Dockerfile, {rebuild}",
+                    exec_form(want)
+                ),
+            )
+        }
+        ImageSetting::CmdContains(t) => {
+            let all: Vec<String> = i
+                .entrypoint
+                .iter()
+                .flatten()
+                .chain(i.cmd.iter().flatten())
+                .cloned()
+                .collect();
+            let found = if all.is_empty() {
+                "no CMD".to_string()
+            } else {
+                all.join(" ")
+            };
+            if all.iter().any(|a| a.contains(t.as_str())) {
+                pass(found)
+            } else {
+                fail(
+                    found,
+                    format!("the image's command does not run {t}"),
+                    format!("make CMD run {t}, such as CMD [\"python\", \"{t}\"], {rebuild}"),
+                )
+            }
+        }
+        ImageSetting::Entrypoint(want) => {
+            let got = i.entrypoint.clone().unwrap_or_default();
+            let found = if got.is_empty() {
+                "no ENTRYPOINT".to_string()
+            } else {
+                format!("ENTRYPOINT {}", exec_form(&got))
+            };
+            if &got == want {
+                pass(found)
+            } else {
+                fail(
+                    found,
+                    "the image's ENTRYPOINT differs",
+                    format!(
+                        "write `ENTRYPOINT {}` in the Dockerfile, {rebuild}",
+                        exec_form(want)
+                    ),
+                )
+            }
+        }
+        ImageSetting::Workdir(w) => {
+            let got = i.workdir.clone().unwrap_or_else(|| "/".into());
+            if got.trim_end_matches('/') == w.trim_end_matches('/') {
+                pass(format!("WORKDIR {got}"))
+            } else {
+                fail(
+                    format!("WORKDIR {got}"),
+                    format!("the image works in {got}, not {w}"),
+                    format!("add `WORKDIR {w}` before the COPY lines, {rebuild}"),
+                )
+            }
+        }
+        ImageSetting::Env(k, v) => match env_value(&i.env, k) {
+            Some(got) if got == v => pass(format!("{k}={got}")),
+            Some(got) => fail(
+                format!("{k}={got}"),
+                format!("ENV {k} is {got}, not {v}"),
+                format!("write `ENV {k}={v}` in the Dockerfile, {rebuild}"),
+            ),
+            None => fail(
+                format!("no {k}"),
+                format!("the image does not set {k}"),
+                format!("add `ENV {k}={v}` to the Dockerfile, {rebuild}"),
+            ),
+        },
+        ImageSetting::User(u) => {
+            let got = i.user.clone().unwrap_or_else(|| "root (no USER)".into());
+            if i.user.as_deref() == Some(u.as_str()) {
+                pass(format!("USER {got}"))
+            } else {
+                fail(
+                    format!("USER {got}"),
+                    format!("the image runs as {got}, not {u}"),
+                    format!(
+                        "add `USER {u}` after installing (create it with RUN useradd {u}), {rebuild}"
+                    ),
+                )
+            }
+        }
+        ImageSetting::MaxSize(m) => {
+            let size = i.size.unwrap_or(0).max(0) as u64;
+            let found = crate::spec::Size(size).to_string();
+            if size <= m.0 {
+                pass(found)
+            } else {
+                fail(
+                    found.clone(),
+                    format!("the image is {found}, over the {m} budget"),
+                    "start from a slim base image (python:3.11-slim), use pip install --no-cache-dir, and keep tests and .git out with a .dockerignore",
+                )
+            }
+        }
+        ImageSetting::DepsBeforeCode(pattern) => layer_order(image, &i.history, pattern.as_ref()),
+    }
+}
+
+/// The kind of a history step: a copy of files, a RUN, or metadata (ENV, CMD, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Copy,
+    Run,
+    Meta,
+}
+
+fn step(created_by: &str) -> Step {
+    let c = created_by.trim();
+    let body = c.strip_prefix("/bin/sh -c ").unwrap_or(c);
+    let body = body
+        .strip_prefix("#(nop) ")
+        .map(str::trim_start)
+        .unwrap_or(body);
+    if body.starts_with("COPY ") || body.starts_with("ADD ") {
+        Step::Copy
+    } else if c.contains("#(nop)")
+        || [
+            "ENV ",
+            "CMD ",
+            "ENTRYPOINT ",
+            "EXPOSE ",
+            "WORKDIR ",
+            "LABEL ",
+            "USER ",
+            "ARG ",
+            "VOLUME ",
+        ]
+        .iter()
+        .any(|p| body.starts_with(p))
+    {
+        Step::Meta
+    } else {
+        Step::Run
+    }
+}
+
+/// Dependencies installed before the code is copied: a COPY, then an install RUN, then
+/// the last COPY after it. Read from `docker history` (oldest first).
+fn layer_order(image: &ImageRef, history: &[String], pattern: Option<&Pattern>) -> Judged {
+    let default = regex::Regex::new(INSTALLERS).expect("installers pattern");
+    let installs = |s: &str| pattern.map_or_else(|| default.is_match(s), |p| p.0.is_match(s));
+    let steps: Vec<Step> = history.iter().map(|h| step(h)).collect();
+    let install = history
+        .iter()
+        .enumerate()
+        .rposition(|(i, h)| steps[i] == Step::Run && installs(h));
+    let last_copy = steps.iter().rposition(|s| *s == Step::Copy);
+    let order: Vec<&str> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Step::Copy => Some("COPY"),
+            Step::Run if Some(i) == install => Some("RUN install"),
+            _ => None,
+        })
+        .collect();
+    let found = if order.is_empty() {
+        "no COPY or install step".to_string()
+    } else {
+        order.join(" → ")
+    };
+    let fix = "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . . (then rebuild)";
+    match (install, last_copy) {
+        (None, _) => fail(
+            found,
+            format!("no step of {image} installs dependencies (pip install, npm ci, ...)"),
+            fix,
+        ),
+        (Some(i), Some(c)) if c > i => pass(found),
+        _ => fail(
+            found,
+            "the code is copied before the dependencies are installed, so every code change reinstalls them all",
+            fix,
+        ),
+    }
+}
+
+/// Judges one container setting.
+pub(crate) fn container(setting: &ContainerSetting, c: &ContainerFacts, recreate: &str) -> Judged {
+    match setting {
+        ContainerSetting::Env(k, v) => match env_value(&c.env, k) {
+            Some(got) if got == v => pass(format!("{k}={got}")),
+            Some(got) => fail(
+                format!("{k}={got}"),
+                format!("{k} is {got}, not {v}"),
+                recreate.to_string(),
+            ),
+            None => fail(
+                format!("no {k}"),
+                format!("the container was started without {k}"),
+                recreate.to_string(),
+            ),
+        },
+        ContainerSetting::Mount(m) => {
+            let shown: Vec<String> = c
+                .mounts
+                .iter()
+                .map(|x| format!("{} {}:{}", x.kind, x.source, x.destination))
+                .collect();
+            let found = if shown.is_empty() {
+                "no mounts".to_string()
+            } else {
+                shown.join(", ")
+            };
+            let at = c.mounts.iter().find(|x| {
+                x.destination.trim_end_matches('/') == m.destination.trim_end_matches('/')
+            });
+            match at {
+                None => fail(
+                    found,
+                    format!("nothing is mounted at {}", m.destination),
+                    recreate.to_string(),
+                ),
+                Some(x) if m.kind.is_some_and(|k| k.to_string() != x.kind) => fail(
+                    found,
+                    format!(
+                        "{} is a {} mount, not a {} (a path before the colon makes a bind mount, a name a volume)",
+                        m.destination,
+                        x.kind,
+                        m.kind.unwrap_or(MountKind::Bind)
+                    ),
+                    recreate.to_string(),
+                ),
+                Some(x)
+                    if m.source
+                        .as_ref()
+                        .is_some_and(|s| !source_matches(&x.source, s)) =>
+                {
+                    fail(
+                        found,
+                        format!(
+                            "{} comes from {}, not {}",
+                            m.destination,
+                            x.source,
+                            m.source.as_deref().unwrap_or("")
+                        ),
+                        recreate.to_string(),
+                    )
+                }
+                Some(_) => pass(found),
+            }
+        }
+        ContainerSetting::Restart(r) => {
+            let got = c.restart_policy.clone().unwrap_or_else(|| "no".into());
+            if got == r.as_str() {
+                pass(format!("--restart {got}"))
+            } else {
+                fail(
+                    format!("--restart {got}"),
+                    format!("the restart policy is {got}"),
+                    format!("docker update --restart {} {}", r.as_str(), c.name),
+                )
+            }
+        }
+        ContainerSetting::Label(k, v) => match c.labels.get(k) {
+            Some(got) if got == v => pass(format!("{k}={got}")),
+            Some(got) => fail(
+                format!("{k}={got}"),
+                format!("label {k} is {got}, not {v}"),
+                recreate.to_string(),
+            ),
+            None => fail(
+                "no such label",
+                format!("the container has no label {k}"),
+                recreate.to_string(),
+            ),
+        },
+        ContainerSetting::Network(n) => {
+            let found = if c.networks.is_empty() {
+                "no networks".to_string()
+            } else {
+                c.networks.join(", ")
+            };
+            if c.networks.iter().any(|x| x == n) {
+                pass(found)
+            } else {
+                fail(
+                    found,
+                    format!("the container is not on network {n}"),
+                    format!("docker network connect {n} {}", c.name),
+                )
+            }
+        }
+    }
+}
+
+/// A bind source matches by its end (`/project/src` matches `src`); `.` matches any path.
+fn source_matches(got: &str, want: &str) -> bool {
+    let want = want.trim_end_matches('/');
+    want == "."
+        || want.is_empty()
+        || got == want
+        || got
+            .trim_end_matches('/')
+            .ends_with(&format!("/{}", want.trim_start_matches("./")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hist(steps: &[&str]) -> Vec<String> {
+        steps.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn layer_order_from_history() {
+        let img: ImageRef = "hello:v2".parse().unwrap();
+        // Legacy builder history, as `docker history --no-trunc` shows it.
+        let good = hist(&[
+            "/bin/sh -c #(nop) ADD file:abc in / ",
+            "/bin/sh -c #(nop) WORKDIR /app",
+            "/bin/sh -c #(nop) COPY file:123 in . ",
+            "/bin/sh -c pip install --no-cache-dir -r requirements.txt",
+            "/bin/sh -c #(nop) COPY dir:456 in . ",
+            "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
+        ]);
+        let j = layer_order(&img, &good, None);
+        assert!(j.pass, "{}", j.found);
+        assert_eq!(j.found, "COPY → COPY → RUN install → COPY");
+        let bad = hist(&[
+            "/bin/sh -c #(nop) WORKDIR /app",
+            "/bin/sh -c #(nop) COPY dir:456 in . ",
+            "/bin/sh -c pip install -r requirements.txt",
+            "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
+        ]);
+        let j = layer_order(&img, &bad, None);
+        assert!(!j.pass);
+        assert!(j.cause.unwrap().starts_with("the code is copied before"));
+        // BuildKit writes the instruction itself.
+        let buildkit = hist(&[
+            "COPY requirements.txt . # buildkit",
+            "RUN /bin/sh -c npm ci # buildkit",
+            "COPY . . # buildkit",
+        ]);
+        assert!(layer_order(&img, &buildkit, None).pass);
+        let none = hist(&["COPY . . # buildkit"]);
+        assert!(
+            layer_order(&img, &none, None)
+                .cause
+                .unwrap()
+                .contains("installs dependencies")
+        );
+    }
+
+    #[test]
+    fn sources() {
+        assert!(source_matches("/home/s/project", "project"));
+        assert!(source_matches("/home/s/project", "."));
+        assert!(source_matches("db-data", "db-data"));
+        assert!(!source_matches("/home/s/other", "project"));
+    }
+}

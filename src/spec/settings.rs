@@ -1,0 +1,261 @@
+//! What an image and a container must be set up with, beyond existing and running: the
+//! image's EXPOSE, CMD, WORKDIR, ENV, USER, size and layer order; the container's
+//! environment, mounts, restart policy, labels and networks.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::port::Proto;
+use super::values::{ImageRef, Pattern, text_schema};
+
+/// A port an image EXPOSEs: `8088`, `8088/tcp`, `53/udp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExposedPort {
+    pub port: u16,
+    pub proto: Proto,
+}
+
+impl std::str::FromStr for ExposedPort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (port, proto) = match s.trim().split_once('/') {
+            Some((p, "tcp")) => (p, Proto::Tcp),
+            Some((p, "udp")) => (p, Proto::Udp),
+            Some((p, "sctp")) => (p, Proto::Sctp),
+            Some((_, other)) => {
+                return Err(format!(
+                    "unknown protocol `{other}` in `{s}`: expected tcp, udp or sctp"
+                ));
+            }
+            None => (s.trim(), Proto::Tcp),
+        };
+        match port.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => Ok(ExposedPort {
+                port: n as u16,
+                proto,
+            }),
+            _ => Err(format!(
+                "invalid exposed port `{s}`: expected a number from 1 to 65535, such as 8088 or 53/udp"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ExposedPort {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}/{}", self.port, self.proto)
+    }
+}
+
+/// An image size: `200MB`, `1.5GB`, `800MiB`, or a number of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl std::str::FromStr for Size {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "kb" => 1e3,
+            "mb" => 1e6,
+            "gb" => 1e9,
+            "kib" => 1024.0,
+            "mib" => 1024.0 * 1024.0,
+            "gib" => 1024.0 * 1024.0 * 1024.0,
+            _ => {
+                return Err(format!(
+                    "invalid size `{s}`: expected a number with B, KB, MB, GB (or KiB, MiB, GiB), such as 200MB"
+                ));
+            }
+        };
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("invalid size `{s}`: expected a number such as 200MB"))?;
+        Ok(Size((n * scale) as u64))
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{:.1} MB", self.0 as f64 / 1e6)
+    }
+}
+
+macro_rules! text_only {
+    ($ty:ty, $expecting:literal) => {
+        text_schema!($ty, $expecting);
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                super::values::from_text(d, $expecting, |s| s.parse())
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+text_only!(ExposedPort, "a port such as 8088 or 53/udp");
+text_only!(Size, "a size such as 200MB");
+
+/// What an image must hold. Written as a name alone (`hello:v1`) or as a map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    /// The image, `repository[:tag]`.
+    pub name: ImageRef,
+    /// Ports the image must EXPOSE.
+    #[serde(default)]
+    pub expose: Vec<ExposedPort>,
+    /// The exact CMD, exec form: ["python", "app.py"].
+    pub cmd: Option<Vec<String>>,
+    /// Text the CMD (and ENTRYPOINT) must contain, such as server.py.
+    pub cmd_contains: Option<String>,
+    /// The exact ENTRYPOINT, exec form.
+    pub entrypoint: Option<Vec<String>>,
+    /// The WORKDIR.
+    pub workdir: Option<String>,
+    /// ENV variables and their values.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The USER the container runs as.
+    pub user: Option<String>,
+    /// The largest size the image may have, such as 200MB.
+    pub max_size: Option<Size>,
+    /// Dependencies copied and installed before the rest of the code is copied (layer caching).
+    #[serde(default)]
+    pub deps_before_code: bool,
+    /// What an install step runs (regex); default: pip, npm, yarn, poetry, pipenv, bundle, composer, go mod.
+    pub install_command: Option<Pattern>,
+}
+
+impl ImageSpec {
+    /// Just the name: the image must exist.
+    pub fn named(name: ImageRef) -> ImageSpec {
+        ImageSpec {
+            name,
+            expose: Vec::new(),
+            cmd: None,
+            cmd_contains: None,
+            entrypoint: None,
+            workdir: None,
+            env: BTreeMap::new(),
+            user: None,
+            max_size: None,
+            deps_before_code: false,
+            install_command: None,
+        }
+    }
+}
+
+/// An `images:` entry: `hello:v1` or `{name: hello:v1, expose: [8088], ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct ImageEntry(pub ImageSpec);
+
+impl<'de> Deserialize<'de> for ImageEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ImageEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an image name such as hello:v1, or a map with `name:` and what the image must hold")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ImageEntry, E> {
+                v.parse()
+                    .map(|n| ImageEntry(ImageSpec::named(n)))
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ImageEntry, A::Error> {
+                ImageSpec::deserialize(de::value::MapAccessDeserializer::new(map)).map(ImageEntry)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A mount the container must have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MountSpec {
+    /// Path inside the container, such as /app.
+    pub destination: String,
+    /// Named volume, or the end of the host path of a bind mount (such as db-data or /project).
+    pub source: Option<String>,
+    /// bind, volume or tmpfs.
+    #[serde(rename = "type")]
+    pub kind: Option<MountKind>,
+}
+
+/// Kinds of mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    Bind,
+    Volume,
+    Tmpfs,
+}
+
+impl fmt::Display for MountKind {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            MountKind::Bind => "bind",
+            MountKind::Volume => "volume",
+            MountKind::Tmpfs => "tmpfs",
+        })
+    }
+}
+
+/// Restart policies, as `docker run --restart` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    No,
+    Always,
+    UnlessStopped,
+    OnFailure,
+}
+
+impl RestartPolicy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RestartPolicy::No => "no",
+            RestartPolicy::Always => "always",
+            RestartPolicy::UnlessStopped => "unless-stopped",
+            RestartPolicy::OnFailure => "on-failure",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        assert_eq!(
+            "8088".parse::<ExposedPort>().unwrap().to_string(),
+            "8088/tcp"
+        );
+        assert_eq!("53/udp".parse::<ExposedPort>().unwrap().proto, Proto::Udp);
+        assert!("x".parse::<ExposedPort>().is_err());
+        assert_eq!("200MB".parse::<Size>().unwrap().0, 200_000_000);
+        assert_eq!("1.5GB".parse::<Size>().unwrap().0, 1_500_000_000);
+        assert_eq!("2MiB".parse::<Size>().unwrap().0, 2 * 1024 * 1024);
+        assert!(
+            "12 apples"
+                .parse::<Size>()
+                .unwrap_err()
+                .contains("`12 apples`")
+        );
+    }
+}

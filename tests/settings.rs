@@ -1,0 +1,149 @@
+//! Image and container settings checked for real: EXPOSE, CMD, WORKDIR, ENV, USER, size
+//! and layer order of built images; environment, mounts, restart policy, labels and
+//! networks of running containers.
+
+mod common;
+
+use common::{Lab, finding, free_port};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn image_settings_and_layer_order() {
+    let mut lab = Lab::new("imageset").await;
+    let good = lab
+        .build(
+            "good",
+            "FROM BASE\nWORKDIR /app\nCOPY requirements.txt .\nRUN [\"/labgrade\", \"--version\"]\nCOPY . .\nENV APP_ENV=production\nEXPOSE 8088\nUSER 65534\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n",
+            &[("requirements.txt", "flask\n"), ("app.py", "print('hi')\n")],
+        )
+        .await;
+    let bad = lab
+        .build(
+            "bad",
+            "FROM BASE\nWORKDIR /srv\nCOPY . .\nRUN [\"/labgrade\", \"--version\"]\nENV APP_ENV=development\nCMD labgrade serve --listen 0.0.0.0:8088\n",
+            &[("requirements.txt", "flask\n")],
+        )
+        .await;
+    let spec_for = |image: &str| {
+        format!(
+            "images:\n  - name: {image}\n    expose: [8088, 9999/udp]\n    cmd: [\"--listen\", \"0.0.0.0:8088\"]\n    workdir: /app\n    env: {{APP_ENV: production}}\n    user: \"65534\"\n    max_size: 500MB\n    deps_before_code: true\n    install_command: labgrade\n"
+        )
+    };
+    let spec = lab.spec("good.yaml", &spec_for(&good));
+    let (_, report) = lab.check_json(&spec, &[]);
+    let outcome = |id: &str| {
+        finding(&report, id)["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for id in [
+        "expose:{i}:8088/tcp",
+        "cmd:{i}",
+        "workdir:{i}",
+        "image-env:{i}:APP_ENV",
+        "user:{i}",
+        "size:{i}",
+        "layer-order:{i}",
+    ] {
+        assert_eq!(
+            outcome(&id.replace("{i}", &good)),
+            "pass",
+            "{id}: {report:#}"
+        );
+    }
+    assert_eq!(outcome(&format!("expose:{good}:9999/udp")), "fail");
+    assert_eq!(
+        finding(&report, &format!("expose:{good}:9999/udp"))["fix"],
+        "add `EXPOSE 9999` to the Dockerfile, then rebuild the image (docker build) and run the container again"
+    );
+
+    let spec = lab.spec("bad.yaml", &spec_for(&bad));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let f = |id: &str| finding(&report, &id.replace("{i}", &bad)).clone();
+    assert_eq!(f("layer-order:{i}")["found"], "COPY → COPY → RUN install"); // the base image's COPY first
+    assert_eq!(
+        f("layer-order:{i}")["cause"],
+        "the code is copied before the dependencies are installed, so every code change reinstalls them all"
+    );
+    assert_eq!(
+        f("cmd:{i}")["cause"],
+        "CMD is written in shell form, so it runs under /bin/sh and signals do not reach the app"
+    );
+    assert_eq!(
+        f("workdir:{i}")["cause"],
+        "the image works in /srv, not /app"
+    );
+    assert_eq!(f("image-env:{i}:APP_ENV")["found"], "APP_ENV=development");
+    assert_eq!(
+        f("user:{i}")["cause"],
+        "the image runs as root (no USER), not 65534"
+    );
+    assert_eq!(f("expose:{i}:9999/udp")["found"], "EXPOSE 8088/tcp"); // inherited from the base
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn container_settings() {
+    let mut lab = Lab::new("contset").await;
+    let port = free_port();
+    let host_dir = lab.dir.path().join("project");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    let volume = format!("labgrade-test-vol-{}", lab.id);
+    let bind = format!("{}:/app", host_dir.display());
+    let vol = format!("{volume}:/data");
+    let name = lab
+        .run_set("app", &[(port, 8088)], |r| {
+            r.env = vec!["APP_ENV=production".into()];
+            r.binds = vec![bind.clone(), vol.clone()];
+            r.labels = vec![("course".into(), "devops".into())];
+            r.restart_always = true;
+        })
+        .await;
+    let spec = lab.spec(
+        "lab.yaml",
+        &format!(
+            "container: {name}\nports: [\"{port}:8088\"]\nenv: {{APP_ENV: production, DEBUG: \"0\"}}\nmounts:\n  - {{source: project, destination: /app, type: bind}}\n  - {{source: {volume}, destination: /data, type: volume}}\n  - {{destination: /cache}}\nrestart: unless-stopped\nlabels: {{course: devops}}\nnetworks: [bridge, labnet]\n"
+        ),
+    );
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let f = |id: &str| finding(&report, id).clone();
+    assert_eq!(f(&format!("env:{name}:APP_ENV"))["outcome"], "pass");
+    assert_eq!(
+        f(&format!("env:{name}:DEBUG"))["cause"],
+        "the container was started without DEBUG"
+    );
+    let fix = f(&format!("env:{name}:DEBUG"))["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.starts_with(&format!("docker rm -f {name} && docker run -d --name {name} -p {port}:8088 -e APP_ENV=production -e DEBUG=0 -v project:/app")),
+        "{fix}"
+    );
+    assert_eq!(f(&format!("mount:{name}:/app"))["outcome"], "pass");
+    assert_eq!(f(&format!("mount:{name}:/data"))["outcome"], "pass");
+    assert_eq!(
+        f(&format!("mount:{name}:/cache"))["cause"],
+        "nothing is mounted at /cache"
+    );
+    assert_eq!(
+        f(&format!("restart:{name}"))["fix"],
+        format!("docker update --restart unless-stopped {name}")
+    );
+    assert_eq!(f(&format!("label:{name}:course"))["outcome"], "pass");
+    assert_eq!(f(&format!("network:{name}:bridge"))["outcome"], "pass");
+    assert_eq!(
+        f(&format!("network:{name}:labnet"))["fix"],
+        format!("docker network connect labnet {name}")
+    );
+    labgrade::sample::remove(&lab.daemon, &name).await;
+    let _ = lab
+        .daemon
+        .client()
+        .remove_volume(
+            &volume,
+            None::<bollard::query_parameters::RemoveVolumeOptions>,
+        )
+        .await;
+}
