@@ -338,7 +338,7 @@ fn bad_specs_exit_2_with_position() {
             "unknown.yaml",
             "image: a\ncontianer: b\n",
             "unknown.yaml:2:1: ",
-            "unknown field `contianer`",
+            "unknown key `contianer`: did you mean `container`?",
         ),
         (
             "type.yaml",

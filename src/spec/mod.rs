@@ -441,6 +441,8 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
             // The whole document is of the wrong kind (a list, a bare value, `~`).
             if message.contains("expected struct Spec") {
                 message = "a spec must be a set of keys such as `image:`, `container:`, `ports:` and `http:`".into();
+            } else if let Some(better) = suggest_key(&message) {
+                message = better;
             } else if message.contains("tab character") {
                 message.push_str("; YAML indents with spaces, never tabs");
             } else if message.ends_with("expected a sequence") {
@@ -460,6 +462,25 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
             message: full,
         },
     }
+}
+
+/// "unknown field `contianer`, expected one of `a`, `b`" becomes "unknown key `contianer`:
+/// did you mean `container`?" when one of the keys is close, with the full list after.
+fn suggest_key(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (typo, list) = rest.split_once('`')?;
+    let keys: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+    let prefix = &message[..message.find("unknown field").unwrap_or(0)];
+    let best = keys
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(typo, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()?
+        .1;
+    Some(format!(
+        "{prefix}unknown key `{typo}`: did you mean `{best}`? (keys here: {})",
+        keys.join(", ")
+    ))
 }
 
 /// The offending line with a caret under the column, like a compiler shows it.
@@ -538,7 +559,8 @@ mod tests {
 
         let e = err("image: a\nimgae: b\n");
         assert!(
-            e.starts_with("lab.yaml:2:1: ") && e.contains("unknown field `imgae`"),
+            e.starts_with("lab.yaml:2:1: ")
+                && e.contains("unknown key `imgae`: did you mean `image`?"),
             "{e}"
         );
 
