@@ -20,6 +20,9 @@ pub struct Facts {
     /// Containers that exist on the daemon (name, image), for near-miss hints.
     #[serde(default)]
     pub others: Vec<ContainerBrief>,
+    /// One-shot runs, keyed by check id.
+    #[serde(default)]
+    pub runs: BTreeMap<String, RunFacts>,
     /// Every `repository:tag` on the daemon, read when a spec image is missing.
     #[serde(default)]
     pub other_images: Vec<String>,
@@ -107,6 +110,20 @@ pub struct ContainerFacts {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub networks: Vec<String>,
+}
+
+/// How a one-shot run went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunFacts {
+    /// `None` when it did not finish (timed out) or could not start.
+    pub exit_code: Option<i64>,
+    /// Standard output and error, capped in size.
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    /// Why it could not run at all.
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
 }
 
 /// A mount of a container.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::spec::{
     ContainerName, ExposedPort, HttpExpect, ImageRef, MountSpec, PassMark, Pattern, PortMapping,
-    Proto, RestartPolicy, Size, Spec, Target,
+    Proto, RestartPolicy, RunSpec, Size, Spec, Target,
 };
 
 /// What a check looks at.
@@ -24,6 +24,10 @@ pub enum CheckKind {
     ContainerSetting {
         container: ContainerName,
         setting: ContainerSetting,
+    },
+    /// A one-shot `docker run --rm` and the output it must give.
+    Run {
+        run: Box<RunSpec>,
     },
     ContainerExists {
         container: ContainerName,
@@ -195,6 +199,22 @@ impl Plan {
                     },
                 });
             }
+        }
+        for r in &spec.runs {
+            let shown = std::iter::once(r.image.to_string())
+                .chain(r.args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            checks.push(Check {
+                id: format!("run:{}", r.image),
+                title: format!("docker run --rm {shown} gives the expected output"),
+                points: r.points.unwrap_or(pts.run),
+                requires: vec![format!("image:{}", r.image)],
+                hidden: false,
+                kind: CheckKind::Run {
+                    run: Box::new(r.clone()),
+                },
+            });
         }
         for c in spec.containers() {
             let name = c.name.clone();

@@ -2,9 +2,9 @@
 //! order; environment, mounts, restart policy, labels, networks): pure functions of the
 //! facts, each failure with the Dockerfile line or `docker` command that fixes it.
 
-use crate::facts::{ContainerFacts, ImageFacts};
+use crate::facts::{ContainerFacts, ImageFacts, RunFacts};
 use crate::plan::{ContainerSetting, ImageSetting, exec_form};
-use crate::spec::{ImageRef, MountKind, Pattern};
+use crate::spec::{ImageRef, MountKind, Pattern, RunSpec};
 
 /// The outcome of one setting check: passed, what was found, cause and fix when not.
 pub(crate) struct Judged {
@@ -406,6 +406,89 @@ pub(crate) fn container(setting: &ContainerSetting, c: &ContainerFacts, recreate
             }
         }
     }
+}
+
+/// What a one-shot run must give, in words.
+pub(crate) fn expected_run(r: &RunSpec) -> String {
+    let mut parts = vec![format!("exit code {}", r.exit_code)];
+    parts.extend(
+        r.stdout_contains
+            .iter()
+            .map(|t| format!("output has {}", crate::verdict::quote(t, 40))),
+    );
+    if let Some(p) = &r.stdout_regex {
+        parts.push(format!("output matches /{}/", p.0.as_str()));
+    }
+    parts.extend(
+        r.stderr_contains
+            .iter()
+            .map(|t| format!("errors have {}", crate::verdict::quote(t, 40))),
+    );
+    parts.join(", ")
+}
+
+/// Judges a one-shot run.
+pub(crate) fn run(r: &RunSpec, f: &RunFacts) -> Judged {
+    let command = std::iter::once(format!("docker run --rm {}", r.image))
+        .chain(r.args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(e) = &f.error {
+        return fail(
+            "did not run",
+            format!("the image could not run: {e}"),
+            format!("{command}   # to see it yourself"),
+        );
+    }
+    let out = crate::verdict::quote(f.stdout.trim(), 80);
+    if f.timed_out {
+        return fail(
+            format!(
+                "still running after {:.0}s; output so far {out}",
+                f.elapsed_ms as f64 / 1000.0
+            ),
+            "the program did not finish: a one-shot program must print and exit (not start a server or wait for input)",
+            format!("{command}   # should return by itself"),
+        );
+    }
+    let mut problems = Vec::new();
+    if f.exit_code != Some(r.exit_code) {
+        problems.push(format!(
+            "exit code {}",
+            f.exit_code.map_or("?".into(), |c| c.to_string())
+        ));
+    }
+    for t in &r.stdout_contains {
+        if !f.stdout.contains(t.as_str()) {
+            problems.push(format!("output lacks {}", crate::verdict::quote(t, 40)));
+        }
+    }
+    if let Some(p) = &r.stdout_regex
+        && !p.0.is_match(&f.stdout)
+    {
+        problems.push(format!("output does not match /{}/", p.0.as_str()));
+    }
+    for t in &r.stderr_contains {
+        if !f.stderr.contains(t.as_str()) {
+            problems.push(format!("errors lack {}", crate::verdict::quote(t, 40)));
+        }
+    }
+    if problems.is_empty() {
+        return pass(format!("exit code {}, output {out}", r.exit_code));
+    }
+    let err = f.stderr.lines().rev().find(|l| !l.trim().is_empty());
+    let cause = match (f.exit_code, err) {
+        (Some(c), Some(e)) if c != r.exit_code => format!(
+            "the program failed with exit code {c}: {}",
+            crate::verdict::quote(e, 120)
+        ),
+        _ => format!("the program printed {out}, not what the lab asks for"),
+    };
+    fail(
+        problems.join("; "),
+        cause,
+        format!("{command}   # compare its output with the lab's"),
+    )
 }
 
 /// A bind source matches by its end (`/project/src` matches `src`); `.` matches any path.

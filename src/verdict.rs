@@ -214,6 +214,7 @@ fn expected_text(check: &Check) -> String {
         CheckKind::ContainerSetting { setting, .. } => {
             crate::settings_verdict::expected_container(setting)
         }
+        CheckKind::Run { run } => crate::settings_verdict::expected_run(run),
         CheckKind::ContainerExists { container } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -251,6 +252,10 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
                 None => missing_fact(),
             }
         }
+        CheckKind::Run { run } => match facts.runs.get(&check.id) {
+            Some(f) => crate::settings_verdict::run(run, f).into(),
+            None => missing_fact(),
+        },
         CheckKind::ContainerSetting { container, setting } => {
             match container_facts(facts, container) {
                 Some(c) => {
@@ -668,7 +673,7 @@ fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement
 }
 
 /// Up to `max` characters of `s` in quotes, with an ellipsis when cut.
-pub(crate) fn quote(s: &str, max: usize) -> String {
+pub fn quote(s: &str, max: usize) -> String {
     let one_line: String = s
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })

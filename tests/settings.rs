@@ -147,3 +147,54 @@ async fn container_settings() {
         )
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_shot_runs() {
+    let mut lab = Lab::new("oneshot").await;
+    let hello = lab
+        .build(
+            "hello",
+            "FROM BASE\nCMD [\"--say\", \"Hello from Docker! Today is {date}\"]\n",
+            &[],
+        )
+        .await;
+    let spec = lab.spec(
+        "lab.yaml",
+        &format!(
+            "runs:\n  - image: {hello}\n    stdout_contains: Hello\n    stdout_regex: '\\d{{4}}-\\d{{2}}-\\d{{2}}'\n  - image: {hello}\n    args: [\"--crash\", \"ModuleNotFoundError: No module named 'requests'\"]\n  - image: {base}\n    timeout: 1s\n",
+            base = lab.image
+        ),
+    );
+    let started = std::time::Instant::now();
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(code, 1);
+    let ok = finding(&report, &format!("run:{hello}"));
+    assert_eq!(ok["outcome"], "pass", "{ok:#}");
+    assert!(
+        ok["found"]
+            .as_str()
+            .unwrap()
+            .contains("Hello from Docker! Today is 20"),
+        "{ok:#}"
+    );
+    let crash = finding(&report, &format!("run:{hello}#2"));
+    assert_eq!(crash["found"], "exit code 1");
+    assert_eq!(
+        crash["cause"],
+        "the program failed with exit code 1: \"ModuleNotFoundError: No module named 'requests'\""
+    );
+    let server = finding(&report, &format!("run:{}", lab.image));
+    assert!(
+        server["found"]
+            .as_str()
+            .unwrap()
+            .starts_with("still running after"),
+        "{server:#}"
+    );
+    let left = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=io.labgrade.run"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "one-shot containers are removed");
+}

@@ -2,6 +2,7 @@
 //! It turns a plan into facts; it never decides whether a check passed.
 
 mod docker;
+mod oneshot;
 mod probe;
 mod sockets;
 
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 
 pub use docker::{Daemon, DaemonError};
+pub use oneshot::LABEL as RUN_LABEL;
 pub use probe::BODY_CAP;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
@@ -102,7 +104,20 @@ pub async fn observe(
         facts.containers.insert(n.clone(), c?);
     }
 
-    facts.probes = probe_all(daemon, plan, &facts, opts).await;
+    // One-shot runs of images that exist, alongside the probes.
+    let runs = plan.checks.iter().filter_map(|c| match &c.kind {
+        CheckKind::Run { run } if matches!(facts.images.get(&run.image.full()), Some(Some(_))) => {
+            Some((c.id.clone(), run))
+        }
+        _ => None,
+    });
+    let runs = join_all(runs.enumerate().map(|(n, (id, run))| async move {
+        let name = format!("labgrade-run-{}-{n}", std::process::id());
+        (id, oneshot::run(daemon, run, &name).await)
+    }));
+    let (probes, runs) = futures_util::join!(probe_all(daemon, plan, &facts, opts), runs);
+    facts.probes = probes;
+    facts.runs = runs.into_iter().collect();
 
     // Evidence for whatever went wrong: logs and sockets of containers that are not
     // running or did not answer, read after the probes so they show the final state.

@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Answer every request with a 302 to this URL.
     #[arg(long)]
     pub redirect: Option<String>,
+    /// Print this (with {date} replaced by today's date) and exit 0: a one-shot program.
+    #[arg(long)]
+    pub say: Option<String>,
     /// Allocate memory at start until the container's limit kills it.
     #[arg(long)]
     pub hog: bool,
@@ -85,11 +88,33 @@ fn thread_bomb() -> ! {
     }
 }
 
+/// Today's date (UTC) as YYYY-MM-DD, without a date library.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Runs the server until the process is killed.
 pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
     if let Some(msg) = &args.crash {
         eprintln!("{msg}");
         std::process::exit(1);
+    }
+    if let Some(text) = &args.say {
+        println!("{}", text.replace("{date}", &today()));
+        std::process::exit(0);
     }
     if args.bomb {
         thread_bomb();

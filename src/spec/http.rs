@@ -164,7 +164,7 @@ fn port_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 /// Reads one string or a list of strings.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(super) fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     struct V;
     impl<'de> serde::de::Visitor<'de> for V {
         type Value = Vec<String>;
@@ -192,7 +192,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 #[allow(dead_code)]
 #[derive(schemars::JsonSchema)]
 #[serde(untagged)]
-enum StringOrList {
+pub(super) enum StringOrList {
     One(String),
     Many(Vec<String>),
 }

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use http::{HttpExpect, JsonPath, JsonStep, Target};
 pub use port::{PortMapping, Proto};
-pub use settings::{ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy, Size};
+pub use settings::{
+    ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy, RunSpec, Size,
+};
 pub use values::{
     ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration,
 };
@@ -46,6 +48,9 @@ pub struct Points {
     /// Each image or container setting holds (EXPOSE, CMD, ENV, mounts, ...).
     #[schemars(range(max = 10000))]
     pub setting: u32,
+    /// Each one-shot run gives the expected output.
+    #[schemars(range(max = 10000))]
+    pub run: u32,
 }
 
 impl Default for Points {
@@ -58,6 +63,7 @@ impl Default for Points {
             port: 2,
             http: 3,
             setting: 1,
+            run: 3,
         }
     }
 }
@@ -142,6 +148,9 @@ pub struct Spec {
     /// (`{name: hello:v1, expose: [8088], cmd: [python, app.py], deps_before_code: true}`).
     #[serde(default)]
     pub images: Vec<ImageEntry>,
+    /// One-shot runs (`docker run --rm IMAGE`) and the output they must give.
+    #[serde(default)]
+    pub runs: Vec<RunSpec>,
 }
 
 /// Most points one check may be worth (keeps totals far from overflow).
@@ -256,8 +265,16 @@ impl Spec {
             p.from_image,
             p.port,
             p.http,
+            p.setting,
+            p.run,
         ];
-        if kinds.into_iter().chain(http_points).any(|n| n > MAX_POINTS) {
+        let run_points = self.runs.iter().filter_map(|r| r.points);
+        if kinds
+            .into_iter()
+            .chain(http_points)
+            .chain(run_points)
+            .any(|n| n > MAX_POINTS)
+        {
             return Err((
                 "points",
                 format!("points must be at most {MAX_POINTS} per check"),
@@ -314,7 +331,11 @@ impl Spec {
             }
         }
         let containers = self.containers();
-        if containers.is_empty() && self.images().is_empty() && self.http.is_empty() {
+        if containers.is_empty()
+            && self.images().is_empty()
+            && self.http.is_empty()
+            && self.runs.is_empty()
+        {
             return Err((
                 "",
                 "the spec has no checks: add `image:`, `container:` or `http:`".into(),
@@ -401,6 +422,7 @@ impl Spec {
             .image
             .iter()
             .chain(self.images.iter().map(|e| &e.0.name))
+            .chain(self.runs.iter().map(|r| &r.image))
             .chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
         for i in all {
             if !out.contains(i) {

@@ -236,6 +236,35 @@ impl RestartPolicy {
     }
 }
 
+/// A one-shot `docker run --rm IMAGE [ARGS]` whose output is checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// The image to run.
+    pub image: ImageRef,
+    /// Arguments after the image (they replace its CMD).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The exit code it must end with (default 0).
+    #[serde(default)]
+    pub exit_code: i64,
+    /// Text (or texts) standard output must contain.
+    #[serde(default, deserialize_with = "super::http::one_or_many")]
+    #[schemars(with = "Option<super::http::StringOrList>")]
+    pub stdout_contains: Vec<String>,
+    /// A regular expression standard output must match, such as \d{4}-\d{2}-\d{2} for a date.
+    pub stdout_regex: Option<Pattern>,
+    /// Text (or texts) standard error must contain.
+    #[serde(default, deserialize_with = "super::http::one_or_many")]
+    #[schemars(with = "Option<super::http::StringOrList>")]
+    pub stderr_contains: Vec<String>,
+    /// How long the run may take (default 10s).
+    pub timeout: Option<super::values::Span>,
+    /// Points for this check.
+    #[schemars(range(max = 10000))]
+    pub points: Option<u32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

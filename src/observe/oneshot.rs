@@ -1,0 +1,103 @@
+//! One-shot runs (`docker run --rm IMAGE ARGS`): started with resource limits and no
+//! network, waited for with a deadline, their output captured (capped) and the container
+//! removed whatever happened.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::container::LogOutput;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::Daemon;
+use crate::facts::RunFacts;
+use crate::spec::RunSpec;
+
+/// Label on one-shot containers, so `labgrade clean` and tests can find leftovers.
+pub const LABEL: &str = "io.labgrade.run";
+/// Output bytes kept per stream.
+const OUTPUT_CAP: usize = 64 * 1024;
+/// Default time a run may take.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the image once and reports what it did.
+pub(crate) async fn run(daemon: &Daemon, spec: &RunSpec, name: &str) -> RunFacts {
+    let started = Instant::now();
+    let mut facts = match steps(daemon, spec, name).await {
+        Ok(f) => f,
+        Err(e) => RunFacts {
+            error: Some(e),
+            ..RunFacts::default()
+        },
+    };
+    crate::sample::remove(daemon, name).await;
+    facts.elapsed_ms = started.elapsed().as_millis() as u64;
+    facts
+}
+
+async fn steps(daemon: &Daemon, spec: &RunSpec, name: &str) -> Result<RunFacts, String> {
+    let client = daemon.client();
+    let body = ContainerCreateBody {
+        image: Some(spec.image.full()),
+        cmd: (!spec.args.is_empty()).then(|| spec.args.clone()),
+        labels: Some(HashMap::from([(LABEL.to_string(), "1".to_string())])),
+        host_config: Some(HostConfig {
+            memory: Some(256 * 1024 * 1024),
+            pids_limit: Some(128),
+            network_mode: Some("none".into()),
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let opts = CreateContainerOptionsBuilder::default().name(name).build();
+    client
+        .create_container(Some(opts), body)
+        .await
+        .map_err(|e| format!("cannot create the container: {e}"))?;
+    client
+        .start_container(name, None)
+        .await
+        .map_err(|e| format!("the container could not start: {e}"))?;
+    let timeout = spec.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+    let mut wait = client.wait_container(
+        name,
+        None::<bollard::query_parameters::WaitContainerOptions>,
+    );
+    let waited = tokio::time::timeout(timeout, wait.next()).await;
+    let mut facts = RunFacts::default();
+    match waited {
+        Err(_) => facts.timed_out = true,
+        Ok(Some(Ok(r))) => facts.exit_code = Some(r.status_code),
+        // A non-zero exit arrives as an error carrying the code.
+        Ok(Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. }))) => {
+            facts.exit_code = Some(code)
+        }
+        Ok(Some(Err(e))) => return Err(format!("waiting for the container failed: {e}")),
+        Ok(None) => {}
+    }
+    let logs = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = client.logs(name, Some(logs));
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            let (buf, bytes) = match chunk {
+                LogOutput::StdErr { message } => (&mut facts.stderr, message),
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    (&mut facts.stdout, message)
+                }
+                LogOutput::StdIn { .. } => continue,
+            };
+            if buf.len() < OUTPUT_CAP {
+                let room = OUTPUT_CAP - buf.len();
+                buf.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(3), read).await;
+    Ok(facts)
+}
