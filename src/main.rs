@@ -53,8 +53,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
-    /// Print the spec format's JSON Schema (for editors: yaml-language-server)
-    Schema,
+    /// Print a JSON Schema: of the spec format (for editors), or of the JSON report
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaOf::Spec)]
+        of: SchemaOf,
+    },
     /// Write a new spec from flags, e.g. --image nautilus/python-app --container web -p 8097:8088 --get /
     Init(InitArgs),
     /// Write a spec from a running reference solution (its image, ports and answer to GET /)
@@ -182,6 +185,14 @@ struct CheckArgs {
     /// Also write the observed facts as JSON to this file (replayable test fixtures)
     #[arg(long, value_name = "FILE")]
     save_facts: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaOf {
+    /// The lab spec (YAML)
+    Spec,
+    /// The JSON report of `check --format json`
+    Report,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -363,8 +374,11 @@ fn main() -> ExitCode {
                 Err(e) => fail(Exit::Usage, e),
             }
         }
-        Command::Schema => {
-            print!("{}", Spec::json_schema());
+        Command::Schema { of } => {
+            match of {
+                SchemaOf::Spec => print!("{}", Spec::json_schema()),
+                SchemaOf::Report => print!("{}", labgrade::report::Report::json_schema()),
+            }
             Exit::Passed.into()
         }
         Command::Completions { shell } => {

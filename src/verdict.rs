@@ -10,7 +10,7 @@ use crate::plan::{Check, CheckKind, Plan};
 use crate::spec::{ContainerName, HttpExpect, ImageRef, PortMapping, Proto};
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pass,
@@ -22,7 +22,7 @@ pub enum Outcome {
 }
 
 /// The result of one check, with what was expected, what was found, why and how to fix it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub id: String,
     pub title: String,

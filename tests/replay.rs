@@ -347,3 +347,12 @@ fn right_name_another_image() {
         )
     );
 }
+
+#[test]
+fn checked_in_report_schema_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == labgrade::report::Report::json_schema(),
+        "docs/report.schema.json is stale: run `cargo run -- schema report > docs/report.schema.json`"
+    );
+}

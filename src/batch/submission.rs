@@ -219,8 +219,15 @@ impl Job<'_> {
                 .ports
                 .iter()
                 .map(|p| {
+                    // Loopback keeps student apps off the network; a remote daemon's
+                    // ports must be reachable from here, so there all addresses.
+                    let ip = if self.daemon.local {
+                        "127.0.0.1"
+                    } else {
+                        "0.0.0.0"
+                    };
                     let binding = PortBinding {
-                        host_ip: Some("127.0.0.1".into()),
+                        host_ip: Some(ip.into()),
                         host_port: Some(String::new()),
                     };
                     (

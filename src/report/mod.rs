@@ -27,7 +27,8 @@ use crate::verdict::Outcome;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything a reporter shows about one graded lab.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(title = "labgrade report, schema version 1")]
 pub struct Report {
     /// Always `labgrade-report`; with `schema_version` it identifies the layout.
     pub schema: &'static str,
@@ -140,6 +141,12 @@ impl Format {
 }
 
 impl Report {
+    /// The JSON report's JSON Schema (docs/report.schema.json).
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Report);
+        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+    }
+
     /// The report as a student may see it: hidden checks keep their place, outcome and
     /// points, but not what they test (title, id, expectation, finding, cause, fix).
     pub fn for_students(self) -> Report {
