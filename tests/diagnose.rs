@@ -150,3 +150,45 @@ async fn out_of_memory() {
         "the container ran out of memory and was killed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_waits_for_a_slow_start() {
+    let mut lab = Lab::new("slowstart").await;
+    let port = free_port();
+    let name = lab.run("app", &["--delay", "1.5"], &[(port, 8088)]).await;
+    let spec = lab.spec("lab.yaml", &spec_text(&lab.image, &name, port));
+    let (code, report) = lab.check_json(&spec, &["--wait", "20s"]);
+    assert_eq!(code, 0, "the app answered once it was up: {report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn container_removed_while_waiting() {
+    let mut lab = Lab::new("vanish").await;
+    let port = free_port();
+    let name = lab.run("app", &["--delay", "600"], &[(port, 8088)]).await;
+    let spec = lab.spec("lab.yaml", &spec_text(&lab.image, &name, port));
+    let child = common::labgrade()
+        .arg("check")
+        .arg(&spec)
+        .args(["--format", "json", "--wait", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    labgrade::sample::remove(&lab.daemon, &name).await;
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hang after the container went away"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Gone while the probe waited (fail), or already gone when the grader looked (skipped,
+    // on a loaded machine): either way a finding, promptly, never a pass or a hang.
+    let http = finding(&report, &format!("http:{name}:GET /"));
+    assert!(
+        ["fail", "skipped"].contains(&http["outcome"].as_str().unwrap()),
+        "{http:#}"
+    );
+}

@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Answer every request with a 302 to this URL.
     #[arg(long)]
     pub redirect: Option<String>,
+    /// Seconds to wait before listening (a slow-starting app).
+    #[arg(long, default_value_t = 0.0)]
+    pub delay: f64,
     /// Print this (with {date} replaced by today's date) and exit 0: a one-shot program.
     #[arg(long)]
     pub say: Option<String>,
@@ -125,6 +128,10 @@ pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
             held.push(vec![1u8; 16 * 1024 * 1024]);
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+    if args.delay > 0.0 {
+        println!("starting up...");
+        std::thread::sleep(Duration::from_secs_f64(args.delay.min(3600.0)));
     }
     let listener = TcpListener::bind(&args.listen)?;
     println!(" * Running on http://{}", args.listen);
