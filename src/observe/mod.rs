@@ -185,10 +185,7 @@ fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
 
 /// A fresh look at a container together with its log tail and listening sockets.
 async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>, DaemonError> {
-    let (c, logs) = futures_util::join!(
-        daemon.container(name),
-        daemon.log_tail(name, docker::LOG_LINES)
-    );
+    let (c, logs) = futures_util::join!(daemon.container(name), settled_log_tail(daemon, name));
     Ok(c?.map(|mut c| {
         c.log_tail = logs;
         if daemon.local {
@@ -196,6 +193,22 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
         }
         c
     }))
+}
+
+/// The log tail once it stops growing: the daemon copies a container's output a moment
+/// after the app writes it, and the line that explains a 500 is often the last to land.
+/// Polls every 50 ms, for half a second at most.
+async fn settled_log_tail(daemon: &Daemon, name: &str) -> Vec<String> {
+    let mut tail = daemon.log_tail(name, docker::LOG_LINES).await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let again = daemon.log_tail(name, docker::LOG_LINES).await;
+        if again == tail {
+            break;
+        }
+        tail = again;
+    }
+    tail
 }
 
 /// Whether a container that does not answer yet may still start to: not when it has
