@@ -67,6 +67,18 @@ fn class(lab: &Lab, students: &[&str]) -> (PathBuf, PathBuf) {
     (subs, spec)
 }
 
+/// `labgrade grade --spec SPEC SUBMISSIONS --out OUT`, ready for more arguments.
+fn grade(spec: &Path, subs: &Path, out: &Path) -> std::process::Command {
+    let mut c = labgrade();
+    c.arg("grade")
+        .arg("--spec")
+        .arg(spec)
+        .arg(subs)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
 fn csv_rows(out: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
     text.lines()
@@ -105,13 +117,7 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
         "roster.csv",
         "id,name\nalice,\"Alice, A.\"\nbob,=cmd|' /C calc'!A0\n",
     );
-    let run = labgrade()
-        .arg("grade")
-        .arg("--spec")
-        .arg(&spec)
-        .arg(&subs)
-        .arg("--out")
-        .arg(&out)
+    let run = grade(&spec, &subs, &out)
         .arg("--roster")
         .arg(&roster)
         .args(["-j", "3", "--memory", "64"])
@@ -182,15 +188,7 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
     assert_eq!(leftovers(&out), "", "nothing left behind");
 
     // The same folder again without --resume is refused, and says what to do.
-    let again = labgrade()
-        .arg("grade")
-        .arg("--spec")
-        .arg(&spec)
-        .arg(&subs)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let again = grade(&spec, &subs, &out).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("add --resume"));
 }
@@ -201,13 +199,7 @@ async fn killed_run_resumes_and_grades_each_once() {
     let students = ["alice", "bob", "carol", "dave"];
     let (subs, spec) = class(&lab, &students);
     let out = lab.dir.path().join("grades");
-    let mut child = labgrade()
-        .arg("grade")
-        .arg("--spec")
-        .arg(&spec)
-        .arg(&subs)
-        .arg("--out")
-        .arg(&out)
+    let mut child = grade(&spec, &subs, &out)
         .args(["-j", "1", "--memory", "64"])
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -245,13 +237,7 @@ async fn killed_run_resumes_and_grades_each_once() {
         first.len()
     );
 
-    let resumed = labgrade()
-        .arg("grade")
-        .arg("--spec")
-        .arg(&spec)
-        .arg(&subs)
-        .arg("--out")
-        .arg(&out)
+    let resumed = grade(&spec, &subs, &out)
         .args(["--resume", "-j", "2", "--memory", "64"])
         .output()
         .unwrap();
@@ -287,13 +273,7 @@ async fn shards_merge_into_one_gradebook() {
     let mut outs = Vec::new();
     for k in 1..=2 {
         let out = lab.dir.path().join(format!("shard{k}"));
-        let r = labgrade()
-            .arg("grade")
-            .arg("--spec")
-            .arg(&spec)
-            .arg(&subs)
-            .arg("--out")
-            .arg(&out)
+        let r = grade(&spec, &subs, &out)
             .args(["--shard", &format!("{k}/2")])
             .output()
             .unwrap();
