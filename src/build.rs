@@ -19,6 +19,8 @@ const LOG_CAP: usize = 256 * 1024;
 pub struct BuildFailure {
     pub problem: String,
     pub log: String,
+    /// The daemon could not be reached or failed, so the submission was not judged.
+    pub daemon_fault: bool,
 }
 
 impl BuildFailure {
@@ -26,6 +28,7 @@ impl BuildFailure {
         BuildFailure {
             problem: problem.into(),
             log: String::new(),
+            daemon_fault: false,
         }
     }
 }
@@ -55,6 +58,19 @@ pub fn context_tar(dir: &Path) -> Result<(Vec<u8>, Vec<String>), BuildFailure> {
         .into_inner()
         .map_err(|e| BuildFailure::new(e.to_string()))?;
     Ok((body, files.into_iter().map(|(_, r)| r).collect()))
+}
+
+/// Errors that mean the daemon could not be talked to, as opposed to its answers.
+fn is_transport(e: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error::*;
+    matches!(
+        e,
+        IOError { .. }
+            | HyperResponseError { .. }
+            | HyperLegacyError { .. }
+            | RequestTimeoutError
+            | SocketNotFoundError(_)
+    )
 }
 
 /// Builds the folder's Dockerfile into `tag`.
@@ -98,6 +114,16 @@ pub async fn build_tar(
             .client()
             .build_image(opts.build(), None, Some(bollard::body_full(body.into())));
     while let Some(item) = stream.next().await {
+        // The daemon answering with an error is the build's; losing the daemon is ours.
+        if let Err(e) = &item
+            && is_transport(e)
+        {
+            return Err(BuildFailure {
+                problem: format!("the Docker daemon failed during the build: {e}"),
+                log,
+                daemon_fault: true,
+            });
+        }
         let message = match item {
             Ok(info) => {
                 if let Some(s) = info.stream {
@@ -119,6 +145,7 @@ pub async fn build_tar(
             return Err(BuildFailure {
                 problem: format!("{} — {}", h.cause, h.fix),
                 log,
+                daemon_fault: false,
             });
         }
     }

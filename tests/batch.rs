@@ -300,3 +300,97 @@ async fn shards_merge_into_one_gradebook() {
     assert_eq!(names, ["alice", "bob", "carol"]);
     assert!(merged.join("reports/bob.txt").exists());
 }
+
+/// A unix socket forwarding to the real daemon until stopped: a daemon that goes away in
+/// the middle of a run, without stopping the machine's real one.
+struct Proxy {
+    path: PathBuf,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    fn start(dir: &Path) -> Proxy {
+        let path = dir.join("docker-proxy.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
+            Default::default();
+        let registry = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut daemon) =
+                        tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut daemon).await;
+                    }
+                });
+                registry.lock().unwrap().push(conn.abort_handle());
+            }
+        });
+        tasks.lock().unwrap().push(accept.abort_handle());
+        Proxy { path, tasks }
+    }
+
+    /// The daemon "stops": every connection is cut and the socket disappears.
+    fn stop(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daemon_lost_mid_batch_then_resumed() {
+    let lab = Lab::new("daemonlost").await;
+    let students = ["alice", "bob", "carol", "dave"];
+    let (subs, spec) = class(&lab, &students);
+    let out = lab.dir.path().join("grades");
+    let proxy = Proxy::start(lab.dir.path());
+    let child = grade(&spec, &subs, &out)
+        .args(["-j", "1", "--memory", "64"])
+        .env("DOCKER_HOST", format!("unix://{}", proxy.path.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let results = out.join("results");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&results).map(|d| d.count()).unwrap_or(0) < 1 {
+        assert!(Instant::now() < deadline, "no result within 60s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    proxy.stop();
+    let lost = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lost.status.code(), Some(3), "{}", text(&lost.stderr));
+    assert!(
+        text(&lost.stdout).contains("not graded"),
+        "{}",
+        text(&lost.stdout)
+    );
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows.len(),
+        students.len(),
+        "every submission has a row: {rows:?}"
+    );
+    assert!(rows.iter().any(|r| r[5] == "not_graded"), "{rows:?}");
+    let killed = labgrade::batch::last_run(&out).unwrap();
+    assert!(
+        !killed.finished,
+        "leftovers could not be removed, so the run is not finished"
+    );
+
+    let resumed = grade(&spec, &subs, &out)
+        .args(["--resume", "--memory", "64"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    let rows = csv_rows(&out);
+    assert!(rows.iter().all(|r| r[5] != "not_graded"), "{rows:?}");
+    assert_eq!(run_leftovers(&killed.run_id), "");
+    assert_eq!(leftovers(&out), "");
+}

@@ -348,12 +348,14 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     progress.finish();
     book.rebuild(&ids).map_err(io)?;
-    let _ = clean(daemon, Some(&run)).await;
+    // A run counts as finished only once its leftovers are gone; otherwise the next
+    // --resume removes them first.
+    let cleaned = clean(daemon, Some(&run)).await.is_ok();
     save_run(
         &opts.out,
         &RunState {
             run_id: run.clone(),
-            finished: true,
+            finished: cleaned,
         },
     )
     .map_err(io)?;

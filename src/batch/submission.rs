@@ -132,7 +132,14 @@ impl Job<'_> {
     async fn steps(&self, plan: &Plan) -> Graded {
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
-            Ok(Err((problem, log))) => return self.failed(plan, Status::BuildFailed, problem, log),
+            Ok(Err(f)) => {
+                let status = if f.daemon_fault {
+                    Status::NotGraded
+                } else {
+                    Status::BuildFailed
+                };
+                return self.failed(plan, status, f.problem, f.log);
+            }
             Err(_) => {
                 return self.failed(
                     plan,
@@ -184,7 +191,7 @@ impl Job<'_> {
     }
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
-    async fn build(&self) -> Result<String, (String, String)> {
+    async fn build(&self) -> Result<String, crate::build::BuildFailure> {
         let labels = HashMap::from([(LABEL, self.run_id)]);
         crate::build::build_dir(
             self.daemon,
@@ -194,7 +201,6 @@ impl Job<'_> {
             Some(self.limits.memory_bytes * 2),
         )
         .await
-        .map_err(|f| (f.problem, f.log))
     }
 
     /// Starts the lab's containers from the built image and grades them.
