@@ -115,7 +115,14 @@ async fn steps(
             indent(&text)
         )?;
         let spec = Spec::parse(&text, &format!("demo-{label}.yaml"))?;
-        let (report, _) = grade(daemon, &spec, &format!("demo-{label}.yaml"), &opts).await?;
+        let (report, _) = grade(
+            daemon,
+            &spec,
+            &format!("demo-{label}.yaml"),
+            std::path::Path::new("."),
+            &opts,
+        )
+        .await?;
         write_tty(&report, tty, out)?;
         outcomes.push(report.passed);
     }

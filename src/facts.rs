@@ -20,6 +20,10 @@ pub struct Facts {
     /// Containers that exist on the daemon (name, image), for near-miss hints.
     #[serde(default)]
     pub others: Vec<ContainerBrief>,
+    /// Project files the checks read (the Dockerfile, .dockerignore), by path as the spec
+    /// names them; `None` when missing. Capped at 1 MiB each.
+    #[serde(default)]
+    pub files: BTreeMap<String, Option<String>>,
     /// One-shot runs, keyed by check id.
     #[serde(default)]
     pub runs: BTreeMap<String, RunFacts>,

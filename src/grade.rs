@@ -9,11 +9,13 @@ use crate::report::Report;
 use crate::spec::Spec;
 use crate::verdict::judge;
 
-/// Grades one spec against a connected daemon.
+/// Grades one spec against a connected daemon; project files (the Dockerfile) are read
+/// from `dir`.
 pub async fn grade(
     daemon: &Daemon,
     spec: &Spec,
     spec_name: &str,
+    dir: &std::path::Path,
     opts: &ObserveOptions,
 ) -> Result<(Report, Facts), DaemonError> {
     let started = Instant::now();
@@ -22,7 +24,8 @@ pub async fn grade(
         wait: opts.wait.or(plan.wait),
         ..*opts
     };
-    let facts = observe(daemon, &plan, &opts).await?;
+    let mut facts = observe(daemon, &plan, &opts).await?;
+    facts.files = crate::observe::read_files(&plan, dir);
     let verdict = judge(&plan, &facts);
     let report = Report::new(
         spec_name,

@@ -8,6 +8,7 @@ pub mod author;
 pub mod batch;
 pub mod build;
 pub mod demo;
+pub mod dockerfile;
 pub mod dockerignore;
 pub mod exit;
 pub mod facts;

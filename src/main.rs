@@ -182,6 +182,9 @@ struct CheckArgs {
     /// Colour in the terminal report
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Project folder the spec's files (the Dockerfile) are read from
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
     /// Also write the observed facts as JSON to this file (replayable test fixtures)
     #[arg(long, value_name = "FILE")]
     save_facts: Option<PathBuf>,
@@ -504,10 +507,11 @@ async fn check(args: CheckArgs, spec: Spec) -> ExitCode {
         probe_timeout: args.timeout,
     };
     let shown = args.spec.display().to_string();
-    let (report, facts) = match labgrade::grade::grade(&daemon, &spec, &shown, &opts).await {
-        Ok(r) => r,
-        Err(e) => return fail(Exit::Environment, e),
-    };
+    let (report, facts) =
+        match labgrade::grade::grade(&daemon, &spec, &shown, &args.dir, &opts).await {
+            Ok(r) => r,
+            Err(e) => return fail(Exit::Environment, e),
+        };
     if let Some(path) = &args.save_facts {
         let json = serde_json::to_string_pretty(&facts).unwrap_or_default();
         if let Err(e) = std::fs::write(path, json) {

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::spec::{
-    ContainerName, ExposedPort, HttpExpect, ImageRef, MountSpec, PassMark, Pattern, PortMapping,
-    Proto, RestartPolicy, RunSpec, Size, Spec, Target,
+    ContainerName, DockerfileSpec, ExposedPort, HttpExpect, ImageRef, MountSpec, PassMark, Pattern,
+    PortMapping, Proto, RestartPolicy, RunSpec, Size, Spec, Target,
 };
 
 /// What a check looks at.
@@ -28,6 +28,15 @@ pub enum CheckKind {
     /// A one-shot `docker run --rm` and the output it must give.
     Run {
         run: Box<RunSpec>,
+    },
+    /// The Dockerfile exists.
+    DockerfilePresent {
+        dockerfile: DockerfileSpec,
+    },
+    /// The Dockerfile follows one rule.
+    DockerfileRule {
+        dockerfile: DockerfileSpec,
+        rule: &'static str,
     },
     ContainerExists {
         container: ContainerName,
@@ -196,6 +205,39 @@ impl Plan {
                     kind: CheckKind::ImageSetting {
                         image: image.clone(),
                         setting,
+                    },
+                });
+            }
+        }
+        if let Some(d) = &spec.dockerfile {
+            checks.push(Check {
+                id: "dockerfile".into(),
+                title: format!("{} exists", d.path),
+                points: pts.setting,
+                requires: vec![],
+                hidden: false,
+                kind: CheckKind::DockerfilePresent {
+                    dockerfile: d.clone(),
+                },
+            });
+            let wanted = |id: &str| match id {
+                "LG003" => d.expose.is_some(),
+                "LG004" => d.dockerignore.is_some(),
+                _ => true,
+            };
+            for rule in crate::dockerfile::RULES
+                .iter()
+                .filter(|r| wanted(r.id) && !d.skip.iter().any(|s| s.eq_ignore_ascii_case(r.id)))
+            {
+                checks.push(Check {
+                    id: format!("dockerfile:{}", rule.id),
+                    title: format!("{} ({})", rule.title, rule.id),
+                    points: pts.setting,
+                    requires: vec!["dockerfile".into()],
+                    hidden: false,
+                    kind: CheckKind::DockerfileRule {
+                        dockerfile: d.clone(),
+                        rule: rule.id,
                     },
                 });
             }

@@ -4,7 +4,7 @@
 
 use crate::facts::{ContainerFacts, ImageFacts, RunFacts};
 use crate::plan::{ContainerSetting, ImageSetting, exec_form};
-use crate::spec::{ImageRef, MountKind, Pattern, RunSpec};
+use crate::spec::{DockerfileSpec, ImageRef, MountKind, Pattern, RunSpec};
 
 /// The outcome of one setting check: passed, what was found, cause and fix when not.
 pub(crate) struct Judged {
@@ -489,6 +489,87 @@ pub(crate) fn run(r: &RunSpec, f: &RunFacts) -> Judged {
         cause,
         format!("{command}   # compare its output with the lab's"),
     )
+}
+
+/// The file a Dockerfile check reads, as observed.
+fn file<'a>(
+    files: &'a std::collections::BTreeMap<String, Option<String>>,
+    path: &str,
+) -> Option<&'a str> {
+    files.get(path).and_then(|t| t.as_deref())
+}
+
+/// The Dockerfile exists.
+pub(crate) fn dockerfile_present(
+    d: &DockerfileSpec,
+    files: &std::collections::BTreeMap<String, Option<String>>,
+) -> Judged {
+    match file(files, &d.path) {
+        Some(text) => pass(format!(
+            "{} instructions",
+            crate::dockerfile::Dockerfile::parse(text)
+                .instructions
+                .len()
+        )),
+        None => fail(
+            format!("no {}", d.path),
+            format!("there is no {} in the project folder", d.path),
+            format!(
+                "create {}, or run labgrade in the project folder (or give --dir)",
+                d.path
+            ),
+        ),
+    }
+}
+
+/// The Dockerfile follows one rule.
+pub(crate) fn dockerfile_rule(
+    d: &DockerfileSpec,
+    rule: &str,
+    files: &std::collections::BTreeMap<String, Option<String>>,
+) -> Judged {
+    let Some(text) = file(files, &d.path) else {
+        return fail(
+            "no Dockerfile",
+            "there is no Dockerfile to read",
+            format!("create {}", d.path),
+        );
+    };
+    let ignore_path = std::path::Path::new(&d.path)
+        .parent()
+        .map_or(".dockerignore".into(), |p| {
+            p.join(".dockerignore").display().to_string()
+        });
+    let wanted = d.dockerignore.clone().unwrap_or_default();
+    let opts = crate::dockerfile::LintOptions {
+        expose: d.expose,
+        dockerignore: d
+            .dockerignore
+            .as_ref()
+            .map(|_| (file(files, &ignore_path), wanted.as_slice())),
+    };
+    let found: Vec<crate::dockerfile::Violation> =
+        crate::dockerfile::lint(&crate::dockerfile::Dockerfile::parse(text), &opts)
+            .into_iter()
+            .filter(|v| v.rule == rule)
+            .collect();
+    match found.first() {
+        None => pass("ok"),
+        Some(first) => {
+            let at = |v: &crate::dockerfile::Violation| {
+                if v.line > 0 {
+                    format!("{}:{}: ", d.path, v.line)
+                } else {
+                    String::new()
+                }
+            };
+            let shown: Vec<String> = found
+                .iter()
+                .map(|v| format!("{}{}", at(v), v.message))
+                .collect();
+            fail(shown.join("; "), first.message.clone(), first.fix.clone())
+        }
+    }
 }
 
 /// A bind source matches by its end (`/project/src` matches `src`); `.` matches any path.

@@ -215,6 +215,8 @@ fn expected_text(check: &Check) -> String {
             crate::settings_verdict::expected_container(setting)
         }
         CheckKind::Run { run } => crate::settings_verdict::expected_run(run),
+        CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
+        CheckKind::DockerfileRule { rule, .. } => format!("rule {rule} followed"),
         CheckKind::ContainerExists { container } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -256,6 +258,12 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
             Some(f) => crate::settings_verdict::run(run, f).into(),
             None => missing_fact(),
         },
+        CheckKind::DockerfilePresent { dockerfile } => {
+            crate::settings_verdict::dockerfile_present(dockerfile, &facts.files).into()
+        }
+        CheckKind::DockerfileRule { dockerfile, rule } => {
+            crate::settings_verdict::dockerfile_rule(dockerfile, rule, &facts.files).into()
+        }
         CheckKind::ContainerSetting { container, setting } => {
             match container_facts(facts, container) {
                 Some(c) => {

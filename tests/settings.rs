@@ -198,3 +198,87 @@ async fn one_shot_runs() {
         .unwrap();
     assert!(left.stdout.is_empty(), "one-shot containers are removed");
 }
+
+#[test]
+fn dockerfile_rules_on_a_project_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    // Seed 001's Dockerfile, as the lab wrote it.
+    std::fs::write(
+        project.join("Dockerfile"),
+        "FROM python:3.10-slim\n\nWORKDIR /app\n\nCOPY . .\n\nRUN pip install -r requirements.txt\n\nEXPOSE 6000\n\nCMD [\"python\", \"app.py\"]\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("lab.yaml");
+    std::fs::write(
+        &spec,
+        "dockerfile:\n  expose: 6000\n  dockerignore: [.git, __pycache__]\n  skip: [LG001]\n",
+    )
+    .unwrap();
+    let out = common::labgrade()
+        .arg("check")
+        .arg(&spec)
+        .arg("--dir")
+        .arg(&project)
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcome = |id: &str| {
+        finding(&report, id)["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(outcome("dockerfile"), "pass");
+    for id in [
+        "DL3006", "DL3007", "DL3000", "DL3020", "DL3025", "DL4003", "LG003",
+    ] {
+        assert_eq!(outcome(&format!("dockerfile:{id}")), "pass", "{id}");
+    }
+    let order = finding(&report, "dockerfile:LG002");
+    assert_eq!(
+        order["found"],
+        "Dockerfile:5: all the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
+    );
+    assert_eq!(
+        order["fix"],
+        "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . ."
+    );
+    assert_eq!(
+        finding(&report, "dockerfile:DL3042")["found"],
+        "Dockerfile:7: pip keeps its download cache in the image layer"
+    );
+    assert_eq!(
+        finding(&report, "dockerfile:LG004")["cause"],
+        "there is no .dockerignore, so everything is sent to the build"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != "dockerfile:LG001"),
+        "skipped rules are not checked"
+    );
+
+    // Without the file, the rules are skipped and the fix says where labgrade looked.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = common::labgrade()
+        .arg("check")
+        .arg(&spec)
+        .arg("--dir")
+        .arg(&empty)
+        .args(["-f", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        finding(&report, "dockerfile")["cause"],
+        "there is no Dockerfile in the project folder"
+    );
+    assert_eq!(finding(&report, "dockerfile:DL3006")["outcome"], "skipped");
+}

@@ -283,9 +283,10 @@ impl Job<'_> {
             }
         }
         let inst = instance(self.spec, &rename);
-        let (report, _) = crate::grade::grade(self.daemon, &inst, self.spec_name, &self.observe)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (report, _) =
+            crate::grade::grade(self.daemon, &inst, self.spec_name, self.dir, &self.observe)
+                .await
+                .map_err(|e| e.to_string())?;
         Ok((report, rename))
     }
 

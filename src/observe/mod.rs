@@ -19,6 +19,33 @@ use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportErr
 use crate::plan::{CheckKind, Plan};
 use crate::spec::{ContainerName, Target};
 
+/// Largest project file read (a Dockerfile, a .dockerignore).
+const FILE_CAP: u64 = 1024 * 1024;
+
+/// Reads the project files the plan's checks need, relative to `dir`.
+pub fn read_files(plan: &Plan, dir: &std::path::Path) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    for c in &plan.checks {
+        if let CheckKind::DockerfilePresent { dockerfile } = &c.kind {
+            let ignore = std::path::Path::new(&dockerfile.path)
+                .parent()
+                .map_or(".dockerignore".into(), |p| {
+                    p.join(".dockerignore").display().to_string()
+                });
+            for rel in [dockerfile.path.clone(), ignore] {
+                let path = dir.join(&rel);
+                let text = std::fs::metadata(&path)
+                    .ok()
+                    .filter(|m| m.is_file() && m.len() <= FILE_CAP)
+                    .and_then(|_| std::fs::read(&path).ok())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                out.insert(rel, text);
+            }
+        }
+    }
+    out
+}
+
 /// Paths tried on a server that answered 404, besides the spec's own paths.
 const COMMON_PATHS: [&str; 4] = ["/", "/ping", "/health", "/latency"];
 

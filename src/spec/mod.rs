@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 pub use http::{HttpExpect, JsonPath, JsonStep, Target};
 pub use port::{PortMapping, Proto};
 pub use settings::{
-    ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy, RunSpec, Size,
+    DockerfileSpec, ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy,
+    RunSpec, Size,
 };
 pub use values::{
     ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration,
@@ -151,6 +152,8 @@ pub struct Spec {
     /// One-shot runs (`docker run --rm IMAGE`) and the output they must give.
     #[serde(default)]
     pub runs: Vec<RunSpec>,
+    /// The Dockerfile and the rules it must follow.
+    pub dockerfile: Option<DockerfileSpec>,
 }
 
 /// Most points one check may be worth (keeps totals far from overflow).
@@ -335,6 +338,7 @@ impl Spec {
             && self.images().is_empty()
             && self.http.is_empty()
             && self.runs.is_empty()
+            && self.dockerfile.is_none()
         {
             return Err((
                 "",

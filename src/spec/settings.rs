@@ -236,6 +236,26 @@ impl RestartPolicy {
     }
 }
 
+/// The Dockerfile to check with labgrade's rules (docs/spec.md lists them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerfileSpec {
+    /// Path of the Dockerfile, relative to the project folder (`--dir`, default: here).
+    #[serde(default = "default_dockerfile")]
+    pub path: String,
+    /// LG003: the port the app listens on, which the Dockerfile must EXPOSE.
+    pub expose: Option<u16>,
+    /// LG004: patterns `.dockerignore` must leave out, such as [.git, __pycache__].
+    pub dockerignore: Option<Vec<String>>,
+    /// Rule ids not to check, such as [LG001].
+    #[serde(default)]
+    pub skip: Vec<String>,
+}
+
+fn default_dockerfile() -> String {
+    "Dockerfile".into()
+}
+
 /// A one-shot `docker run --rm IMAGE [ARGS]` whose output is checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,234 @@
+//! A Dockerfile parser (line continuations, comments, the escape directive, JSON and shell
+//! forms, ARG/ENV substitution, stages) and the teaching rules labgrade checks a
+//! submission's Dockerfile with. Pure: it reads text, never the disk or the daemon.
+
+mod rules;
+
+pub use rules::{LintOptions, RULES, Rule, Violation, lint};
+
+/// One instruction, with the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instruction {
+    /// Upper-case keyword: FROM, RUN, COPY, ...
+    pub keyword: String,
+    /// Everything after the keyword, continuations joined, trimmed.
+    pub args: String,
+    /// 1-based line of the keyword.
+    pub line: usize,
+    /// Index of the build stage (each FROM starts one).
+    pub stage: usize,
+}
+
+impl Instruction {
+    /// The arguments of the exec (JSON) form, if that is how it is written.
+    pub fn exec_form(&self) -> Option<Vec<String>> {
+        let t = self.args.trim();
+        if !t.starts_with('[') {
+            return None;
+        }
+        serde_json::from_str::<Vec<String>>(t).ok()
+    }
+}
+
+/// A parsed Dockerfile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dockerfile {
+    pub instructions: Vec<Instruction>,
+    /// Stage names from `FROM ... AS name`, by stage index.
+    pub stage_names: Vec<Option<String>>,
+}
+
+/// Substitutes `$VAR`, `${VAR}`, `${VAR:-default}` from `vars`; unknown ones become empty.
+pub fn substitute(text: &str, vars: &[(String, String)]) -> String {
+    let lookup = |name: &str| {
+        vars.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            let inner: String = chars.by_ref().take_while(|c| *c != '}').collect();
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner.as_str(), None),
+            };
+            out.push_str(
+                &lookup(name)
+                    .filter(|v| !v.is_empty())
+                    .or(default.map(str::to_owned))
+                    .unwrap_or_default(),
+            );
+        } else {
+            let mut name = String::new();
+            while let Some(&n) = chars.peek() {
+                if n.is_ascii_alphanumeric() || n == '_' {
+                    name.push(n);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if name.is_empty() {
+                out.push('$');
+            } else {
+                out.push_str(&lookup(&name).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+impl Dockerfile {
+    /// Parses Dockerfile text. Never fails: what cannot be read is left out.
+    pub fn parse(text: &str) -> Dockerfile {
+        let mut escape = '\\';
+        let mut lines = text.lines().enumerate().peekable();
+        // Parser directives come first, as `# escape=` comments.
+        while let Some((_, l)) = lines.peek() {
+            let t = l.trim();
+            match t
+                .strip_prefix('#')
+                .map(str::trim)
+                .and_then(|d| d.split_once('='))
+            {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("escape") => {
+                    escape = v.trim().chars().next().unwrap_or('\\');
+                    lines.next();
+                }
+                Some((k, _))
+                    if k.trim().eq_ignore_ascii_case("syntax")
+                        || k.trim().eq_ignore_ascii_case("check") =>
+                {
+                    lines.next();
+                }
+                _ => break,
+            }
+        }
+        let mut out = Dockerfile::default();
+        let mut stage = 0usize;
+        let mut seen_from = false;
+        while let Some((i, line)) = lines.next() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let mut full = String::new();
+            let mut current = line.trim_end().to_string();
+            // Continuation lines; comment lines inside them are dropped, as Docker does.
+            while current.ends_with(escape) {
+                current.pop();
+                full.push_str(&current);
+                full.push(' ');
+                current = loop {
+                    match lines.next() {
+                        Some((_, l)) if l.trim_start().starts_with('#') => continue,
+                        Some((_, l)) => break l.trim_end().to_string(),
+                        None => break String::new(),
+                    }
+                };
+            }
+            full.push_str(&current);
+            let full = full.trim();
+            let (keyword, args) = full.split_once(char::is_whitespace).unwrap_or((full, ""));
+            let keyword = keyword.to_ascii_uppercase();
+            if keyword == "FROM" {
+                if seen_from {
+                    stage += 1;
+                }
+                seen_from = true;
+                let words: Vec<&str> = args.split_whitespace().collect();
+                let name = match words.as_slice() {
+                    [.., as_, name] if as_.eq_ignore_ascii_case("as") => Some(name.to_string()),
+                    _ => None,
+                };
+                out.stage_names.push(name);
+            }
+            out.instructions.push(Instruction {
+                keyword,
+                args: args.trim().to_string(),
+                line: i + 1,
+                stage,
+            });
+        }
+        out
+    }
+
+    /// The base image of each FROM, with global ARG defaults substituted.
+    pub fn from_images(&self) -> Vec<(&Instruction, String)> {
+        let mut args: Vec<(String, String)> = Vec::new();
+        let mut out = Vec::new();
+        let mut before_first_from = true;
+        for ins in &self.instructions {
+            match ins.keyword.as_str() {
+                "ARG" if before_first_from => {
+                    let (k, v) = ins.args.split_once('=').unwrap_or((ins.args.as_str(), ""));
+                    args.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
+                }
+                "FROM" => {
+                    before_first_from = false;
+                    let image = ins
+                        .args
+                        .split_whitespace()
+                        .find(|w| !w.starts_with("--"))
+                        .unwrap_or("")
+                        .to_string();
+                    out.push((ins, substitute(&image, &args)));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Instructions of the final stage.
+    pub fn last_stage(&self) -> impl Iterator<Item = &Instruction> {
+        let last = self.instructions.iter().map(|i| i.stage).max().unwrap_or(0);
+        self.instructions.iter().filter(move |i| i.stage == last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_continuations_comments_and_forms() {
+        let d = Dockerfile::parse(
+            "# syntax=docker/dockerfile:1\nARG PY=3.11\nFROM python:${PY}-slim AS base\n# a comment\nRUN apt-get update && \\\n    # inside\n    apt-get install -y curl\nCMD [\"python\", \"app.py\"]\nfrom base\nentrypoint python app.py\n",
+        );
+        let kw: Vec<&str> = d.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        assert_eq!(kw, ["ARG", "FROM", "RUN", "CMD", "FROM", "ENTRYPOINT"]);
+        assert_eq!(
+            d.instructions[2].args,
+            "apt-get update &&      apt-get install -y curl"
+        );
+        assert_eq!(d.instructions[2].line, 5);
+        assert_eq!(
+            d.instructions[3].exec_form(),
+            Some(vec!["python".to_string(), "app.py".to_string()])
+        );
+        assert_eq!(d.instructions[5].exec_form(), None);
+        assert_eq!(d.instructions[5].stage, 1);
+        assert_eq!(d.stage_names, [Some("base".to_string()), None]);
+        let froms: Vec<String> = d.from_images().into_iter().map(|(_, i)| i).collect();
+        assert_eq!(froms, ["python:3.11-slim", "base"]);
+    }
+
+    #[test]
+    fn escape_directive_and_substitution() {
+        let d = Dockerfile::parse("# escape=`\nFROM windows\nRUN dir `\n  c:\\\n");
+        assert_eq!(d.instructions[1].args, "dir    c:\\");
+        assert_eq!(
+            substitute("${A:-x}-$B-${C}", &[("B".into(), "b".into())]),
+            "x-b-"
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! The teaching rules. Where a rule is also a hadolint rule it carries hadolint's id and
+//! agrees with hadolint on the same Dockerfile (tests/dockerfile_rules.rs runs both);
+//! labgrade's own rules are LG-numbered.
+
+use super::{Dockerfile, Instruction};
+
+/// A rule: its id and what it asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    pub title: &'static str,
+}
+
+/// Every rule, in the order reports list them.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "DL3006",
+        title: "The base image is tagged with a version",
+    },
+    Rule {
+        id: "DL3007",
+        title: "The base image is not tagged latest",
+    },
+    Rule {
+        id: "LG001",
+        title: "A slim base image",
+    },
+    Rule {
+        id: "DL3000",
+        title: "WORKDIR is an absolute path",
+    },
+    Rule {
+        id: "DL3020",
+        title: "COPY, not ADD, for local files",
+    },
+    Rule {
+        id: "LG002",
+        title: "Dependencies are installed before the code is copied",
+    },
+    Rule {
+        id: "DL3042",
+        title: "pip install uses --no-cache-dir",
+    },
+    Rule {
+        id: "DL3025",
+        title: "CMD and ENTRYPOINT use the exec (JSON) form",
+    },
+    Rule {
+        id: "DL4003",
+        title: "A single CMD",
+    },
+    Rule {
+        id: "LG003",
+        title: "EXPOSE names the port the app listens on",
+    },
+    Rule {
+        id: "LG004",
+        title: ".dockerignore leaves out what the image does not need",
+    },
+];
+
+/// What the rules need to know beyond the Dockerfile.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions<'a> {
+    /// LG003: the port the app listens on.
+    pub expose: Option<u16>,
+    /// LG004: the `.dockerignore` text (`Some(None)` when the file is missing) and the
+    /// patterns it must exclude.
+    pub dockerignore: Option<(Option<&'a str>, &'a [String])>,
+}
+
+/// One broken rule, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub line: usize,
+    pub message: String,
+    pub fix: String,
+}
+
+fn v(
+    rule: &'static str,
+    ins: &Instruction,
+    message: impl Into<String>,
+    fix: impl Into<String>,
+) -> Violation {
+    Violation {
+        rule,
+        line: ins.line,
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+/// pip invocations that install packages (pip, pip3, python -m pip).
+fn pip_installs(cmd: &str) -> Vec<&str> {
+    cmd.split(['&', ';', '|'])
+        .map(str::trim)
+        .filter(|c| {
+            let words: Vec<&str> = c.split_whitespace().collect();
+            let at = words.iter().position(|w| {
+                w.rsplit('/')
+                    .next()
+                    .is_some_and(|b| b == "pip" || b == "pip3" || b.starts_with("pip3."))
+            });
+            at.is_some_and(|i| words.get(i + 1) == Some(&"install"))
+        })
+        .collect()
+}
+
+/// Runs every rule (LG003 and LG004 only when their options are given).
+pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let stage_names: Vec<String> = d
+        .stage_names
+        .iter()
+        .flatten()
+        .map(|s| s.to_lowercase())
+        .collect();
+    for (ins, image) in d.from_images() {
+        let image_lc = image.to_lowercase();
+        if image_lc == "scratch" || stage_names.contains(&image_lc) || image.contains('@') {
+            continue;
+        }
+        let name_part = image.rsplit('/').next().unwrap_or(&image);
+        match name_part.split_once(':') {
+            None => out.push(v(
+                "DL3006",
+                ins,
+                format!("FROM {image} has no tag, so it takes whatever `latest` is today"),
+                format!("pin a version: FROM {image}:<version>, such as python:3.11-slim"),
+            )),
+            Some((_, "latest")) => out.push(v(
+                "DL3007",
+                ins,
+                format!("FROM {image} uses latest, which changes under you"),
+                "pin a version, such as python:3.11-slim",
+            )),
+            Some((name, tag))
+                if name == "python" && !["slim", "alpine"].iter().any(|s| tag.contains(s)) =>
+            {
+                out.push(v(
+                    "LG001",
+                    ins,
+                    format!("FROM {image} is the full image (~1 GB)"),
+                    format!("use {name}:{tag}-slim unless you compile C extensions"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    let mut pip_no_cache = false;
+    for ins in &d.instructions {
+        match ins.keyword.as_str() {
+            "WORKDIR" => {
+                let w = ins.args.trim().trim_matches('"');
+                let windows = w.len() > 1 && w.as_bytes()[1] == b':';
+                if !w.starts_with('/') && !w.starts_with('$') && !windows {
+                    out.push(v(
+                        "DL3000",
+                        ins,
+                        format!("WORKDIR {w} is relative"),
+                        format!("write WORKDIR /{w}"),
+                    ));
+                }
+            }
+            "ADD" => {
+                let words: Vec<&str> = ins
+                    .args
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                let sources = &words[..words.len().saturating_sub(1)];
+                let remote_or_archive = |s: &str| {
+                    s.contains("://")
+                        || [
+                            ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz",
+                            ".gz", ".bz2", ".xz", ".zip",
+                        ]
+                        .iter()
+                        .any(|e| s.ends_with(e))
+                };
+                if !sources.is_empty() && sources.iter().all(|s| !remote_or_archive(s)) {
+                    out.push(v("DL3020", ins, "ADD copies local files here; it also unpacks archives and fetches URLs, which hides surprises", format!("write COPY {}", ins.args)));
+                }
+            }
+            "ENV" if ins.args.contains("PIP_NO_CACHE_DIR") => pip_no_cache = true,
+            "RUN"
+                if !pip_no_cache
+                    && pip_installs(&ins.args)
+                        .iter()
+                        .any(|c| !c.contains("--no-cache-dir")) =>
+            {
+                out.push(v(
+                    "DL3042",
+                    ins,
+                    "pip keeps its download cache in the image layer",
+                    "pip install --no-cache-dir -r requirements.txt",
+                ));
+            }
+            "CMD" | "ENTRYPOINT" if ins.exec_form().is_none() => {
+                let words: Vec<String> = ins
+                    .args
+                    .split_whitespace()
+                    .map(|w| format!("\"{w}\""))
+                    .collect();
+                out.push(v(
+                    "DL3025",
+                    ins,
+                    format!("{} is in shell form, so it runs under /bin/sh -c and the app does not get signals such as docker stop", ins.keyword),
+                    format!("{} [{}]", ins.keyword, words.join(", ")),
+                ));
+            }
+            _ => {}
+        }
+    }
+    // DL4003: only the last CMD of a stage counts.
+    let mut cmds_per_stage = std::collections::BTreeMap::<usize, Vec<&Instruction>>::new();
+    for ins in d.instructions.iter().filter(|i| i.keyword == "CMD") {
+        cmds_per_stage.entry(ins.stage).or_default().push(ins);
+    }
+    for cmds in cmds_per_stage.values().filter(|c| c.len() > 1) {
+        for ins in &cmds[1..] {
+            out.push(v(
+                "DL4003",
+                ins,
+                format!(
+                    "CMD also on line {}: only the last CMD takes effect",
+                    cmds[0].line
+                ),
+                "keep one CMD, the last line of the Dockerfile",
+            ));
+        }
+    }
+    // LG002: in the final stage, the whole context copied before the install step.
+    let last: Vec<&Instruction> = d.last_stage().collect();
+    let install = last.iter().position(|i| {
+        i.keyword == "RUN"
+            && (!pip_installs(&i.args).is_empty()
+                || [
+                    "npm ci",
+                    "npm install",
+                    "yarn install",
+                    "poetry install",
+                    "bundle install",
+                ]
+                .iter()
+                .any(|p| i.args.contains(p)))
+    });
+    if let Some(at) = install {
+        let copies_all = |i: &&&Instruction| {
+            (i.keyword == "COPY" || i.keyword == "ADD") && {
+                let words: Vec<&str> = i
+                    .args
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                words.len() >= 2
+                    && words[..words.len() - 1]
+                        .iter()
+                        .any(|s| *s == "." || *s == "./")
+            }
+        };
+        if let Some(early) = last[..at].iter().find(copies_all) {
+            out.push(v(
+                "LG002",
+                early,
+                format!("all the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, last[at].line),
+                "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . .",
+            ));
+        }
+    }
+    if let Some(port) = opts.expose {
+        let exposes = d
+            .instructions
+            .iter()
+            .filter(|i| i.keyword == "EXPOSE")
+            .flat_map(|i| {
+                i.args
+                    .split_whitespace()
+                    .map(|p| p.split('/').next().unwrap_or(p).to_string())
+            })
+            .any(|p| p == port.to_string());
+        if !exposes {
+            let line = d
+                .instructions
+                .iter()
+                .rfind(|i| i.keyword == "EXPOSE")
+                .map_or(0, |i| i.line);
+            out.push(Violation {
+                rule: "LG003",
+                line,
+                message: format!("no EXPOSE {port}: the app listens on {port}"),
+                fix: format!("add `EXPOSE {port}` before CMD"),
+            });
+        }
+    }
+    if let Some((text, wanted)) = opts.dockerignore {
+        match text {
+            None => out.push(Violation {
+                rule: "LG004",
+                line: 0,
+                message: "there is no .dockerignore, so everything is sent to the build".into(),
+                fix: format!("create .dockerignore with: {}", wanted.join(", ")),
+            }),
+            Some(t) => {
+                let ignore = crate::dockerignore::DockerIgnore::parse(t);
+                let missing: Vec<&String> = wanted
+                    .iter()
+                    .filter(|p| !ignore.is_excluded(p.trim_end_matches('/'), true))
+                    .collect();
+                if !missing.is_empty() {
+                    let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                    out.push(Violation {
+                        rule: "LG004",
+                        line: 0,
+                        message: format!(".dockerignore does not leave out {}", names.join(", ")),
+                        fix: format!("add these lines to .dockerignore: {}", names.join(", ")),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by_key(|x| (x.line, x.rule));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str) -> Vec<(&'static str, usize)> {
+        lint(&Dockerfile::parse(text), &LintOptions::default())
+            .into_iter()
+            .map(|v| (v.rule, v.line))
+            .collect()
+    }
+
+    #[test]
+    fn good_dockerfile_passes() {
+        let good = "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nEXPOSE 8088\nCMD [\"python\", \"server.py\"]\n";
+        assert_eq!(ids(good), []);
+        let d = Dockerfile::parse(good);
+        let v = lint(
+            &d,
+            &LintOptions {
+                expose: Some(8088),
+                dockerignore: Some((
+                    Some(".git\n__pycache__\n"),
+                    &[".git".into(), "__pycache__".into()],
+                )),
+            },
+        );
+        assert_eq!(v, []);
+    }
+
+    #[test]
+    fn every_rule_fires_where_it_should() {
+        let bad = "FROM python\nWORKDIR app\nADD . .\nRUN pip install -r requirements.txt\nCMD python app.py\nCMD python other.py\n";
+        assert_eq!(
+            ids(bad),
+            [
+                ("DL3006", 1),
+                ("DL3000", 2),
+                ("DL3020", 3),
+                ("LG002", 3),
+                ("DL3042", 4),
+                ("DL3025", 5),
+                ("DL3025", 6),
+                ("DL4003", 6)
+            ]
+        );
+        assert_eq!(ids("FROM python:latest\n"), [("DL3007", 1)]);
+        assert_eq!(ids("FROM python:3.11\n"), [("LG001", 1)]);
+        assert_eq!(
+            ids("FROM golang:1.22 AS build\nFROM build\nFROM scratch\n"),
+            []
+        );
+        assert_eq!(
+            ids("FROM alpine:3.19\nADD https://example.invalid/x.tgz /x\nADD app.tar.gz /\n"),
+            []
+        );
+        assert_eq!(
+            ids("FROM alpine:3.19\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n"),
+            []
+        );
+        let v = lint(
+            &Dockerfile::parse("FROM alpine:3.19\nEXPOSE 5000\n"),
+            &LintOptions {
+                expose: Some(8088),
+                dockerignore: Some((None, &[".git".into()])),
+            },
+        );
+        assert_eq!(
+            v.iter().map(|v| v.rule).collect::<Vec<_>>(),
+            ["LG004", "LG003"]
+        );
+        assert_eq!(v[1].fix, "add `EXPOSE 8088` before CMD");
+    }
+}
