@@ -19,6 +19,16 @@ pub async fn grade(
     opts: &ObserveOptions,
 ) -> Result<(Report, Facts), DaemonError> {
     let started = Instant::now();
+    // Compose services are looked up by label and graded under their container's name;
+    // the report then speaks of the services again.
+    let rename = crate::observe::resolve_services(daemon, spec).await?;
+    let resolved;
+    let spec = if rename.containers.is_empty() {
+        spec
+    } else {
+        resolved = crate::batch::instance::instance(spec, &rename);
+        &resolved
+    };
     let plan = Plan::new(spec);
     let opts = ObserveOptions {
         wait: opts.wait.or(plan.wait),
@@ -34,5 +44,5 @@ pub async fn grade(
         verdict,
         started.elapsed().as_millis() as u64,
     );
-    Ok((report, facts))
+    Ok((rename.restore_report(report), facts))
 }

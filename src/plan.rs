@@ -40,6 +40,8 @@ pub enum CheckKind {
     },
     ContainerExists {
         container: ContainerName,
+        /// Set when the container is a docker compose service: (project, service).
+        compose: Option<(Option<String>, String)>,
     },
     ContainerRunning {
         container: ContainerName,
@@ -302,14 +304,19 @@ impl Plan {
                     ContainerSetting::Network(n.clone()),
                 ));
             }
+            let compose = c.service.clone().map(|s| (c.project.clone(), s));
             checks.push(Check {
                 id: exists.clone(),
-                title: format!("Container {name} exists"),
+                title: match &compose {
+                    Some((_, service)) => format!("Compose service {service} has a container"),
+                    None => format!("Container {name} exists"),
+                },
                 points: pts.container,
                 requires: vec![],
                 hidden: false,
                 kind: CheckKind::ContainerExists {
                     container: name.clone(),
+                    compose,
                 },
             });
             checks.push(Check {

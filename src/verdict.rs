@@ -217,7 +217,7 @@ fn expected_text(check: &Check) -> String {
         CheckKind::Run { run } => crate::settings_verdict::expected_run(run),
         CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
         CheckKind::DockerfileRule { rule, .. } => format!("rule {rule} followed"),
-        CheckKind::ContainerExists { container } => format!("a container named {container}"),
+        CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
         CheckKind::PortPublished { mapping, .. } => format!("-p {}", mapping.flag()),
@@ -276,7 +276,22 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
                 None => missing_fact(),
             }
         }
-        CheckKind::ContainerExists { container } => container_exists(plan, container, facts),
+        CheckKind::ContainerExists {
+            container,
+            compose: Some((project, service)),
+        } if matches!(facts.containers.get(&container.0), Some(None)) => {
+            let within = project
+                .as_ref()
+                .map_or(String::new(), |p| format!(" in project {p}"));
+            Judgement::fail(
+                "no such service container",
+                format!(
+                    "no container belongs to compose service {service}{within} (docker compose ps lists none)"
+                ),
+                Some("docker compose up -d   # in the folder of docker-compose.yml".into()),
+            )
+        }
+        CheckKind::ContainerExists { container, .. } => container_exists(plan, container, facts),
         CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
             Some(c) => container_running(c),
             None => missing_fact(),

@@ -282,3 +282,54 @@ fn dockerfile_rules_on_a_project_folder() {
     );
     assert_eq!(finding(&report, "dockerfile:DL3006")["outcome"], "skipped");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compose_services_found_by_label() {
+    let mut lab = Lab::new("compose").await;
+    let port = free_port();
+    let project = format!("lab{}", lab.id.replace(['-', '_'], ""));
+    // What `docker compose up` creates: containers named PROJECT-SERVICE-1 with its labels.
+    let web = lab
+        .run_set("web", &[(port, 8088)], |r| {
+            r.labels = vec![
+                ("com.docker.compose.project".into(), project.clone()),
+                ("com.docker.compose.service".into(), "web".into()),
+            ];
+            r.env = vec!["FLASK_ENV=development".into()];
+        })
+        .await;
+    let spec = lab.spec(
+        "lab.yaml",
+        &format!(
+            "containers:\n  - service: web\n    project: {project}\n    ports: [\"{port}:8088\"]\n    env: {{FLASK_ENV: development}}\n    http:\n      - get: /\n        body_contains: Hello\n  - service: db\n    project: {project}\n"
+        ),
+    );
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    for id in [
+        "container:web",
+        "running:web",
+        "port:web:{port}:8088",
+        "env:web:FLASK_ENV",
+        "http:web:GET /",
+    ] {
+        let id = id.replace("{port}", &port.to_string());
+        assert_eq!(finding(&report, &id)["outcome"], "pass", "{id}: {report:#}");
+    }
+    assert_eq!(
+        finding(&report, "container:web")["title"],
+        "Compose service web has a container"
+    );
+    let db = finding(&report, "container:db");
+    assert_eq!(
+        db["cause"],
+        format!(
+            "no container belongs to compose service db in project {project} (docker compose ps lists none)"
+        )
+    );
+    assert_eq!(
+        db["fix"],
+        "docker compose up -d   # in the folder of docker-compose.yml"
+    );
+    assert!(!web.is_empty());
+}

@@ -41,6 +41,30 @@ impl Rename {
     }
 }
 
+impl Rename {
+    /// The report with the spec's own names in place of the instance's.
+    pub fn restore_report(&self, mut report: crate::report::Report) -> crate::report::Report {
+        for f in &mut report.findings {
+            for s in [&mut f.id, &mut f.title, &mut f.expected, &mut f.found] {
+                *s = self.restore(s);
+            }
+            for s in f
+                .cause
+                .iter_mut()
+                .chain(f.fix.iter_mut())
+                .chain(f.because_of.iter_mut())
+                .chain(f.evidence.iter_mut())
+            {
+                *s = self.restore(s);
+            }
+        }
+        if let Some(rc) = &mut report.root_cause {
+            *rc = self.restore(rc);
+        }
+        report
+    }
+}
+
 /// The spec with every container and the primary image renamed and every host port remapped.
 pub fn instance(spec: &Spec, r: &Rename) -> Spec {
     let containers: Vec<ContainerSpec> = spec
@@ -58,9 +82,11 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
                     .iter()
                     .map(|p| {
                         let mut p = p.clone();
-                        p.host_port = port(p.host_port);
-                        // Grading runs publish on loopback only; any address is fine.
-                        p.host_ip = None;
+                        if let Some(new) = r.ports.get(&(orig.clone(), p.host_port)) {
+                            p.host_port = *new;
+                            // Grading runs publish where they choose; any address is fine.
+                            p.host_ip = None;
+                        }
                         p
                     })
                     .collect(),

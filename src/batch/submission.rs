@@ -154,7 +154,7 @@ impl Job<'_> {
         };
         match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade()).await {
             Ok(Ok((report, rename))) => {
-                let report = restore(report, &rename);
+                let report = rename.restore_report(report);
                 let checks = plan
                     .checks
                     .iter()
@@ -297,28 +297,6 @@ impl Job<'_> {
         }
         crate::sample::remove_image(self.daemon, &self.image_tag()).await;
     }
-}
-
-/// The report with the spec's own names in place of the grading run's.
-fn restore(mut report: Report, r: &Rename) -> Report {
-    for f in &mut report.findings {
-        for s in [&mut f.id, &mut f.title, &mut f.expected, &mut f.found] {
-            *s = r.restore(s);
-        }
-        for s in f
-            .cause
-            .iter_mut()
-            .chain(f.fix.iter_mut())
-            .chain(f.because_of.iter_mut())
-            .chain(f.evidence.iter_mut())
-        {
-            *s = r.restore(s);
-        }
-    }
-    if let Some(rc) = &mut report.root_cause {
-        *rc = r.restore(rc);
-    }
-    report
 }
 
 #[cfg(test)]

@@ -304,6 +304,35 @@ impl Daemon {
             .collect())
     }
 
+    /// The container of a compose service (running ones first), by compose's labels.
+    pub async fn compose_container(
+        &self,
+        project: Option<&str>,
+        service: &str,
+    ) -> Result<Option<String>, DaemonError> {
+        let service_label = format!("com.docker.compose.service={service}");
+        let project_label = project.map(|p| format!("com.docker.compose.project={p}"));
+        let labels: Vec<&str> = std::iter::once(service_label.as_str())
+            .chain(project_label.as_deref())
+            .collect();
+        let filters = std::collections::HashMap::from([("label", labels)]);
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let mut list = self
+            .docker
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| self.failed(&e))?;
+        list.sort_by_key(|c| c.state.as_ref().map(|s| s.to_string()) != Some("running".into()));
+        Ok(list.into_iter().find_map(|c| {
+            c.names?
+                .first()
+                .map(|n| n.trim_start_matches('/').to_string())
+        }))
+    }
+
     /// The image's build steps, oldest first.
     pub async fn history(&self, reference: &str) -> Result<Vec<String>, DaemonError> {
         let items = self

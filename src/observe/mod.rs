@@ -19,6 +19,25 @@ use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportErr
 use crate::plan::{CheckKind, Plan};
 use crate::spec::{ContainerName, Target};
 
+/// Finds the container of each compose service the spec names, by the labels docker
+/// compose puts on it (a running one first). Services with no container stay unresolved.
+pub async fn resolve_services(
+    daemon: &Daemon,
+    spec: &crate::spec::Spec,
+) -> Result<crate::batch::instance::Rename, DaemonError> {
+    let mut rename = crate::batch::instance::Rename::default();
+    for c in spec.containers() {
+        let Some(service) = &c.service else { continue };
+        let found = daemon
+            .compose_container(c.project.as_deref(), service)
+            .await?;
+        if let Some(name) = found {
+            rename.containers.insert(c.name.0.clone(), name);
+        }
+    }
+    Ok(rename)
+}
+
 /// Largest project file read (a Dockerfile, a .dockerignore).
 const FILE_CAP: u64 = 1024 * 1024;
 
@@ -89,7 +108,7 @@ pub async fn observe(
             _ => {}
         }
         match &c.kind {
-            CheckKind::ContainerExists { container }
+            CheckKind::ContainerExists { container, .. }
             | CheckKind::ContainerRunning { container }
             | CheckKind::ContainerImage { container, .. }
             | CheckKind::ContainerSetting { container, .. }

@@ -73,8 +73,13 @@ impl Default for Points {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
-    /// The `--name` it must have.
+    /// The `--name` it must have (or give `service:` for a compose service).
+    #[serde(default = "unnamed")]
     pub name: ContainerName,
+    /// A docker compose service, found by its `com.docker.compose.service` label.
+    pub service: Option<String>,
+    /// The compose project the service belongs to (any project when not given).
+    pub project: Option<String>,
     /// The image it must be created from.
     pub image: Option<ImageRef>,
     /// The `-p` mappings it must publish.
@@ -158,6 +163,11 @@ pub struct Spec {
 
 /// Most points one check may be worth (keeps totals far from overflow).
 const MAX_POINTS: u32 = 10_000;
+
+/// An empty name: the entry names a compose `service:` instead.
+fn unnamed() -> ContainerName {
+    ContainerName(String::new())
+}
 
 fn one() -> u32 {
     1
@@ -345,6 +355,30 @@ impl Spec {
                 "the spec has no checks: add `image:`, `container:` or `http:`".into(),
             ));
         }
+        for c in &self.containers {
+            match (c.name.0.is_empty(), &c.service) {
+                (true, None) => {
+                    return Err((
+                        "containers",
+                        "a `containers:` entry needs `name:` (or `service:` for a compose service)"
+                            .into(),
+                    ));
+                }
+                (false, Some(s)) => {
+                    return Err((
+                        "containers",
+                        format!(
+                            "container `{}` has both `name:` and `service: {s}`: give one",
+                            c.name
+                        ),
+                    ));
+                }
+                (_, Some(s)) if s.parse::<ContainerName>().is_err() => {
+                    return Err(("service", format!("invalid compose service name `{s}`")));
+                }
+                _ => {}
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         for c in &containers {
             if !names.insert(c.name.0.as_str()) {
@@ -406,6 +440,8 @@ impl Spec {
             out.push(ContainerSpec {
                 name: name.clone(),
                 image: self.image.clone(),
+                service: None,
+                project: None,
                 ports: self.ports.clone(),
                 http: self.http.clone(),
                 env: self.env.clone(),
@@ -415,7 +451,15 @@ impl Spec {
                 networks: self.networks.clone(),
             });
         }
-        out.extend(self.containers.iter().cloned());
+        out.extend(self.containers.iter().map(|c| {
+            let mut c = c.clone();
+            // A compose service goes by its service name until the daemon says which
+            // container it is.
+            if c.name.0.is_empty() {
+                c.name = ContainerName(c.service.clone().unwrap_or_default());
+            }
+            c
+        }));
         out
     }
 
