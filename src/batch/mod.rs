@@ -136,7 +136,8 @@ fn run_id() -> String {
     )
 }
 
-/// Removes every container and image a grading run left behind (all runs when `run` is None).
+/// Removes every container and image a grading run left behind (all runs, and any one-shot
+/// run containers, when `run` is None).
 pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,
@@ -152,7 +153,7 @@ pub async fn clean(
         host: daemon.facts().host.clone(),
         detail: e.to_string(),
     };
-    let containers = client
+    let mut containers = client
         .list_containers(Some(
             ListContainersOptionsBuilder::default()
                 .all(true)
@@ -161,6 +162,12 @@ pub async fn clean(
         ))
         .await
         .map_err(failed)?;
+    if run.is_none() {
+        // One-shot runs are removed as they end; a killed check can leave one behind.
+        let runs = std::collections::HashMap::from([("label", vec![crate::observe::RUN_LABEL])]);
+        let opts = ListContainersOptionsBuilder::default().all(true).filters(&runs).build();
+        containers.extend(client.list_containers(Some(opts)).await.map_err(failed)?);
+    }
     for c in &containers {
         if let Some(id) = &c.id {
             crate::sample::remove(daemon, id).await;
