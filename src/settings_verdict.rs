@@ -72,7 +72,7 @@ fn env_value<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
 }
 
 /// Known dependency installers, for the layer-order check.
-const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn( install)?\b|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
+const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn(\s+install)?\s*($|&&|;|\|)|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
 
 /// Judges one image setting.
 pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) -> Judged {
@@ -204,7 +204,13 @@ pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             }
         }
         ImageSetting::MaxSize(m) => {
-            let size = i.size.unwrap_or(0).max(0) as u64;
+            let Some(size) = i.size.map(|s| s.max(0) as u64) else {
+                return fail(
+                    "size unknown",
+                    "the daemon did not report the image's size",
+                    "docker image ls shows it; check again",
+                );
+            };
             let found = crate::spec::Size(size).to_string();
             if size <= m.0 {
                 pass(found)
@@ -505,12 +511,23 @@ pub(crate) fn dockerfile_present(
     files: &std::collections::BTreeMap<String, Option<String>>,
 ) -> Judged {
     match file(files, &d.path) {
-        Some(text) => pass(format!(
-            "{} instructions",
-            crate::dockerfile::Dockerfile::parse(text)
-                .instructions
-                .len()
-        )),
+        Some(text) if text.starts_with("# labgrade: ") => fail(
+            "too large",
+            format!("{} is larger than 1 MiB, which no Dockerfile needs", d.path),
+            "keep the Dockerfile to its instructions",
+        ),
+        Some(text) => {
+            let parsed = crate::dockerfile::Dockerfile::parse(text);
+            if parsed.instructions.iter().any(|i| i.keyword == "FROM") {
+                pass(format!("{} instructions", parsed.instructions.len()))
+            } else {
+                fail(
+                    "no FROM line",
+                    format!("{} has no FROM line, so Docker cannot build it", d.path),
+                    "start it with the base image, such as FROM python:3.11-slim",
+                )
+            }
+        }
         None => fail(
             format!("no {}", d.path),
             format!("there is no {} in the project folder", d.path),

@@ -294,6 +294,7 @@ async fn compose_services_found_by_label() {
             r.labels = vec![
                 ("com.docker.compose.project".into(), project.clone()),
                 ("com.docker.compose.service".into(), "web".into()),
+                ("com.docker.compose.oneoff".into(), "False".into()),
             ];
             r.env = vec!["FLASK_ENV=development".into()];
         })

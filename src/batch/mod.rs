@@ -165,7 +165,10 @@ pub async fn clean(
     if run.is_none() {
         // One-shot runs are removed as they end; a killed check can leave one behind.
         let runs = std::collections::HashMap::from([("label", vec![crate::observe::RUN_LABEL])]);
-        let opts = ListContainersOptionsBuilder::default().all(true).filters(&runs).build();
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&runs)
+            .build();
         containers.extend(client.list_containers(Some(opts)).await.map_err(failed)?);
     }
     for c in &containers {

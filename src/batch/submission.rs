@@ -155,12 +155,29 @@ impl Job<'_> {
         match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade()).await {
             Ok(Ok((report, rename))) => {
                 let report = rename.restore_report(report);
-                let checks = plan
-                    .checks
-                    .iter()
-                    .zip(&report.findings)
-                    .map(|(c, f)| (c.id.clone(), f.points))
-                    .collect();
+                // The instance has the spec's checks in the spec's order (its ids carry the
+                // instance's ports); should that ever differ, match what the ids still share.
+                let checks = if plan.checks.len() == report.findings.len() {
+                    plan.checks
+                        .iter()
+                        .zip(&report.findings)
+                        .map(|(c, f)| (c.id.clone(), f.points))
+                        .collect()
+                } else {
+                    plan.checks
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.id.clone(),
+                                report
+                                    .findings
+                                    .iter()
+                                    .find(|f| f.id == c.id)
+                                    .map_or(0, |f| f.points),
+                            )
+                        })
+                        .collect()
+                };
                 Graded {
                     result: StudentResult {
                         student: self.student.to_string(),

@@ -86,9 +86,23 @@ pub fn substitute(text: &str, vars: &[(String, String)]) -> String {
     out
 }
 
+/// The terminator of a heredoc that starts in these arguments (`<<EOF`, `<<-"EOF"`).
+fn heredoc_word(args: &str) -> Option<String> {
+    let at = args.find("<<")?;
+    let rest = args[at + 2..].trim_start_matches('-');
+    let word: String = rest
+        .trim_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!word.is_empty()).then_some(word)
+}
+
 impl Dockerfile {
     /// Parses Dockerfile text. Never fails: what cannot be read is left out.
     pub fn parse(text: &str) -> Dockerfile {
+        // Windows editors start files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut escape = '\\';
         let mut lines = text.lines().enumerate().peekable();
         // Parser directives come first, as `# escape=` comments.
@@ -129,7 +143,10 @@ impl Dockerfile {
                 full.push(' ');
                 current = loop {
                     match lines.next() {
-                        Some((_, l)) if l.trim_start().starts_with('#') => continue,
+                        // Comment and blank lines inside a continuation are skipped.
+                        Some((_, l)) if l.trim_start().starts_with('#') || l.trim().is_empty() => {
+                            continue;
+                        }
                         Some((_, l)) => break l.trim_end().to_string(),
                         None => break String::new(),
                     }
@@ -150,6 +167,14 @@ impl Dockerfile {
                     _ => None,
                 };
                 out.stage_names.push(name);
+            }
+            // A heredoc (`RUN <<EOF` ... `EOF`) is the instruction's body, not instructions.
+            if let Some(word) = heredoc_word(args) {
+                for (_, l) in lines.by_ref() {
+                    if l.trim() == word {
+                        break;
+                    }
+                }
             }
             out.instructions.push(Instruction {
                 keyword,
@@ -220,6 +245,16 @@ mod tests {
         assert_eq!(d.stage_names, [Some("base".to_string()), None]);
         let froms: Vec<String> = d.from_images().into_iter().map(|(_, i)| i).collect();
         assert_eq!(froms, ["python:3.11-slim", "base"]);
+    }
+
+    #[test]
+    fn bom_heredoc_and_blank_continuation_lines() {
+        let d = Dockerfile::parse(
+            "\u{feff}FROM python\nRUN <<EOF\nFROM inside\nCMD no\nEOF\nRUN echo a && \\\n\n    echo done\n",
+        );
+        let kw: Vec<&str> = d.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        assert_eq!(kw, ["FROM", "RUN", "RUN"]);
+        assert_eq!(d.instructions[2].args, "echo a &&      echo done");
     }
 
     #[test]

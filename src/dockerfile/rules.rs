@@ -119,7 +119,12 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
         .collect();
     for (ins, image) in d.from_images() {
         let image_lc = image.to_lowercase();
-        if image_lc == "scratch" || stage_names.contains(&image_lc) || image.contains('@') {
+        // An image named only by a build argument with no default cannot be judged.
+        if image.is_empty()
+            || image_lc == "scratch"
+            || stage_names.contains(&image_lc)
+            || image.contains('@')
+        {
             continue;
         }
         let name_part = image.rsplit('/').next().unwrap_or(&image);
@@ -160,7 +165,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                         "DL3000",
                         ins,
                         format!("WORKDIR {w} is relative"),
-                        format!("write WORKDIR /{w}"),
+                        format!("write WORKDIR /{}", w.trim_start_matches("./")),
                     ));
                 }
             }
@@ -199,17 +204,37 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 ));
             }
             "CMD" | "ENTRYPOINT" if ins.exec_form().is_none() => {
-                let words: Vec<String> = ins
-                    .args
-                    .split_whitespace()
-                    .map(|w| format!("\"{w}\""))
-                    .collect();
-                out.push(v(
-                    "DL3025",
-                    ins,
-                    format!("{} is in shell form, so it runs under /bin/sh -c and the app does not get signals such as docker stop", ins.keyword),
-                    format!("{} [{}]", ins.keyword, words.join(", ")),
-                ));
+                let args = ins.args.trim();
+                let (message, fix) = if args.starts_with('[') {
+                    (
+                        format!(
+                            "{} looks like exec form but is not valid JSON, so Docker runs it as a shell command",
+                            ins.keyword
+                        ),
+                        format!(
+                            "write it with double quotes: {} {}",
+                            ins.keyword,
+                            args.replace('\'', "\"")
+                        ),
+                    )
+                } else {
+                    // Shell syntax needs a shell: keep one, explicitly, in exec form.
+                    let shell =
+                        args.contains(['&', '|', ';', '>', '<', '$', '*', '`', '"', '\'', '\\']);
+                    let words: Vec<String> = if shell {
+                        vec!["sh".into(), "-c".into(), args.to_string()]
+                    } else {
+                        args.split_whitespace().map(str::to_owned).collect()
+                    };
+                    (
+                        format!(
+                            "{} is in shell form, so it runs under /bin/sh -c and the app does not get signals such as docker stop",
+                            ins.keyword
+                        ),
+                        format!("{} {}", ins.keyword, crate::plan::exec_form(&words)),
+                    )
+                };
+                out.push(v("DL3025", ins, message, fix));
             }
             _ => {}
         }
@@ -249,7 +274,8 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
     });
     if let Some(at) = install {
         let copies_all = |i: &&&Instruction| {
-            (i.keyword == "COPY" || i.keyword == "ADD") && {
+            // `COPY --from=stage` copies a build result, not the context.
+            (i.keyword == "COPY" || i.keyword == "ADD") && !i.args.contains("--from") && {
                 let words: Vec<&str> = i
                     .args
                     .split_whitespace()
@@ -334,6 +360,43 @@ mod tests {
             .into_iter()
             .map(|v| (v.rule, v.line))
             .collect()
+    }
+
+    #[test]
+    fn exec_form_fixes_are_valid_json() {
+        let fix = |text: &str| {
+            lint(&Dockerfile::parse(text), &LintOptions::default())
+                .into_iter()
+                .find(|v| v.rule == "DL3025")
+                .unwrap()
+                .fix
+        };
+        assert_eq!(
+            fix("FROM a:1\nCMD python app.py\n"),
+            r#"CMD ["python", "app.py"]"#
+        );
+        assert_eq!(
+            fix("FROM a:1\nCMD ['python','app.py']\n"),
+            r#"write it with double quotes: CMD ["python","app.py"]"#
+        );
+        assert_eq!(
+            fix("FROM a:1\nCMD python app.py --port $PORT\n"),
+            r#"CMD ["sh", "-c", "python app.py --port $PORT"]"#
+        );
+        assert_eq!(
+            fix("FROM a:1\nCMD echo \"hi there\"\n"),
+            r#"CMD ["sh", "-c", "echo \"hi there\""]"#
+        );
+        let v = lint(
+            &Dockerfile::parse("FROM a:1\nWORKDIR ./app\nARG B\nFROM ${B}\n"),
+            &LintOptions::default(),
+        );
+        assert_eq!(
+            v.iter()
+                .map(|v| (v.rule, v.fix.as_str()))
+                .collect::<Vec<_>>(),
+            [("DL3000", "write WORKDIR /app")]
+        );
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub async fn resolve_services(
 ) -> Result<crate::batch::instance::Rename, DaemonError> {
     let mut rename = crate::batch::instance::Rename::default();
     for c in spec.containers() {
-        let Some(service) = &c.service else { continue };
+        // Only entries still named after their service; a container the grader already
+        // named (batch grading) is not swapped for whatever carries the label.
+        let Some(service) = c.service.as_ref().filter(|s| **s == c.name.0) else {
+            continue;
+        };
         let found = daemon
             .compose_container(c.project.as_deref(), service)
             .await?;
@@ -53,11 +57,17 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path) -> BTreeMap<String, Option
                 });
             for rel in [dockerfile.path.clone(), ignore] {
                 let path = dir.join(&rel);
-                let text = std::fs::metadata(&path)
-                    .ok()
-                    .filter(|m| m.is_file() && m.len() <= FILE_CAP)
-                    .and_then(|_| std::fs::read(&path).ok())
-                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                // Only a regular file of the project, not a link out of it, and not huge.
+                let text = match std::fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    Ok(m) if m.is_file() => Some(format!(
+                        "# labgrade: {rel} is larger than {} KiB and was not read",
+                        FILE_CAP >> 10
+                    )),
+                    _ => None,
+                };
                 out.insert(rel, text);
             }
         }
@@ -157,10 +167,7 @@ pub async fn observe(
         }
         _ => None,
     });
-    let runs = join_all(runs.enumerate().map(|(n, (id, run))| async move {
-        let name = format!("labgrade-run-{}-{n}", std::process::id());
-        (id, oneshot::run(daemon, run, &name).await)
-    }));
+    let runs = join_all(runs.map(|(id, run)| async move { (id, oneshot::run(daemon, run).await) }));
     let (probes, runs) = futures_util::join!(probe_all(daemon, plan, &facts, opts), runs);
     facts.probes = probes;
     facts.runs = runs.into_iter().collect();
@@ -246,9 +253,16 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
 /// Polls every 50 ms, for half a second at most.
 async fn settled_log_tail(daemon: &Daemon, name: &str) -> Vec<String> {
     let mut tail = daemon.log_tail(name, docker::LOG_LINES).await;
-    for _ in 0..10 {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let again = daemon.log_tail(name, docker::LOG_LINES).await;
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(50));
+        let Ok(again) = tokio::time::timeout(left, daemon.log_tail(name, docker::LOG_LINES)).await
+        else {
+            break;
+        };
         if again == tail {
             break;
         }

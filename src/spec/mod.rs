@@ -304,6 +304,22 @@ impl Spec {
                 ));
             }
         }
+        if let Some(d) = &self.dockerfile
+            && let Some(bad) = d.skip.iter().find(|s| {
+                !crate::dockerfile::RULES
+                    .iter()
+                    .any(|r| r.id.eq_ignore_ascii_case(s))
+            })
+        {
+            let ids: Vec<&str> = crate::dockerfile::RULES.iter().map(|r| r.id).collect();
+            return Err((
+                "skip",
+                format!(
+                    "unknown Dockerfile rule `{bad}` in skip: the rules are {}",
+                    ids.join(", ")
+                ),
+            ));
+        }
         let short_settings = !self.env.is_empty()
             || !self.mounts.is_empty()
             || self.restart.is_some()
