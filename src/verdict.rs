@@ -267,10 +267,7 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
         CheckKind::ContainerSetting { container, setting } => {
             match container_facts(facts, container) {
                 Some(c) => {
-                    let recreate = format!(
-                        "docker rm -f {container} && {}",
-                        run_command(plan, container)
-                    );
+                    let recreate = recreate(plan, container);
                     crate::settings_verdict::container(setting, c, &recreate).into()
                 }
                 None => missing_fact(),
@@ -391,6 +388,24 @@ fn image_present(image: &ImageRef, facts: &Facts) -> Judgement {
             }
         }
         None => missing_fact(),
+    }
+}
+
+/// What recreates the container as the spec describes: for a compose service, editing
+/// docker-compose.yml and `docker compose up`; otherwise `docker rm -f` and `docker run`.
+fn recreate(plan: &Plan, name: &ContainerName) -> String {
+    let service = plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerExists {
+            container,
+            compose: Some((_, service)),
+        } if container == name => Some(service),
+        _ => None,
+    });
+    match service {
+        Some(s) => format!(
+            "make services.{s} in docker-compose.yml say so, then: docker compose up -d {s}"
+        ),
+        None => format!("docker rm -f {name} && {}", run_command(plan, name)),
     }
 }
 
@@ -562,11 +577,7 @@ fn container_image(
     current: Option<&ImageFacts>,
 ) -> Judgement {
     let named = c.image_name.parse::<ImageRef>().ok();
-    let fix = Some(format!(
-        "docker rm -f {} && {}",
-        c.name,
-        run_command(plan, &ContainerName(c.name.clone()))
-    ));
+    let fix = Some(recreate(plan, &ContainerName(c.name.clone())));
     match current {
         Some(i) if i.id == c.image_id => {
             Judgement::pass(format!("{} ({})", c.image_name, short_id(&c.image_id)))
@@ -586,9 +597,8 @@ fn container_image(
             ),
             format!("the container was created from {image}, but that image is gone or retagged"),
             Some(format!(
-                "docker build -t {image} . && docker rm -f {} && {}",
-                c.name,
-                run_command(plan, &ContainerName(c.name.clone()))
+                "docker build -t {image} . && {}",
+                recreate(plan, &ContainerName(c.name.clone()))
             )),
         ),
         _ => Judgement::fail(
@@ -642,11 +652,7 @@ fn port_published(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement
     }) {
         return Judgement::pass(found);
     }
-    let fix = Some(format!(
-        "docker rm -f {} && {}",
-        c.name,
-        run_command(plan, &ContainerName(c.name.clone()))
-    ));
+    let fix = Some(recreate(plan, &ContainerName(c.name.clone())));
     let same_inside = ports
         .iter()
         .find(|p| p.proto == proto && p.container_port == m.container_port);
@@ -917,13 +923,7 @@ fn transport_failure(
     // The app listens on `actual`: either the mapping is wrong (the spec agrees with the
     // app) or the app is (the spec wants another port); say which, never contradict the spec.
     let port_fix = |c: &ContainerFacts, actual: u16| match (wanted_inner, host_port) {
-        (Some(w), _) if w == actual => {
-            format!(
-                "docker rm -f {} && {}",
-                c.name,
-                run_command(plan, &ContainerName(c.name.clone()))
-            )
-        }
+        (Some(w), _) if w == actual => recreate(plan, &ContainerName(c.name.clone())),
         (Some(w), _) => format!(
             "make the app listen on port {w}, the port the lab asks for (e.g. app.run(host='0.0.0.0', port={w})), then rebuild the image and run the container again"
         ),
