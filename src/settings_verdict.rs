@@ -552,11 +552,7 @@ pub(crate) fn dockerfile_rule(
             format!("create {}", d.path),
         );
     };
-    let ignore_path = std::path::Path::new(&d.path)
-        .parent()
-        .map_or(".dockerignore".into(), |p| {
-            p.join(".dockerignore").display().to_string()
-        });
+    let ignore_path = d.dockerignore_path();
     let wanted = d.dockerignore.clone().unwrap_or_default();
     let opts = crate::dockerfile::LintOptions {
         expose: d.expose,

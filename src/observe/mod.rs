@@ -50,12 +50,7 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path) -> BTreeMap<String, Option
     let mut out = BTreeMap::new();
     for c in &plan.checks {
         if let CheckKind::DockerfilePresent { dockerfile } = &c.kind {
-            let ignore = std::path::Path::new(&dockerfile.path)
-                .parent()
-                .map_or(".dockerignore".into(), |p| {
-                    p.join(".dockerignore").display().to_string()
-                });
-            for rel in [dockerfile.path.clone(), ignore] {
+            for rel in [dockerfile.path.clone(), dockerfile.dockerignore_path()] {
                 let path = dir.join(&rel);
                 // Only a regular file of the project, not a link out of it, and not huge.
                 let text = match std::fs::symlink_metadata(&path) {

@@ -9,7 +9,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::port::Proto;
-use super::values::{ImageRef, Pattern, text_schema};
+use super::values::{ImageRef, Pattern, text_value};
 
 /// A port an image EXPOSEs: `8088`, `8088/tcp`, `53/udp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,23 +89,8 @@ impl fmt::Display for Size {
     }
 }
 
-macro_rules! text_only {
-    ($ty:ty, $expecting:literal) => {
-        text_schema!($ty, $expecting);
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                super::values::from_text(d, $expecting, |s| s.parse())
-            }
-        }
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-    };
-}
-text_only!(ExposedPort, "a port such as 8088 or 53/udp");
-text_only!(Size, "a size such as 200MB");
+text_value!(ExposedPort, "a port such as 8088 or 53/udp");
+text_value!(Size, "a size such as 200MB");
 
 /// What an image must hold. Written as a name alone (`hello:v1`) or as a map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -250,6 +235,18 @@ pub struct DockerfileSpec {
     /// Rule ids not to check, such as [LG001].
     #[serde(default)]
     pub skip: Vec<String>,
+}
+
+impl DockerfileSpec {
+    /// The `.dockerignore` beside the Dockerfile (the build context's root).
+    pub fn dockerignore_path(&self) -> String {
+        std::path::Path::new(&self.path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(".dockerignore".into(), |p| {
+                p.join(".dockerignore").display().to_string()
+            })
+    }
 }
 
 fn default_dockerfile() -> String {

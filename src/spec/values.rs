@@ -5,7 +5,6 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
 
 /// Accepts a YAML string or a number and hands its text to `parse`.
 struct TextVisitor<F> {
@@ -67,21 +66,24 @@ macro_rules! text_schema {
 }
 pub(crate) use text_schema;
 
+/// Serde and schema impls for a type written as text: parsed with `FromStr` (keeping the
+/// position of the value for errors), written with `Display`.
 macro_rules! text_value {
     ($ty:ty, $expecting:literal) => {
-        text_schema!($ty, $expecting);
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                from_text(d, $expecting, |s| s.parse())
+        $crate::spec::values::text_schema!($ty, $expecting);
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::spec::values::from_text(d, $expecting, |s| s.parse())
             }
         }
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
             }
         }
     };
 }
+pub(crate) use text_value;
 
 /// A time span written as `5s`, `500ms`, `1m` or a plain number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
