@@ -114,6 +114,14 @@ pub struct ContainerFacts {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub networks: Vec<String>,
+    /// How many times Docker restarted the container while it was being checked (the
+    /// app crashed under the probes), or whether it stopped then.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts_during_check: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// How a one-shot run went.

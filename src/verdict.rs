@@ -338,6 +338,28 @@ fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Jud
     }
 }
 
+/// The log line that explains a failure: the last one naming an error (frameworks log
+/// the request line, and a restarted app its start banner, after it), else the last one.
+fn telling_line(log: &[String]) -> Option<&String> {
+    const ERRORS: [&str; 5] = ["Error", "Exception", "error:", "Fatal", "panicked"];
+    log.iter()
+        .rev()
+        .find(|l| {
+            let t = l.trim_start();
+            !t.starts_with("File ") && ERRORS.iter().any(|e| t.contains(e))
+        })
+        .or_else(|| log.iter().rev().find(|l| !l.trim().is_empty()))
+}
+
+/// "1 time", "3 times".
+fn times(n: i64) -> String {
+    if n == 1 {
+        "1 time".into()
+    } else {
+        format!("{n} times")
+    }
+}
+
 fn missing_fact() -> Judgement {
     Judgement {
         pass: false,
@@ -484,14 +506,28 @@ fn normalise(s: &str) -> String {
 
 fn container_running(c: &ContainerFacts) -> Judgement {
     let name = &c.name;
-    if c.running && !c.paused && !c.restarting {
-        return Judgement::pass("running");
-    }
-    let last_log = c.log_tail.iter().rev().find(|l| !l.trim().is_empty());
+    let last_log = telling_line(&c.log_tail);
     let with_log = |s: String| match last_log {
-        Some(l) => format!("{s}; its last log line: {}", quote(l, 160)),
+        Some(l) => format!("{s}; its log says {}", quote(l, 160)),
         None => s,
     };
+    if c.running && !c.paused && !c.restarting {
+        if c.restarts_during_check > 0 {
+            return Judgement::fail(
+                format!(
+                    "running, but restarted {} during the check",
+                    times(c.restarts_during_check)
+                ),
+                with_log(
+                    "the app crashed while it was being checked and Docker restarted it".into(),
+                ),
+                Some(format!(
+                    "docker logs {name}   # the error before each restart"
+                )),
+            );
+        }
+        return Judgement::pass("running");
+    }
     if c.paused {
         return Judgement::fail(
             "paused",
@@ -515,7 +551,7 @@ fn container_running(c: &ContainerFacts) -> Judgement {
             ),
         };
         return Judgement::fail(
-            format!("restarting (restarted {} times)", c.restart_count),
+            format!("restarting (restarted {})", times(c.restart_count)),
             cause,
             Some(fix),
         );
@@ -782,14 +818,7 @@ fn http(
                         // Frameworks log the request line after the traceback: the error
                         // line is the one that explains, not the last one.
                         let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
-                        let error_line = tail.iter().rev().find(|l| {
-                            let t = l.trim_start();
-                            !t.starts_with("File ")
-                                && (t.contains("Error") || t.contains("Exception"))
-                        });
-                        let last =
-                            error_line.or_else(|| tail.iter().rev().find(|l| !l.trim().is_empty()));
-                        cause = Some(match last {
+                        cause = Some(match telling_line(tail) {
                             Some(l) => format!(
                                 "the app failed while answering; its log says {}",
                                 quote(l, 160)

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::{Lab, finding, free_port};
@@ -60,20 +61,29 @@ async fn hostile_servers_give_findings_in_bounded_time() {
                 let spec = spec.clone();
                 move || {
                     let started = Instant::now();
-                    let out = common::labgrade()
-                        .arg("check")
-                        .arg(&spec)
-                        .args(["--format", "json", "--timeout", "2s", "--wait", "2s"])
-                        .output()
-                        .unwrap();
-                    (out, started.elapsed())
+                    let mut check = common::labgrade();
+                    check.arg("check").arg(&spec).args([
+                        "--format",
+                        "json",
+                        "--timeout",
+                        "2s",
+                        "--wait",
+                        "2s",
+                    ]);
+                    let (out, peak_kib) = output_with_peak_rss(check);
+                    (out, started.elapsed(), peak_kib)
                 }
             });
             (name, want, args, out)
         })
         .collect();
     for (name, want, args, handle) in handles {
-        let (out, elapsed) = handle.join().unwrap();
+        let (out, elapsed, peak_kib) = handle.join().unwrap();
+        eprintln!("{args}: graded in {elapsed:?}, grader peak RSS {peak_kib} KiB");
+        assert!(
+            peak_kib < 50 * 1024,
+            "{args}: the grader peaked at {peak_kib} KiB (limit 50 MiB)"
+        );
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -123,6 +133,75 @@ async fn hostile_servers_give_findings_in_bounded_time() {
     );
     assert!(shown.contains("ValueError"), "{shown}");
     assert!(shown.len() < 64 * 1024, "{} bytes", shown.len());
+}
+
+/// Runs a command to the end like `Command::output`, and also returns its peak resident
+/// memory (KiB). A process's peak counts the memory of the process it was exec'd from, so
+/// a small Python parent forks and execs it and reads the peak when it reaps it (the
+/// test process itself is far bigger than the grader).
+fn output_with_peak_rss(cmd: Command) -> (Output, u64) {
+    const REAPER: &str = "import os,sys\n\
+pid = os.fork()\n\
+if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+_, status, usage = os.wait4(pid, 0)\n\
+sys.stderr.write('\\npeak-rss-kib=%d\\n' % usage.ru_maxrss)\n\
+sys.exit(os.waitstatus_to_exitcode(status))\n";
+    let mut out = Command::new("python3")
+        .arg("-c")
+        .arg(REAPER)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .output()
+        .expect("python3 runs the grader and reports its peak memory");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (rest, peak) = stderr
+        .rsplit_once("\npeak-rss-kib=")
+        .expect("the peak is reported");
+    let peak = peak.trim().parse().unwrap();
+    out.stderr = rest.as_bytes().to_vec();
+    (out, peak)
+}
+
+/// An app that crashes on each request, under `--restart always`: the probe races the
+/// restarts, and the report says the app crashed while answering, in bounded time.
+#[tokio::test(flavor = "multi_thread")]
+async fn app_restarting_during_probing() {
+    let mut lab = Lab::new("dies").await;
+    let port = free_port();
+    let name = lab
+        .run_custom("app", &["--behave", "die"], &[(port, 8088)], |r| {
+            r.restart_always = true
+        })
+        .await;
+    let spec = lab.spec(
+        "lab.yaml",
+        &format!(
+            "container: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n    body_contains: Hello\n"
+        ),
+    );
+    let started = Instant::now();
+    let (code, report) = lab.check_json(&spec, &["--timeout", "2s", "--wait", "3s"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{report:#}");
+    assert!(elapsed < Duration::from_secs(3 + 8), "took {elapsed:?}");
+    // The crash is the finding; the request that caused it is its consequence.
+    let running = finding(&report, &format!("running:{name}"));
+    assert_eq!(running["outcome"], "fail", "{running:#}");
+    let found = running["found"].as_str().unwrap();
+    assert!(
+        found.starts_with("running, but restarted ") || found.starts_with("restarting ("),
+        "{running:#}"
+    );
+    assert!(
+        running["cause"]
+            .as_str()
+            .unwrap()
+            .contains("Segmentation fault"),
+        "{running:#}"
+    );
+    let http = finding(&report, &format!("http:{name}:GET /"));
+    assert_eq!(http["because_of"], format!("running:{name}"), "{http:#}");
 }
 
 /// The cause of the http finding for case `suffix`, graded again.

@@ -251,6 +251,7 @@ impl Daemon {
             restart_policy,
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             networks,
+            restarts_during_check: 0,
         }))
     }
 

@@ -181,7 +181,10 @@ pub async fn observe(
         .collect();
     let refreshed = join_all(failing.iter().map(|n| evidence(daemon, n))).await;
     for (n, c) in failing.iter().zip(refreshed) {
-        if let Some(c) = c? {
+        if let Some(mut c) = c? {
+            if let Some(Some(before)) = facts.containers.get(n) {
+                c.restarts_during_check = (c.restart_count - before.restart_count).max(0);
+            }
             facts.containers.insert(n.clone(), Some(c));
         }
     }

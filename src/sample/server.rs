@@ -72,6 +72,8 @@ pub enum Behaviour {
     RedirectLoop,
     /// Fill the log with escape sequences, NUL bytes and a 1 MB line, then answer 500.
     Noisy,
+    /// Crash on the first request, as an app that dies while answering.
+    Die,
 }
 
 /// Starts threads until the system refuses (a fork bomb, bounded by the pids limit).
@@ -193,6 +195,10 @@ fn misbehave(stream: &mut TcpStream, how: Behaviour) -> std::io::Result<bool> {
         }
         Behaviour::RedirectLoop => {
             stream.write_all(b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n")?
+        }
+        Behaviour::Die => {
+            eprintln!("Fatal Python error: Segmentation fault");
+            std::process::exit(139);
         }
         Behaviour::Noisy => {
             // All on stdout, so the order in `docker logs` is the order written.

@@ -114,7 +114,7 @@ impl Lab {
         full
     }
 
-    async fn run_custom(
+    pub async fn run_custom(
         &mut self,
         suffix: &str,
         args: &[&str],
