@@ -29,7 +29,8 @@ pub async fn grade(
         resolved = crate::batch::instance::instance(spec, &rename);
         &resolved
     };
-    let plan = Plan::new(spec);
+    let mut plan = Plan::new(spec);
+    plan.randomise(&crate::plan::fresh_token());
     let opts = ObserveOptions {
         wait: opts.wait.or(plan.wait),
         ..*opts

@@ -116,7 +116,35 @@ pub struct Plan {
     pub wait: Option<std::time::Duration>,
 }
 
+/// What a spec writes where the grader must put a value of its own, new on every run: an
+/// app that echoes it back cannot have hard-coded the answer.
+pub const RANDOM: &str = "{{random}}";
+
+/// A fresh per-run value for [`RANDOM`]: 16 hex digits from the process's random hasher
+/// keys, the clock and the process id.
+pub fn fresh_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
 impl Plan {
+    /// Puts `token` wherever the spec wrote [`RANDOM`] (requests and expectations alike);
+    /// check ids keep the placeholder, so they stay the same from run to run.
+    pub fn randomise(&mut self, token: &str) {
+        for c in &mut self.checks {
+            if let CheckKind::Http { expect, .. } = &mut c.kind {
+                expect.substitute(RANDOM, token);
+            }
+        }
+    }
+
     /// Builds the checks for a spec.
     pub fn new(spec: &Spec) -> Plan {
         let pts = &spec.points;
@@ -495,5 +523,27 @@ mod tests {
         assert_eq!(plan.max_points(), 2 + 1 + 2 + 1 + 2 + 3 + 5);
         assert_eq!(plan.checks[5].title, "GET localhost:8097/ answers 200");
         assert_eq!(plan.checks[5].requires, ["running:pythonapp_nautilus"]);
+    }
+
+    #[test]
+    fn random_value_reaches_request_and_expectations_but_not_ids() {
+        let spec = Spec::parse(
+            "container: echo\nports: [\"6000:6000\"]\nhttp:\n  - get: /echo?v={{random}}\n    headers: {X-Probe: \"id-{{random}}\"}\n    body_contains: [\"{{random}}\"]\n    body_regex: 'v=\\{\\{random\\}\\}$'\n    json: {\"$.headers.X-Probe\": [\"id-{{random}}\"]}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let mut plan = Plan::new(&spec);
+        plan.randomise("c0ffee");
+        let http = plan.checks.last().unwrap();
+        assert_eq!(http.id, "http:echo:GET /echo?v={{random}}");
+        let CheckKind::Http { expect, .. } = &http.kind else {
+            panic!("{http:?}")
+        };
+        assert_eq!(expect.target, Target::Path("/echo?v=c0ffee".into()));
+        assert_eq!(expect.headers, [("X-Probe".to_string(), "id-c0ffee".to_string())]);
+        assert_eq!(expect.body_contains, ["c0ffee"]);
+        assert_eq!(expect.body_regex.as_ref().unwrap().0.as_str(), "v=c0ffee$");
+        assert_eq!(expect.json[0].1, serde_json::json!(["id-c0ffee"]));
+        assert_ne!(fresh_token(), fresh_token());
     }
 }

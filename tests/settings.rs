@@ -334,3 +334,52 @@ async fn compose_services_found_by_label() {
     );
     assert!(!web.is_empty());
 }
+
+/// `{{random}}` puts a value of the grader's own, new on every run, into the request and
+/// the expectation: an app that echoes the request passes, a hard-coded answer fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn random_value_echoed_back() {
+    let mut lab = Lab::new("echo").await;
+    let (p1, p2) = (free_port(), free_port());
+    let echo = lab
+        .run(
+            "echo",
+            &["--echo-headers", "--content-type", "application/json"],
+            &[(p1, 8088)],
+        )
+        .await;
+    let canned = r#"{"headers": {"X-Labgrade-Probe": "0123456789abcdef"}}"#;
+    let fake = lab
+        .run(
+            "fake",
+            &["--body", canned, "--content-type", "application/json"],
+            &[(p2, 8088)],
+        )
+        .await;
+    let spec_for = |name: &str, port: u16| {
+        format!(
+            "container: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n    headers: {{X-Labgrade-Probe: \"{{{{random}}}}\"}}\n    json: {{\"$.headers.X-Labgrade-Probe\": \"{{{{random}}}}\"}}\n"
+        )
+    };
+    let id = |name: &str| format!("http:{name}:GET /");
+    let spec = lab.spec("echo.yaml", &spec_for(&echo, p1));
+    let (code, first) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "{first:#}");
+    let (_, second) = lab.check_json(&spec, &[]);
+    let expected = |r: &serde_json::Value| finding(r, &id(&echo))["expected"].clone();
+    assert_ne!(expected(&first), expected(&second), "a new value each run");
+    assert!(
+        !expected(&first).as_str().unwrap().contains("{{random}}"),
+        "{first:#}"
+    );
+
+    let spec = lab.spec("fake.yaml", &spec_for(&fake, p2));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let f = finding(&report, &id(&fake));
+    assert_eq!(f["outcome"], "fail", "{f:#}");
+    assert!(
+        f["found"].as_str().unwrap().contains("0123456789abcdef"),
+        "{f:#}"
+    );
+}

@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Print this to stderr and exit with code 1 at start (a crashing app).
     #[arg(long)]
     pub crash: Option<String>,
+    /// Answer with JSON echoing the request's headers, `{"headers": {...}}`, the way
+    /// seed 001's Flask app does (`jsonify({"headers": dict(request.headers)})`).
+    #[arg(long)]
+    pub echo_headers: bool,
     /// Answer every request with a 302 to this URL.
     #[arg(long)]
     pub redirect: Option<String>,
@@ -213,6 +217,31 @@ fn misbehave(stream: &mut TcpStream, how: Behaviour) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// `{"headers": {...}}` with the request's header names title-cased, as WSGI apps see them.
+fn echo_headers(head: &str) -> String {
+    let headers: serde_json::Map<String, serde_json::Value> = head
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(name, value)| {
+            let name = name
+                .trim()
+                .split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next().map_or(String::new(), |f| {
+                        f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("-");
+            (name, serde_json::Value::from(value.trim()))
+        })
+        .collect();
+    serde_json::json!({ "headers": headers }).to_string()
+}
+
 fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut buf = [0u8; 8192];
@@ -239,7 +268,12 @@ fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
         return stream.write_all(response.as_bytes());
     }
     let (status, body) = if args.routes.iter().any(|r| r == path) {
-        (args.status, args.body.clone())
+        let body = if args.echo_headers {
+            echo_headers(&head)
+        } else {
+            args.body.clone()
+        };
+        (args.status, body)
     } else {
         (404, "Not Found".to_string())
     };

@@ -330,6 +330,40 @@ impl HttpExpect {
         }
     }
 
+    /// Replaces `from` with `to` in everything the request sends and the answer must hold:
+    /// how a per-run value (`{{random}}`) reaches the probe and the verdict alike.
+    pub fn substitute(&mut self, from: &str, to: &str) {
+        fn json(v: &mut serde_json::Value, from: &str, to: &str) {
+            match v {
+                serde_json::Value::String(s) => *s = s.replace(from, to),
+                serde_json::Value::Array(a) => a.iter_mut().for_each(|v| json(v, from, to)),
+                serde_json::Value::Object(o) => o.values_mut().for_each(|v| json(v, from, to)),
+                _ => {}
+            }
+        }
+        let texts = [
+            match &mut self.target {
+                Target::Path(p) | Target::Url(p) => Some(p),
+            },
+            self.body.as_mut(),
+            self.body_equals.as_mut(),
+        ];
+        texts
+            .into_iter()
+            .flatten()
+            .chain(&mut self.body_contains)
+            .chain(self.headers.iter_mut().map(|(_, v)| v))
+            .chain(self.response_headers.iter_mut().map(|(_, v)| v))
+            .for_each(|s| *s = s.replace(from, to));
+        self.json.iter_mut().for_each(|(_, v)| json(v, from, to));
+        if let Some(p) = &mut self.body_regex
+            && p.0.as_str().contains(&regex::escape(from))
+            && let Ok(r) = regex::Regex::new(&p.0.as_str().replace(&regex::escape(from), &regex::escape(to)))
+        {
+            p.0 = r;
+        }
+    }
+
     /// `GET /` or `GET http://host/x`, for titles and messages.
     pub fn request_line(&self) -> String {
         match &self.target {
