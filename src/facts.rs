@@ -59,6 +59,48 @@ pub struct ImageFacts {
     /// check needs them.
     #[serde(default)]
     pub history: Vec<String>,
+    /// `repository@sha256:...` digests the image was pushed or pulled under.
+    #[serde(default)]
+    pub repo_digests: Vec<String>,
+    /// Its filesystem layers, oldest first.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// The image it was built FROM, when a check asks and one on the machine starts
+    /// with the same layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseFacts>,
+    /// Other images' tags like the one a `tagged_as` check wants (an older build).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookalikes: Vec<String>,
+    /// What registries said about the image's tags, keyed by tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub registry: BTreeMap<String, RegistryFacts>,
+}
+
+/// The image another was built FROM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BaseFacts {
+    /// The local image whose layers the image starts with (the most of them).
+    Found { id: String, tags: Vec<String> },
+    /// No image on the machine is its base (removed since, or the image was pulled).
+    Unknown,
+}
+
+/// What a registry answered for `GET /v2/<name>/manifests/<tag>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "answer")]
+pub enum RegistryFacts {
+    /// It holds the tag; `config` is the image id the manifest names, when it names one.
+    Present {
+        digest: Option<String>,
+        config: Option<String>,
+    },
+    /// It does not hold the tag (404).
+    Absent,
+    /// It refused to answer (401, 403, ...) even with an anonymous token.
+    Refused { status: u16 },
+    /// It could not be reached, or answered something else.
+    Unreachable { error: String },
 }
 
 /// One published port as the daemon reports it.

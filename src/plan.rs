@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::spec::{
-    ContainerName, DockerfileSpec, ExposedPort, HttpExpect, ImageRef, MountSpec, PassMark, Pattern,
-    PortMapping, Proto, RestartPolicy, RunSpec, Size, Spec, Target,
+    ContainerName, DockerfileSpec, ExposedPort, HttpExpect, ImagePattern, ImageRef, MountSpec,
+    PassMark, Pattern, PortMapping, Proto, RestartPolicy, RunSpec, Size, Spec, Target,
 };
 
 /// What a check looks at.
@@ -79,6 +79,13 @@ pub enum ImageSetting {
     /// Dependencies installed (by a step matching the pattern, or a known installer)
     /// before the rest of the code is copied.
     DepsBeforeCode(Option<Pattern>),
+    /// Built FROM an image that matches.
+    Base(ImagePattern),
+    /// Also carries a tag that matches.
+    TaggedAs(ImagePattern),
+    /// The registry holds this build under a tag of the image that names the registry
+    /// (and matches the pattern, when `tagged_as` gives one).
+    PushedTo(String, Option<ImagePattern>),
 }
 
 /// Something a container must be set up with.
@@ -225,12 +232,37 @@ impl Plan {
                     ImageSetting::DepsBeforeCode(i.install_command.clone()),
                 ));
             }
+            if let Some(b) = &i.base {
+                settings.push((
+                    format!("base:{image}"),
+                    format!("Image {image} is built FROM {b}"),
+                    ImageSetting::Base(b.clone()),
+                ));
+            }
+            if let Some(t) = &i.tagged_as {
+                settings.push((
+                    format!("tagged:{image}"),
+                    format!("Image {image} is also tagged {t}"),
+                    ImageSetting::TaggedAs(t.clone()),
+                ));
+            }
+            if let Some(r) = &i.pushed_to {
+                settings.push((
+                    format!("pushed:{image}"),
+                    format!("Image {image} is pushed to {r}"),
+                    ImageSetting::PushedTo(r.clone(), i.tagged_as.clone()),
+                ));
+            }
             for (id, title, setting) in settings {
+                let mut requires = vec![format!("image:{image}")];
+                if matches!(setting, ImageSetting::PushedTo(_, Some(_))) {
+                    requires.push(format!("tagged:{image}"));
+                }
                 checks.push(Check {
                     id,
                     title,
                     points: pts.setting,
-                    requires: vec![format!("image:{image}")],
+                    requires,
                     hidden: false,
                     kind: CheckKind::ImageSetting {
                         image: image.clone(),
@@ -540,7 +572,10 @@ mod tests {
             panic!("{http:?}")
         };
         assert_eq!(expect.target, Target::Path("/echo?v=c0ffee".into()));
-        assert_eq!(expect.headers, [("X-Probe".to_string(), "id-c0ffee".to_string())]);
+        assert_eq!(
+            expect.headers,
+            [("X-Probe".to_string(), "id-c0ffee".to_string())]
+        );
         assert_eq!(expect.body_contains, ["c0ffee"]);
         assert_eq!(expect.body_regex.as_ref().unwrap().0.as_str(), "v=c0ffee$");
         assert_eq!(expect.json[0].1, serde_json::json!(["id-c0ffee"]));

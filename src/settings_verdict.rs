@@ -2,9 +2,9 @@
 //! order; environment, mounts, restart policy, labels, networks): pure functions of the
 //! facts, each failure with the Dockerfile line or `docker` command that fixes it.
 
-use crate::facts::{ContainerFacts, ImageFacts, RunFacts};
+use crate::facts::{BaseFacts, ContainerFacts, ImageFacts, RegistryFacts, RunFacts};
 use crate::plan::{ContainerSetting, ImageSetting, exec_form};
-use crate::spec::{DockerfileSpec, ImageRef, MountKind, Pattern, RunSpec};
+use crate::spec::{DockerfileSpec, ImagePattern, ImageRef, MountKind, Pattern, RunSpec};
 
 /// The outcome of one setting check: passed, what was found, cause and fix when not.
 pub(crate) struct Judged {
@@ -44,6 +44,9 @@ pub(crate) fn expected_image(s: &ImageSetting) -> String {
         ImageSetting::User(u) => format!("USER {u}"),
         ImageSetting::MaxSize(m) => format!("at most {m}"),
         ImageSetting::DepsBeforeCode(_) => "COPY manifest → RUN install → COPY code".into(),
+        ImageSetting::Base(p) => format!("FROM {p}"),
+        ImageSetting::TaggedAs(p) => format!("a tag like {p}"),
+        ImageSetting::PushedTo(r, _) => format!("in registry {r}"),
     }
 }
 
@@ -61,6 +64,88 @@ pub(crate) fn expected_container(s: &ContainerSetting) -> String {
         ContainerSetting::Restart(r) => format!("--restart {}", r.as_str()),
         ContainerSetting::Label(k, v) => format!("--label {k}={v}"),
         ContainerSetting::Network(n) => format!("--network {n}"),
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    id.get(..12).unwrap_or(id)
+}
+
+/// Whether the registry holds this build under one of the image's tags that name it.
+fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -> Judged {
+    let login = if crate::observe::registry_host(r).is_none() {
+        "docker login && "
+    } else {
+        ""
+    };
+    if i.registry.is_empty() {
+        let name = image.repository.rsplit('/').next().unwrap_or_default();
+        let example = p.map_or(format!("<your-user>/{name}"), |p| p.example("<your-user>"));
+        let target = match crate::observe::registry_host(r) {
+            Some(h) => format!("{h}/{example}"),
+            None => example,
+        };
+        return fail(
+            format!("no tag of the image names {r}"),
+            format!(
+                "docker push sends an image to the registry its tag names ({}), and no tag of this image does",
+                if login.is_empty() {
+                    format!("{r}/user/name")
+                } else {
+                    "for Docker Hub: user/name".into()
+                }
+            ),
+            format!("docker tag {image} {target} && {login}docker push {target}"),
+        );
+    }
+    let present = |same: bool| {
+        i.registry.iter().find(|(_, f)| match f {
+            RegistryFacts::Present { config, .. } => {
+                same == config.as_ref().is_none_or(|c| *c == i.id)
+            }
+            _ => false,
+        })
+    };
+    if let Some((t, _)) = present(true) {
+        return pass(format!("{t} is in {r}"));
+    }
+    if let Some((
+        t,
+        RegistryFacts::Present {
+            config: Some(c), ..
+        },
+    )) = present(false)
+    {
+        return fail(
+            format!("{t} in {r} is another build ({})", short_id(c)),
+            format!(
+                "the registry holds an older push; the image was rebuilt since ({} here)",
+                short_id(&i.id)
+            ),
+            format!("{login}docker push {t}"),
+        );
+    }
+    let (t, f) = i.registry.iter().next().expect("not empty");
+    match f {
+        RegistryFacts::Absent => fail(
+            format!("{t} is not in {r}"),
+            "the image is tagged for the registry but was never pushed there",
+            format!("{login}docker push {t}"),
+        ),
+        RegistryFacts::Refused { status } => fail(
+            format!("{r} refused to show {t} (status {status})"),
+            "the grader reads the registry without logging in, and the repository is private (or the push went elsewhere)",
+            "make the repository public (on Docker Hub: the repository's Settings), then check again",
+        ),
+        RegistryFacts::Unreachable { error } => fail(
+            format!("could not ask {r}: {error}"),
+            format!("the registry {r} did not answer the grader"),
+            format!(
+                "check that {r} is the registry you pushed to and that it runs, then check again"
+            ),
+        ),
+        RegistryFacts::Present { .. } => pass(format!("{t} is in {r}")),
     }
 }
 
@@ -223,6 +308,53 @@ pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             }
         }
         ImageSetting::DepsBeforeCode(pattern) => layer_order(image, &i.history, pattern.as_ref()),
+        ImageSetting::Base(p) => match &i.base {
+            Some(BaseFacts::Found { id, tags }) => {
+                let found = match tags.first() {
+                    Some(_) => format!("FROM {}", tags.join(", ")),
+                    None => format!("FROM an untagged image ({})", short_id(id)),
+                };
+                if tags.iter().any(|t| p.matches(t)) {
+                    pass(found)
+                } else {
+                    fail(
+                        found.clone(),
+                        format!("the image is built {found}, not FROM {p}"),
+                        format!(
+                            "make the last FROM line of the Dockerfile `FROM {}`, {rebuild}",
+                            p.example("<version>")
+                        ),
+                    )
+                }
+            }
+            _ => fail(
+                "not known",
+                "no image on this machine has the layers this one starts with, so what it was built FROM cannot be told (the base image was removed, or the image was pulled)",
+                format!("keep the base image ({p}) on the machine, then check again"),
+            ),
+        },
+        ImageSetting::TaggedAs(p) => {
+            let found = format!("tags: {}", i.repo_tags.join(", "));
+            match (
+                i.repo_tags.iter().find(|t| p.matches(t)),
+                i.lookalikes.first(),
+            ) {
+                (Some(t), _) => pass(format!("tagged {t}")),
+                (None, Some(old)) => fail(
+                    found,
+                    format!(
+                        "{old} is on another build, not on this image: a tag stays on the image it was given to, and the image was rebuilt since"
+                    ),
+                    format!("docker tag {image} {old}"),
+                ),
+                (None, None) => fail(
+                    found,
+                    format!("no tag of the image looks like {p}"),
+                    format!("docker tag {image} {}", p.example("<your-user>")),
+                ),
+            }
+        }
+        ImageSetting::PushedTo(r, p) => pushed(image, i, r, p.as_ref()),
     }
 }
 
@@ -307,6 +439,10 @@ fn layer_order(image: &ImageRef, history: &[String], pattern: Option<&Pattern>) 
 
 /// Judges one container setting.
 pub(crate) fn container(setting: &ContainerSetting, c: &ContainerFacts, recreate: &str) -> Judged {
+    // A live change (docker update, docker network connect) would not survive the next
+    // `docker compose up`: a compose service is fixed in docker-compose.yml.
+    let compose = c.labels.contains_key("com.docker.compose.service");
+    let live = |cmd: String| if compose { recreate.to_string() } else { cmd };
     match setting {
         ContainerSetting::Env(k, v) => match env_value(&c.env, k) {
             Some(got) if got == v => pass(format!("{k}={got}")),
@@ -378,7 +514,7 @@ pub(crate) fn container(setting: &ContainerSetting, c: &ContainerFacts, recreate
                 fail(
                     format!("--restart {got}"),
                     format!("the restart policy is {got}"),
-                    format!("docker update --restart {} {}", r.as_str(), c.name),
+                    live(format!("docker update --restart {} {}", r.as_str(), c.name)),
                 )
             }
         }
@@ -407,7 +543,7 @@ pub(crate) fn container(setting: &ContainerSetting, c: &ContainerFacts, recreate
                 fail(
                     found,
                     format!("the container is not on network {n}"),
-                    format!("docker network connect {n} {}", c.name),
+                    live(format!("docker network connect {n} {}", c.name)),
                 )
             }
         }

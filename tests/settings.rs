@@ -302,7 +302,7 @@ async fn compose_services_found_by_label() {
     let spec = lab.spec(
         "lab.yaml",
         &format!(
-            "containers:\n  - service: web\n    project: {project}\n    ports: [\"{port}:8088\"]\n    env: {{FLASK_ENV: development}}\n    http:\n      - get: /\n        body_contains: Hello\n  - service: db\n    project: {project}\n"
+            "containers:\n  - service: web\n    project: {project}\n    ports: [\"{port}:8088\"]\n    env: {{FLASK_ENV: development}}\n    restart: always\n    http:\n      - get: /\n        body_contains: Hello\n  - service: db\n    project: {project}\n"
         ),
     );
     let (code, report) = lab.check_json(&spec, &[]);
@@ -331,6 +331,11 @@ async fn compose_services_found_by_label() {
     assert_eq!(
         db["fix"],
         "docker compose up -d   # in the folder of docker-compose.yml"
+    );
+    // A live `docker update` would not survive the next `docker compose up`.
+    assert_eq!(
+        finding(&report, "restart:web")["fix"],
+        "make services.web in docker-compose.yml say so, then: docker compose up -d web"
     );
     assert!(!web.is_empty());
 }

@@ -84,8 +84,17 @@ fn yamlish() -> impl Strategy<Value = String> {
     })
 }
 
+/// Cases per fuzz test: `FUZZ_CASES`, or 2000.
+fn fuzz_cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // 2000 cases each in the test run; scripts/full-suite sets FUZZ_CASES much higher.
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,300}") {

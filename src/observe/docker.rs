@@ -1,5 +1,6 @@
 //! Talks to the Docker daemon through bollard and converts what it says into our facts.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -8,7 +9,7 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder
 use futures_util::StreamExt;
 
 use crate::facts::{
-    ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, MountFact, PublishedPort,
+    BaseFacts, ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, MountFact, PublishedPort,
 };
 
 /// Lines of container log kept as evidence.
@@ -154,6 +155,11 @@ impl Daemon {
                     env: cfg.env.unwrap_or_default(),
                     user: cfg.user.filter(|u| !u.is_empty()),
                     history: Vec::new(),
+                    repo_digests: i.repo_digests.unwrap_or_default(),
+                    layers: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+                    base: None,
+                    lookalikes: Vec::new(),
+                    registry: BTreeMap::new(),
                 }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
@@ -346,18 +352,74 @@ impl Daemon {
 
     /// Every `repository:tag` on the daemon, for near-miss hints.
     pub async fn all_image_tags(&self) -> Result<Vec<String>, DaemonError> {
+        let mut tags: Vec<String> = self
+            .all_images()
+            .await?
+            .into_iter()
+            .flat_map(|(_, tags)| tags)
+            .collect();
+        tags.sort();
+        Ok(tags)
+    }
+
+    /// Every image on the daemon (the top-level ones `docker images` lists): id and tags.
+    pub async fn all_images(&self) -> Result<Vec<(String, Vec<String>)>, DaemonError> {
         let list = self
             .docker
             .list_images(None::<bollard::query_parameters::ListImagesOptions>)
             .await
             .map_err(|e| self.failed(&e))?;
-        let mut tags: Vec<String> = list
+        Ok(list
             .into_iter()
-            .flat_map(|i| i.repo_tags)
-            .filter(|t| t != "<none>:<none>")
+            .map(|i| {
+                let tags = i
+                    .repo_tags
+                    .into_iter()
+                    .filter(|t| t != "<none>:<none>")
+                    .collect();
+                (i.id, tags)
+            })
+            .collect())
+    }
+
+    /// The image `image` was built FROM: of the other images on the daemon created no
+    /// later than it, the one whose layers it starts with, the most of them. Images with
+    /// the very same layers cannot be told apart (an image that only changes settings
+    /// shares its base's layers): the oldest is named, with the tags of them all.
+    pub async fn base_of(&self, image: &ImageFacts) -> Result<BaseFacts, DaemonError> {
+        let others = self.all_images().await?;
+        let inspected = futures_util::future::join_all(
+            others
+                .iter()
+                .filter(|(id, _)| *id != image.id)
+                .map(|(id, _)| self.image(id)),
+        )
+        .await;
+        let mut candidates: Vec<ImageFacts> = inspected
+            .into_iter()
+            .filter_map(|i| i.ok().flatten())
+            .filter(|i| {
+                let older = match (&i.created, &image.created) {
+                    (Some(a), Some(b)) => a <= b,
+                    _ => true,
+                };
+                older && !i.layers.is_empty() && image.layers.starts_with(&i.layers)
+            })
             .collect();
-        tags.sort();
-        Ok(tags)
+        let most = candidates.iter().map(|i| i.layers.len()).max();
+        candidates.retain(|i| Some(i.layers.len()) == most);
+        candidates.sort_by(|a, b| a.created.cmp(&b.created));
+        Ok(match candidates.first() {
+            Some(b) => BaseFacts::Found {
+                id: b.id.clone(),
+                tags: candidates
+                    .iter()
+                    .flat_map(|c| others.iter().find(|(id, _)| *id == c.id))
+                    .flat_map(|(_, t)| t.iter().cloned())
+                    .collect(),
+            },
+            None => BaseFacts::Unknown,
+        })
     }
 
     fn failed(&self, e: &BollardError) -> DaemonError {

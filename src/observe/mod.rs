@@ -4,6 +4,7 @@
 mod docker;
 mod oneshot;
 mod probe;
+mod registry;
 mod sockets;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use futures_util::future::join_all;
 pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 pub use probe::BODY_CAP;
+pub use registry::host as registry_host;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
 use crate::plan::{CheckKind, Plan};
@@ -139,6 +141,7 @@ pub async fn observe(
     for (r, i) in image_refs.iter().zip(images) {
         facts.images.insert(r.clone(), i?);
     }
+    image_provenance(daemon, plan, &mut facts, opts.probe_timeout).await?;
     // Build history only for the images whose layer order is checked.
     for c in &plan.checks {
         if let CheckKind::ImageSetting {
@@ -244,6 +247,68 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
         }
         c
     }))
+}
+
+/// What the base, tag and push checks read: the image an image was built FROM, tags
+/// like the one wanted on other images, and what registries hold under its tags.
+async fn image_provenance(
+    daemon: &Daemon,
+    plan: &Plan,
+    facts: &mut Facts,
+    timeout: Duration,
+) -> Result<(), DaemonError> {
+    use crate::plan::ImageSetting;
+    for c in &plan.checks {
+        let CheckKind::ImageSetting { image, setting } = &c.kind else {
+            continue;
+        };
+        let Some(Some(i)) = facts.images.get_mut(&image.full()) else {
+            continue;
+        };
+        match setting {
+            ImageSetting::Base(_) if i.base.is_none() => i.base = Some(daemon.base_of(i).await?),
+            ImageSetting::TaggedAs(p) if !i.repo_tags.iter().any(|t| p.matches(t)) => {
+                i.lookalikes = daemon
+                    .all_images()
+                    .await?
+                    .into_iter()
+                    .filter(|(id, _)| *id != i.id)
+                    .flat_map(|(_, tags)| tags)
+                    .filter(|t| p.matches(t))
+                    .collect();
+            }
+            ImageSetting::PushedTo(r, p) => {
+                for t in pushed_tags(i, r, p.as_ref()) {
+                    let (_, path, tag) = crate::spec::split_tag(&t);
+                    let answer = registry::lookup(r, path, tag, timeout).await;
+                    i.registry.insert(t, answer);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The image's tags that name `registry` (for Docker Hub: a `user/name` without a
+/// registry host) and match the wanted pattern, if any: the tags a push would have sent.
+fn pushed_tags(
+    image: &crate::facts::ImageFacts,
+    registry: &str,
+    pattern: Option<&crate::spec::ImagePattern>,
+) -> Vec<String> {
+    let want = registry::host(registry);
+    image
+        .repo_tags
+        .iter()
+        .filter(|t| {
+            let (host, path, _) = crate::spec::split_tag(t);
+            host.map(str::to_owned) == want
+                && (host.is_some() || path.contains('/'))
+                && pattern.is_none_or(|p| p.matches(t))
+        })
+        .cloned()
+        .collect()
 }
 
 /// The log tail once it stops growing: the daemon copies a container's output a moment

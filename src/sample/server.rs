@@ -231,7 +231,9 @@ fn echo_headers(head: &str) -> String {
                 .map(|w| {
                     let mut c = w.chars();
                     c.next().map_or(String::new(), |f| {
-                        f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect()
+                        f.to_uppercase()
+                            .chain(c.flat_map(char::to_lowercase))
+                            .collect()
                     })
                 })
                 .collect::<Vec<_>>()

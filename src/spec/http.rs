@@ -358,7 +358,10 @@ impl HttpExpect {
         self.json.iter_mut().for_each(|(_, v)| json(v, from, to));
         if let Some(p) = &mut self.body_regex
             && p.0.as_str().contains(&regex::escape(from))
-            && let Ok(r) = regex::Regex::new(&p.0.as_str().replace(&regex::escape(from), &regex::escape(to)))
+            && let Ok(r) = regex::Regex::new(
+                &p.0.as_str()
+                    .replace(&regex::escape(from), &regex::escape(to)),
+            )
         {
             p.0 = r;
         }

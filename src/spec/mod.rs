@@ -21,7 +21,8 @@ pub use settings::{
     RunSpec, Size,
 };
 pub use values::{
-    ContainerName, ImageRef, Method, PassMark, Pattern, Span, StatusSpec, parse_duration,
+    ContainerName, DOCKER_HUB, ImagePattern, ImageRef, Method, PassMark, Pattern, Span, StatusSpec,
+    parse_duration, split_tag,
 };
 
 /// Points each kind of implicit check is worth unless the spec says otherwise.

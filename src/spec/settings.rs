@@ -9,7 +9,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::port::Proto;
-use super::values::{ImageRef, Pattern, text_value};
+use super::values::{ImagePattern, ImageRef, Pattern, text_value};
 
 /// A port an image EXPOSEs: `8088`, `8088/tcp`, `53/udp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +121,15 @@ pub struct ImageSpec {
     pub deps_before_code: bool,
     /// What an install step runs (regex); default: pip, npm, yarn, poetry, pipenv, bundle, composer, go mod.
     pub install_command: Option<Pattern>,
+    /// The image it is built FROM, such as python:3.10-slim (`*` for any text), told from
+    /// the layers it shares with the images on the machine.
+    pub base: Option<ImagePattern>,
+    /// Another tag the image must carry, such as */flask-echo-headers-server (`*` for any
+    /// user): the `docker tag` before a push.
+    pub tagged_as: Option<ImagePattern>,
+    /// A registry that must hold the image under one of its tags: docker.io,
+    /// localhost:5000 or a URL (Registry HTTP API v2, read anonymously).
+    pub pushed_to: Option<String>,
 }
 
 impl ImageSpec {
@@ -138,6 +147,9 @@ impl ImageSpec {
             max_size: None,
             deps_before_code: false,
             install_command: None,
+            base: None,
+            tagged_as: None,
+            pushed_to: None,
         }
     }
 }

@@ -405,6 +405,102 @@ impl fmt::Display for ImageRef {
 }
 text_value!(ImageRef, "an image name such as nautilus/python-app");
 
+/// An image name where `*` stands for any text within one part of the name (no `/`):
+/// `*/flask-echo-headers-server` (any Docker Hub user), `python:3.*-slim`. Without a
+/// tag, any tag matches. A pattern without a registry host matches a tag of any registry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImagePattern {
+    pub text: String,
+    pub repository: String,
+    /// `None` when no tag was written: any tag matches.
+    pub tag: Option<String>,
+}
+
+/// Splits a daemon tag (`localhost:5000/ann/app:v1`) into registry host (`None` for
+/// Docker Hub), repository path without `library/`, and tag (`latest` when none).
+pub fn split_tag(full: &str) -> (Option<&str>, &str, &str) {
+    let (repo, tag) = match full.rfind(':') {
+        Some(i) if !full[i..].contains('/') => (&full[..i], &full[i + 1..]),
+        _ => (full, "latest"),
+    };
+    let (registry, path) = match repo.split_once('/') {
+        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => {
+            (Some(host), rest)
+        }
+        _ => (None, repo),
+    };
+    let registry = registry.filter(|h| !DOCKER_HUB.contains(h));
+    (registry, path.strip_prefix("library/").unwrap_or(path), tag)
+}
+
+/// The names Docker Hub goes by in image tags.
+pub const DOCKER_HUB: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+/// `*` matches any run of characters other than `/`.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(text) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .take_while(|&i| !text[..i].contains('/'))
+                .any(|i| glob(rest, &text[i..]))
+        }
+    }
+}
+
+impl ImagePattern {
+    /// Whether a tag the daemon lists (`repository:tag`) is one this pattern names.
+    pub fn matches(&self, full: &str) -> bool {
+        let (registry, path, tag) = split_tag(full);
+        let (want_registry, want_path, _) = split_tag(&self.repository);
+        let registry_ok = match want_registry {
+            Some(w) => registry.is_some_and(|r| glob(w, r)),
+            None => !self.repository.starts_with("docker.io/") || registry.is_none(),
+        };
+        registry_ok && glob(want_path, path) && self.tag.as_deref().is_none_or(|t| glob(t, tag))
+    }
+
+    /// The pattern with `*` written as `<what>`, for a command a student can type.
+    pub fn example(&self, what: &str) -> String {
+        let tag = self.tag.as_ref().map_or(String::new(), |t| format!(":{t}"));
+        format!("{}{tag}", self.repository).replace('*', what)
+    }
+}
+
+impl std::str::FromStr for ImagePattern {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        // An image name with `*` in it: check the shape with the stars as letters.
+        let r: ImageRef = s.replace('*', "x").parse()?;
+        let t = s.trim();
+        let tagged = r.tag != "latest" || t.ends_with(":latest");
+        let repository = if tagged {
+            t[..t.len() - r.tag.len() - 1].to_string()
+        } else {
+            t.to_string()
+        };
+        Ok(ImagePattern {
+            text: t.to_string(),
+            tag: tagged.then(|| t[repository.len() + 1..].to_string()),
+            repository,
+        })
+    }
+}
+
+impl fmt::Display for ImagePattern {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+text_value!(
+    ImagePattern,
+    "an image name such as python:3.10-slim, where * stands for any text: */flask-echo-headers-server"
+);
+
 /// A container name as `docker run --name` accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ContainerName(pub String);
@@ -501,5 +597,43 @@ mod tests {
                 .contains("invalid regex `a(`")
         );
         assert!("bad name".parse::<ContainerName>().is_err());
+    }
+
+    #[test]
+    fn image_patterns() {
+        let p: ImagePattern = "*/flask-echo-headers-server".parse().unwrap();
+        assert_eq!(p.tag, None);
+        assert!(p.matches("kinjal2209/flask-echo-headers-server:latest"));
+        assert!(p.matches("localhost:5000/ann/flask-echo-headers-server:v2"));
+        assert!(!p.matches("flask-echo-headers-server:latest"));
+        assert!(!p.matches("a/b/flask-echo-headers-server:latest"));
+        assert_eq!(
+            p.example("<your-user>"),
+            "<your-user>/flask-echo-headers-server"
+        );
+
+        let p: ImagePattern = "python:3.*-slim".parse().unwrap();
+        assert_eq!(
+            (p.repository.as_str(), p.tag.as_deref()),
+            ("python", Some("3.*-slim"))
+        );
+        assert!(p.matches("python:3.10-slim"));
+        assert!(p.matches("docker.io/library/python:3.12-slim"));
+        assert!(!p.matches("python:3.12"));
+        assert!(!p.matches("python:latest"));
+
+        let p: ImagePattern = "localhost:5000/*/app".parse().unwrap();
+        assert!(p.matches("localhost:5000/ann/app:latest"));
+        assert!(!p.matches("ann/app:latest"));
+        let p: ImagePattern = "docker.io/*/app:latest".parse().unwrap();
+        assert!(p.matches("ann/app"));
+        assert!(!p.matches("localhost:5000/ann/app:latest"));
+
+        assert_eq!(split_tag("python"), (None, "python", "latest"));
+        assert_eq!(
+            split_tag("localhost:5000/ann/app:v1"),
+            (Some("localhost:5000"), "ann/app", "v1")
+        );
+        assert!("Python:3".parse::<ImagePattern>().is_err());
     }
 }

@@ -157,18 +157,24 @@ impl Lab {
             .rsplit_once(':')
             .map_or(self.image.as_str(), |(r, _)| r)
             .to_string();
+        let full = format!("{repo}:{tag}");
+        self.tag_as(&self.image.clone(), &full).await;
+        full
+    }
+
+    /// `docker tag SOURCE FULL` (`repository:tag`); the tag is removed at the end.
+    pub async fn tag_as(&mut self, source: &str, full: &str) {
+        let (repo, tag) = full.rsplit_once(':').expect("repository:tag");
         let opts = bollard::query_parameters::TagImageOptionsBuilder::default()
-            .repo(&repo)
+            .repo(repo)
             .tag(tag)
             .build();
         self.daemon
             .client()
-            .tag_image(&self.image, Some(opts))
+            .tag_image(source, Some(opts))
             .await
             .expect("docker tag");
-        let full = format!("{repo}:{tag}");
-        self.tags.push(full.clone());
-        full
+        self.tags.push(full.to_string());
     }
 
     /// Writes a spec file into the test's folder.
