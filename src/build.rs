@@ -14,6 +14,13 @@ const CONTEXT_CAP: u64 = 256 * 1024 * 1024;
 /// Build log bytes kept (the newest).
 const LOG_CAP: usize = 256 * 1024;
 
+/// Build errors that come from the machine the daemon runs on, not from the Dockerfile.
+const MACHINE_FAULTS: [&str; 3] = [
+    "no space left on device",
+    "input/output error",
+    "read-only file system",
+];
+
 /// A build that did not produce an image: why (with the fix), and the log so far.
 #[derive(Debug, Clone)]
 pub struct BuildFailure {
@@ -141,6 +148,19 @@ pub async fn build_tar(
         };
         if let Some(msg) = message {
             log.push_str(&msg);
+            // A full disk or a failing one is the machine's fault, not the submission's:
+            // such a submission is "not graded" (and --resume grades it again).
+            let lower = msg.to_lowercase();
+            if MACHINE_FAULTS.iter().any(|m| lower.contains(m)) {
+                return Err(BuildFailure {
+                    problem: format!(
+                        "the build failed because of the machine, not the submission: {}",
+                        msg.trim()
+                    ),
+                    log,
+                    daemon_fault: true,
+                });
+            }
             let h = crate::hints::build_hint(&msg, files);
             return Err(BuildFailure {
                 problem: format!("{} — {}", h.cause, h.fix),

@@ -79,6 +79,8 @@ pub enum ImageSetting {
     /// Dependencies installed (by a step matching the pattern, or a known installer)
     /// before the rest of the code is copied.
     DepsBeforeCode(Option<Pattern>),
+    /// CMD and ENTRYPOINT written in exec (JSON) form.
+    ExecForm,
     /// Built FROM an image that matches.
     Base(ImagePattern),
     /// Also carries a tag that matches.
@@ -188,6 +190,13 @@ impl Plan {
                     format!("cmd-contains:{image}"),
                     format!("Image {image} runs {c}"),
                     ImageSetting::CmdContains(c.clone()),
+                ));
+            }
+            if i.exec_form {
+                settings.push((
+                    format!("exec-form:{image}"),
+                    format!("Image {image} has CMD and ENTRYPOINT in exec form"),
+                    ImageSetting::ExecForm,
                 ));
             }
             if let Some(e) = &i.entrypoint {

@@ -44,6 +44,7 @@ pub(crate) fn expected_image(s: &ImageSetting) -> String {
         ImageSetting::User(u) => format!("USER {u}"),
         ImageSetting::MaxSize(m) => format!("at most {m}"),
         ImageSetting::DepsBeforeCode(_) => "COPY manifest → RUN install → COPY code".into(),
+        ImageSetting::ExecForm => "CMD and ENTRYPOINT in exec form".into(),
         ImageSetting::Base(p) => format!("FROM {p}"),
         ImageSetting::TaggedAs(p) => format!("a tag like {p}"),
         ImageSetting::PushedTo(r, _) => format!("in registry {r}"),
@@ -53,7 +54,7 @@ pub(crate) fn expected_image(s: &ImageSetting) -> String {
 /// What the check expects, in words.
 pub(crate) fn expected_container(s: &ContainerSetting) -> String {
     match s {
-        ContainerSetting::Env(k, v) => format!("-e {k}={v}"),
+        ContainerSetting::Env(k, v) => format!("-e {}", shell_word(&format!("{k}={v}"))),
         ContainerSetting::Mount(m) => format!(
             "-v {}{}",
             m.source
@@ -62,8 +63,23 @@ pub(crate) fn expected_container(s: &ContainerSetting) -> String {
             m.destination
         ),
         ContainerSetting::Restart(r) => format!("--restart {}", r.as_str()),
-        ContainerSetting::Label(k, v) => format!("--label {k}={v}"),
+        ContainerSetting::Label(k, v) => format!("--label {}", shell_word(&format!("{k}={v}"))),
         ContainerSetting::Network(n) => format!("--network {n}"),
+    }
+}
+
+/// `["/bin/sh", "-c", "..."]`: how the image records a shell-form CMD or ENTRYPOINT.
+fn shell_form(cmd: &[String]) -> bool {
+    cmd.len() == 3 && cmd[0] == "/bin/sh" && cmd[1] == "-c"
+}
+
+/// A word as a shell reads it back unchanged: as is when plain, else in single quotes.
+pub(crate) fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -190,9 +206,7 @@ pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             if &got == want {
                 return pass(found);
             }
-            let shell = got.first().is_some_and(|g| g == "/bin/sh")
-                && got.get(1).is_some_and(|a| a == "-c");
-            let cause = if shell {
+            let cause = if shell_form(&got) {
                 "CMD is written in shell form, so it runs under /bin/sh and signals do not reach the app".to_string()
             } else {
                 "the image starts a different command".to_string()
@@ -308,6 +322,33 @@ pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             }
         }
         ImageSetting::DepsBeforeCode(pattern) => layer_order(image, &i.history, pattern.as_ref()),
+        ImageSetting::ExecForm => {
+            let shell: Vec<(&str, &Vec<String>)> = [("ENTRYPOINT", &i.entrypoint), ("CMD", &i.cmd)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().filter(|v| shell_form(v)).map(|v| (k, v)))
+                .collect();
+            match shell.first() {
+                None => pass(match (&i.entrypoint, &i.cmd) {
+                    (Some(e), _) if !e.is_empty() => format!("ENTRYPOINT {}", exec_form(e)),
+                    (_, Some(c)) if !c.is_empty() => format!("CMD {}", exec_form(c)),
+                    _ => "no CMD".into(),
+                }),
+                Some((k, v)) => {
+                    let line = v.get(2).cloned().unwrap_or_default();
+                    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+                    fail(
+                        format!("{k} {line} (shell form)"),
+                        format!(
+                            "{k} is written in shell form, so /bin/sh runs it and the app gets no signals (docker stop waits 10 s, then kills it)"
+                        ),
+                        format!(
+                            "write `{k} {}` in the Dockerfile, {rebuild}",
+                            exec_form(&words)
+                        ),
+                    )
+                }
+            }
+        }
         ImageSetting::Base(p) => match &i.base {
             Some(BaseFacts::Found { id, tags }) => {
                 let found = match tags.first() {
@@ -572,7 +613,7 @@ pub(crate) fn expected_run(r: &RunSpec) -> String {
 /// Judges a one-shot run.
 pub(crate) fn run(r: &RunSpec, f: &RunFacts) -> Judged {
     let command = std::iter::once(format!("docker run --rm {}", r.image))
-        .chain(r.args.iter().cloned())
+        .chain(r.args.iter().map(|a| shell_word(a)))
         .collect::<Vec<_>>()
         .join(" ");
     if let Some(e) = &f.error {
@@ -697,24 +738,35 @@ pub(crate) fn dockerfile_rule(
             .as_ref()
             .map(|_| (file(files, &ignore_path), wanted.as_slice())),
     };
-    let found: Vec<crate::dockerfile::Violation> =
-        crate::dockerfile::lint(&crate::dockerfile::Dockerfile::parse(text), &opts)
-            .into_iter()
-            .filter(|v| v.rule == rule)
-            .collect();
+    let parsed = crate::dockerfile::Dockerfile::parse(text);
+    let found: Vec<crate::dockerfile::Violation> = crate::dockerfile::lint(&parsed, &opts)
+        .into_iter()
+        .filter(|v| v.rule == rule)
+        .collect();
     match found.first() {
         None => pass("ok"),
         Some(first) => {
-            let at = |v: &crate::dockerfile::Violation| {
-                if v.line > 0 {
-                    format!("{}:{}: ", d.path, v.line)
-                } else {
-                    String::new()
-                }
-            };
+            // Where it is and the line as written; what is wrong with it is the cause.
             let shown: Vec<String> = found
                 .iter()
-                .map(|v| format!("{}{}", at(v), v.message))
+                .map(|v| {
+                    match parsed
+                        .instructions
+                        .iter()
+                        .find(|i| i.line == v.line && v.line > 0)
+                    {
+                        Some(i) => {
+                            let line = format!("{} {}", i.keyword, i.args);
+                            format!(
+                                "{}:{}: {}",
+                                d.path,
+                                v.line,
+                                crate::verdict::quote(&line, 80)
+                            )
+                        }
+                        None => v.message.clone(),
+                    }
+                })
                 .collect();
             fail(shown.join("; "), first.message.clone(), first.fix.clone())
         }
@@ -735,6 +787,15 @@ fn source_matches(got: &str, want: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word("APP_ENV=production"), "APP_ENV=production");
+        assert_eq!(shell_word("hello world"), "'hello world'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+    }
 
     fn hist(steps: &[&str]) -> Vec<String> {
         steps.iter().map(|s| s.to_string()).collect()

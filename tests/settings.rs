@@ -25,7 +25,7 @@ async fn image_settings_and_layer_order() {
         .await;
     let spec_for = |image: &str| {
         format!(
-            "images:\n  - name: {image}\n    expose: [8088, 9999/udp]\n    cmd: [\"--listen\", \"0.0.0.0:8088\"]\n    workdir: /app\n    env: {{APP_ENV: production}}\n    user: \"65534\"\n    max_size: 500MB\n    deps_before_code: true\n    install_command: labgrade\n"
+            "images:\n  - name: {image}\n    expose: [8088, 9999/udp]\n    cmd: [\"--listen\", \"0.0.0.0:8088\"]\n    workdir: /app\n    env: {{APP_ENV: production}}\n    user: \"65534\"\n    max_size: 500MB\n    deps_before_code: true\n    install_command: labgrade\n    exec_form: true\n"
         )
     };
     let spec = lab.spec("good.yaml", &spec_for(&good));
@@ -44,6 +44,7 @@ async fn image_settings_and_layer_order() {
         "user:{i}",
         "size:{i}",
         "layer-order:{i}",
+        "exec-form:{i}",
     ] {
         assert_eq!(
             outcome(&id.replace("{i}", &good)),
@@ -73,6 +74,10 @@ async fn image_settings_and_layer_order() {
     assert_eq!(
         f("workdir:{i}")["cause"],
         "the image works in /srv, not /app"
+    );
+    assert_eq!(
+        f("exec-form:{i}")["fix"],
+        "write `CMD [\"labgrade\", \"serve\", \"--listen\", \"0.0.0.0:8088\"]` in the Dockerfile, then rebuild the image (docker build) and run the container again"
     );
     assert_eq!(f("image-env:{i}:APP_ENV")["found"], "APP_ENV=development");
     assert_eq!(
@@ -239,9 +244,10 @@ fn dockerfile_rules_on_a_project_folder() {
         assert_eq!(outcome(&format!("dockerfile:{id}")), "pass", "{id}");
     }
     let order = finding(&report, "dockerfile:LG002");
+    assert_eq!(order["found"], "Dockerfile:5: \"COPY . .\"");
     assert_eq!(
-        order["found"],
-        "Dockerfile:5: all the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
+        order["cause"],
+        "all the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
     );
     assert_eq!(
         order["fix"],
@@ -249,7 +255,7 @@ fn dockerfile_rules_on_a_project_folder() {
     );
     assert_eq!(
         finding(&report, "dockerfile:DL3042")["found"],
-        "Dockerfile:7: pip keeps its download cache in the image layer"
+        "Dockerfile:7: \"RUN pip install -r requirements.txt\""
     );
     assert_eq!(
         finding(&report, "dockerfile:LG004")["cause"],

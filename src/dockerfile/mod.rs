@@ -213,6 +213,50 @@ impl Dockerfile {
         out
     }
 
+    /// ARG defaults and ENV values in effect at instruction `at`: the global ARGs, then
+    /// those of its stage before it, each substituted in turn, as the builder does.
+    pub fn vars_at(&self, at: usize) -> Vec<(String, String)> {
+        let stage = self.instructions.get(at).map_or(0, |i| i.stage);
+        let mut vars: Vec<(String, String)> = Vec::new();
+        let mut global = true;
+        for ins in self.instructions.iter().take(at) {
+            if ins.keyword == "FROM" {
+                global = false;
+            }
+            if !global && ins.stage != stage {
+                continue;
+            }
+            let pairs: Vec<(String, String)> = match ins.keyword.as_str() {
+                // `ARG P` in a stage brings in the global P's default.
+                "ARG" => match ins.args.split_once('=') {
+                    Some((k, v)) => {
+                        vec![(k.trim().to_string(), v.trim().trim_matches('"').to_string())]
+                    }
+                    None if vars.iter().any(|(k, _)| k == ins.args.trim()) => continue,
+                    None => vec![(ins.args.trim().to_string(), String::new())],
+                },
+                "ENV" if ins.args.contains('=') => ins
+                    .args
+                    .split_whitespace()
+                    .filter_map(|w| w.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+                    .collect(),
+                "ENV" => ins
+                    .args
+                    .split_once(char::is_whitespace)
+                    .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+                    .into_iter()
+                    .collect(),
+                _ => continue,
+            };
+            for (k, v) in pairs {
+                let v = substitute(&v, &vars);
+                vars.push((k, v));
+            }
+        }
+        vars
+    }
+
     /// Instructions of the final stage.
     pub fn last_stage(&self) -> impl Iterator<Item = &Instruction> {
         let last = self.instructions.iter().map(|i| i.stage).max().unwrap_or(0);

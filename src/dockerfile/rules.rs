@@ -170,11 +170,17 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 }
             }
             "ADD" => {
-                let words: Vec<&str> = ins
-                    .args
-                    .split_whitespace()
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
+                // Sources then destination, in the exec (JSON) form or the shell form.
+                let mut rest = ins.args.trim();
+                while rest.starts_with("--") {
+                    rest = rest
+                        .split_once(char::is_whitespace)
+                        .map_or("", |(_, r)| r.trim_start());
+                }
+                let words: Vec<String> = match serde_json::from_str::<Vec<String>>(rest) {
+                    Ok(w) if rest.starts_with('[') => w,
+                    _ => rest.split_whitespace().map(str::to_owned).collect(),
+                };
                 let sources = &words[..words.len().saturating_sub(1)];
                 let remote_or_archive = |s: &str| {
                     s.contains("://")
@@ -297,14 +303,17 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
         }
     }
     if let Some(port) = opts.expose {
+        // `EXPOSE $PORT` counts with the ARG or ENV value it has there.
         let exposes = d
             .instructions
             .iter()
-            .filter(|i| i.keyword == "EXPOSE")
-            .flat_map(|i| {
-                i.args
+            .enumerate()
+            .filter(|(_, i)| i.keyword == "EXPOSE")
+            .flat_map(|(at, i)| {
+                super::substitute(&i.args, &d.vars_at(at))
                     .split_whitespace()
                     .map(|p| p.split('/').next().unwrap_or(p).to_string())
+                    .collect::<Vec<_>>()
             })
             .any(|p| p == port.to_string());
         if !exposes {
@@ -397,6 +406,41 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("DL3000", "write WORKDIR /app")]
         );
+    }
+
+    #[test]
+    fn add_archives_and_expose_variables() {
+        // Archives and URLs are what ADD is for, in either form, with flags or not.
+        for text in [
+            "FROM a:1\nADD [\"site.tar.gz\", \"/srv/\"]\n",
+            "FROM a:1\nADD --chown=1000 [\"site.tar.gz\", \"/srv/\"]\n",
+            "FROM a:1\nADD --chown=1000 https://example.com/x /srv/\n",
+        ] {
+            assert_eq!(ids(text), [], "{text}");
+        }
+        assert_eq!(
+            ids("FROM a:1\nADD [\"app.py\", \"/app/\"]\n"),
+            [("DL3020", 2)]
+        );
+        let expose = |text: &str| {
+            lint(
+                &Dockerfile::parse(text),
+                &LintOptions {
+                    expose: Some(8088),
+                    dockerignore: None,
+                },
+            )
+            .into_iter()
+            .any(|v| v.rule == "LG003")
+        };
+        assert!(!expose("FROM a:1\nENV PORT=8088\nEXPOSE $PORT\n"));
+        assert!(!expose(
+            "ARG P=8088\nFROM a:1\nARG P\nENV PORT ${P}\nEXPOSE ${PORT}/tcp\n"
+        ));
+        assert!(expose("FROM a:1\nENV PORT=5000\nEXPOSE $PORT\n"));
+        assert!(expose(
+            "FROM a:1 AS b\nENV PORT=8088\nFROM a:1\nEXPOSE $PORT\n"
+        ));
     }
 
     #[test]

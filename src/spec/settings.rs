@@ -107,6 +107,9 @@ pub struct ImageSpec {
     pub cmd_contains: Option<String>,
     /// The exact ENTRYPOINT, exec form.
     pub entrypoint: Option<Vec<String>>,
+    /// CMD and ENTRYPOINT written in exec (JSON) form, not shell form.
+    #[serde(default)]
+    pub exec_form: bool,
     /// The WORKDIR.
     pub workdir: Option<String>,
     /// ENV variables and their values.
@@ -141,6 +144,7 @@ impl ImageSpec {
             cmd: None,
             cmd_contains: None,
             entrypoint: None,
+            exec_form: false,
             workdir: None,
             env: BTreeMap::new(),
             user: None,
