@@ -594,7 +594,7 @@ async fn grade_batch(a: GradeArgs) -> ExitCode {
     let run = labgrade::batch::run(&daemon, &opts);
     let result = tokio::select! {
         r = run => r,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupted() => {
             let run = labgrade::batch::last_run(&a.out).map(|r| r.run_id);
             let _ = labgrade::batch::clean(&daemon, run.as_deref()).await;
             return fail(Exit::Environment, "interrupted; what was graded is kept: rerun with --resume to finish");
@@ -640,7 +640,7 @@ async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
     let run = labgrade::demo::run(&daemon, &exe, keep, tty_options(color), &mut out);
     let result = tokio::select! {
         r = run => r,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupted() => {
             labgrade::demo::cleanup(&daemon).await;
             Err(anyhow::anyhow!("interrupted; the demo containers and image were removed"))
         }
@@ -658,5 +658,21 @@ async fn demo(keep: bool, color: ColorChoice) -> ExitCode {
             "the demo did not grade as expected (see the reports above)",
         ),
         Err(e) => fail(Exit::Environment, format_args!("the demo failed: {e:#}")),
+    }
+}
+
+/// Resolves when the user presses Ctrl-C (SIGINT) or a CI runner cancels the job (SIGTERM).
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

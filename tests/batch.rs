@@ -266,6 +266,64 @@ async fn killed_run_resumes_and_grades_each_once() {
     assert!(labgrade::batch::last_run(&out).unwrap().finished);
 }
 
+/// Ctrl-C (SIGINT) or a CI runner's cancel (SIGTERM) mid-run: labgrade removes what the
+/// run created at once, keeps what it graded, and says how to finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupted_run_cleans_up_at_once() {
+    let lab = Lab::new("interrupt").await;
+    let students = ["alice", "bob", "carol", "dave"];
+    let (subs, spec) = class(&lab, &students);
+    for (signal, dir) in [("INT", "grades-int"), ("TERM", "grades-term")] {
+        let out = lab.dir.path().join(dir);
+        let child = grade(&spec, &subs, &out)
+            .args(["-j", "1", "--memory", "64"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Interrupt once the run has an image or a container of its own to clean up.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let run = labgrade::batch::last_run(&out).map(|r| r.run_id);
+            if run.is_some_and(|r| !run_leftovers(&r).is_empty()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the run created nothing");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let started = Instant::now();
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "SIG{signal}: slow to stop"
+        );
+        assert_eq!(
+            done.status.code(),
+            Some(3),
+            "SIG{signal}: {}",
+            text(&done.stderr)
+        );
+        assert!(
+            text(&done.stderr)
+                .contains("interrupted; what was graded is kept: rerun with --resume to finish"),
+            "SIG{signal}: {}",
+            text(&done.stderr)
+        );
+        let run = labgrade::batch::last_run(&out).unwrap();
+        assert!(!run.finished);
+        assert_eq!(
+            run_leftovers(&run.run_id),
+            "",
+            "SIG{signal}: nothing left behind"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_merge_into_one_gradebook() {
     let lab = Lab::new("shards").await;
