@@ -596,7 +596,7 @@ async fn grade_batch(a: GradeArgs) -> ExitCode {
         r = run => r,
         _ = interrupted() => {
             let run = labgrade::batch::last_run(&a.out).map(|r| r.run_id);
-            let _ = labgrade::batch::clean(&daemon, run.as_deref()).await;
+            labgrade::batch::clean_settled(&daemon, run.as_deref()).await;
             return fail(Exit::Environment, "interrupted; what was graded is kept: rerun with --resume to finish");
         }
     };

@@ -138,6 +138,23 @@ fn run_id() -> String {
 
 /// Removes every container and image a grading run left behind (all runs, and any one-shot
 /// run containers, when `run` is None).
+/// Cleans up after an interrupted run: a build cut short can still commit an image a
+/// moment later, so this cleans again until a whole second passes with nothing to remove
+/// (five seconds at most).
+pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
+    let started = std::time::Instant::now();
+    let mut quiet_since = started;
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        match clean(daemon, run).await {
+            Ok((0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
+            Ok((0, 0)) => {}
+            Ok(_) => quiet_since = std::time::Instant::now(),
+            Err(_) => break,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,
