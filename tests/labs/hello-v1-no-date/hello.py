@@ -1,0 +1,2 @@
+# The mistake: the greeting is printed, today's date is not.
+print("Hello from Docker!")

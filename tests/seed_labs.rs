@@ -1,0 +1,924 @@
+//! End to end: every spec in `specs/` graded against reference solutions of the course's
+//! seed labs (`tests/labs/<lab>/`) built on a real Python image (`scripts/python-base`:
+//! Debian's Python, Flask and pip, FROM scratch), and against broken variants
+//! (`tests/labs/<lab>-<mistake>/`), each making one mistake students make. The reference
+//! must get full marks; each broken variant must fail on the finding the spec is there
+//! for, with a cause that names the mistake, and pass everything else.
+//!
+//! The specs use fixed names and host ports (8097, 8000, 6000, 5000), so the labs run one
+//! at a time, in one test. The test refuses to touch a container or image of those names
+//! that it did not create. Every container, image, network and folder it creates is removed
+//! at the end, pass or fail (`Guard`); everything built on its base image carries the label
+//! `io.labgrade.python-base=<base tag>`, so even dangling layers of a failed build are found.
+//!
+//! The compose variant runs Debian's `docker-compose` (v1) when it is installed and works;
+//! otherwise (or with `LABGRADE_SEED_COMPOSE=cli`) it creates the same network and
+//! container, with compose's labels, through the docker CLI.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use common::text;
+
+/// The label every test object carries (`.ci/run` looks for leftovers with it).
+const SAMPLE_LABEL: &str = "io.labgrade.sample";
+/// The label `scripts/python-base` puts on the base image (value: its tag); images built on
+/// it and containers made from those inherit it.
+const BASE_LABEL: &str = "io.labgrade.python-base";
+
+const BASE_TIME: Duration = Duration::from_secs(240);
+const BUILD_TIME: Duration = Duration::from_secs(300);
+const DOCKER_TIME: Duration = Duration::from_secs(60);
+const CHECK_TIME: Duration = Duration::from_secs(120);
+
+/// Names the specs fix: the test must own them while it runs.
+const CONTAINERS: &[&str] = &[
+    "pythonapp_nautilus",
+    "latency",
+    "flask-echo",
+    "hello-web",
+    "product-api",
+];
+const IMAGES: &[&str] = &[
+    "nautilus/python-app",
+    "latency-service",
+    "flask-echo-headers-server",
+    "student/flask-echo-headers-server",
+    "hello:v1",
+    "hello:v2",
+    "hello:v3",
+    "product-api",
+];
+const PORTS: &[u16] = &[8097, 8000, 6000, 5000];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lab_dir(lab: &str) -> PathBuf {
+    root().join("tests/labs").join(lab)
+}
+
+fn spec(file: &str) -> PathBuf {
+    root().join("specs").join(file)
+}
+
+/// Runs a command to its end, or kills it after `limit`: never hangs.
+fn run_for(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            b
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{shown} did not finish within {limit:?}"));
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
+        }
+    };
+    Ok(Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
+fn docker_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new("docker");
+    // The classic builder: no buildx plugin needed, and the same history the API gives.
+    c.args(args).env("DOCKER_BUILDKIT", "0");
+    c
+}
+
+/// `docker ARGS`; panics with its stderr when it fails.
+fn docker(args: &[&str]) -> String {
+    let out = run_for(&mut docker_cmd(args), DOCKER_TIME).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `docker ARGS` for cleaning up: errors are ignored (the object may be gone already).
+fn docker_quiet(args: &[&str]) -> String {
+    run_for(&mut docker_cmd(args), DOCKER_TIME)
+        .map(|o| text(&o.stdout))
+        .unwrap_or_default()
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A label of a container or image, `None` when the object does not exist.
+fn label_of(kind: &str, name: &str, label: &str) -> Option<String> {
+    let out = run_for(
+        &mut docker_cmd(&[
+            kind,
+            "inspect",
+            "--format",
+            &format!("{{{{index .Config.Labels \"{label}\"}}}}"),
+            name,
+        ]),
+        DOCKER_TIME,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().replace("<no value>", ""))
+}
+
+fn compose_works() -> bool {
+    if std::env::var("LABGRADE_SEED_COMPOSE").as_deref() == Ok("cli") {
+        return false;
+    }
+    matches!(
+        run_for(Command::new("docker-compose").arg("version"), DOCKER_TIME),
+        Ok(o) if o.status.success()
+    )
+}
+
+/// Everything the test created, removed on drop (pass or fail).
+struct Guard {
+    base: String,
+    containers: Vec<String>,
+    tags: Vec<String>,
+    networks: Vec<String>,
+    /// Compose projects: name, folder, whether docker-compose made it.
+    projects: Vec<(String, PathBuf, bool)>,
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl Guard {
+    /// Removes every container and network the test made (between labs too: the next lab
+    /// reuses the ports).
+    fn remove_containers(&mut self) {
+        for (project, dir, by_compose) in std::mem::take(&mut self.projects) {
+            if by_compose {
+                let _ = run_for(
+                    Command::new("docker-compose")
+                        .args(["-p", &project, "down", "-v", "--remove-orphans"])
+                        .current_dir(&dir),
+                    DOCKER_TIME,
+                );
+            }
+            let filter = format!("label=com.docker.compose.project={project}");
+            self.containers
+                .extend(lines(&docker_quiet(&["ps", "-aq", "--filter", &filter])));
+            self.networks.push(format!("{project}_default"));
+        }
+        // Containers made from anything built on the base, failed build steps included.
+        let filter = format!("label={BASE_LABEL}={}", self.base);
+        self.containers
+            .extend(lines(&docker_quiet(&["ps", "-aq", "--filter", &filter])));
+        let names = std::mem::take(&mut self.containers);
+        if !names.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(names.iter().map(String::as_str));
+            docker_quiet(&args);
+        }
+        // Then the networks they were on.
+        for n in std::mem::take(&mut self.networks) {
+            docker_quiet(&["network", "rm", &n]);
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.remove_containers();
+        for t in std::mem::take(&mut self.tags).iter().rev() {
+            docker_quiet(&["rmi", "-f", t]);
+        }
+        // Everything built on the base (untagged and intermediate images too), then the base:
+        // newest first, so children go before their parents.
+        let filter = format!("label={BASE_LABEL}={}", self.base);
+        for _ in 0..4 {
+            let ids = lines(&docker_quiet(&["images", "-aq", "--filter", &filter]));
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                docker_quiet(&["rmi", "-f", &id]);
+            }
+        }
+        docker_quiet(&["rmi", "-f", &self.base]);
+        let left = docker_quiet(&["images", "-aq", "--filter", &filter])
+            + &docker_quiet(&["ps", "-aq", "--filter", &filter]);
+        if !left.trim().is_empty() {
+            eprintln!("seed_labs: could not remove: {left}");
+        }
+        self.dirs.clear();
+    }
+}
+
+/// A graded report.
+struct Report {
+    what: String,
+    code: i32,
+    json: Value,
+}
+
+impl Report {
+    fn finding(&self, id: &str) -> &Value {
+        self.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{}: no finding {id} in {:#}", self.what, self.json))
+    }
+
+    fn not_passed(&self) -> Vec<&Value> {
+        self.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["outcome"] != "pass")
+            .collect()
+    }
+
+    fn score(&self) -> String {
+        format!("{}/{}", self.json["score"], self.json["max_score"])
+    }
+
+    /// Exit code 0, full score, every finding passed.
+    fn expect_full_score(&self) {
+        let failed: Vec<String> = self
+            .not_passed()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({}): {} / {}",
+                    f["id"], f["outcome"], f["found"], f["cause"]
+                )
+            })
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{}: the reference solution should pass every check, these did not:\n  {}",
+            self.what,
+            failed.join("\n  ")
+        );
+        assert_eq!(self.code, 0, "{}: exit code", self.what);
+        assert_eq!(
+            self.json["score"], self.json["max_score"],
+            "{}: full score",
+            self.what
+        );
+        assert_eq!(self.json["passed"], true, "{}", self.what);
+    }
+
+    /// The findings `failing` fail, every other one passes except those in `maybe` (which
+    /// may do either), the exit code agrees with the verdict, and the score lost is exactly
+    /// the failed findings' points.
+    fn expect_failures(&self, failing: &[&str], maybe: &[&str]) {
+        for id in failing {
+            let f = self.finding(id);
+            assert_eq!(
+                f["outcome"], "fail",
+                "{}: {id} should fail: {f:#}",
+                self.what
+            );
+            assert!(
+                f["cause"].as_str().is_some_and(|c| !c.is_empty()),
+                "{}: {id} fails without a cause: {f:#}",
+                self.what
+            );
+        }
+        for f in self.not_passed() {
+            let id = f["id"].as_str().unwrap();
+            assert!(
+                failing.contains(&id) || maybe.contains(&id),
+                "{}: {id} should pass, it is {}: found {}, cause {}",
+                self.what,
+                f["outcome"],
+                f["found"],
+                f["cause"]
+            );
+        }
+        let lost: i64 = self
+            .not_passed()
+            .iter()
+            .map(|f| f["max_points"].as_i64().unwrap() - f["points"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            self.json["max_score"].as_i64().unwrap() - self.json["score"].as_i64().unwrap(),
+            lost,
+            "{}: score",
+            self.what
+        );
+        let passed = self.json["passed"].as_bool().unwrap();
+        assert_eq!(self.code, if passed { 0 } else { 1 }, "{}", self.what);
+        if self.json["pass_mark"] == "100%" {
+            assert!(!passed, "{}: a broken lab must not pass", self.what);
+        }
+    }
+
+    /// The finding's `field` (cause, fix, found) contains each of `parts`.
+    fn expect_says(&self, id: &str, field: &str, parts: &[&str]) {
+        let f = self.finding(id);
+        let said = f[field].as_str().unwrap_or_default();
+        for p in parts {
+            assert!(
+                said.contains(p),
+                "{}: {id}'s {field} should mention {p:?}: {said:?}",
+                self.what
+            );
+        }
+    }
+
+    /// One line for the summary: score, verdict, and each failure's found and cause.
+    fn summary(&self) -> String {
+        let mut s = format!(
+            "{}: {} {}",
+            self.what,
+            self.score(),
+            if self.json["passed"] == true {
+                "PASSED"
+            } else {
+                "FAILED"
+            }
+        );
+        for f in self.not_passed() {
+            s.push_str(&format!(
+                "\n      {} {}: found {}; cause {}",
+                f["outcome"].as_str().unwrap_or_default(),
+                f["id"].as_str().unwrap_or_default(),
+                f["found"],
+                f["cause"]
+            ));
+        }
+        s
+    }
+}
+
+struct Ctx {
+    g: Guard,
+    project: String,
+    summary: Vec<String>,
+}
+
+impl Ctx {
+    /// Checks that the fixed names and ports are free (or the test's own leftovers), then
+    /// builds the base image.
+    fn new() -> Ctx {
+        let base = format!("labgrade-test/python-base:seed-{}", std::process::id());
+        for name in CONTAINERS {
+            match label_of("container", name, BASE_LABEL) {
+                None => {}
+                Some(l) if !l.is_empty() => {
+                    docker(&["rm", "-f", "-v", name]);
+                }
+                Some(_) => panic!(
+                    "a container named {name} exists and this test did not make it; the seed \
+                     specs need that name: remove it (docker rm -f {name}) or run elsewhere"
+                ),
+            }
+        }
+        for image in IMAGES {
+            match label_of("image", image, BASE_LABEL) {
+                None => {}
+                Some(l) if !l.is_empty() => {
+                    docker(&["rmi", "-f", image]);
+                }
+                Some(_) => panic!(
+                    "an image {image} exists and this test did not build it; the seed specs \
+                     need that name: remove it (docker rmi {image}) or run elsewhere"
+                ),
+            }
+        }
+        // Compose `web` services: an earlier run's are removed, anyone else's would be
+        // found by specs/product-api-compose.yaml.
+        let format = format!("{{{{.Names}}}} {{{{.Label \"{BASE_LABEL}\"}}}}");
+        let web = lines(&docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=com.docker.compose.service=web",
+            "--format",
+            &format,
+        ]));
+        for line in web {
+            match line.split_once(' ') {
+                Some((name, _)) => {
+                    docker(&["rm", "-f", "-v", name]);
+                }
+                None => panic!(
+                    "a compose service `web` container ({line}) exists; \
+                     specs/product-api-compose.yaml would find it: remove it first"
+                ),
+            }
+        }
+        for port in PORTS {
+            assert!(
+                TcpListener::bind(("0.0.0.0", *port)).is_ok(),
+                "host port {port} is in use; the seed specs need it"
+            );
+        }
+        let g = Guard {
+            base: base.clone(),
+            containers: Vec::new(),
+            tags: Vec::new(),
+            networks: Vec::new(),
+            projects: Vec::new(),
+            dirs: Vec::new(),
+        };
+        let out = run_for(
+            Command::new("bash")
+                .arg(root().join("scripts/python-base"))
+                .arg(&base),
+            BASE_TIME,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "scripts/python-base failed: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        Ctx {
+            g,
+            project: format!("labgradeseed{}", std::process::id()),
+            summary: Vec::new(),
+        }
+    }
+
+    /// `docker build --build-arg BASE=<base>` of a folder, tagged with `tags`.
+    fn build_in(&mut self, dir: &Path, tags: &[&str]) {
+        self.g.tags.extend(tags.iter().map(|t| t.to_string()));
+        let mut args = vec![
+            "build".to_string(),
+            "--force-rm".into(),
+            "--build-arg".into(),
+            format!("BASE={}", self.g.base),
+            "--label".into(),
+            format!("{SAMPLE_LABEL}=1"),
+        ];
+        for t in tags {
+            args.extend(["-t".to_string(), t.to_string()]);
+        }
+        args.push(dir.display().to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run_for(&mut docker_cmd(&args), BUILD_TIME).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "docker build of {} failed:\n{}{}",
+            dir.display(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+
+    fn build(&mut self, lab: &str, tags: &[&str]) {
+        self.build_in(&lab_dir(lab), tags);
+    }
+
+    /// `docker run -d --name NAME ARGS IMAGE`, as the lab tells students.
+    fn run(&mut self, name: &str, args: &[&str], image: &str) {
+        self.g.containers.push(name.to_string());
+        let label = format!("{SAMPLE_LABEL}=1");
+        let mut all = vec!["run", "-d", "--name", name, "--label", &label];
+        all.extend(args);
+        all.push(image);
+        docker(&all);
+    }
+
+    fn rm(&mut self, name: &str) {
+        docker(&["rm", "-f", "-v", name]);
+        self.g.containers.retain(|c| c != name);
+    }
+
+    /// `labgrade check SPEC --format json [--dir DIR]`.
+    fn check(&mut self, spec_file: &str, dir: Option<&Path>, what: &str) -> Report {
+        let mut cmd = common::labgrade();
+        cmd.arg("check")
+            .arg(spec(spec_file))
+            .args(["--format", "json"]);
+        if let Some(d) = dir {
+            cmd.arg("--dir").arg(d);
+        }
+        let out = run_for(&mut cmd, CHECK_TIME).unwrap_or_else(|e| panic!("{e}"));
+        let what = format!("{spec_file} on {what}");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{what}: the report is not JSON ({e}); stdout: {} stderr: {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
+        });
+        let r = Report {
+            what,
+            code: out.status.code().unwrap_or(-1),
+            json,
+        };
+        self.summary.push(format!("  {}", r.summary()));
+        r
+    }
+
+    /// The compose lab in a copy of `lab` (compose bind-mounts the project folder, which
+    /// must not be the repository's): `docker-compose up -d`, or the same through the CLI.
+    fn compose_up(&mut self, lab: &str) -> PathBuf {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("product-api");
+        copy_dir(&lab_dir(lab), &dir);
+        self.g.dirs.push(tmp);
+        let p = self.project.clone();
+        // The image compose would build for service web (`<project>_web`), built here with
+        // the local base, so `up` finds it and builds nothing.
+        let image = format!("{p}_web");
+        self.build_in(&dir, &[&image]);
+        let by_compose = compose_works();
+        self.g.projects.push((p.clone(), dir.clone(), by_compose));
+        if by_compose {
+            let out = run_for(
+                Command::new("docker-compose")
+                    .args(["-p", &p, "up", "-d", "--no-build"])
+                    .current_dir(&dir),
+                DOCKER_TIME,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                out.status.success(),
+                "docker-compose up failed: {}",
+                text(&out.stderr)
+            );
+        } else {
+            // What compose v1 does: a project network, and a container with its labels.
+            let compose = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
+            let net = format!("{p}_default");
+            self.g.networks.push(net.clone());
+            docker(&[
+                "network",
+                "create",
+                "--label",
+                &format!("{SAMPLE_LABEL}=1"),
+                &net,
+            ]);
+            let mount = format!("{}:/app", dir.display());
+            let labels = [
+                format!("com.docker.compose.project={p}"),
+                "com.docker.compose.service=web".into(),
+                "com.docker.compose.oneoff=False".into(),
+                "com.docker.compose.container-number=1".into(),
+                format!("com.docker.compose.project.working_dir={}", dir.display()),
+            ];
+            let mut args: Vec<&str> = vec!["--network", &net, "-p", "5000:5000"];
+            args.extend(["-e", "FLASK_ENV=development"]);
+            if compose.contains(".:/app") {
+                args.extend(["-v", &mount]);
+            }
+            for l in &labels {
+                args.extend(["--label", l]);
+            }
+            self.run(&format!("{p}_web_1"), &args, &image);
+        }
+        self.summary.push(format!(
+            "  (the compose lab run by {})",
+            if by_compose {
+                "docker-compose"
+            } else {
+                "the docker CLI with compose's labels"
+            }
+        ));
+        // labgrade does not wait for a compose container by itself yet: it takes Docker's
+        // embedded DNS (127.0.0.11, on every compose network) for the app listening on
+        // loopback, and fails at once. Wait here until the app answers.
+        wait_answers(5000, "/products", Duration::from_secs(30));
+        dir
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Waits (bounded) until `GET path` on the host port gets an HTTP answer.
+fn wait_answers(port: u16, path: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let answers = || -> std::io::Result<bool> {
+        let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), limit)?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.set_write_timeout(Some(Duration::from_secs(2)))?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut head = [0u8; 5];
+        s.read_exact(&mut head)?;
+        Ok(&head == b"HTTP/")
+    };
+    while Instant::now() < deadline {
+        if matches!(answers(), Ok(true)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing answered GET localhost:{port}{path} within {limit:?}");
+}
+
+/// Seed 003: nautilus-python-app.yaml and nautilus-python-app-full.yaml.
+fn nautilus(cx: &mut Ctx) {
+    let (image, name) = ("nautilus/python-app", "pythonapp_nautilus");
+    let start = |cx: &mut Ctx, lab: &str| {
+        cx.build(lab, &[image]);
+        cx.run(name, &["-p", "8097:8088"], image);
+    };
+    let reference = lab_dir("nautilus-python-app");
+    start(cx, "nautilus-python-app");
+    cx.check("nautilus-python-app.yaml", None, "the reference")
+        .expect_full_score();
+    cx.check(
+        "nautilus-python-app-full.yaml",
+        Some(&reference),
+        "the reference",
+    )
+    .expect_full_score();
+    cx.rm(name);
+
+    // The app bound to 127.0.0.1: the published port cannot reach it.
+    start(cx, "nautilus-python-app-loopback");
+    // (The full spec's pass mark, 80%, still passes it: 23/26.)
+    let http = "http:pythonapp_nautilus:GET /";
+    for s in ["nautilus-python-app.yaml", "nautilus-python-app-full.yaml"] {
+        let r = cx.check(
+            s,
+            Some(&lab_dir("nautilus-python-app-loopback")),
+            "app bound to 127.0.0.1",
+        );
+        r.expect_failures(&[http], &[]);
+        r.expect_says(http, "cause", &["127.0.0.1:8088", "0.0.0.0"]);
+        r.expect_says(http, "fix", &["host='0.0.0.0'"]);
+    }
+    cx.rm(name);
+
+    // The pitfall seed 003 warns about: `COPY src/ .` before `RUN pip install`.
+    let lab = "nautilus-python-app-copy-before-install";
+    start(cx, lab);
+    let r = cx.check(
+        "nautilus-python-app-full.yaml",
+        Some(&lab_dir(lab)),
+        "COPY src/ . before pip install",
+    );
+    let order = "layer-order:nautilus/python-app";
+    // dockerfile:LG002 should fail too, but the rule only knows `COPY . .` as "all the
+    // code", not `COPY src/ .`: allowed either way until that is fixed.
+    r.expect_failures(&[order], &["dockerfile:LG002"]);
+    r.expect_says(
+        order,
+        "cause",
+        &["copied before the dependencies are installed"],
+    );
+    r.expect_says(order, "fix", &["requirements.txt"]);
+    cx.rm(name);
+
+    // The seed's own folder has no .dockerignore, which the full task asks for.
+    let lab = "nautilus-python-app-no-dockerignore";
+    start(cx, lab);
+    let r = cx.check(
+        "nautilus-python-app-full.yaml",
+        Some(&lab_dir(lab)),
+        "no .dockerignore",
+    );
+    r.expect_failures(&["dockerfile:LG004"], &[]);
+    r.expect_says("dockerfile:LG004", "cause", &[".dockerignore"]);
+    r.expect_says("dockerfile:LG004", "fix", &[".git", "__pycache__"]);
+    cx.rm(name);
+}
+
+/// Seed 000: latency-service.yaml.
+fn latency(cx: &mut Ctx) {
+    let (image, name, spec) = ("latency-service", "latency", "latency-service.yaml");
+    let (get_latency, get_ping) = ("http:latency:GET /latency", "http:latency:GET /ping");
+    cx.build("latency-service", &[image]);
+    cx.run(name, &["-p", "8000:8080"], image);
+    cx.check(spec, None, "the reference").expect_full_score();
+    cx.rm(name);
+
+    // The seed's first run: the host port forwarded to 8000 while the app listens on 8080.
+    cx.run(name, &["-p", "8000:8000"], image);
+    let r = cx.check(spec, None, "-p 8000:8000");
+    let port = "port:latency:8000:8080";
+    r.expect_failures(&[port, get_latency, get_ping], &[]);
+    r.expect_says(port, "cause", &["not 8080"]);
+    r.expect_says(port, "fix", &["-p 8000:8080"]);
+    assert_eq!(r.finding(get_latency)["because_of"], port, "{}", r.what);
+    cx.rm(name);
+
+    // The app listening on 8000 inside (the host port) instead of the lab's 8080.
+    cx.build("latency-service-listens-on-8000", &[image]);
+    cx.run(name, &["-p", "8000:8080"], image);
+    let r = cx.check(spec, None, "app listening on 8000");
+    r.expect_failures(&[get_latency, get_ping], &[]);
+    r.expect_says(get_latency, "cause", &["nothing listens on 8080", "8000"]);
+    r.expect_says(get_latency, "fix", &["port=8080"]);
+    cx.rm(name);
+
+    // The seed's 404: only the original /ping route.
+    cx.build("latency-service-ping-only", &[image]);
+    cx.run(name, &["-p", "8000:8080"], image);
+    let r = cx.check(spec, None, "only /ping");
+    r.expect_failures(&[get_latency], &[]);
+    r.expect_says(get_latency, "cause", &["no route /latency"]);
+    r.expect_says(get_latency, "fix", &["@app.route(\"/latency\")"]);
+    cx.rm(name);
+}
+
+/// Seed 001: flask-echo-headers.yaml.
+fn echo(cx: &mut Ctx) {
+    let (name, spec) = ("flask-echo", "flask-echo-headers.yaml");
+    let (image, pushed) = (
+        "flask-echo-headers-server",
+        "student/flask-echo-headers-server",
+    );
+    let tagged = "tagged:flask-echo-headers-server";
+    // Built as the seed does, and tagged for the registry as its push step does.
+    cx.build("flask-echo-headers", &[image, pushed]);
+    cx.run(name, &["-p", "6000:6000"], image);
+    cx.check(spec, None, "the reference").expect_full_score();
+    // The probe's value is fresh on every run: the echo passes again.
+    cx.check(spec, None, "the reference, again")
+        .expect_full_score();
+
+    // The push step's `docker tag` never done.
+    docker(&["rmi", pushed]);
+    let r = cx.check(spec, None, "no <user>/ tag");
+    r.expect_failures(&[tagged], &[]);
+    r.expect_says(tagged, "fix", &["docker tag flask-echo-headers-server"]);
+    cx.rm(name);
+
+    // A hard-coded answer (with the probe value an earlier report showed).
+    cx.build("flask-echo-headers-hardcoded", &[image, pushed]);
+    cx.run(name, &["-p", "6000:6000"], image);
+    let r = cx.check(spec, None, "a hard-coded answer");
+    let http = "http:flask-echo:GET /";
+    r.expect_failures(&[http], &[]);
+    r.expect_says(http, "found", &["X-Labgrade-Probe", "echo-me-7f3a"]);
+    cx.rm(name);
+
+    // The app fixed and rebuilt, but not tagged again: the <user>/ tag stays on the old
+    // (hard-coded) build.
+    cx.build("flask-echo-headers", &[image]);
+    cx.run(name, &["-p", "6000:6000"], image);
+    let r = cx.check(spec, None, "the <user>/ tag left on an older build");
+    r.expect_failures(&[tagged], &[]);
+    r.expect_says(tagged, "cause", &[pushed, "another build"]);
+    r.expect_says(tagged, "fix", &[&format!("docker tag {image} {pushed}")]);
+    cx.rm(name);
+}
+
+/// Seed 002, parts B, C, D: hello-docker.yaml.
+fn hello(cx: &mut Ctx) {
+    let spec = "hello-docker.yaml";
+    cx.build("hello-v1", &["hello:v1"]);
+    cx.build("hello-v2", &["hello:v2"]);
+    cx.build("hello-v3", &["hello:v3"]);
+    cx.run("hello-web", &["-p", "5000:5000"], "hello:v3");
+    let r = cx.check(spec, None, "the reference");
+    r.expect_full_score();
+    r.expect_says("run:hello:v1#2", "found", &["Today is 20"]);
+
+    // Part B: the greeting without today's date.
+    cx.build("hello-v1-no-date", &["hello:v1"]);
+    let r = cx.check(spec, None, "hello:v1 printing no date");
+    r.expect_failures(&["run:hello:v1#2"], &[]);
+    r.expect_says("run:hello:v1#2", "cause", &["Hello from Docker!"]);
+    cx.build("hello-v1", &["hello:v1"]);
+
+    // Part C: everything copied before the install.
+    cx.build("hello-v2-copy-before-install", &["hello:v2"]);
+    let r = cx.check(spec, None, "hello:v2 with COPY . . before pip install");
+    r.expect_failures(&["layer-order:hello:v2"], &[]);
+    r.expect_says(
+        "layer-order:hello:v2",
+        "cause",
+        &["copied before the dependencies are installed"],
+    );
+    cx.rm("hello-web");
+}
+
+/// Seed 004: product-api.yaml.
+fn product_api(cx: &mut Ctx) {
+    let (image, name, spec) = ("product-api", "product-api", "product-api.yaml");
+    let run = ["-p", "5000:5000", "-e", "FLASK_ENV=production"];
+    cx.build("product-api", &[image]);
+    cx.run(name, &run, image);
+    cx.check(spec, None, "the reference").expect_full_score();
+    cx.rm(name);
+
+    // Started without -e FLASK_ENV=production.
+    cx.run(name, &["-p", "5000:5000"], image);
+    let r = cx.check(spec, None, "no -e FLASK_ENV");
+    let env = "env:product-api:FLASK_ENV";
+    r.expect_failures(&[env], &[]);
+    r.expect_says(env, "fix", &["-e FLASK_ENV=production"]);
+    cx.rm(name);
+
+    // No /health route.
+    cx.build("product-api-no-health", &[image]);
+    cx.run(name, &run, image);
+    let r = cx.check(spec, None, "no /health route");
+    let health = "http:product-api:GET /health";
+    r.expect_failures(&[health], &[]);
+    r.expect_says(health, "cause", &["no route /health"]);
+    cx.rm(name);
+
+    // Seed 004's "Bad: Slow Rebuilds".
+    cx.build("product-api-copy-before-install", &[image]);
+    cx.run(name, &run, image);
+    let r = cx.check(spec, None, "COPY . . before pip install");
+    r.expect_failures(&["layer-order:product-api"], &[]);
+    cx.rm(name);
+}
+
+/// Seed 004, the compose variant: product-api-compose.yaml.
+fn product_api_compose(cx: &mut Ctx) {
+    let spec = "product-api-compose.yaml";
+    let dir = cx.compose_up("product-api");
+    cx.check(spec, Some(&dir), "the reference")
+        .expect_full_score();
+    cx.g.remove_containers();
+
+    // No volumes: the code is not mounted at /app.
+    let dir = cx.compose_up("product-api-compose-no-volume");
+    let r = cx.check(spec, Some(&dir), "no volumes: entry");
+    r.expect_failures(&["mount:web:/app"], &[]);
+    r.expect_says("mount:web:/app", "cause", &["/app"]);
+}
+
+/// One seed lab's reference and broken variants, graded in turn.
+type LabFn = fn(&mut Ctx);
+
+#[test]
+fn seed_labs_reference_and_broken_solutions() {
+    let started = Instant::now();
+    let mut cx = Ctx::new();
+    let labs: [(&str, LabFn); 6] = [
+        ("seed 003, nautilus", nautilus),
+        ("seed 000, latency", latency),
+        ("seed 001, flask echo", echo),
+        ("seed 002, hello", hello),
+        ("seed 004, product api", product_api),
+        ("seed 004, compose", product_api_compose),
+    ];
+    let mut failed = Vec::new();
+    for (what, lab) in labs {
+        cx.summary.push(format!("{what}:"));
+        let result = catch_unwind(AssertUnwindSafe(|| lab(&mut cx)));
+        cx.g.remove_containers();
+        if let Err(e) = result {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!("{what}: {msg}"));
+        }
+    }
+    println!(
+        "{}\n({:.0?} in all)",
+        cx.summary.join("\n"),
+        started.elapsed()
+    );
+    drop(cx);
+    assert!(failed.is_empty(), "\n{}", failed.join("\n\n"));
+}
