@@ -149,7 +149,7 @@ impl Plan {
     pub fn randomise(&mut self, token: &str) {
         for c in &mut self.checks {
             if let CheckKind::Http { expect, .. } = &mut c.kind {
-                expect.substitute(RANDOM, token);
+                expect.randomise(RANDOM, token);
             }
         }
     }

@@ -600,7 +600,10 @@ pub(crate) fn expected_run(r: &RunSpec) -> String {
             .map(|t| format!("output has {}", crate::verdict::quote(t, 40))),
     );
     if let Some(p) = &r.stdout_regex {
-        parts.push(format!("output matches /{}/", p.0.as_str()));
+        parts.push(match &r.stdout_regex_means {
+            Some(m) => format!("output shows {m}"),
+            None => format!("output matches /{}/", p.0.as_str()),
+        });
     }
     parts.extend(
         r.stderr_contains
@@ -649,7 +652,10 @@ pub(crate) fn run(r: &RunSpec, f: &RunFacts) -> Judged {
     if let Some(p) = &r.stdout_regex
         && !p.0.is_match(&f.stdout)
     {
-        problems.push(format!("output does not match /{}/", p.0.as_str()));
+        problems.push(match &r.stdout_regex_means {
+            Some(m) => format!("output shows no {m}"),
+            None => format!("output does not match /{}/", p.0.as_str()),
+        });
     }
     for t in &r.stderr_contains {
         if !f.stderr.contains(t.as_str()) {
@@ -764,7 +770,7 @@ pub(crate) fn dockerfile_rule(
                                 crate::verdict::quote(&line, 80)
                             )
                         }
-                        None => v.message.clone(),
+                        None => v.found.clone().unwrap_or_else(|| v.message.clone()),
                     }
                 })
                 .collect();

@@ -425,9 +425,65 @@ fn recreate(plan: &Plan, name: &ContainerName) -> String {
     });
     match service {
         Some(s) => format!(
-            "make services.{s} in docker-compose.yml say so, then: docker compose up -d {s}"
+            "in docker-compose.yml, give services.{s} {}; then: docker compose up -d {s} (docker-compose up -d {s} with Compose v1)",
+            compose_service(plan, name)
         ),
         None => format!("docker rm -f {name} && {}", run_command(plan, name)),
+    }
+}
+
+/// What the spec asks of a compose service, in docker-compose.yml's own keys:
+/// `ports: ["5000:5000"], environment: {FLASK_ENV: development}, volumes: [".:/app"]`.
+fn compose_service(plan: &Plan, name: &ContainerName) -> String {
+    use crate::plan::ContainerSetting as S;
+    let (mut ports, mut env, mut volumes, mut labels, mut networks) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let mut restart = None;
+    for c in &plan.checks {
+        match &c.kind {
+            CheckKind::PortPublished { container, mapping } if container == name => {
+                ports.push(format!("\"{}\"", mapping.flag()));
+            }
+            CheckKind::ContainerSetting { container, setting } if container == name => {
+                match setting {
+                    S::Env(k, v) => env.push(format!("{k}: {v}")),
+                    S::Mount(m) => volumes.push(match &m.source {
+                        Some(s) => format!("\"{s}:{}\"", m.destination),
+                        None => format!("\"{}\"", m.destination),
+                    }),
+                    S::Restart(r) => restart = Some(r.as_str()),
+                    S::Label(k, v) => labels.push(format!("{k}: {v}")),
+                    S::Network(n) => networks.push(n.clone()),
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut keys = Vec::new();
+    let list = |xs: &[String]| format!("[{}]", xs.join(", "));
+    let map = |xs: &[String]| format!("{{{}}}", xs.join(", "));
+    if !ports.is_empty() {
+        keys.push(format!("ports: {}", list(&ports)));
+    }
+    if !env.is_empty() {
+        keys.push(format!("environment: {}", map(&env)));
+    }
+    if !volumes.is_empty() {
+        keys.push(format!("volumes: {}", list(&volumes)));
+    }
+    if let Some(r) = restart {
+        keys.push(format!("restart: {r}"));
+    }
+    if !labels.is_empty() {
+        keys.push(format!("labels: {}", map(&labels)));
+    }
+    if !networks.is_empty() {
+        keys.push(format!("networks: {}", list(&networks)));
+    }
+    if keys.is_empty() {
+        "what the lab asks".into()
+    } else {
+        keys.join(", ")
     }
 }
 
@@ -891,8 +947,20 @@ fn http(
             } else {
                 format!("{status}; {}", problems.join("; "))
             };
-            let cause =
-                cause.unwrap_or_else(|| "the answer differs from what the lab asks for".into());
+            // The request carried this run's random value and the answer should give it
+            // back: an answer that does not is fixed text, not built from the request.
+            let not_echoed = h
+                .random
+                .as_deref()
+                .filter(|t| !body.contains(t) && h.expects(t));
+            let (cause, fix) = match (cause, not_echoed) {
+                (Some(c), _) => (c, fix),
+                (None, Some(t)) => (
+                    format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets"),
+                    Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
+                ),
+                (None, None) => ("the answer differs from what the lab asks for".into(), fix),
+            };
             Judgement::fail(found, cause, fix)
         }
     }

@@ -62,7 +62,8 @@ async fn image_settings_and_layer_order() {
     let (code, report) = lab.check_json(&spec, &[]);
     assert_eq!(code, 1);
     let f = |id: &str| finding(&report, &id.replace("{i}", &bad)).clone();
-    assert_eq!(f("layer-order:{i}")["found"], "COPY → COPY → RUN install"); // the base image's COPY first
+    // The base image's own COPY is not counted: only the steps of this Dockerfile.
+    assert_eq!(f("layer-order:{i}")["found"], "COPY → RUN install");
     assert_eq!(
         f("layer-order:{i}")["cause"],
         "the code is copied before the dependencies are installed, so every code change reinstalls them all"
@@ -247,7 +248,7 @@ fn dockerfile_rules_on_a_project_folder() {
     assert_eq!(order["found"], "Dockerfile:5: \"COPY . .\"");
     assert_eq!(
         order["cause"],
-        "all the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
+        "the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
     );
     assert_eq!(
         order["fix"],
@@ -341,7 +342,9 @@ async fn compose_services_found_by_label() {
     // A live `docker update` would not survive the next `docker compose up`.
     assert_eq!(
         finding(&report, "restart:web")["fix"],
-        "make services.web in docker-compose.yml say so, then: docker compose up -d web"
+        format!(
+            "in docker-compose.yml, give services.web ports: [\"{port}:8088\"], environment: {{FLASK_ENV: development}}, restart: always; then: docker compose up -d web (docker-compose up -d web with Compose v1)"
+        )
     );
     assert!(!web.is_empty());
 }
@@ -392,5 +395,17 @@ async fn random_value_echoed_back() {
     assert!(
         f["found"].as_str().unwrap().contains("0123456789abcdef"),
         "{f:#}"
+    );
+    let cause = f["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("the request carried ")
+            && cause.ends_with("the app answers with fixed text, not from the request it gets"),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("build the answer from the request")
     );
 }

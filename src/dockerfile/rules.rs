@@ -59,6 +59,53 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// The sources then the destination of a COPY or ADD, in the exec (JSON) form or the
+/// shell form, without its flags.
+fn copy_words(ins: &Instruction) -> Vec<String> {
+    let mut rest = ins.args.trim();
+    while rest.starts_with("--") {
+        rest = rest
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, r)| r.trim_start());
+    }
+    match serde_json::from_str::<Vec<String>>(rest) {
+        Ok(w) if rest.starts_with('[') => w,
+        _ => rest.split_whitespace().map(str::to_owned).collect(),
+    }
+}
+
+/// A file that lists dependencies (copied on its own before the install step), by name.
+fn is_manifest(source: &str) -> bool {
+    const MANIFESTS: [&str; 17] = [
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "Pipfile",
+        "Pipfile.lock",
+        "pyproject.toml",
+        "poetry.lock",
+        "setup.cfg",
+        "Gemfile",
+        "Gemfile.lock",
+        "composer.json",
+        "composer.lock",
+        "go.mod",
+        "go.sum",
+        ".npmrc",
+    ];
+    let name = source
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(source);
+    (name.starts_with("requirements") && !source.ends_with('/'))
+        || name.starts_with("constraints")
+        || MANIFESTS.contains(&name)
+        || name.ends_with(".lock")
+}
+
 /// What the rules need to know beyond the Dockerfile.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions<'a> {
@@ -74,8 +121,11 @@ pub struct LintOptions<'a> {
 pub struct Violation {
     pub rule: &'static str,
     pub line: usize,
+    /// What is wrong, and why it matters.
     pub message: String,
     pub fix: String,
+    /// What was found, for a violation no line shows (`line` 0).
+    pub found: Option<String>,
 }
 
 fn v(
@@ -89,6 +139,7 @@ fn v(
         line: ins.line,
         message: message.into(),
         fix: fix.into(),
+        found: None,
     }
 }
 
@@ -170,17 +221,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 }
             }
             "ADD" => {
-                // Sources then destination, in the exec (JSON) form or the shell form.
-                let mut rest = ins.args.trim();
-                while rest.starts_with("--") {
-                    rest = rest
-                        .split_once(char::is_whitespace)
-                        .map_or("", |(_, r)| r.trim_start());
-                }
-                let words: Vec<String> = match serde_json::from_str::<Vec<String>>(rest) {
-                    Ok(w) if rest.starts_with('[') => w,
-                    _ => rest.split_whitespace().map(str::to_owned).collect(),
-                };
+                let words = copy_words(ins);
                 let sources = &words[..words.len().saturating_sub(1)];
                 let remote_or_archive = |s: &str| {
                     s.contains("://")
@@ -279,25 +320,19 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 .any(|p| i.args.contains(p)))
     });
     if let Some(at) = install {
-        let copies_all = |i: &&&Instruction| {
-            // `COPY --from=stage` copies a build result, not the context.
+        // Copying anything but dependency manifests (`.`, `src/`, `app.py`) before the
+        // install step: `COPY --from=stage` copies a build result, not the context.
+        let copies_code = |i: &&&Instruction| {
             (i.keyword == "COPY" || i.keyword == "ADD") && !i.args.contains("--from") && {
-                let words: Vec<&str> = i
-                    .args
-                    .split_whitespace()
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
-                words.len() >= 2
-                    && words[..words.len() - 1]
-                        .iter()
-                        .any(|s| *s == "." || *s == "./")
+                let words = copy_words(i);
+                words.len() >= 2 && words[..words.len() - 1].iter().any(|s| !is_manifest(s))
             }
         };
-        if let Some(early) = last[..at].iter().find(copies_all) {
+        if let Some(early) = last[..at].iter().find(copies_code) {
             out.push(v(
                 "LG002",
                 early,
-                format!("all the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, last[at].line),
+                format!("the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, last[at].line),
                 "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . .",
             ));
         }
@@ -327,6 +362,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 line,
                 message: format!("no EXPOSE {port}: the app listens on {port}"),
                 fix: format!("add `EXPOSE {port}` before CMD"),
+                found: Some(format!("no EXPOSE {port}")),
             });
         }
     }
@@ -337,6 +373,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 line: 0,
                 message: "there is no .dockerignore, so everything is sent to the build".into(),
                 fix: format!("create .dockerignore with: {}", wanted.join(", ")),
+                found: Some("no .dockerignore".into()),
             }),
             Some(t) => {
                 let ignore = crate::dockerignore::DockerIgnore::parse(t);
@@ -349,8 +386,15 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                     out.push(Violation {
                         rule: "LG004",
                         line: 0,
-                        message: format!(".dockerignore does not leave out {}", names.join(", ")),
+                        message: format!(
+                            "{} would be sent to the build and copied into the image",
+                            names.join(", ")
+                        ),
                         fix: format!("add these lines to .dockerignore: {}", names.join(", ")),
+                        found: Some(format!(
+                            ".dockerignore does not leave out {}",
+                            names.join(", ")
+                        )),
                     });
                 }
             }
@@ -406,6 +450,32 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("DL3000", "write WORKDIR /app")]
         );
+    }
+
+    #[test]
+    fn code_copied_before_the_install() {
+        let order = |copy: &str| {
+            ids(&format!(
+                "FROM a:1\nWORKDIR /app\n{copy}\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+            ))
+            .contains(&("LG002", 3))
+        };
+        for code in [
+            "COPY . .",
+            "COPY src/ .",
+            "COPY app.py requirements.txt ./",
+            "COPY [\"src\", \".\"]",
+        ] {
+            assert!(order(code), "{code}");
+        }
+        for manifests in [
+            "COPY requirements.txt .",
+            "COPY src/requirements.txt .",
+            "COPY --chown=app [\"requirements.txt\", \"constraints.txt\", \"./\"]",
+            "COPY --from=build /wheels /wheels",
+        ] {
+            assert!(!order(manifests), "{manifests}");
+        }
     }
 
     #[test]

@@ -557,7 +557,8 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
     lines[lines.len().saturating_sub(n)..]
         .iter()
         .map(|l| {
-            let l = l.trim_end_matches('\r');
+            let l = strip_ansi(l.trim_end_matches('\r'));
+            let l = l.as_str();
             if l.chars().count() > LOG_LINE_CAP {
                 format!("{}…", l.chars().take(LOG_LINE_CAP).collect::<String>())
             } else {
@@ -565,6 +566,40 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// Removes the colour and title sequences apps write to their logs (`ESC [ ... m`,
+/// `ESC ] ... BEL`): formatting, not content. Any other control character stays, for the
+/// reports to show escaped.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\u{1b}', Some('[')) => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            ('\u{1b}', Some(']')) => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' {
+                        chars.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Seconds between an RFC 3339 timestamp from the daemon and now.
@@ -604,6 +639,19 @@ pub(crate) fn parse_rfc3339(ts: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_lose_colours_not_content() {
+        let log = "\u{1b}[31m\u{1b}[1mWARNING: This is a development server.\u{1b}[0m\n\u{1b}]0;title\u{7}ready \u{1b}]2;t\u{1b}\\ok\nNUL:\u{0}: lone \u{1b} end\n";
+        assert_eq!(
+            tail_lines(log.as_bytes(), 10),
+            [
+                "WARNING: This is a development server.",
+                "ready ok",
+                "NUL:\u{0}: lone \u{1b} end"
+            ]
+        );
+    }
 
     #[test]
     fn timestamps() {

@@ -152,6 +152,17 @@ pub async fn observe(
             && facts.history.is_empty()
         {
             facts.history = daemon.history(&image.full()).await?;
+            // The base image's own steps are not the student's: drop them when the base
+            // is on the machine and its history is where the image's starts.
+            if facts.base.is_none() {
+                facts.base = Some(daemon.base_of(facts).await?);
+            }
+            if let Some(crate::facts::BaseFacts::Found { id, .. }) = &facts.base {
+                let base = daemon.history(id).await?;
+                if facts.history.starts_with(&base) {
+                    facts.history.drain(..base.len());
+                }
+            }
         }
     }
     for (n, c) in container_names.iter().zip(containers) {

@@ -7,6 +7,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::facts::Listener;
 
+/// Where Docker's embedded DNS server listens inside containers on user-defined networks.
+const DOCKER_DNS: &str = "127.0.0.11";
+
 /// TCP state number of LISTEN in `/proc/net/tcp`.
 const LISTEN: &str = "0A";
 
@@ -16,6 +19,9 @@ pub(crate) fn listening(pid: i64) -> Option<Vec<Listener>> {
     let v6 = std::fs::read_to_string(format!("/proc/{pid}/net/tcp6")).unwrap_or_default();
     let mut out = parse_proc_net_tcp(&v4);
     out.extend(parse_proc_net_tcp(&v6));
+    // Docker's embedded DNS server listens on 127.0.0.11 in every container on a
+    // user-defined network (compose's included): it is not the app.
+    out.retain(|l| l.ip != DOCKER_DNS);
     out.sort_by(|a, b| (a.port, &a.ip).cmp(&(b.port, &b.ip)));
     out.dedup();
     Some(out)

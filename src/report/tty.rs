@@ -100,12 +100,12 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         (true, false) => format!("\x1b[1;31m{verdict}\x1b[0m"),
         _ => verdict.to_string(),
     };
+    // (GitHub Classroom's `Points X/Y` line comes with `-f github`, not here.)
     writeln!(
         out,
         "Score {}/{} — {verdict} (pass mark {})",
         report.score, report.max_score, report.pass_points
-    )?;
-    writeln!(out, "{}", report.points_line())
+    )
 }
 
 #[cfg(test)]
@@ -176,7 +176,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
-        assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\nPoints 0/3\n"));
+        assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
     }
 
     #[test]

@@ -293,6 +293,8 @@ pub struct HttpExpect {
     pub points: Option<u32>,
     /// Instructor-only: students see that the check exists, not what it tests.
     pub hidden: bool,
+    /// The per-run value put where the spec wrote `{{random}}`, once it is.
+    pub random: Option<String>,
 }
 
 mod opt_millis {
@@ -327,7 +329,31 @@ impl HttpExpect {
             timeout: None,
             points: None,
             hidden: false,
+            random: None,
         }
+    }
+
+    /// Puts the per-run value where the spec wrote `placeholder`, in the request and the
+    /// expectations alike, and remembers it when it was written anywhere.
+    pub fn randomise(&mut self, placeholder: &str, value: &str) {
+        let before = self.clone();
+        self.substitute(placeholder, value);
+        if *self != before {
+            self.random = Some(value.to_string());
+        }
+    }
+
+    /// Whether what the answer must hold mentions `text`.
+    pub fn expects(&self, text: &str) -> bool {
+        self.body_equals
+            .iter()
+            .chain(&self.body_contains)
+            .any(|s| s.contains(text))
+            || self
+                .body_regex
+                .as_ref()
+                .is_some_and(|p| p.0.as_str().contains(text))
+            || self.json.iter().any(|(_, v)| v.to_string().contains(text))
     }
 
     /// Replaces `from` with `to` in everything the request sends and the answer must hold:
@@ -486,6 +512,7 @@ impl TryFrom<RawHttp> for HttpExpect {
             timeout: r.timeout.map(|s| s.0),
             points: r.points,
             hidden: r.hidden,
+            random: None,
         })
     }
 }
