@@ -1121,7 +1121,7 @@ fn transport_failure(
         ),
         TransportError::CutShort => Judgement::fail(
             found,
-            "the app closed the connection in the middle of its answer: it may have crashed while answering",
+            "the connection ended in the middle of the app's answer: the app may have crashed while answering",
             logs,
         ),
         TransportError::NotHttp => Judgement::fail(

@@ -141,9 +141,16 @@ pub(crate) async fn send(
     match (result, headers_in.get()) {
         (Ok(Ok(outcome)), _) => outcome,
         (Ok(Err(e)), Some(bytes)) if e.is_timeout() => slow_body(bytes, ms),
-        (Ok(Err(_)), Some(bytes)) => ProbeOutcome::Failed {
+        (Ok(Err(e)), Some(bytes)) => ProbeOutcome::Failed {
             error: TransportError::CutShort,
-            message: format!("the connection closed after the headers and {bytes} bytes of body"),
+            message: format!(
+                "the connection {} after the headers and {bytes} bytes of body",
+                if classify(&e) == TransportError::Reset {
+                    "was reset"
+                } else {
+                    "closed"
+                }
+            ),
         },
         (Ok(Err(e)), None) => ProbeOutcome::Failed {
             error: classify(&e),

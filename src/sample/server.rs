@@ -78,6 +78,8 @@ pub enum Behaviour {
     Noisy,
     /// Crash on the first request, as an app that dies while answering.
     Die,
+    /// Send the status line and headers, then reset the connection (RST) mid-answer.
+    Reset,
 }
 
 /// Starts threads until the system refuses (a fork bomb, bounded by the pids limit).
@@ -154,6 +156,13 @@ pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
 fn misbehave(stream: &mut TcpStream, how: Behaviour) -> std::io::Result<bool> {
     match how {
         Behaviour::Normal => return Ok(false),
+        Behaviour::Reset => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")?;
+            stream.flush()?;
+            std::thread::sleep(Duration::from_millis(100));
+            // Linger 0: closing sends a reset (RST), not a clean close (FIN).
+            socket2::SockRef::from(&*stream).set_linger(Some(Duration::ZERO))?;
+        }
         Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
         Behaviour::Endless => {
             stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
