@@ -653,7 +653,7 @@ pub(crate) fn run(r: &RunSpec, f: &RunFacts) -> Judged {
         && !p.0.is_match(&f.stdout)
     {
         problems.push(match &r.stdout_regex_means {
-            Some(m) => format!("output shows no {m}"),
+            Some(m) => format!("output does not show {m}"),
             None => format!("output does not match /{}/", p.0.as_str()),
         });
     }

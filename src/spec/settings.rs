@@ -288,7 +288,7 @@ pub struct RunSpec {
     /// A regular expression standard output must match, such as \d{4}-\d{2}-\d{2} for a date.
     pub stdout_regex: Option<Pattern>,
     /// What `stdout_regex` stands for, in words (such as "today's date"): reports say
-    /// "output shows no today's date" instead of quoting the expression.
+    /// "output does not show today's date" instead of quoting the expression.
     pub stdout_regex_means: Option<String>,
     /// Text (or texts) standard error must contain.
     #[serde(default, deserialize_with = "super::http::one_or_many")]
