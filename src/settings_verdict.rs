@@ -335,7 +335,7 @@ pub(crate) fn image(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 }),
                 Some((k, v)) => {
                     let line = v.get(2).cloned().unwrap_or_default();
-                    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+                    let words = crate::dockerfile::exec_words(&line);
                     fail(
                         format!("{k} {line} (shell form)"),
                         format!(

@@ -181,6 +181,21 @@ async fn base_image_told_from_the_layers() {
         let found = finding(&report, &format!("base:{image}"))["found"].clone();
         assert!(found.as_str().unwrap().contains(&base), "{found}");
     }
+    // Built again with one more step: the earlier build (now untagged) is not the base.
+    let rebuilt = lab
+        .build(
+            "layered",
+            "FROM BASE\nCOPY note.txt /note.txt\nCOPY note.txt /again.txt\n",
+            &[("note.txt", "hi\n")],
+        )
+        .await;
+    let spec = lab.spec("rebuilt.yaml", &spec_for(&rebuilt, &base));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        finding(&report, &format!("base:{rebuilt}"))["found"],
+        format!("FROM {base}")
+    );
     let spec = lab.spec("slim.yaml", &spec_for(&layered, "python:3.*-slim"));
     let (code, report) = lab.check_json(&spec, &[]);
     assert_eq!(code, 1);

@@ -4,7 +4,7 @@
 
 mod rules;
 
-pub use rules::{LintOptions, RULES, Rule, Violation, lint};
+pub use rules::{LintOptions, RULES, Rule, Violation, exec_words, lint};
 
 /// One instruction, with the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,6 +59,17 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// A shell-form command as exec-form words: split on spaces, or, when it uses shell syntax
+/// (`&&`, `$VAR`, quotes, ...), kept whole under an explicit `sh -c`.
+pub fn exec_words(command: &str) -> Vec<String> {
+    let command = command.trim();
+    if command.contains(['&', '|', ';', '>', '<', '$', '*', '`', '"', '\'', '\\']) {
+        vec!["sh".into(), "-c".into(), command.to_string()]
+    } else {
+        command.split_whitespace().map(str::to_owned).collect()
+    }
+}
+
 /// The sources then the destination of a COPY or ADD, in the exec (JSON) form or the
 /// shell form, without its flags.
 fn copy_words(ins: &Instruction) -> Vec<String> {
@@ -74,7 +85,8 @@ fn copy_words(ins: &Instruction) -> Vec<String> {
     }
 }
 
-/// A file that lists dependencies (copied on its own before the install step), by name.
+/// A file that lists dependencies (copied on its own before the install step), by name;
+/// a wildcard source (`package*.json`, `go.*`) counts when it can name one.
 fn is_manifest(source: &str) -> bool {
     const MANIFESTS: [&str; 17] = [
         "package.json",
@@ -100,6 +112,13 @@ fn is_manifest(source: &str) -> bool {
         .rsplit('/')
         .next()
         .unwrap_or(source);
+    if let Some(at) = name.find(['*', '?', '[']) {
+        let prefix = &name[..at];
+        return !prefix.is_empty()
+            && (MANIFESTS.iter().any(|m| m.starts_with(prefix))
+                || "requirements".starts_with(prefix)
+                || prefix.starts_with("requirements"));
+    }
     (name.starts_with("requirements") && !source.ends_with('/'))
         || name.starts_with("constraints")
         || MANIFESTS.contains(&name)
@@ -265,20 +284,16 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                         ),
                     )
                 } else {
-                    // Shell syntax needs a shell: keep one, explicitly, in exec form.
-                    let shell =
-                        args.contains(['&', '|', ';', '>', '<', '$', '*', '`', '"', '\'', '\\']);
-                    let words: Vec<String> = if shell {
-                        vec!["sh".into(), "-c".into(), args.to_string()]
-                    } else {
-                        args.split_whitespace().map(str::to_owned).collect()
-                    };
                     (
                         format!(
                             "{} is in shell form, so it runs under /bin/sh -c and the app does not get signals such as docker stop",
                             ins.keyword
                         ),
-                        format!("{} {}", ins.keyword, crate::plan::exec_form(&words)),
+                        format!(
+                            "{} {}",
+                            ins.keyword,
+                            crate::plan::exec_form(&exec_words(args))
+                        ),
                     )
                 };
                 out.push(v("DL3025", ins, message, fix));
@@ -469,6 +484,11 @@ mod tests {
             assert!(order(code), "{code}");
         }
         for manifests in [
+            "COPY package*.json ./",
+            "COPY [\"package.json\", \"package-lock.json*\", \"./\"]",
+            "COPY go.* ./",
+            "COPY Gemfile* ./",
+            "COPY requirements*.txt ./",
             "COPY requirements.txt .",
             "COPY src/requirements.txt .",
             "COPY --chown=app [\"requirements.txt\", \"constraints.txt\", \"./\"]",

@@ -382,16 +382,51 @@ impl Daemon {
             .collect())
     }
 
-    /// The image `image` was built FROM: of the other images on the daemon created no
-    /// later than it, the one whose layers it starts with, the most of them. Images with
-    /// the very same layers cannot be told apart (an image that only changes settings
-    /// shares its base's layers): the oldest is named, with the tags of them all.
+    /// The image `image` was built FROM. An image built here by the classic builder names
+    /// its parent (the image of its previous step): the first tagged ancestor is the base.
+    /// Otherwise (BuildKit, a pulled image), of the other tagged images created no later
+    /// than it, the one whose layers it starts with, the most of them; untagged images
+    /// (earlier builds) are not bases. Images with the very same layers cannot be told
+    /// apart (an image that only changes settings shares its base's layers): the oldest
+    /// is named, with the tags of them all.
     pub async fn base_of(&self, image: &ImageFacts) -> Result<BaseFacts, DaemonError> {
+        let everything = self
+            .docker
+            .list_images(Some(
+                bollard::query_parameters::ListImagesOptionsBuilder::default()
+                    .all(true)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| self.failed(&e))?;
+        let parent_of = |id: &str| {
+            everything
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.parent_id.clone())
+                .filter(|p| !p.is_empty())
+        };
+        let mut parent = parent_of(&image.id);
+        for _ in 0..everything.len() {
+            let Some(id) = parent.take() else { break };
+            let tags: Vec<String> = everything
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.repo_tags.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| t != "<none>:<none>")
+                .collect();
+            if !tags.is_empty() {
+                return Ok(BaseFacts::Found { id, tags });
+            }
+            parent = parent_of(&id);
+        }
         let others = self.all_images().await?;
         let inspected = futures_util::future::join_all(
             others
                 .iter()
-                .filter(|(id, _)| *id != image.id)
+                .filter(|(id, tags)| *id != image.id && !tags.is_empty())
                 .map(|(id, _)| self.image(id)),
         )
         .await;
