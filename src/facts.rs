@@ -30,6 +30,9 @@ pub struct Facts {
     /// Every `repository:tag` on the daemon, read when a spec image is missing.
     #[serde(default)]
     pub other_images: Vec<String>,
+    /// The value `{{random}}` stood for in this run, so that a replay judges with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<String>,
 }
 
 /// The daemon the grader talked to.

@@ -30,13 +30,18 @@ pub async fn grade(
         &resolved
     };
     let mut plan = Plan::new(spec);
-    plan.randomise(&crate::plan::fresh_token());
+    let token = crate::plan::fresh_token();
+    plan.randomise(&token);
     let opts = ObserveOptions {
         wait: opts.wait.or(plan.wait),
         ..*opts
     };
     let mut facts = observe(daemon, &plan, &opts).await?;
     facts.files = crate::observe::read_files(&plan, dir);
+    let randomised = plan.checks.iter().any(|c| {
+        matches!(&c.kind, crate::plan::CheckKind::Http { expect, .. } if expect.random.is_some())
+    });
+    facts.random = randomised.then_some(token);
     let verdict = judge(&plan, &facts);
     let report = Report::new(
         spec_name,

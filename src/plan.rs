@@ -154,6 +154,16 @@ impl Plan {
         }
     }
 
+    /// The plan a run with these facts graded: `{{random}}` stood for the value they
+    /// recorded (for replaying saved facts).
+    pub fn for_facts(spec: &Spec, facts: &crate::facts::Facts) -> Plan {
+        let mut plan = Plan::new(spec);
+        if let Some(token) = &facts.random {
+            plan.randomise(token);
+        }
+        plan
+    }
+
     /// Builds the checks for a spec.
     pub fn new(spec: &Spec) -> Plan {
         let pts = &spec.points;
@@ -259,7 +269,7 @@ impl Plan {
                 settings.push((
                     format!("pushed:{image}"),
                     format!("Image {image} is pushed to {r}"),
-                    ImageSetting::PushedTo(r.clone(), i.tagged_as.clone()),
+                    ImageSetting::PushedTo(r.to_string(), i.tagged_as.clone()),
                 ));
             }
             for (id, title, setting) in settings {
@@ -569,7 +579,7 @@ mod tests {
     #[test]
     fn random_value_reaches_request_and_expectations_but_not_ids() {
         let spec = Spec::parse(
-            "container: echo\nports: [\"6000:6000\"]\nhttp:\n  - get: /echo?v={{random}}\n    headers: {X-Probe: \"id-{{random}}\"}\n    body_contains: [\"{{random}}\"]\n    body_regex: 'v=\\{\\{random\\}\\}$'\n    json: {\"$.headers.X-Probe\": [\"id-{{random}}\"]}\n",
+            "container: echo\nports: [\"6000:6000\"]\nhttp:\n  - get: /echo?v={{random}}\n    headers: {X-Probe: \"id-{{random}}\"}\n    body_contains: [\"{{random}}\"]\n    body_regex: 'v={{random}}$'\n    json: {\"$.headers.X-Probe\": [\"id-{{random}}\"]}\n",
             "t.yaml",
         )
         .unwrap();
@@ -589,5 +599,11 @@ mod tests {
         assert_eq!(expect.body_regex.as_ref().unwrap().0.as_str(), "v=c0ffee$");
         assert_eq!(expect.json[0].1, serde_json::json!(["id-c0ffee"]));
         assert_ne!(fresh_token(), fresh_token());
+        // Saved facts carry the value, so a replay judges with it.
+        let facts = crate::facts::Facts {
+            random: Some("c0ffee".into()),
+            ..Default::default()
+        };
+        assert_eq!(Plan::for_facts(&spec, &facts), plan);
     }
 }

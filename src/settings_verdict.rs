@@ -106,8 +106,8 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
             format!("no tag of the image names {r}"),
             format!(
                 "docker push sends an image to the registry its tag names ({}), and no tag of this image does",
-                if login.is_empty() {
-                    format!("{r}/user/name")
+                if let Some(h) = crate::observe::registry_host(r) {
+                    format!("{h}/user/name")
                 } else {
                     "for Docker Hub: user/name".into()
                 }
@@ -115,26 +115,43 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
             format!("docker tag {image} {target} && {login}docker push {target}"),
         );
     }
-    let present = |same: bool| {
-        i.registry.iter().find(|(_, f)| match f {
-            RegistryFacts::Present { config, .. } => {
-                same == config.as_ref().is_none_or(|c| *c == i.id)
-            }
-            _ => false,
-        })
+    // This very build: pushed from here under that digest, or a manifest naming this
+    // image id. Another build: a manifest naming another id, or a digest other than the
+    // ones this image was pushed under.
+    let build = |t: &String, digest: &Option<String>, config: &Option<String>| {
+        let known = crate::observe::pushed_digests(i, t);
+        if digest.as_ref().is_some_and(|d| known.contains(d)) || config.as_ref() == Some(&i.id) {
+            Some(true)
+        } else if config.is_some() || !known.is_empty() {
+            Some(false)
+        } else {
+            None
+        }
     };
-    if let Some((t, _)) = present(true) {
+    let present: Vec<(&String, Option<bool>, &Option<String>)> = i
+        .registry
+        .iter()
+        .filter_map(|(t, f)| match f {
+            RegistryFacts::Present { digest, config } => {
+                Some((t, build(t, digest, config), config))
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some((t, _, _)) = present.iter().find(|(_, same, _)| *same == Some(true)) {
         return pass(format!("{t} is in {r}"));
     }
-    if let Some((
-        t,
-        RegistryFacts::Present {
-            config: Some(c), ..
-        },
-    )) = present(false)
-    {
+    if let Some((t, _, _)) = present.iter().find(|(_, same, _)| same.is_none()) {
+        return pass(format!(
+            "{t} is in {r} (which build, the registry does not say)"
+        ));
+    }
+    if let Some((t, _, config)) = present.first() {
+        let theirs = config
+            .as_deref()
+            .map_or(String::new(), |c| format!(" ({})", short_id(c)));
         return fail(
-            format!("{t} in {r} is another build ({})", short_id(c)),
+            format!("{t} in {r} is another build{theirs}"),
             format!(
                 "the registry holds an older push; the image was rebuilt since ({} here)",
                 short_id(&i.id)
@@ -148,6 +165,11 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
             format!("{t} is not in {r}"),
             "the image is tagged for the registry but was never pushed there",
             format!("{login}docker push {t}"),
+        ),
+        RegistryFacts::Refused { status: 429 } => fail(
+            format!("{r} would not answer now (status 429, too many requests)"),
+            "the registry limits how often it may be asked without logging in",
+            "check again in a few minutes",
         ),
         RegistryFacts::Refused { status } => fail(
             format!("{r} refused to show {t} (status {status})"),

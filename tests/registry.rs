@@ -61,6 +61,31 @@ impl Registry {
     }
 }
 
+/// Removes images by id at the end, newest first (a child before its parent): once pushed,
+/// an image is also referenced by its digest, and removing its tags (as `Lab` does) would
+/// leave it behind.
+struct RemoveById(Vec<String>);
+
+impl Drop for RemoveById {
+    fn drop(&mut self) {
+        for id in self.0.iter().rev() {
+            let _ = Command::new("docker")
+                .args(["rmi", "-f", id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn image_id(reference: &str) -> String {
+    let out = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
+        .output()
+        .unwrap();
+    common::text(&out.stdout).trim().to_string()
+}
+
 impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -77,6 +102,7 @@ async fn tagged_and_pushed_to_a_real_registry() {
     let registry = Registry::start();
     let mut lab = Lab::new("push").await;
     let image = lab.image.clone();
+    let mut by_id = RemoveById(vec![image_id(&image)]);
     let name = format!("app-{}", lab.id);
     let spec = lab.spec(
         "push.yaml",
@@ -123,6 +149,7 @@ async fn tagged_and_pushed_to_a_real_registry() {
     let rebuilt = lab
         .build("rebuilt", "FROM BASE\nLABEL rebuilt=yes\n", &[])
         .await;
+    by_id.0.push(image_id(&rebuilt));
     lab.tag_as(&rebuilt, &remote).await;
     let spec = lab.spec(
         "rebuilt.yaml",

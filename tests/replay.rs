@@ -16,7 +16,7 @@ fn replay(name: &str) -> Verdict {
     let spec = Spec::load(&dir.join("spec.yaml")).unwrap();
     let facts: Facts =
         serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
-    judge(&Plan::new(&spec), &facts)
+    judge(&Plan::for_facts(&spec, &facts), &facts)
 }
 
 fn get<'a>(v: &'a Verdict, prefix: &str) -> &'a Finding {

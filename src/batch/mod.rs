@@ -136,8 +136,6 @@ fn run_id() -> String {
     )
 }
 
-/// Removes every container and image a grading run left behind (all runs, and any one-shot
-/// run containers, when `run` is None).
 /// Cleans up after an interrupted run: a build cut short can still commit an image a
 /// moment later, so this cleans again until a whole second passes with nothing to remove
 /// (five seconds at most).
@@ -155,6 +153,8 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     }
 }
 
+/// Removes every container and image a grading run left behind (all runs, and any one-shot
+/// run containers, when `run` is None).
 pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,

@@ -291,7 +291,8 @@ async fn image_provenance(
             ImageSetting::PushedTo(r, p) => {
                 for t in pushed_tags(i, r, p.as_ref()) {
                     let (_, path, tag) = crate::spec::split_tag(&t);
-                    let answer = registry::lookup(r, path, tag, timeout).await;
+                    let known = pushed_digests(i, &t);
+                    let answer = registry::lookup(r, path, tag, &known, timeout).await;
                     i.registry.insert(t, answer);
                 }
             }
@@ -299,6 +300,21 @@ async fn image_provenance(
         }
     }
     Ok(())
+}
+
+/// The digests the image was pushed (or pulled) under in the repository of `tag`.
+pub fn pushed_digests(image: &crate::facts::ImageFacts, tag: &str) -> Vec<String> {
+    let (registry, path, _) = crate::spec::split_tag(tag);
+    image
+        .repo_digests
+        .iter()
+        .filter_map(|d| d.split_once('@'))
+        .filter(|(repo, _)| {
+            let (r, p, _) = crate::spec::split_tag(repo);
+            (r, p) == (registry, path)
+        })
+        .map(|(_, digest)| digest.to_string())
+        .collect()
 }
 
 /// The image's tags that name `registry` (for Docker Hub: a `user/name` without a

@@ -43,24 +43,32 @@ fn base_url(registry: &str) -> String {
 }
 
 /// Asks `registry` for the manifest of `path:tag` (`path` as in the image's tag, without
-/// the registry host).
-pub async fn lookup(registry: &str, path: &str, tag: &str, timeout: Duration) -> RegistryFacts {
+/// the registry host). A HEAD request gives its digest (and costs no pull on Docker Hub's
+/// rate limit); only when that digest is not one the local image was pushed under is the
+/// manifest itself read, for the image id (config digest) it names.
+pub async fn lookup(
+    registry: &str,
+    path: &str,
+    tag: &str,
+    known: &[String],
+    timeout: Duration,
+) -> RegistryFacts {
     let path = if host(registry).is_none() && !path.contains('/') {
         format!("library/{path}")
     } else {
         path.to_string()
     };
     let url = format!("{}/v2/{path}/manifests/{tag}", base_url(registry));
-    match tokio::time::timeout(timeout, fetch(&url, timeout)).await {
+    match tokio::time::timeout(timeout, fetch(&url, known, timeout)).await {
         Ok(Ok(facts)) => facts,
         Ok(Err(e)) => RegistryFacts::Unreachable { error: e },
         Err(_) => RegistryFacts::Unreachable {
-            error: format!("no answer within {} s", timeout.as_secs()),
+            error: format!("no answer within {} ms", timeout.as_millis()),
         },
     }
 }
 
-async fn fetch(url: &str, timeout: Duration) -> Result<RegistryFacts, String> {
+async fn fetch(url: &str, known: &[String], timeout: Duration) -> Result<RegistryFacts, String> {
     let client = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(timeout)
@@ -68,14 +76,17 @@ async fn fetch(url: &str, timeout: Duration) -> Result<RegistryFacts, String> {
         .user_agent(concat!("labgrade/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| e.to_string())?;
-    let get = |token: Option<String>| {
-        let mut r = client.get(url).header("Accept", ACCEPT);
+    let send = |method: reqwest::Method, token: Option<&str>| {
+        let mut r = client.request(method, url).header("Accept", ACCEPT);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
         r.send()
     };
-    let mut answer = get(None).await.map_err(|e| describe(&e))?;
+    let mut token = None;
+    let mut answer = send(reqwest::Method::HEAD, None)
+        .await
+        .map_err(|e| describe(&e))?;
     if answer.status() == reqwest::StatusCode::UNAUTHORIZED
         && let Some(challenge) = answer
             .headers()
@@ -83,8 +94,13 @@ async fn fetch(url: &str, timeout: Duration) -> Result<RegistryFacts, String> {
             .and_then(|v| v.to_str().ok())
             .and_then(bearer_challenge)
     {
-        let token = anonymous_token(&client, &challenge).await?;
-        answer = get(Some(token)).await.map_err(|e| describe(&e))?;
+        match anonymous_token(&client, &challenge).await? {
+            Ok(t) => token = Some(t),
+            Err(status) => return Ok(RegistryFacts::Refused { status }),
+        }
+        answer = send(reqwest::Method::HEAD, token.as_deref())
+            .await
+            .map_err(|e| describe(&e))?;
     }
     let status = answer.status().as_u16();
     match status {
@@ -94,14 +110,23 @@ async fn fetch(url: &str, timeout: Duration) -> Result<RegistryFacts, String> {
                 .get("docker-content-digest")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = capped(answer).await?;
+            if digest.as_ref().is_some_and(|d| known.contains(d)) {
+                return Ok(RegistryFacts::Present {
+                    digest,
+                    config: None,
+                });
+            }
+            let manifest = send(reqwest::Method::GET, token.as_deref())
+                .await
+                .map_err(|e| describe(&e))?;
+            let body = capped(manifest).await?;
             let config = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|m| m["config"]["digest"].as_str().map(str::to_owned));
             Ok(RegistryFacts::Present { digest, config })
         }
         404 => Ok(RegistryFacts::Absent),
-        401 | 403 => Ok(RegistryFacts::Refused { status }),
+        401 | 403 | 429 => Ok(RegistryFacts::Refused { status }),
         _ => Err(format!("the registry answered status {status}")),
     }
 }
@@ -130,15 +155,22 @@ fn bearer_challenge(header: &str) -> Option<String> {
     Some(format!("{}?{}", realm?, query.join("&")))
 }
 
-async fn anonymous_token(client: &reqwest::Client, url: &str) -> Result<String, String> {
+/// A token for anonymous reads; `Ok(Err(status))` when the token service refuses one.
+async fn anonymous_token(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<Result<String, u16>, String> {
     let answer = client.get(url).send().await.map_err(|e| describe(&e))?;
+    if !answer.status().is_success() {
+        return Ok(Err(answer.status().as_u16()));
+    }
     let body = capped(answer).await?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| "the token service did not answer JSON")?;
     v["token"]
         .as_str()
         .or_else(|| v["access_token"].as_str())
-        .map(str::to_owned)
+        .map(|t| Ok(t.to_owned()))
         .ok_or_else(|| "the token service gave no token".into())
 }
 

@@ -9,7 +9,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::port::Proto;
-use super::values::{ImagePattern, ImageRef, Pattern, text_value};
+use super::values::{ImagePattern, ImageRef, Pattern, Registry, text_value};
 
 /// A port an image EXPOSEs: `8088`, `8088/tcp`, `53/udp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,7 @@ pub struct ImageSpec {
     pub tagged_as: Option<ImagePattern>,
     /// A registry that must hold the image under one of its tags: docker.io,
     /// localhost:5000 or a URL (Registry HTTP API v2, read anonymously).
-    pub pushed_to: Option<String>,
+    pub pushed_to: Option<Registry>,
 }
 
 impl ImageSpec {

@@ -309,7 +309,11 @@ impl PartialEq for Pattern {
 impl std::str::FromStr for Pattern {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        regex::RegexBuilder::new(s)
+        // `{{random}}` stands for the per-run value: kept as literal text until a run
+        // puts the value there (a bare `{` would not compile).
+        let placeholder = crate::plan::RANDOM;
+        let text = s.replace(placeholder, &regex::escape(placeholder));
+        regex::RegexBuilder::new(&text)
             .size_limit(1 << 20)
             .build()
             .map(Pattern)
@@ -430,7 +434,12 @@ pub fn split_tag(full: &str) -> (Option<&str>, &str, &str) {
         _ => (None, repo),
     };
     let registry = registry.filter(|h| !DOCKER_HUB.contains(h));
-    (registry, path.strip_prefix("library/").unwrap_or(path), tag)
+    // Docker Hub's official images live under library/; other registries keep it.
+    let path = match registry {
+        None => path.strip_prefix("library/").unwrap_or(path),
+        Some(_) => path,
+    };
+    (registry, path, tag)
 }
 
 /// The names Docker Hub goes by in image tags.
@@ -474,7 +483,12 @@ impl ImagePattern {
         let (want_registry, want_path, _) = split_tag(&self.repository);
         let registry_ok = match want_registry {
             Some(w) => registry.is_some_and(|r| glob(w, r)),
-            None => !self.repository.starts_with("docker.io/") || registry.is_none(),
+            None => {
+                let hub = DOCKER_HUB
+                    .iter()
+                    .any(|h| self.repository.starts_with(&format!("{h}/")));
+                !hub || registry.is_none()
+            }
         };
         registry_ok && glob(want_path, path) && self.tag.as_deref().is_none_or(|t| glob(t, tag))
     }
@@ -489,8 +503,12 @@ impl ImagePattern {
 impl std::str::FromStr for ImagePattern {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        // An image name with `*` in it: check the shape with the stars as letters.
-        let r: ImageRef = s.replace('*', "x").parse()?;
+        // An image name with `*` in it: check the shape with the stars as letters (and
+        // quote the name as written in any error).
+        let starred = s.replace('*', "x");
+        let r: ImageRef = starred
+            .parse()
+            .map_err(|e: String| e.replace(&starred, s))?;
         let t = s.trim();
         let tagged = r.tag != "latest" || t.ends_with(":latest");
         let repository = if tagged {
@@ -514,6 +532,61 @@ impl fmt::Display for ImagePattern {
 text_value!(
     ImagePattern,
     "an image name such as python:3.10-slim, where * stands for any text: */flask-echo-headers-server"
+);
+
+/// A registry as `pushed_to` names it: `docker.io`, `localhost:5000`,
+/// `registry.example.edu`, or a URL such as `http://10.0.0.5:5000`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry(pub String);
+
+impl std::str::FromStr for Registry {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let host = t
+            .strip_prefix("https://")
+            .or_else(|| t.strip_prefix("http://"))
+            .unwrap_or(t)
+            .trim_end_matches('/');
+        let expected = "expected docker.io, a host and port such as localhost:5000, a domain such as registry.example.edu, or a URL";
+        if host.is_empty() {
+            return Err(format!("empty registry: {expected}"));
+        }
+        if host.contains('/') {
+            return Err(format!(
+                "registry `{s}`: name the registry only (host[:port]); the repository comes from the image's tag"
+            ));
+        }
+        if ["hub.docker.com", "registry.hub.docker.com"].contains(&host) {
+            return Err(format!(
+                "`{s}` is Docker Hub's website; its registry is written docker.io"
+            ));
+        }
+        let (name, port) = match host.rsplit_once(':') {
+            Some((n, p)) if !n.ends_with(':') && !host.ends_with(']') => (n, Some(p)),
+            _ => (host, None),
+        };
+        let name_ok = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-[]:".contains(c));
+        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+        let looks_like_host =
+            name == "localhost" || name.contains('.') || name.starts_with('[') || port.is_some();
+        if !name_ok || !port_ok || !looks_like_host {
+            return Err(format!("invalid registry `{s}`: {expected}"));
+        }
+        Ok(Registry(t.to_string()))
+    }
+}
+
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+text_value!(
+    Registry,
+    "a registry such as docker.io, localhost:5000 or http://10.0.0.5:5000"
 );
 
 /// A container name as `docker run --name` accepts it.
@@ -650,6 +723,45 @@ mod tests {
             (Some("localhost:5000"), "ann/app", "v1")
         );
         assert!("Python:3".parse::<ImagePattern>().is_err());
+        assert_eq!(
+            "*@sha256:x".parse::<ImagePattern>().unwrap_err(),
+            "image `*@sha256:x`: digests (@sha256:...) are not supported, name the image by tag"
+        );
+        assert!(
+            "index.docker.io/*/app"
+                .parse::<ImagePattern>()
+                .unwrap()
+                .matches("ann/app")
+        );
+        assert!(
+            !"index.docker.io/*/app"
+                .parse::<ImagePattern>()
+                .unwrap()
+                .matches("localhost:5000/ann/app")
+        );
+        assert_eq!(
+            split_tag("localhost:5000/library/app:v1"),
+            (Some("localhost:5000"), "library/app", "v1")
+        );
+        for ok in [
+            "docker.io",
+            "localhost:5000",
+            "registry.example.edu",
+            "http://10.0.0.5:5000/",
+            "[::1]:5000",
+        ] {
+            assert!(ok.parse::<Registry>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "docker hub",
+            "hub.docker.com",
+            "localhost:5000/ann/app",
+            "myregistry",
+            "localhost:0",
+            "",
+        ] {
+            assert!(bad.parse::<Registry>().is_err(), "{bad}");
+        }
         // Many stars against a long name: no backtracking blow-up.
         let p: ImagePattern = "x:*a*a*a*a*a*a*b".parse().unwrap();
         assert!(!p.matches(&format!("x:{}", "a".repeat(100_000))));
