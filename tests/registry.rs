@@ -209,6 +209,7 @@ async fn base_image_told_from_the_layers() {
         assert!(found.as_str().unwrap().contains(&base), "{found}");
     }
     // Built again with one more step: the earlier build (now untagged) is not the base.
+    let _earlier = RemoveById(vec![image_id(&layered)]);
     let rebuilt = lab
         .build(
             "layered",
