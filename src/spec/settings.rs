@@ -246,9 +246,9 @@ pub struct DockerfileSpec {
     pub path: String,
     /// LG003: the port the app listens on, which the Dockerfile must EXPOSE.
     pub expose: Option<u16>,
-    /// LG004: patterns `.dockerignore` must leave out, such as [.git, __pycache__].
+    /// LG004: patterns `.dockerignore` must leave out, such as `[.git, __pycache__]`.
     pub dockerignore: Option<Vec<String>>,
-    /// Rule ids not to check, such as [LG001].
+    /// Rule ids not to check, such as `[LG001]` (a YAML list).
     #[serde(default)]
     pub skip: Vec<String>,
 }
