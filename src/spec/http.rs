@@ -358,7 +358,7 @@ impl HttpExpect {
 
     /// Replaces `from` with `to` in everything the request sends and the answer must hold:
     /// how a per-run value (`{{random}}`) reaches the probe and the verdict alike.
-    pub fn substitute(&mut self, from: &str, to: &str) {
+    fn substitute(&mut self, from: &str, to: &str) {
         fn json(v: &mut serde_json::Value, from: &str, to: &str) {
             match v {
                 serde_json::Value::String(s) => *s = s.replace(from, to),

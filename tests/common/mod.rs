@@ -100,12 +100,7 @@ impl Lab {
         for (name, content) in files {
             std::fs::write(dir.join(name), content).unwrap();
         }
-        let repo = self
-            .image
-            .rsplit_once(':')
-            .map_or(self.image.as_str(), |(r, _)| r)
-            .to_string();
-        let full = format!("{repo}:{tag}");
+        let full = self.own_tag(tag);
         self.tags.push(full.clone());
         let labels = std::collections::HashMap::from([(sample::image::LABEL, "1")]);
         labgrade::build::build_dir(&self.daemon, &dir, &full, &labels, None)
@@ -152,14 +147,18 @@ impl Lab {
 
     /// Tags the test's image with another tag (same image id); returns `repository:tag`.
     pub async fn tag(&mut self, tag: &str) -> String {
+        let full = self.own_tag(tag);
+        self.tag_as(&self.image.clone(), &full).await;
+        full
+    }
+
+    /// `repository:tag` in this test's own repository.
+    fn own_tag(&self, tag: &str) -> String {
         let repo = self
             .image
             .rsplit_once(':')
-            .map_or(self.image.as_str(), |(r, _)| r)
-            .to_string();
-        let full = format!("{repo}:{tag}");
-        self.tag_as(&self.image.clone(), &full).await;
-        full
+            .map_or(self.image.as_str(), |(r, _)| r);
+        format!("{repo}:{tag}")
     }
 
     /// `docker tag SOURCE FULL` (`repository:tag`); the tag is removed at the end.
