@@ -226,7 +226,7 @@ fn classify(e: &reqwest::Error) -> TransportError {
 
 /// The innermost cause of an error: the part that says what actually happened
 /// ("Connection reset by peer (os error 104)"), not the layers that wrapped it.
-fn innermost(e: &reqwest::Error) -> String {
+pub(crate) fn innermost(e: &reqwest::Error) -> String {
     let mut last: &dyn std::error::Error = e;
     while let Some(s) = last.source() {
         last = s;

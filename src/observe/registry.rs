@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::probe::innermost;
 use crate::facts::RegistryFacts;
 use crate::spec::DOCKER_HUB;
 
@@ -86,7 +87,7 @@ async fn fetch(url: &str, known: &[String], timeout: Duration) -> Result<Registr
     let mut token = None;
     let mut answer = send(reqwest::Method::HEAD, None)
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| innermost(&e))?;
     if answer.status() == reqwest::StatusCode::UNAUTHORIZED
         && let Some(challenge) = answer
             .headers()
@@ -100,7 +101,7 @@ async fn fetch(url: &str, known: &[String], timeout: Duration) -> Result<Registr
         }
         answer = send(reqwest::Method::HEAD, token.as_deref())
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| innermost(&e))?;
     }
     let status = answer.status().as_u16();
     match status {
@@ -118,7 +119,7 @@ async fn fetch(url: &str, known: &[String], timeout: Duration) -> Result<Registr
             }
             let manifest = send(reqwest::Method::GET, token.as_deref())
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| innermost(&e))?;
             let body = capped(manifest).await?;
             let config = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -160,7 +161,7 @@ async fn anonymous_token(
     client: &reqwest::Client,
     url: &str,
 ) -> Result<Result<String, u16>, String> {
-    let answer = client.get(url).send().await.map_err(|e| describe(&e))?;
+    let answer = client.get(url).send().await.map_err(|e| innermost(&e))?;
     if !answer.status().is_success() {
         return Ok(Err(answer.status().as_u16()));
     }
@@ -176,22 +177,13 @@ async fn anonymous_token(
 
 async fn capped(mut answer: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
-    while let Some(chunk) = answer.chunk().await.map_err(|e| describe(&e))? {
+    while let Some(chunk) = answer.chunk().await.map_err(|e| innermost(&e))? {
         body.extend_from_slice(&chunk);
         if body.len() > CAP {
             return Err(format!("the answer is larger than {CAP} bytes"));
         }
     }
     Ok(body)
-}
-
-/// The innermost cause of a request error: "Connection refused", "dns error: ...".
-fn describe(e: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = e;
-    while let Some(s) = source.source() {
-        source = s;
-    }
-    source.to_string()
 }
 
 #[cfg(test)]
