@@ -286,6 +286,37 @@ impl Daemon {
         tail_lines(&bytes, lines)
     }
 
+    /// Whether the daemon logged an `oom` event for the container since it started. The
+    /// state's OOMKilled flag can lose a race with the exit under load; the event log keeps
+    /// what happened. Bounded: the query ends at now, and gives up after two seconds.
+    pub async fn oom_event(&self, id: &str, started_at: Option<&str>) -> bool {
+        let since = started_at.and_then(parse_rfc3339).map_or(0, |t| t as i64);
+        let until = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64 + 1);
+        let filters = std::collections::HashMap::from([
+            ("container".to_string(), vec![id.to_string()]),
+            ("event".to_string(), vec!["oom".to_string()]),
+        ]);
+        let opts = bollard::query_parameters::EventsOptions {
+            since: Some(since.to_string()),
+            until: Some(until.to_string()),
+            filters: Some(filters),
+        };
+        let mut events = self.docker.events(Some(opts));
+        let found = async {
+            while let Some(Ok(e)) = events.next().await {
+                if e.action.as_deref() == Some("oom") {
+                    return true;
+                }
+            }
+            false
+        };
+        tokio::time::timeout(Duration::from_secs(2), found)
+            .await
+            .unwrap_or(false)
+    }
+
     /// Every container on the daemon, briefly, for near-miss hints.
     pub async fn all_containers(&self) -> Result<Vec<ContainerBrief>, DaemonError> {
         let opts = ListContainersOptionsBuilder::default().all(true).build();

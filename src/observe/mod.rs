@@ -251,13 +251,16 @@ fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
 /// A fresh look at a container together with its log tail and listening sockets.
 async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>, DaemonError> {
     let (c, logs) = futures_util::join!(daemon.container(name), settled_log_tail(daemon, name));
-    Ok(c?.map(|mut c| {
-        c.log_tail = logs;
-        if daemon.local {
-            c.listening = c.pid.and_then(sockets::listening);
-        }
-        c
-    }))
+    let Some(mut c) = c? else { return Ok(None) };
+    c.log_tail = logs;
+    if daemon.local {
+        c.listening = c.pid.and_then(sockets::listening);
+    }
+    // Killed (137) with no OOM flag: the flag may have lost a race; the events know.
+    if !c.running && c.exit_code == Some(137) && !c.oom_killed {
+        c.oom_killed = daemon.oom_event(&c.id, c.started_at.as_deref()).await;
+    }
+    Ok(Some(c))
 }
 
 /// What the base, tag and push checks read: the image an image was built FROM, tags
