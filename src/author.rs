@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::facts::ProbeOutcome;
 use crate::observe::Daemon;
-use crate::spec::{ContainerName, ImageRef, PortMapping, Spec};
+use crate::spec::{ContainerName, ImageRef, PortMapping};
 
 /// One HTTP expectation of a draft.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,7 +71,7 @@ impl Draft {
                 }
             }
         }
-        Spec::parse(&y, "the new spec").map_err(|e| e.to_string())?;
+        crate::plan::parse(&y, "the new spec").map_err(|e| e.to_string())?;
         Ok(y)
     }
 }
@@ -178,7 +178,7 @@ mod tests {
             }],
         };
         let y = d.render().unwrap();
-        let spec = Spec::parse(&y, "t").unwrap();
+        let spec = crate::plan::parse(&y, "t").unwrap();
         assert_eq!(spec.ports[1].flag(), "127.0.0.1:9000:9000");
         assert_eq!(
             spec.http[0].body_contains,

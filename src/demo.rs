@@ -9,7 +9,6 @@ use crate::grade::grade;
 use crate::observe::{Daemon, ObserveOptions};
 use crate::report::{TtyOptions, write_tty};
 use crate::sample::{self, RunSpec};
-use crate::spec::Spec;
 
 /// Names and tag the demo uses, unique per process so parallel demos never collide.
 struct Names {
@@ -114,7 +113,7 @@ async fn steps(
             "\n── The {label} lab, graded with this spec:\n{}",
             indent(&text)
         )?;
-        let spec = Spec::parse(&text, &format!("demo-{label}.yaml"))?;
+        let spec = crate::plan::parse(&text, &format!("demo-{label}.yaml"))?;
         let (report, _) = grade(
             daemon,
             &spec,

@@ -26,7 +26,7 @@ pub async fn grade(
     let spec = if rename.containers.is_empty() {
         spec
     } else {
-        resolved = crate::batch::instance::instance(spec, &rename);
+        resolved = crate::instance::instance(spec, &rename);
         &resolved
     };
     let mut plan = Plan::new(spec);

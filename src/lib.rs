@@ -2,22 +2,19 @@
 //!
 //! The pipeline: a YAML [`spec`] is expanded into a [`plan`] of checks; [`observe`]
 //! gathers [`facts`] from the daemon and the network; [`verdict`] judges them (a pure
-//! function); a [`report`] is written in the format asked for.
+//! function); a [`report`] is written in the format asked for. The model and the judging
+//! live in the `labgrade-core` crate (re-exported here), which has no IO: this crate adds
+//! the IO, the batch, the demo and the command line.
+
+pub use labgrade_core::{
+    dockerfile, dockerignore, facts, hints, instance, plan, report, spec, verdict,
+};
 
 pub mod author;
 pub mod batch;
 pub mod build;
 pub mod demo;
-pub mod dockerfile;
-pub mod dockerignore;
 pub mod exit;
-pub mod facts;
 pub mod grade;
-pub mod hints;
 pub mod observe;
-pub mod plan;
-pub mod report;
 pub mod sample;
-mod settings_verdict;
-pub mod spec;
-pub mod verdict;

@@ -211,9 +211,7 @@ fn format_target(s: &str) -> Result<(Format, Option<PathBuf>), String> {
         Some(_) => return Err(format!("`{s}` names no file after `=`")),
         None => (s, None),
     };
-    let format = Format::from_str(name, true).map_err(|_| {
-        format!("unknown format `{name}`: expected tty, json, junit, markdown, github, gradescope or tap")
-    })?;
+    let format: Format = name.parse()?;
     Ok((format, file))
 }
 
@@ -403,7 +401,7 @@ fn main() -> ExitCode {
         Command::Validate { specs } => {
             let mut bad = 0;
             for p in &specs {
-                match Spec::load(p) {
+                match labgrade::plan::load(p) {
                     Ok(s) => println!(
                         "{}: ok ({} checks)",
                         p.display(),
@@ -430,7 +428,7 @@ fn main() -> ExitCode {
             if let Err(e) = check_targets(&args.format) {
                 return fail(Exit::Usage, e);
             }
-            let spec = match Spec::load(&args.spec) {
+            let spec = match labgrade::plan::load(&args.spec) {
                 Ok(s) => s,
                 Err(e) => return fail(Exit::Usage, e),
             };

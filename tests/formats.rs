@@ -6,7 +6,6 @@ use std::path::Path;
 use labgrade::facts::Facts;
 use labgrade::plan::Plan;
 use labgrade::report::{Format, Report, TtyOptions};
-use labgrade::spec::Spec;
 use labgrade::verdict::{Finding, Outcome, judge};
 
 /// Everything a student server can put in a report that a format must survive.
@@ -14,7 +13,7 @@ const HOSTILE: &str = "</failure>]]><x>&amp; | `code` **bold** [link](x) \u{1b}[
 
 fn report(show_hidden_fixture: bool) -> Report {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback");
-    let spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    let spec = labgrade::plan::load(&dir.join("spec.yaml")).unwrap();
     let facts: Facts =
         serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
     let mut verdict = judge(&Plan::new(&spec), &facts);

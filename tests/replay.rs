@@ -13,7 +13,7 @@ fn replay(name: &str) -> Verdict {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    let spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    let spec = labgrade::plan::load(&dir.join("spec.yaml")).unwrap();
     let facts: Facts =
         serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
     judge(&Plan::for_facts(&spec, &facts), &facts)
@@ -223,7 +223,7 @@ fn host_port_taken_by_another_container() {
 #[test]
 fn pass_mark_in_percent_lets_a_partial_lab_pass() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback");
-    let mut spec = Spec::load(&dir.join("spec.yaml")).unwrap();
+    let mut spec = labgrade::plan::load(&dir.join("spec.yaml")).unwrap();
     spec.pass_mark = "70%".parse().unwrap();
     let facts: Facts =
         serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
@@ -238,7 +238,7 @@ fn shipped_specs_and_documented_examples_are_valid() {
     for entry in std::fs::read_dir(root.join("specs")).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "yaml") {
-            Spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            labgrade::plan::load(&p).unwrap_or_else(|e| panic!("{e}"));
             count += 1;
         }
     }

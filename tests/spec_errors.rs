@@ -18,7 +18,7 @@ fn invalid_specs_give_located_messages() {
     let mut all = String::new();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let err = Spec::load(&f).expect_err(&name).to_string();
+        let err = labgrade::plan::load(&f).expect_err(&name).to_string();
         // Paths differ between machines; the file name is what matters.
         let err = err.replace(&dir.display().to_string(), "invalid_specs");
         assert!(err.starts_with(&format!("invalid_specs/{name}")), "{err}");
@@ -116,7 +116,7 @@ proptest! {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join(format!("{}.yaml", bytes.len()));
         std::fs::write(&file, &bytes).unwrap();
-        let _ = Spec::load(&file);
+        let _ = labgrade::plan::load(&file);
         let _ = std::fs::remove_file(&file);
     }
 }

@@ -3,7 +3,7 @@
 //! (`--resume`), splits across machines (`--shard K/N`) and joins again (`merge`).
 
 pub mod gradebook;
-pub mod instance;
+
 pub mod submission;
 
 use std::collections::BTreeMap;
@@ -16,7 +16,6 @@ use futures_util::stream;
 use crate::observe::{Daemon, ObserveOptions};
 use crate::plan::Plan;
 use crate::report::{Format, TtyOptions};
-use crate::spec::Spec;
 use gradebook::{Gradebook, Status, StudentResult};
 use submission::{Job, LABEL, Limits};
 
@@ -280,7 +279,7 @@ pub struct Summary {
 
 /// Grades every submission of the folder (this shard's share) into the output folder.
 pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchError> {
-    let spec = Spec::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
+    let spec = crate::plan::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let spec_name = opts.spec_path.display().to_string();
     let plan = Plan::new(&spec);
     let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
@@ -409,7 +408,7 @@ fn save_run(out: &Path, state: &RunState) -> std::io::Result<()> {
 
 /// Joins the results of several output folders (shards) into one gradebook.
 pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, BatchError> {
-    let spec = Spec::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
+    let spec = crate::plan::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let ids: Vec<String> = Plan::new(&spec)
         .checks
         .iter()

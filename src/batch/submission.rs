@@ -9,7 +9,7 @@ use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 
 use super::gradebook::{Status, StudentResult};
-use super::instance::{Rename, instance};
+use crate::instance::{Rename, instance};
 use crate::observe::{Daemon, ObserveOptions};
 use crate::plan::Plan;
 use crate::report::Report;

@@ -14,8 +14,6 @@ use futures_util::future::join_all;
 
 pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
-pub use probe::BODY_CAP;
-pub use registry::host as registry_host;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
 use crate::plan::{CheckKind, Plan};
@@ -26,8 +24,8 @@ use crate::spec::{ContainerName, Target};
 pub async fn resolve_services(
     daemon: &Daemon,
     spec: &crate::spec::Spec,
-) -> Result<crate::batch::instance::Rename, DaemonError> {
-    let mut rename = crate::batch::instance::Rename::default();
+) -> Result<crate::instance::Rename, DaemonError> {
+    let mut rename = crate::instance::Rename::default();
     for c in spec.containers() {
         // Only entries still named after their service; a container the grader already
         // named (batch grading) is not swapped for whatever carries the label.
@@ -294,7 +292,7 @@ async fn image_provenance(
             ImageSetting::PushedTo(r, p) => {
                 for t in pushed_tags(i, r, p.as_ref()) {
                     let (_, path, tag) = crate::spec::split_tag(&t);
-                    let known = pushed_digests(i, &t);
+                    let known = i.pushed_digests(&t);
                     let answer = registry::lookup(r, path, tag, &known, timeout).await;
                     i.registry.insert(t, answer);
                 }
@@ -305,21 +303,6 @@ async fn image_provenance(
     Ok(())
 }
 
-/// The digests the image was pushed (or pulled) under in the repository of `tag`.
-pub fn pushed_digests(image: &crate::facts::ImageFacts, tag: &str) -> Vec<String> {
-    let (registry, path, _) = crate::spec::split_tag(tag);
-    image
-        .repo_digests
-        .iter()
-        .filter_map(|d| d.split_once('@'))
-        .filter(|(repo, _)| {
-            let (r, p, _) = crate::spec::split_tag(repo);
-            (r, p) == (registry, path)
-        })
-        .map(|(_, digest)| digest.to_string())
-        .collect()
-}
-
 /// The image's tags that name `registry` (for Docker Hub: a `user/name` without a
 /// registry host) and match the wanted pattern, if any: the tags a push would have sent.
 fn pushed_tags(
@@ -327,7 +310,7 @@ fn pushed_tags(
     registry: &str,
     pattern: Option<&crate::spec::ImagePattern>,
 ) -> Vec<String> {
-    let want = registry::host(registry);
+    let want = crate::spec::registry_host(registry);
     image
         .repo_tags
         .iter()

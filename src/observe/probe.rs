@@ -10,7 +10,7 @@ use crate::facts::{ProbeOutcome, TransportError};
 use crate::spec::{HttpExpect, StatusSpec};
 
 /// Largest response body read; the rest is never buffered.
-pub const BODY_CAP: usize = 1024 * 1024;
+pub use crate::facts::BODY_CAP;
 /// Most response headers kept, and the longest header value.
 const HEADER_COUNT_CAP: usize = 100;
 const HEADER_VALUE_CAP: usize = 2048;

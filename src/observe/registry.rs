@@ -6,23 +6,12 @@ use std::time::Duration;
 
 use super::probe::innermost;
 use crate::facts::RegistryFacts;
-use crate::spec::DOCKER_HUB;
+use crate::spec::registry_host as host;
 
 /// The manifest kinds a registry may hold for a tag.
 const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json";
 /// Largest manifest or token answer read.
 const CAP: usize = 256 * 1024;
-
-/// The host a spec's `pushed_to` names (`docker.io`, `localhost:5000`, a URL), as image
-/// tags write it; `None` for Docker Hub.
-pub fn host(registry: &str) -> Option<String> {
-    let r = registry.trim().trim_end_matches('/');
-    let r = r
-        .strip_prefix("https://")
-        .or_else(|| r.strip_prefix("http://"))
-        .unwrap_or(r);
-    (!DOCKER_HUB.contains(&r)).then(|| r.to_string())
-}
 
 /// The API's base URL: Docker Hub's, the URL as written, plain http for a registry on
 /// loopback (as Docker itself allows), https otherwise.

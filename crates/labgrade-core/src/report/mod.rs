@@ -79,7 +79,7 @@ impl Report {
 }
 
 /// Every output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A table for people
     Tty,
@@ -97,7 +97,32 @@ pub enum Format {
     Tap,
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// Reads a format's name as written on the command line (any case).
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope or tap")
+            })
+    }
+}
+
 impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 7] = [
+        Format::Tty,
+        Format::Json,
+        Format::Junit,
+        Format::Markdown,
+        Format::Github,
+        Format::Gradescope,
+        Format::Tap,
+    ];
+
     /// The format's name as written on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -837,7 +837,7 @@ fn http(
             let mut fix = None;
             if !h.status.matches(*status) {
                 problems.push(format!("status {status}"));
-                let path = reqwest::Url::parse(&p.url)
+                let path = url::Url::parse(&p.url)
                     .map(|u| u.path().to_string())
                     .unwrap_or_default();
                 match status {
@@ -939,7 +939,7 @@ fn http(
             if *truncated {
                 problems.push(format!(
                     "body longer than {} bytes, cut",
-                    crate::observe::BODY_CAP
+                    crate::facts::BODY_CAP
                 ));
             }
             let found = if problems.iter().any(|p| p.starts_with("status ")) {

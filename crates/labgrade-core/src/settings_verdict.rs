@@ -2,8 +2,9 @@
 //! order; environment, mounts, restart policy, labels, networks): pure functions of the
 //! facts, each failure with the Dockerfile line or `docker` command that fixes it.
 
+use crate::dockerfile::exec_form;
 use crate::facts::{BaseFacts, ContainerFacts, ImageFacts, RegistryFacts, RunFacts};
-use crate::plan::{ContainerSetting, ImageSetting, exec_form};
+use crate::plan::{ContainerSetting, ImageSetting};
 use crate::spec::{DockerfileSpec, ImagePattern, ImageRef, MountKind, Pattern, RunSpec};
 
 /// The outcome of one setting check: passed, what was found, cause and fix when not.
@@ -90,7 +91,7 @@ fn short_id(id: &str) -> &str {
 
 /// Whether the registry holds this build under one of the image's tags that name it.
 fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -> Judged {
-    let login = if crate::observe::registry_host(r).is_none() {
+    let login = if crate::spec::registry_host(r).is_none() {
         "docker login && "
     } else {
         ""
@@ -98,7 +99,7 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
     if i.registry.is_empty() {
         let name = image.repository.rsplit('/').next().unwrap_or_default();
         let example = p.map_or(format!("<your-user>/{name}"), |p| p.example("<your-user>"));
-        let target = match crate::observe::registry_host(r) {
+        let target = match crate::spec::registry_host(r) {
             Some(h) => format!("{h}/{example}"),
             None => example,
         };
@@ -106,7 +107,7 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
             format!("no tag of the image names {r}"),
             format!(
                 "docker push sends an image to the registry its tag names ({}), and no tag of this image does",
-                if let Some(h) = crate::observe::registry_host(r) {
+                if let Some(h) = crate::spec::registry_host(r) {
                     format!("{h}/user/name")
                 } else {
                     "for Docker Hub: user/name".into()
@@ -119,7 +120,7 @@ fn pushed(image: &ImageRef, i: &ImageFacts, r: &str, p: Option<&ImagePattern>) -
     // image id. Another build: a manifest naming another id, or a digest other than the
     // ones this image was pushed under.
     let build = |t: &String, digest: &Option<String>, config: &Option<String>| {
-        let known = crate::observe::pushed_digests(i, t);
+        let known = i.pushed_digests(t);
         if digest.as_ref().is_some_and(|d| known.contains(d)) || config.as_ref() == Some(&i.id) {
             Some(true)
         } else if config.is_some() || !known.is_empty() {

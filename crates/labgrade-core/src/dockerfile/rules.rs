@@ -289,11 +289,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                             "{} is in shell form, so it runs under /bin/sh -c and the app does not get signals such as docker stop",
                             ins.keyword
                         ),
-                        format!(
-                            "{} {}",
-                            ins.keyword,
-                            crate::plan::exec_form(&exec_words(args))
-                        ),
+                        format!("{} {}", ins.keyword, super::exec_form(&exec_words(args))),
                     )
                 };
                 out.push(v("DL3025", ins, message, fix));

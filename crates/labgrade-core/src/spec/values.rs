@@ -311,7 +311,7 @@ impl std::str::FromStr for Pattern {
     fn from_str(s: &str) -> Result<Self, String> {
         // `{{random}}` stands for the per-run value: kept as literal text until a run
         // puts the value there (a bare `{` would not compile).
-        let placeholder = crate::plan::RANDOM;
+        let placeholder = RANDOM;
         let text = s.replace(placeholder, &regex::escape(placeholder));
         regex::RegexBuilder::new(&text)
             .size_limit(1 << 20)
@@ -443,7 +443,22 @@ pub fn split_tag(full: &str) -> (Option<&str>, &str, &str) {
 }
 
 /// The names Docker Hub goes by in image tags.
+/// What a spec writes where the grader must put a value of its own, new on every run: an
+/// app that echoes it back cannot have hard-coded the answer.
+pub const RANDOM: &str = "{{random}}";
+
 pub const DOCKER_HUB: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+/// The host a spec's `pushed_to` names (`docker.io`, `localhost:5000`, a URL), as image
+/// tags write it; `None` for Docker Hub.
+pub fn registry_host(registry: &str) -> Option<String> {
+    let r = registry.trim().trim_end_matches('/');
+    let r = r
+        .strip_prefix("https://")
+        .or_else(|| r.strip_prefix("http://"))
+        .unwrap_or(r);
+    (!DOCKER_HUB.contains(&r)).then(|| r.to_string())
+}
 
 /// `*` matches any run of characters other than `/`: the parts between slashes match
 /// one for one.

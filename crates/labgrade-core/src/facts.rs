@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The most of a response body observe keeps (and judging says was cut at).
+pub const BODY_CAP: usize = 1024 * 1024;
+
 /// Everything observed for one run of the grader.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
@@ -198,6 +201,22 @@ pub struct MountFact {
 pub struct Listener {
     pub ip: String,
     pub port: u16,
+}
+
+impl ImageFacts {
+    /// The digests the image was pushed (or pulled) under in the repository of `tag`.
+    pub fn pushed_digests(&self, tag: &str) -> Vec<String> {
+        let (registry, path, _) = crate::spec::split_tag(tag);
+        self.repo_digests
+            .iter()
+            .filter_map(|d| d.split_once('@'))
+            .filter(|(repo, _)| {
+                let (r, p, _) = crate::spec::split_tag(repo);
+                (r, p) == (registry, path)
+            })
+            .map(|(_, digest)| digest.to_string())
+            .collect()
+    }
 }
 
 impl Listener {

@@ -4,6 +4,13 @@
 
 mod rules;
 
+/// `["python", "app.py"]`, as a Dockerfile writes exec form.
+pub(crate) fn exec_form(args: &[String]) -> String {
+    serde_json::to_string(args)
+        .unwrap_or_default()
+        .replace("\",\"", "\", \"")
+}
+
 pub use rules::{LintOptions, RULES, Rule, Violation, exec_words, lint};
 
 /// One instruction, with the line it starts on.

@@ -5,6 +5,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::dockerfile::exec_form;
+use crate::spec::{RANDOM, SpecError};
+
 use crate::spec::{
     ContainerName, DockerfileSpec, ExposedPort, HttpExpect, ImagePattern, ImageRef, MountSpec,
     PassMark, Pattern, PortMapping, Proto, RestartPolicy, RunSpec, Size, Spec, Target,
@@ -125,9 +128,26 @@ pub struct Plan {
     pub wait: Option<std::time::Duration>,
 }
 
-/// What a spec writes where the grader must put a value of its own, new on every run: an
-/// app that echoes it back cannot have hard-coded the answer.
-pub const RANDOM: &str = "{{random}}";
+/// Reads a spec file and checks it whole: [`Spec::parse`]'s rules and the plan's own.
+pub fn load(path: &std::path::Path) -> Result<Spec, SpecError> {
+    parse(&Spec::read(path)?, &path.display().to_string())
+}
+
+/// Parses spec text (`path` is only used in messages) and checks what only the checks it
+/// expands into show: a pass mark more than the lab is worth, which no one could reach.
+pub fn parse(text: &str, path: &str) -> Result<Spec, SpecError> {
+    let spec = Spec::parse(text, path)?;
+    if let crate::spec::PassMark::Points(mark) = spec.pass_mark {
+        let max = Plan::new(&spec).max_points();
+        if mark > max {
+            let message = format!(
+                "pass_mark {mark} is more than the {max} points the lab's checks are worth, so no one could pass"
+            );
+            return Err(SpecError::at_key(text, path, "pass_mark", message));
+        }
+    }
+    Ok(spec)
+}
 
 /// A fresh per-run value for [`RANDOM`]: 16 hex digits from the process's random hasher
 /// keys, the clock and the process id.
@@ -484,13 +504,6 @@ impl Plan {
     pub fn max_points(&self) -> u32 {
         self.checks.iter().map(|c| c.points).sum()
     }
-}
-
-/// `["python", "app.py"]`, as a Dockerfile writes exec form.
-pub(crate) fn exec_form(args: &[String]) -> String {
-    serde_json::to_string(args)
-        .unwrap_or_default()
-        .replace("\",\"", "\", \"")
 }
 
 fn http_check(

@@ -449,7 +449,7 @@ impl TryFrom<RawHttp> for HttpExpect {
         };
         let target = if where_.starts_with("http://") || where_.starts_with("https://") {
             let parsed =
-                reqwest::Url::parse(&where_).map_err(|e| format!("invalid url `{where_}`: {e}"))?;
+                url::Url::parse(&where_).map_err(|e| format!("invalid url `{where_}`: {e}"))?;
             if parsed.host_str().is_none() {
                 return Err(format!("invalid url `{where_}`: it names no host"));
             }
@@ -484,12 +484,12 @@ impl TryFrom<RawHttp> for HttpExpect {
             ));
         }
         for name in r.headers.keys().chain(r.response_headers.keys()) {
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(format!("invalid header name `{name}`"));
             }
         }
         for (name, value) in &r.headers {
-            if reqwest::header::HeaderValue::from_str(value).is_err() {
+            if http::HeaderValue::from_str(value).is_err() {
                 return Err(format!(
                     "invalid value for header `{name}`: `{value}` has characters a header cannot carry"
                 ));
