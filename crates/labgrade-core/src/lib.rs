@@ -6,6 +6,7 @@
 //! [`report`] is written in the format asked for. Because nothing here talks to Docker,
 //! every judgement is testable on recorded facts (`cargo test -p labgrade-core`).
 
+mod checks;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod facts;
@@ -13,6 +14,5 @@ pub mod hints;
 pub mod instance;
 pub mod plan;
 pub mod report;
-mod settings_verdict;
 pub mod spec;
 pub mod verdict;

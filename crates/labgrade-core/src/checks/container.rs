@@ -1,0 +1,183 @@
+//! Container checks: a container of the wanted name exists, is running (and why not: exited, crashed, restarting, OOM-killed), and was created from the wanted image.
+
+use super::*;
+
+pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgement {
+    match facts.containers.get(&name.0) {
+        Some(Some(c)) => pass(format!("{} ({})", c.name, short_id(&c.id))),
+        Some(None) => {
+            let wanted = normalise(&name.0);
+            if let Some(other) = facts.others.iter().find(|o| normalise(&o.name) == wanted) {
+                return fail(
+                    format!("no container {name}; found {}", other.name),
+                    format!("the container is named {} instead of {name}", other.name),
+                    Some(format!("docker rename {} {name}", other.name)),
+                );
+            }
+            let image = plan.checks.iter().find_map(|k| match &k.kind {
+                CheckKind::ContainerImage { container, image } if container == name => Some(image),
+                _ => None,
+            });
+            let same_image = facts.others.iter().find(|o| {
+                image.is_some_and(|i| o.image.parse::<ImageRef>().ok().as_ref() == Some(i))
+            });
+            if let Some(other) = same_image {
+                return fail(
+                    format!("no container {name}; {} runs {}", other.name, other.image),
+                    format!(
+                        "a container of the right image exists, but it is named {} instead of {name}",
+                        other.name
+                    ),
+                    Some(format!("docker rename {} {name}", other.name)),
+                );
+            }
+            fail(
+                "no such container",
+                format!("no container is named {name} (docker ps -a lists none)"),
+                Some(run_command(plan, name)),
+            )
+        }
+        None => missing_fact(),
+    }
+}
+
+pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
+    let name = &c.name;
+    let last_log = telling_line(&c.log_tail);
+    let with_log = |s: String| match last_log {
+        Some(l) => format!("{s}; its log says {}", quote(l, 160)),
+        None => s,
+    };
+    if c.running && !c.paused && !c.restarting {
+        if c.restarts_during_check > 0 {
+            return fail(
+                format!(
+                    "running, but restarted {} during the check",
+                    times(c.restarts_during_check)
+                ),
+                with_log(
+                    "the app crashed while it was being checked and Docker restarted it".into(),
+                ),
+                Some(format!(
+                    "docker logs {name}   # the error before each restart"
+                )),
+            );
+        }
+        return pass("running");
+    }
+    if c.paused {
+        return fail(
+            "paused",
+            "the container is paused",
+            Some(format!("docker unpause {name}")),
+        );
+    }
+    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    if c.restarting {
+        let (cause, fix) = match &hint {
+            Some(h) => (
+                format!(
+                    "{}; the app keeps crashing and Docker keeps restarting it",
+                    h.cause
+                ),
+                format!("{}   (docker logs {name} shows the whole error)", h.fix),
+            ),
+            None => (
+                with_log("the app keeps crashing and Docker keeps restarting it".into()),
+                format!("docker logs {name}"),
+            ),
+        };
+        return fail(
+            format!("restarting (restarted {})", times(c.restart_count)),
+            cause,
+            Some(fix),
+        );
+    }
+    let logs = format!("docker logs {name}");
+    match c.status.as_str() {
+        "created" => {
+            let cause = match (&hint, &c.error) {
+                (Some(h), _) => h.cause.clone(),
+                (None, Some(e)) => format!("the container could not start: {e}"),
+                (None, None) => "the container was created but never started".into(),
+            };
+            let fix = hint.map_or(format!("docker start {name}"), |h| {
+                format!("{}; then docker start {name}", h.fix)
+            });
+            fail("created, never started", cause, Some(fix))
+        }
+        _ => {
+            let code = c.exit_code.unwrap_or(-1);
+            let found = if c.oom_killed {
+                format!("{} (killed: out of memory)", c.status)
+            } else if c.exit_code.is_none() {
+                c.status.clone()
+            } else {
+                format!("{} with code {code}", c.status)
+            };
+            let (cause, fix) = if c.oom_killed {
+                (
+                    "the container ran out of memory and was killed".to_string(),
+                    format!(
+                        "{logs}; make the app use less memory, or run it with a higher --memory limit"
+                    ),
+                )
+            } else if let Some(h) = hint {
+                (
+                    with_log(h.cause),
+                    format!("{}   ({logs} shows the whole error)", h.fix),
+                )
+            } else if code == 0 {
+                (
+                    with_log("the main process finished, so the container stopped (or someone ran docker stop): the CMD must keep running a server in the foreground".into()),
+                    format!("{logs}; make CMD start the server in the foreground, rebuild, run again"),
+                )
+            } else {
+                (
+                    with_log(format!("the app stopped with exit code {code}")),
+                    format!("{logs}   # then fix it and: docker start {name}"),
+                )
+            };
+            fail(found, cause, Some(fix))
+        }
+    }
+}
+
+pub(crate) fn container_image(
+    plan: &Plan,
+    c: &ContainerFacts,
+    image: &ImageRef,
+    current: Option<&ImageFacts>,
+) -> Judgement {
+    let named = c.image_name.parse::<ImageRef>().ok();
+    let fix = Some(recreate(plan, &ContainerName(c.name.clone())));
+    match current {
+        Some(i) if i.id == c.image_id => {
+            pass(format!("{} ({})", c.image_name, short_id(&c.image_id)))
+        }
+        Some(_) if named.as_ref() == Some(image) => fail(
+            format!("an older build of {image} ({})", short_id(&c.image_id)),
+            format!(
+                "{image} was rebuilt after the container was created, so it still runs the old build"
+            ),
+            fix,
+        ),
+        None if named.as_ref() == Some(image) => fail(
+            format!(
+                "{} ({}), which no longer has that tag",
+                c.image_name,
+                short_id(&c.image_id)
+            ),
+            format!("the container was created from {image}, but that image is gone or retagged"),
+            Some(format!(
+                "docker build -t {image} . && {}",
+                recreate(plan, &ContainerName(c.name.clone()))
+            )),
+        ),
+        _ => fail(
+            c.image_name.clone(),
+            format!("the container runs {} instead of {image}", c.image_name),
+            fix,
+        ),
+    }
+}

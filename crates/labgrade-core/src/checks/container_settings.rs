@@ -1,0 +1,157 @@
+//! Container settings (environment, mounts, restart policy, labels, networks): what each expects in words and how it is judged from the container's inspect facts.
+
+use super::*;
+
+/// What the check expects, in words.
+pub(crate) fn expected(s: &ContainerSetting) -> String {
+    match s {
+        ContainerSetting::Env(k, v) => format!("-e {}", shell_word(&format!("{k}={v}"))),
+        ContainerSetting::Mount(m) => format!(
+            "-v {}{}",
+            m.source
+                .as_deref()
+                .map_or(String::new(), |s| format!("{s}:")),
+            m.destination
+        ),
+        ContainerSetting::Restart(r) => format!("--restart {}", r.as_str()),
+        ContainerSetting::Label(k, v) => format!("--label {}", shell_word(&format!("{k}={v}"))),
+        ContainerSetting::Network(n) => format!("--network {n}"),
+    }
+}
+
+/// Judges one container setting.
+pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &str) -> Judgement {
+    // A live change (docker update, docker network connect) would not survive the next
+    // `docker compose up`: a compose service is fixed in docker-compose.yml.
+    let compose = c.labels.contains_key("com.docker.compose.service");
+    let live = |cmd: String| if compose { recreate.to_string() } else { cmd };
+    match setting {
+        ContainerSetting::Env(k, v) => match env_value(&c.env, k) {
+            Some(got) if got == v => pass(format!("{k}={got}")),
+            Some(got) => fail(
+                format!("{k}={got}"),
+                format!("{k} is {got}, not {v}"),
+                recreate.to_string(),
+            ),
+            None => fail(
+                format!("no {k}"),
+                format!("the container was started without {k}"),
+                recreate.to_string(),
+            ),
+        },
+        ContainerSetting::Mount(m) => {
+            let shown: Vec<String> = c
+                .mounts
+                .iter()
+                .map(|x| format!("{} {}:{}", x.kind, x.source, x.destination))
+                .collect();
+            let found = if shown.is_empty() {
+                "no mounts".to_string()
+            } else {
+                shown.join(", ")
+            };
+            let at = c.mounts.iter().find(|x| {
+                x.destination.trim_end_matches('/') == m.destination.trim_end_matches('/')
+            });
+            match at {
+                None => fail(
+                    found,
+                    format!("nothing is mounted at {}", m.destination),
+                    recreate.to_string(),
+                ),
+                Some(x) if m.kind.is_some_and(|k| k.to_string() != x.kind) => fail(
+                    found,
+                    format!(
+                        "{} is a {} mount, not a {} (a path before the colon makes a bind mount, a name a volume)",
+                        m.destination,
+                        x.kind,
+                        m.kind.unwrap_or(MountKind::Bind)
+                    ),
+                    recreate.to_string(),
+                ),
+                Some(x)
+                    if m.source
+                        .as_ref()
+                        .is_some_and(|s| !source_matches(&x.source, s)) =>
+                {
+                    fail(
+                        found,
+                        format!(
+                            "{} comes from {}, not {}",
+                            m.destination,
+                            x.source,
+                            m.source.as_deref().unwrap_or("")
+                        ),
+                        recreate.to_string(),
+                    )
+                }
+                Some(_) => pass(found),
+            }
+        }
+        ContainerSetting::Restart(r) => {
+            let got = c.restart_policy.clone().unwrap_or_else(|| "no".into());
+            if got == r.as_str() {
+                pass(format!("--restart {got}"))
+            } else {
+                fail(
+                    format!("--restart {got}"),
+                    format!("the restart policy is {got}"),
+                    live(format!("docker update --restart {} {}", r.as_str(), c.name)),
+                )
+            }
+        }
+        ContainerSetting::Label(k, v) => match c.labels.get(k) {
+            Some(got) if got == v => pass(format!("{k}={got}")),
+            Some(got) => fail(
+                format!("{k}={got}"),
+                format!("label {k} is {got}, not {v}"),
+                recreate.to_string(),
+            ),
+            None => fail(
+                "no such label",
+                format!("the container has no label {k}"),
+                recreate.to_string(),
+            ),
+        },
+        ContainerSetting::Network(n) => {
+            let found = if c.networks.is_empty() {
+                "no networks".to_string()
+            } else {
+                c.networks.join(", ")
+            };
+            if c.networks.iter().any(|x| x == n) {
+                pass(found)
+            } else {
+                fail(
+                    found,
+                    format!("the container is not on network {n}"),
+                    live(format!("docker network connect {n} {}", c.name)),
+                )
+            }
+        }
+    }
+}
+
+/// A bind source matches by its end (`/project/src` matches `src`); `.` matches any path.
+pub(crate) fn source_matches(got: &str, want: &str) -> bool {
+    let want = want.trim_end_matches('/');
+    want == "."
+        || want.is_empty()
+        || got == want
+        || got
+            .trim_end_matches('/')
+            .ends_with(&format!("/{}", want.trim_start_matches("./")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources() {
+        assert!(source_matches("/home/s/project", "project"));
+        assert!(source_matches("/home/s/project", "."));
+        assert!(source_matches("db-data", "db-data"));
+        assert!(!source_matches("/home/s/other", "project"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Dockerfile checks: the file is there, and each teaching rule (hadolint's ids where they overlap) is followed, with the line and the fix.
+
+use super::*;
+
+/// The file a Dockerfile check reads, as observed.
+pub(crate) fn file<'a>(
+    files: &'a std::collections::BTreeMap<String, Option<String>>,
+    path: &str,
+) -> Option<&'a str> {
+    files.get(path).and_then(|t| t.as_deref())
+}
+
+/// The Dockerfile exists.
+pub(crate) fn dockerfile_present(
+    d: &DockerfileSpec,
+    files: &std::collections::BTreeMap<String, Option<String>>,
+) -> Judgement {
+    match file(files, &d.path) {
+        Some(text) if text.starts_with("# labgrade: ") => fail(
+            "too large",
+            format!("{} is larger than 1 MiB, which no Dockerfile needs", d.path),
+            "keep the Dockerfile to its instructions",
+        ),
+        Some(text) => {
+            let parsed = crate::dockerfile::Dockerfile::parse(text);
+            if parsed.instructions.iter().any(|i| i.keyword == "FROM") {
+                pass(format!("{} instructions", parsed.instructions.len()))
+            } else {
+                fail(
+                    "no FROM line",
+                    format!("{} has no FROM line, so Docker cannot build it", d.path),
+                    "start it with the base image, such as FROM python:3.11-slim",
+                )
+            }
+        }
+        None => fail(
+            format!("no {}", d.path),
+            format!("there is no {} in the project folder", d.path),
+            format!(
+                "create {}, or run labgrade in the project folder (or give --dir)",
+                d.path
+            ),
+        ),
+    }
+}
+
+/// The Dockerfile follows one rule.
+pub(crate) fn dockerfile_rule(
+    d: &DockerfileSpec,
+    rule: &str,
+    files: &std::collections::BTreeMap<String, Option<String>>,
+) -> Judgement {
+    let Some(text) = file(files, &d.path) else {
+        return fail(
+            "no Dockerfile",
+            "there is no Dockerfile to read",
+            format!("create {}", d.path),
+        );
+    };
+    let ignore_path = d.dockerignore_path();
+    let wanted = d.dockerignore.clone().unwrap_or_default();
+    let opts = crate::dockerfile::LintOptions {
+        expose: d.expose,
+        dockerignore: d
+            .dockerignore
+            .as_ref()
+            .map(|_| (file(files, &ignore_path), wanted.as_slice())),
+    };
+    let parsed = crate::dockerfile::Dockerfile::parse(text);
+    let found: Vec<crate::dockerfile::Violation> = crate::dockerfile::lint(&parsed, &opts)
+        .into_iter()
+        .filter(|v| v.rule == rule)
+        .collect();
+    match found.first() {
+        None => pass("ok"),
+        Some(first) => {
+            // Where it is and the line as written; what is wrong with it is the cause.
+            let shown: Vec<String> = found
+                .iter()
+                .map(|v| {
+                    match parsed
+                        .instructions
+                        .iter()
+                        .find(|i| i.line == v.line && v.line > 0)
+                    {
+                        Some(i) => {
+                            let line = format!("{} {}", i.keyword, i.args);
+                            format!("{}:{}: {}", d.path, v.line, quote(&line, 80))
+                        }
+                        None => v.found.clone().unwrap_or_else(|| v.message.clone()),
+                    }
+                })
+                .collect();
+            fail(shown.join("; "), first.message.clone(), first.fix.clone())
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The HTTP check: status, body, JSON and headers of the answer, and why a request that did answer was wrong (route missing, wrong port, hard-coded answer).
+
+use super::*;
+
+pub(crate) fn expected(h: &HttpExpect) -> String {
+    let mut parts = vec![format!("status {}", h.status)];
+    if let Some(b) = &h.body_equals {
+        parts.push(format!("body = {}", quote(b, 40)));
+    }
+    for c in &h.body_contains {
+        parts.push(format!("body has {}", quote(c, 40)));
+    }
+    if let Some(r) = &h.body_regex {
+        parts.push(format!("body matches /{}/", r.0.as_str()));
+    }
+    for (p, v) in &h.json {
+        parts.push(format!("{} = {}", p.text, v));
+    }
+    for (k, v) in &h.response_headers {
+        parts.push(format!("header {k}: {v}"));
+    }
+    parts.join(", ")
+}
+
+pub(crate) fn judge(
+    plan: &Plan,
+    h: &HttpExpect,
+    p: &ProbeFacts,
+    c: Option<&ContainerFacts>,
+    host_port: Option<u16>,
+) -> Judgement {
+    match &p.outcome {
+        ProbeOutcome::NotSent { reason } => Judgement {
+            pass: false,
+            found: "not sent".into(),
+            cause: Some(reason.clone()),
+            fix: None,
+            because_of: None,
+            error: true,
+        },
+        ProbeOutcome::Failed { error, message } => {
+            super::transport::judge(plan, *error, message, p, c, host_port)
+        }
+        ProbeOutcome::Response {
+            status,
+            headers,
+            body,
+            truncated,
+        } => {
+            let mut problems: Vec<String> = Vec::new();
+            let mut cause = None;
+            let mut fix = None;
+            if !h.status.matches(*status) {
+                problems.push(format!("status {status}"));
+                let path = url::Url::parse(&p.url)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default();
+                match status {
+                    404 => {
+                        let answering: Vec<String> = p
+                            .alternatives
+                            .iter()
+                            .filter(|(_, st)| (200..400).contains(st))
+                            .map(|(alt, st)| format!("{alt} answers {st}"))
+                            .collect();
+                        cause = Some(if answering.is_empty() {
+                            format!("the app has no route for {} {path}", h.method)
+                        } else {
+                            format!(
+                                "{path} is 404 but {}: the app has no route {path}",
+                                answering.join(", ")
+                            )
+                        });
+                        fix = Some(format!(
+                            "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
+                        ));
+                    }
+                    405 => {
+                        cause = Some(format!(
+                            "the route {path} exists but does not accept {}",
+                            h.method
+                        ));
+                        fix = Some(format!(
+                            "allow it: @app.route(\"{path}\", methods=[\"{}\"])",
+                            h.method
+                        ));
+                    }
+                    500..=599 => {
+                        // Frameworks log the request line after the traceback: the error
+                        // line is the one that explains, not the last one.
+                        let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
+                        cause = Some(match telling_line(tail) {
+                            Some(l) => format!(
+                                "the app failed while answering; its log says {}",
+                                quote(l, 160)
+                            ),
+                            None => "the app failed while answering".into(),
+                        });
+                        fix = c.map(|c| format!("docker logs {}", c.name));
+                    }
+                    300..=399 => {
+                        let loc = header(headers, "location").unwrap_or("?");
+                        cause = Some(format!(
+                            "the app redirects to {}, which the grader does not follow",
+                            quote(loc, 80)
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(want) = &h.body_equals
+                && body.trim_end() != want.trim_end()
+            {
+                problems.push(format!("body {}", quote(body, 60)));
+            }
+            for want in &h.body_contains {
+                if !body.contains(want.as_str()) {
+                    problems.push(format!("body lacks {}", quote(want, 40)));
+                }
+            }
+            if let Some(re) = &h.body_regex
+                && !re.0.is_match(body)
+            {
+                problems.push(format!("body does not match /{}/", re.0.as_str()));
+            }
+            if !h.json.is_empty() {
+                match serde_json::from_str::<serde_json::Value>(body) {
+                    Err(_) => problems.push(format!("body is not JSON: {}", quote(body, 60))),
+                    Ok(doc) => {
+                        for (path, want) in &h.json {
+                            match path.lookup(&doc) {
+                                None => problems.push(format!("JSON has no {}", path.text)),
+                                Some(got) if !json_equal(got, want) => {
+                                    problems.push(format!("{} = {got}", path.text))
+                                }
+                                Some(_) => {}
+                            }
+                        }
+                    }
+                }
+            }
+            for (name, want) in &h.response_headers {
+                match header(headers, name) {
+                    None => problems.push(format!("no {name} header")),
+                    Some(v) if !v.to_lowercase().contains(&want.to_lowercase()) => {
+                        problems.push(format!("{name}: {}", quote(v, 60)))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if problems.is_empty() {
+                return pass(format!("{status}, {}", quote(body, 60)));
+            }
+            if *truncated {
+                problems.push(format!(
+                    "body longer than {} bytes, cut",
+                    crate::facts::BODY_CAP
+                ));
+            }
+            let found = if problems.iter().any(|p| p.starts_with("status ")) {
+                problems.join("; ")
+            } else {
+                format!("{status}; {}", problems.join("; "))
+            };
+            // The request carried this run's random value and the answer should give it
+            // back: an answer that does not is fixed text, not built from the request.
+            let not_echoed = h
+                .random
+                .as_deref()
+                .filter(|t| !body.contains(t) && h.expects(t));
+            let (cause, fix) = match (cause, not_echoed) {
+                (Some(c), _) => (c, fix),
+                (None, Some(t)) => (
+                    format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets"),
+                    Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
+                ),
+                (None, None) => ("the answer differs from what the lab asks for".into(), fix),
+            };
+            fail(found, cause, fix)
+        }
+    }
+}
+
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// JSON equality where 1 and 1.0 are the same number and objects may hold extra keys.
+pub(crate) fn json_equal(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (got, want) {
+        (Number(a), Number(b)) => a.as_f64() == b.as_f64(),
+        (Object(a), Object(b)) => b
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|g| json_equal(g, v))),
+        (Array(a), Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y))
+        }
+        _ => got == want,
+    }
+}

@@ -1,0 +1,254 @@
+//! One module per check kind: what each expects in words and how it is judged from the
+//! facts, each failure with its cause and the fix to type. This file holds the draft
+//! result they share and the one place that sends a check to its module.
+
+mod container;
+mod container_settings;
+mod dockerfile;
+mod fixes;
+mod http;
+mod image;
+mod image_settings;
+mod port;
+mod registry;
+mod run;
+mod transport;
+mod words;
+
+pub(crate) use fixes::*;
+pub(crate) use words::*;
+
+pub(crate) use crate::dockerfile::exec_form;
+pub(crate) use crate::facts::{
+    BaseFacts, ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort,
+    RegistryFacts, RunFacts, TransportError,
+};
+pub(crate) use crate::plan::{Check, CheckKind, ContainerSetting, ImageSetting, Plan};
+pub(crate) use crate::spec::{
+    ContainerName, DockerfileSpec, HttpExpect, ImagePattern, ImageRef, MountKind, Pattern,
+    PortMapping, Proto, RunSpec,
+};
+pub(crate) use crate::verdict::{Finding, Outcome};
+
+/// Draft result of one check before points and prerequisites are applied.
+pub(crate) struct Judgement {
+    pub pass: bool,
+    pub found: String,
+    pub cause: Option<String>,
+    pub fix: Option<String>,
+    pub because_of: Option<String>,
+    pub error: bool,
+}
+
+/// A fix as a check writes it: a text, or none where there is nothing to type.
+pub(crate) trait IntoFix {
+    fn into_fix(self) -> Option<String>;
+}
+
+impl IntoFix for Option<String> {
+    fn into_fix(self) -> Option<String> {
+        self
+    }
+}
+
+impl IntoFix for String {
+    fn into_fix(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl IntoFix for &String {
+    fn into_fix(self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+impl IntoFix for &str {
+    fn into_fix(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// A passed check and what was found.
+pub(crate) fn pass(found: impl Into<String>) -> Judgement {
+    Judgement {
+        pass: true,
+        found: found.into(),
+        cause: None,
+        fix: None,
+        because_of: None,
+        error: false,
+    }
+}
+
+/// A failed check: what was found, the cause in one sentence and the fix.
+pub(crate) fn fail(
+    found: impl Into<String>,
+    cause: impl Into<String>,
+    fix: impl IntoFix,
+) -> Judgement {
+    Judgement {
+        pass: false,
+        found: found.into(),
+        cause: Some(cause.into()),
+        fix: fix.into_fix(),
+        because_of: None,
+        error: false,
+    }
+}
+
+pub(crate) fn missing_fact() -> Judgement {
+    Judgement {
+        pass: false,
+        found: "not observed".into(),
+        cause: Some("the grader has no observation for this check".into()),
+        fix: None,
+        because_of: None,
+        error: true,
+    }
+}
+
+pub(crate) fn container_facts<'a>(
+    facts: &'a Facts,
+    name: &ContainerName,
+) -> Option<&'a ContainerFacts> {
+    facts.containers.get(&name.0).and_then(Option::as_ref)
+}
+
+/// What the grader saw that explains a failed check about a container: its listening
+/// sockets (for requests) and its last log lines.
+pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
+    let (name, with_sockets) = match &check.kind {
+        CheckKind::ContainerRunning { container } => (container, false),
+        CheckKind::Http {
+            container: Some(container),
+            ..
+        } => (container, true),
+        _ => return Vec::new(),
+    };
+    let Some(c) = container_facts(facts, name) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let (true, Some(l)) = (with_sockets, &c.listening) {
+        let shown: Vec<String> = l.iter().map(|l| format!("{}:{}", l.ip, l.port)).collect();
+        out.push(if shown.is_empty() {
+            "listening inside the container: nothing".to_string()
+        } else {
+            format!("listening inside the container: {}", shown.join(", "))
+        });
+    }
+    out.extend(c.log_tail.iter().map(|l| format!("log: {l}")));
+    out
+}
+
+pub(crate) fn expected_text(check: &Check) -> String {
+    match &check.kind {
+        CheckKind::ImagePresent { image } => format!("image {}", image.full()),
+        CheckKind::ImageSetting { setting, .. } => image_settings::expected(setting),
+        CheckKind::ContainerSetting { setting, .. } => container_settings::expected(setting),
+        CheckKind::Run { run } => run::expected(run),
+        CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
+        CheckKind::DockerfileRule { rule, .. } => format!("rule {rule} followed"),
+        CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
+        CheckKind::ContainerRunning { .. } => "status running".into(),
+        CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
+        CheckKind::PortPublished { mapping, .. } => format!("-p {}", mapping.flag()),
+        CheckKind::Http { expect, .. } => http::expected(expect),
+    }
+}
+
+pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
+    match &check.kind {
+        CheckKind::ImagePresent { image } => image::judge(image, facts),
+        CheckKind::ImageSetting { image, setting } => {
+            match facts.images.get(&image.full()).and_then(Option::as_ref) {
+                Some(i) => image_settings::judge(image, setting, i),
+                None => missing_fact(),
+            }
+        }
+        CheckKind::Run { run } => match facts.runs.get(&check.id) {
+            Some(f) => run::judge(run, f),
+            None => missing_fact(),
+        },
+        CheckKind::DockerfilePresent { dockerfile } => {
+            dockerfile::dockerfile_present(dockerfile, &facts.files)
+        }
+        CheckKind::DockerfileRule { dockerfile, rule } => {
+            dockerfile::dockerfile_rule(dockerfile, rule, &facts.files)
+        }
+        CheckKind::ContainerSetting { container, setting } => {
+            match container_facts(facts, container) {
+                Some(c) => {
+                    let recreate = recreate(plan, container);
+                    container_settings::judge(setting, c, &recreate)
+                }
+                None => missing_fact(),
+            }
+        }
+        CheckKind::ContainerExists {
+            container,
+            compose: Some((project, service)),
+        } if matches!(facts.containers.get(&container.0), Some(None)) => {
+            let within = project
+                .as_ref()
+                .map_or(String::new(), |p| format!(" in project {p}"));
+            fail(
+                "no such service container",
+                format!(
+                    "no container belongs to compose service {service}{within} (docker compose ps lists none)"
+                ),
+                Some("docker compose up -d   # in the folder of docker-compose.yml".into()),
+            )
+        }
+        CheckKind::ContainerExists { container, .. } => {
+            container::container_exists(plan, container, facts)
+        }
+        CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
+            Some(c) => container::container_running(c),
+            None => missing_fact(),
+        },
+        CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {
+            Some(c) => container::container_image(
+                plan,
+                c,
+                image,
+                facts.images.get(&image.full()).and_then(Option::as_ref),
+            ),
+            None => missing_fact(),
+        },
+        CheckKind::PortPublished { container, mapping } => {
+            match container_facts(facts, container) {
+                Some(c) => port::judge(plan, c, mapping),
+                None => missing_fact(),
+            }
+        }
+        CheckKind::Http {
+            container,
+            expect,
+            port,
+            ..
+        } => match facts.probes.get(&check.id) {
+            Some(p) => {
+                let c = container.as_ref().and_then(|n| container_facts(facts, n));
+                let mut j = http::judge(plan, expect, p, c, *port);
+                if !j.pass {
+                    // A request through a port that is not published fails because of that.
+                    let port_check = plan.checks.iter().find(|k| {
+                        matches!(&k.kind, CheckKind::PortPublished { container: n, mapping }
+                            if Some(n) == container.as_ref() && Some(mapping.host_port) == *port)
+                    });
+                    j.because_of = port_check
+                        .filter(|k| {
+                            done.iter()
+                                .any(|f| f.id == k.id && f.outcome == Outcome::Fail)
+                        })
+                        .filter(|_| matches!(p.outcome, ProbeOutcome::Failed { .. }))
+                        .map(|k| k.id.clone());
+                }
+                j
+            }
+            None => missing_fact(),
+        },
+    }
+}

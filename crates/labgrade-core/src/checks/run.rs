@@ -1,0 +1,91 @@
+//! One-shot runs: a command run in the image must exit as expected and print what the spec asks.
+
+use super::*;
+
+/// What a one-shot run must give, in words.
+pub(crate) fn expected(r: &RunSpec) -> String {
+    let mut parts = vec![format!("exit code {}", r.exit_code)];
+    parts.extend(
+        r.stdout_contains
+            .iter()
+            .map(|t| format!("output has {}", quote(t, 40))),
+    );
+    if let Some(p) = &r.stdout_regex {
+        parts.push(match &r.stdout_regex_means {
+            Some(m) => format!("output shows {m}"),
+            None => format!("output matches /{}/", p.0.as_str()),
+        });
+    }
+    parts.extend(
+        r.stderr_contains
+            .iter()
+            .map(|t| format!("errors have {}", quote(t, 40))),
+    );
+    parts.join(", ")
+}
+
+/// Judges a one-shot run.
+pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
+    let command = std::iter::once(format!("docker run --rm {}", r.image))
+        .chain(r.args.iter().map(|a| shell_word(a)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(e) = &f.error {
+        return fail(
+            "did not run",
+            format!("the image could not run: {e}"),
+            format!("{command}   # to see it yourself"),
+        );
+    }
+    let out = quote(f.stdout.trim(), 80);
+    if f.timed_out {
+        return fail(
+            format!(
+                "still running after {:.0}s; output so far {out}",
+                f.elapsed_ms as f64 / 1000.0
+            ),
+            "the program did not finish: a one-shot program must print and exit (not start a server or wait for input)",
+            format!("{command}   # should return by itself"),
+        );
+    }
+    let mut problems = Vec::new();
+    if f.exit_code != Some(r.exit_code) {
+        problems.push(format!(
+            "exit code {}",
+            f.exit_code.map_or("?".into(), |c| c.to_string())
+        ));
+    }
+    for t in &r.stdout_contains {
+        if !f.stdout.contains(t.as_str()) {
+            problems.push(format!("output lacks {}", quote(t, 40)));
+        }
+    }
+    if let Some(p) = &r.stdout_regex
+        && !p.0.is_match(&f.stdout)
+    {
+        problems.push(match &r.stdout_regex_means {
+            Some(m) => format!("output does not show {m}"),
+            None => format!("output does not match /{}/", p.0.as_str()),
+        });
+    }
+    for t in &r.stderr_contains {
+        if !f.stderr.contains(t.as_str()) {
+            problems.push(format!("errors lack {}", quote(t, 40)));
+        }
+    }
+    if problems.is_empty() {
+        return pass(format!("exit code {}, output {out}", r.exit_code));
+    }
+    let err = f.stderr.lines().rev().find(|l| !l.trim().is_empty());
+    let cause = match (f.exit_code, err) {
+        (Some(c), Some(e)) if c != r.exit_code => {
+            format!("the program failed with exit code {c}: {}", quote(e, 120))
+        }
+        _ => format!("the program printed {out}, not what the lab asks for"),
+    };
+    fail(
+        problems.join("; "),
+        cause,
+        format!("{command}   # compare its output with the lab's"),
+    )
+}
