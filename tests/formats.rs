@@ -26,6 +26,7 @@ fn report(show_hidden_fixture: bool) -> Report {
         expected: "status 200".into(),
         found: format!("200; body {HOSTILE}{}", "A".repeat(2000)),
         cause: Some(HOSTILE.into()),
+        cause_id: Some(labgrade::cause::CauseId::WrongAnswer),
         fix: Some(HOSTILE.into()),
         because_of: None,
         evidence: vec![format!("log: {HOSTILE}")],

@@ -356,3 +356,42 @@ fn checked_in_report_schema_is_current() {
         "docs/report.schema.json is stale: run `cargo run -- schema report > docs/report.schema.json`"
     );
 }
+
+/// Every recorded failure is diagnosed with the cause id it is there for: the ids are
+/// what dashboards count, so a wording change must not move them.
+#[test]
+fn every_fixture_names_its_cause_id() {
+    use labgrade::cause::CauseId::*;
+    let cases = [
+        ("loopback", "http:", LoopbackBind),
+        ("inner-port", "http:", AppWrongPort),
+        ("exited", "running:", ModuleNotFound),
+        ("host-port", "port:", WrongHostPort),
+        ("near-miss-name", "container:", ContainerMisnamed),
+        ("route-404", "http:", RouteMissing),
+        ("server-error", "http:", AppErrorOnRequest),
+        ("expose-only", "port:", ExposeNotPublish),
+        ("wrong-tag", "image:", ImageWrongTag),
+        ("port-taken", "running:", HostPortTaken),
+        ("oom", "running:", OomKilled),
+        ("crash-loop", "running:", FileNotInImage),
+        ("paused", "running:", Paused),
+        ("other-address", "port:", HostIpMismatch),
+        ("other-name", "container:", ContainerMisnamed),
+        ("other-image", "from-image:", WrongImage),
+    ];
+    let mut wrong = Vec::new();
+    for (fixture, prefix, want) in cases {
+        let v = replay(fixture);
+        let f = get(&v, prefix);
+        if f.cause_id != Some(want) {
+            wrong.push(format!(
+                "{fixture}: {} has {:?}, want {want:?} ({:?})",
+                f.id, f.cause_id, f.cause
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    let passing = replay("passing");
+    assert!(passing.findings.iter().all(|f| f.cause_id.is_none()));
+}

@@ -2,9 +2,13 @@
 //! daemon's start error, and names the cause and the fix the way a teaching assistant
 //! would. Pure text matching on recorded evidence.
 
+use crate::cause::CauseId;
+
 /// A recognised failure: what went wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {
+    /// The cause's stable id.
+    pub id: CauseId,
     pub cause: String,
     pub fix: String,
 }
@@ -46,6 +50,7 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
             Some(at) => {
                 let folder = at.rsplit_once('/').map_or(".", |(d, _)| d);
                 Hint {
+                    id: CauseId::CopyWrongPath,
                     cause: format!(
                         "COPY failed: {file} is not where the Dockerfile looks (the build context's top folder); it is in {folder}/"
                     ),
@@ -55,6 +60,7 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
                 }
             }
             None => Hint {
+                id: CauseId::CopyMissingFile,
                 cause: format!(
                     "COPY failed: {file} is not in the submission (or .dockerignore leaves it out)"
                 ),
@@ -76,17 +82,20 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
     .any(|p| message.contains(p))
     {
         return Hint {
+            id: CauseId::BaseImageUnavailable,
             cause: "the Dockerfile's base image is not on this machine, and no registry can be reached to pull it".into(),
             fix: "use a base image the grading machine has (ask the instructor which), or build it locally first".into(),
         };
     }
     if message.contains("returned a non-zero code") {
         return Hint {
+            id: CauseId::RunStepFailed,
             cause: format!("a RUN step of the Dockerfile failed: {message}"),
             fix: "run that command by hand in the base image to see why; the build log holds its output".into(),
         };
     }
     Hint {
+        id: CauseId::BuildFailed,
         cause: format!("the image did not build: {message}"),
         fix: "see the build log".into(),
     }
@@ -103,6 +112,7 @@ fn line_hint(line: &str) -> Option<Hint> {
         let module = quoted("No module named ").unwrap_or_else(|| "the module".into());
         let package = module.split('.').next().unwrap_or(&module).to_string();
         return Some(Hint {
+            id: CauseId::ModuleNotFound,
             cause: format!(
                 "Python cannot import {module}: the package is not installed in the image"
             ),
@@ -114,12 +124,14 @@ fn line_hint(line: &str) -> Option<Hint> {
     if line.contains("can't open file") {
         let file = quoted("can't open file ").unwrap_or_else(|| "the file".into());
         return Some(Hint {
+            id: CauseId::FileNotInImage,
             cause: format!("the CMD runs {file}, which is not in the image at that path"),
             fix: "check the Dockerfile: COPY the file into the WORKDIR the CMD expects (e.g. WORKDIR /app, COPY . ., CMD [\"python\", \"app.py\"]), then rebuild".into(),
         });
     }
     if line.contains("Address already in use") || line.contains("address already in use") {
         return Some(Hint {
+            id: CauseId::PortInUseInside,
             cause:
                 "the app could not listen: something else in the container already uses its port"
                     .into(),
@@ -128,6 +140,7 @@ fn line_hint(line: &str) -> Option<Hint> {
     }
     if line.contains("port is already allocated") {
         return Some(Hint {
+            id: CauseId::HostPortTaken,
             cause: "the host port is already taken by another container or program, so Docker could not publish it".into(),
             fix: "stop the container that holds it (docker ps shows which), or publish another host port with -p".into(),
         });
@@ -136,18 +149,21 @@ fn line_hint(line: &str) -> Option<Hint> {
         || (line.contains("exec:") && line.contains("no such file or directory"))
     {
         return Some(Hint {
+            id: CauseId::ProgramMissing,
             cause: "the program named in CMD/ENTRYPOINT does not exist in the image".into(),
             fix: "check CMD/ENTRYPOINT in the Dockerfile (exec form: CMD [\"python\", \"app.py\"]) and that the base image has that program".into(),
         });
     }
     if line.contains("exec format error") {
         return Some(Hint {
+            id: CauseId::ExecFormat,
             cause: "the image's program was built for another CPU architecture, or a script lacks its #! line".into(),
             fix: "rebuild the image on this machine (or with --platform), and start scripts with #!/bin/sh".into(),
         });
     }
     if line.contains("SyntaxError") || line.contains("IndentationError") {
         return Some(Hint {
+            id: CauseId::SyntaxError,
             cause: "the Python code has a syntax error, so the app never started".into(),
             fix: "run the app locally (python app.py) to see the line, fix it, rebuild the image"
                 .into(),

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cause::CauseId;
 use crate::checks::{evidence, expected_text, judge_one};
 use crate::facts::Facts;
 use crate::plan::Plan;
@@ -33,6 +34,9 @@ pub struct Finding {
     pub found: String,
     /// The cause in one sentence.
     pub cause: Option<String>,
+    /// The cause's stable id (docs/causes.md), with every failure and skip.
+    #[serde(default)]
+    pub cause_id: Option<CauseId>,
     /// What to type or change.
     pub fix: Option<String>,
     /// The failed check this one skipped for, or is a consequence of.
@@ -82,6 +86,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 expected,
                 found: "not checked".into(),
                 cause: Some(format!("skipped because `{pre}` did not pass")),
+                cause_id: Some(CauseId::PrerequisiteFailed),
                 fix: None,
                 because_of: Some(pre),
                 evidence: Vec::new(),
@@ -109,6 +114,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 expected,
                 found: j.found,
                 cause: j.cause,
+                cause_id: j.cause_id,
                 fix: j.fix,
                 because_of: j.because_of,
                 evidence,

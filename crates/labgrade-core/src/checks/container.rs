@@ -9,6 +9,7 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
             let wanted = normalise(&name.0);
             if let Some(other) = facts.others.iter().find(|o| normalise(&o.name) == wanted) {
                 return fail(
+                    CauseId::ContainerMisnamed,
                     format!("no container {name}; found {}", other.name),
                     format!("the container is named {} instead of {name}", other.name),
                     Some(format!("docker rename {} {name}", other.name)),
@@ -23,6 +24,7 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
             });
             if let Some(other) = same_image {
                 return fail(
+                    CauseId::ContainerMisnamed,
                     format!("no container {name}; {} runs {}", other.name, other.image),
                     format!(
                         "a container of the right image exists, but it is named {} instead of {name}",
@@ -32,6 +34,7 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
                 );
             }
             fail(
+                CauseId::ContainerMissing,
                 "no such container",
                 format!("no container is named {name} (docker ps -a lists none)"),
                 Some(run_command(plan, name)),
@@ -51,6 +54,7 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
     if c.running && !c.paused && !c.restarting {
         if c.restarts_during_check > 0 {
             return fail(
+                CauseId::CrashedDuringCheck,
                 format!(
                     "running, but restarted {} during the check",
                     times(c.restarts_during_check)
@@ -67,6 +71,7 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
     }
     if c.paused {
         return fail(
+            CauseId::Paused,
             "paused",
             "the container is paused",
             Some(format!("docker unpause {name}")),
@@ -74,8 +79,9 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
     }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
     if c.restarting {
-        let (cause, fix) = match &hint {
+        let (id, cause, fix) = match &hint {
             Some(h) => (
+                h.id,
                 format!(
                     "{}; the app keeps crashing and Docker keeps restarting it",
                     h.cause
@@ -83,11 +89,13 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
                 format!("{}   (docker logs {name} shows the whole error)", h.fix),
             ),
             None => (
+                CauseId::RestartLoop,
                 with_log("the app keeps crashing and Docker keeps restarting it".into()),
                 format!("docker logs {name}"),
             ),
         };
         return fail(
+            id,
             format!("restarting (restarted {})", times(c.restart_count)),
             cause,
             Some(fix),
@@ -96,6 +104,7 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
     let logs = format!("docker logs {name}");
     match c.status.as_str() {
         "created" => {
+            let id = hint.as_ref().map_or(CauseId::NeverStarted, |h| h.id);
             let cause = match (&hint, &c.error) {
                 (Some(h), _) => h.cause.clone(),
                 (None, Some(e)) => format!("the container could not start: {e}"),
@@ -104,7 +113,7 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
             let fix = hint.map_or(format!("docker start {name}"), |h| {
                 format!("{}; then docker start {name}", h.fix)
             });
-            fail("created, never started", cause, Some(fix))
+            fail(id, "created, never started", cause, Some(fix))
         }
         _ => {
             let code = c.exit_code.unwrap_or(-1);
@@ -115,8 +124,9 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
             } else {
                 format!("{} with code {code}", c.status)
             };
-            let (cause, fix) = if c.oom_killed {
+            let (id, cause, fix) = if c.oom_killed {
                 (
+                    CauseId::OomKilled,
                     "the container ran out of memory and was killed".to_string(),
                     format!(
                         "{logs}; make the app use less memory, or run it with a higher --memory limit"
@@ -124,21 +134,24 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
                 )
             } else if let Some(h) = hint {
                 (
+                    h.id,
                     with_log(h.cause),
                     format!("{}   ({logs} shows the whole error)", h.fix),
                 )
             } else if code == 0 {
                 (
+                    CauseId::ExitedCleanly,
                     with_log("the main process finished, so the container stopped (or someone ran docker stop): the CMD must keep running a server in the foreground".into()),
                     format!("{logs}; make CMD start the server in the foreground, rebuild, run again"),
                 )
             } else {
                 (
+                    CauseId::Exited,
                     with_log(format!("the app stopped with exit code {code}")),
                     format!("{logs}   # then fix it and: docker start {name}"),
                 )
             };
-            fail(found, cause, Some(fix))
+            fail(id, found, cause, Some(fix))
         }
     }
 }
@@ -156,6 +169,7 @@ pub(crate) fn container_image(
             pass(format!("{} ({})", c.image_name, short_id(&c.image_id)))
         }
         Some(_) if named.as_ref() == Some(image) => fail(
+            CauseId::StaleContainer,
             format!("an older build of {image} ({})", short_id(&c.image_id)),
             format!(
                 "{image} was rebuilt after the container was created, so it still runs the old build"
@@ -163,6 +177,7 @@ pub(crate) fn container_image(
             fix,
         ),
         None if named.as_ref() == Some(image) => fail(
+            CauseId::ImageRetagged,
             format!(
                 "{} ({}), which no longer has that tag",
                 c.image_name,
@@ -175,6 +190,7 @@ pub(crate) fn container_image(
             )),
         ),
         _ => fail(
+            CauseId::WrongImage,
             c.image_name.clone(),
             format!("the container runs {} instead of {image}", c.image_name),
             fix,

@@ -29,11 +29,13 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
         ContainerSetting::Env(k, v) => match env_value(&c.env, k) {
             Some(got) if got == v => pass(format!("{k}={got}")),
             Some(got) => fail(
+                CauseId::WrongEnvValue,
                 format!("{k}={got}"),
                 format!("{k} is {got}, not {v}"),
                 recreate.to_string(),
             ),
             None => fail(
+                CauseId::MissingEnvVar,
                 format!("no {k}"),
                 format!("the container was started without {k}"),
                 recreate.to_string(),
@@ -55,11 +57,13 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
             });
             match at {
                 None => fail(
+                    CauseId::MountMissing,
                     found,
                     format!("nothing is mounted at {}", m.destination),
                     recreate.to_string(),
                 ),
                 Some(x) if m.kind.is_some_and(|k| k.to_string() != x.kind) => fail(
+                    CauseId::WrongMountKind,
                     found,
                     format!(
                         "{} is a {} mount, not a {} (a path before the colon makes a bind mount, a name a volume)",
@@ -75,6 +79,7 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
                         .is_some_and(|s| !source_matches(&x.source, s)) =>
                 {
                     fail(
+                        CauseId::WrongMountSource,
                         found,
                         format!(
                             "{} comes from {}, not {}",
@@ -94,6 +99,7 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
                 pass(format!("--restart {got}"))
             } else {
                 fail(
+                    CauseId::WrongRestart,
                     format!("--restart {got}"),
                     format!("the restart policy is {got}"),
                     live(format!("docker update --restart {} {}", r.as_str(), c.name)),
@@ -103,11 +109,13 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
         ContainerSetting::Label(k, v) => match c.labels.get(k) {
             Some(got) if got == v => pass(format!("{k}={got}")),
             Some(got) => fail(
+                CauseId::WrongLabel,
                 format!("{k}={got}"),
                 format!("label {k} is {got}, not {v}"),
                 recreate.to_string(),
             ),
             None => fail(
+                CauseId::MissingLabel,
                 "no such label",
                 format!("the container has no label {k}"),
                 recreate.to_string(),
@@ -123,6 +131,7 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
                 pass(found)
             } else {
                 fail(
+                    CauseId::WrongNetwork,
                     found,
                     format!("the container is not on network {n}"),
                     live(format!("docker network connect {n} {}", c.name)),

@@ -17,6 +17,7 @@ pub(crate) fn dockerfile_present(
 ) -> Judgement {
     match file(files, &d.path) {
         Some(text) if text.starts_with("# labgrade: ") => fail(
+            CauseId::DockerfileTooLarge,
             "too large",
             format!("{} is larger than 1 MiB, which no Dockerfile needs", d.path),
             "keep the Dockerfile to its instructions",
@@ -27,6 +28,7 @@ pub(crate) fn dockerfile_present(
                 pass(format!("{} instructions", parsed.instructions.len()))
             } else {
                 fail(
+                    CauseId::DockerfileNoFrom,
                     "no FROM line",
                     format!("{} has no FROM line, so Docker cannot build it", d.path),
                     "start it with the base image, such as FROM python:3.11-slim",
@@ -34,6 +36,7 @@ pub(crate) fn dockerfile_present(
             }
         }
         None => fail(
+            CauseId::DockerfileMissing,
             format!("no {}", d.path),
             format!("there is no {} in the project folder", d.path),
             format!(
@@ -52,6 +55,7 @@ pub(crate) fn dockerfile_rule(
 ) -> Judgement {
     let Some(text) = file(files, &d.path) else {
         return fail(
+            CauseId::DockerfileMissing,
             "no Dockerfile",
             "there is no Dockerfile to read",
             format!("create {}", d.path),
@@ -91,7 +95,12 @@ pub(crate) fn dockerfile_rule(
                     }
                 })
                 .collect();
-            fail(shown.join("; "), first.message.clone(), first.fix.clone())
+            fail(
+                CauseId::DockerfileRule,
+                shown.join("; "),
+                first.message.clone(),
+                first.fix.clone(),
+            )
         }
     }
 }

@@ -34,6 +34,7 @@ pub(crate) fn judge(
             pass: false,
             found: "not sent".into(),
             cause: Some(reason.clone()),
+            cause_id: Some(CauseId::NotSent),
             fix: None,
             because_of: None,
             error: true,
@@ -63,22 +64,25 @@ pub(crate) fn judge(
                             .filter(|(_, st)| (200..400).contains(st))
                             .map(|(alt, st)| format!("{alt} answers {st}"))
                             .collect();
-                        cause = Some(if answering.is_empty() {
-                            format!("the app has no route for {} {path}", h.method)
-                        } else {
-                            format!(
-                                "{path} is 404 but {}: the app has no route {path}",
-                                answering.join(", ")
-                            )
-                        });
+                        cause = Some((
+                            CauseId::RouteMissing,
+                            if answering.is_empty() {
+                                format!("the app has no route for {} {path}", h.method)
+                            } else {
+                                format!(
+                                    "{path} is 404 but {}: the app has no route {path}",
+                                    answering.join(", ")
+                                )
+                            },
+                        ));
                         fix = Some(format!(
                             "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
                         ));
                     }
                     405 => {
-                        cause = Some(format!(
-                            "the route {path} exists but does not accept {}",
-                            h.method
+                        cause = Some((
+                            CauseId::MethodNotAllowed,
+                            format!("the route {path} exists but does not accept {}", h.method),
                         ));
                         fix = Some(format!(
                             "allow it: @app.route(\"{path}\", methods=[\"{}\"])",
@@ -89,20 +93,26 @@ pub(crate) fn judge(
                         // Frameworks log the request line after the traceback: the error
                         // line is the one that explains, not the last one.
                         let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
-                        cause = Some(match telling_line(tail) {
-                            Some(l) => format!(
-                                "the app failed while answering; its log says {}",
-                                quote(l, 160)
-                            ),
-                            None => "the app failed while answering".into(),
-                        });
+                        cause = Some((
+                            CauseId::AppErrorOnRequest,
+                            match telling_line(tail) {
+                                Some(l) => format!(
+                                    "the app failed while answering; its log says {}",
+                                    quote(l, 160)
+                                ),
+                                None => "the app failed while answering".into(),
+                            },
+                        ));
                         fix = c.map(|c| format!("docker logs {}", c.name));
                     }
                     300..=399 => {
                         let loc = header(headers, "location").unwrap_or("?");
-                        cause = Some(format!(
-                            "the app redirects to {}, which the grader does not follow",
-                            quote(loc, 80)
+                        cause = Some((
+                            CauseId::Redirects,
+                            format!(
+                                "the app redirects to {}, which the grader does not follow",
+                                quote(loc, 80)
+                            ),
                         ));
                     }
                     _ => {}
@@ -168,15 +178,22 @@ pub(crate) fn judge(
                 .random
                 .as_deref()
                 .filter(|t| !body.contains(t) && h.expects(t));
-            let (cause, fix) = match (cause, not_echoed) {
+            let status_wrong = problems.iter().any(|p| p.starts_with("status "));
+            let ((id, cause), fix) = match (cause, not_echoed) {
                 (Some(c), _) => (c, fix),
-                (None, Some(t)) => (
-                    format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets"),
+                (None, Some(t)) => ((CauseId::HardCodedAnswer,
+                    format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets")),
                     Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
                 ),
-                (None, None) => ("the answer differs from what the lab asks for".into(), fix),
+                (None, None) => (
+                    (
+                        if status_wrong { CauseId::WrongStatus } else { CauseId::WrongAnswer },
+                        "the answer differs from what the lab asks for".into(),
+                    ),
+                    fix,
+                ),
             };
-            fail(found, cause, fix)
+            fail(id, found, cause, fix)
         }
     }
 }

@@ -13,6 +13,7 @@ pub(crate) fn judge(image: &ImageRef, facts: &Facts) -> Judgement {
             });
             match near {
                 Some(r) => fail(
+                    CauseId::ImageWrongTag,
                     format!("no {}; found {r}", image.full()),
                     if r.repository == image.repository {
                         format!("the image is tagged {} instead of {}", r.tag, image.tag)
@@ -25,6 +26,7 @@ pub(crate) fn judge(image: &ImageRef, facts: &Facts) -> Judgement {
                     Some(format!("docker tag {r} {image}")),
                 ),
                 None => fail(
+                    CauseId::ImageMissing,
                     "no such image",
                     format!("no image is tagged {}", image.full()),
                     Some(format!("docker build -t {image} .")),

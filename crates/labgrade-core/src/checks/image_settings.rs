@@ -39,6 +39,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(found)
             } else {
                 fail(
+                    CauseId::WrongExpose,
                     found,
                     format!("the image does not EXPOSE {}", p.port),
                     format!("add `EXPOSE {}` to the Dockerfile, {rebuild}", p.port),
@@ -61,6 +62,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 "the image starts a different command".to_string()
             };
             fail(
+                CauseId::WrongCmd,
                 found,
                 cause,
                 format!(
@@ -86,6 +88,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(found)
             } else {
                 fail(
+                    CauseId::WrongCmd,
                     found,
                     format!("the image's command does not run {t}"),
                     format!("make CMD run {t}, such as CMD [\"python\", \"{t}\"], {rebuild}"),
@@ -103,6 +106,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(found)
             } else {
                 fail(
+                    CauseId::WrongEntrypoint,
                     found,
                     "the image's ENTRYPOINT differs",
                     format!(
@@ -118,6 +122,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(format!("WORKDIR {got}"))
             } else {
                 fail(
+                    CauseId::WrongWorkdir,
                     format!("WORKDIR {got}"),
                     format!("the image works in {got}, not {w}"),
                     format!("add `WORKDIR {w}` before the COPY lines, {rebuild}"),
@@ -127,11 +132,13 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
         ImageSetting::Env(k, v) => match env_value(&i.env, k) {
             Some(got) if got == v => pass(format!("{k}={got}")),
             Some(got) => fail(
+                CauseId::WrongEnv,
                 format!("{k}={got}"),
                 format!("ENV {k} is {got}, not {v}"),
                 format!("write `ENV {k}={v}` in the Dockerfile, {rebuild}"),
             ),
             None => fail(
+                CauseId::MissingEnv,
                 format!("no {k}"),
                 format!("the image does not set {k}"),
                 format!("add `ENV {k}={v}` to the Dockerfile, {rebuild}"),
@@ -143,6 +150,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(format!("USER {got}"))
             } else {
                 fail(
+                    CauseId::WrongUser,
                     format!("USER {got}"),
                     format!("the image runs as {got}, not {u}"),
                     format!(
@@ -154,6 +162,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
         ImageSetting::MaxSize(m) => {
             let Some(size) = i.size.map(|s| s.max(0) as u64) else {
                 return fail(
+                    CauseId::SizeUnknown,
                     "size unknown",
                     "the daemon did not report the image's size",
                     "docker image ls shows it; check again",
@@ -164,6 +173,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 pass(found)
             } else {
                 fail(
+                    CauseId::ImageTooLarge,
                     found.clone(),
                     format!("the image is {found}, over the {m} budget"),
                     "start from a slim base image (python:3.11-slim), use pip install --no-cache-dir, and keep tests and .git out with a .dockerignore",
@@ -186,6 +196,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                     let line = v.get(2).cloned().unwrap_or_default();
                     let words = crate::dockerfile::exec_words(&line);
                     fail(
+                        CauseId::ShellForm,
                         format!("{k} {line} (shell form)"),
                         format!(
                             "{k} is written in shell form, so /bin/sh runs it and the app gets no signals (docker stop waits 10 s, then kills it)"
@@ -208,6 +219,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                     pass(found)
                 } else {
                     fail(
+                        CauseId::WrongBase,
                         found.clone(),
                         format!("the image is built {found}, not FROM {p}"),
                         format!(
@@ -218,6 +230,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                 }
             }
             _ => fail(
+                CauseId::BaseUnknown,
                 "not known",
                 "no image on this machine has the layers this one starts with, so what it was built FROM cannot be told (the base image was removed, or the image was pulled)",
                 format!("keep the base image ({p}) on the machine, then check again"),
@@ -231,6 +244,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             ) {
                 (Some(t), _) => pass(format!("tagged {t}")),
                 (None, Some(old)) => fail(
+                    CauseId::TagOutdated,
                     found,
                     format!(
                         "{old} is on another build, not on this image: a tag stays on the image it was given to, and the image was rebuilt since"
@@ -238,6 +252,7 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
                     format!("docker tag {image} {old}"),
                 ),
                 (None, None) => fail(
+                    CauseId::TagMissing,
                     found,
                     format!("no tag of the image looks like {p}"),
                     format!("docker tag {image} {}", p.example("<your-user>")),
@@ -318,12 +333,14 @@ pub(crate) fn layer_order(
     let fix = "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . . (then rebuild)";
     match (install, last_copy) {
         (None, _) => fail(
+            CauseId::NoInstallStep,
             found,
             format!("no step of {image} installs dependencies (pip install, npm ci, ...)"),
             fix,
         ),
         (Some(i), Some(c)) if c > i => pass(found),
         _ => fail(
+            CauseId::CodeBeforeDeps,
             found,
             "the code is copied before the dependencies are installed, so every code change reinstalls them all",
             fix,

@@ -18,6 +18,7 @@ mod words;
 pub(crate) use fixes::*;
 pub(crate) use words::*;
 
+pub(crate) use crate::cause::CauseId;
 pub(crate) use crate::dockerfile::exec_form;
 pub(crate) use crate::facts::{
     BaseFacts, ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort,
@@ -35,6 +36,8 @@ pub(crate) struct Judgement {
     pub pass: bool,
     pub found: String,
     pub cause: Option<String>,
+    /// The cause's stable id, with every failure.
+    pub cause_id: Option<CauseId>,
     pub fix: Option<String>,
     pub because_of: Option<String>,
     pub error: bool,
@@ -75,14 +78,16 @@ pub(crate) fn pass(found: impl Into<String>) -> Judgement {
         pass: true,
         found: found.into(),
         cause: None,
+        cause_id: None,
         fix: None,
         because_of: None,
         error: false,
     }
 }
 
-/// A failed check: what was found, the cause in one sentence and the fix.
+/// A failed check: the cause's id, what was found, the cause in one sentence and the fix.
 pub(crate) fn fail(
+    id: CauseId,
     found: impl Into<String>,
     cause: impl Into<String>,
     fix: impl IntoFix,
@@ -91,6 +96,7 @@ pub(crate) fn fail(
         pass: false,
         found: found.into(),
         cause: Some(cause.into()),
+        cause_id: Some(id),
         fix: fix.into_fix(),
         because_of: None,
         error: false,
@@ -102,6 +108,7 @@ pub(crate) fn missing_fact() -> Judgement {
         pass: false,
         found: "not observed".into(),
         cause: Some("the grader has no observation for this check".into()),
+        cause_id: Some(CauseId::NotObserved),
         fix: None,
         because_of: None,
         error: true,
@@ -194,6 +201,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
                 .as_ref()
                 .map_or(String::new(), |p| format!(" in project {p}"));
             fail(
+                CauseId::ServiceMissing,
                 "no such service container",
                 format!(
                     "no container belongs to compose service {service}{within} (docker compose ps lists none)"

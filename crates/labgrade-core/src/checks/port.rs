@@ -52,7 +52,7 @@ pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgeme
     let same_host = ports
         .iter()
         .find(|p| p.proto == proto && p.host_port == m.host_port);
-    let cause = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
+    let (id, cause) = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
         let bound = if any_ip(&p.host_ip) {
             "all addresses (0.0.0.0)".to_string()
         } else {
@@ -61,19 +61,28 @@ pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgeme
         let wanted = m
             .host_ip
             .map_or("all addresses".to_string(), |ip| format!("address {ip}"));
-        format!(
-            "port {} is published on host {bound}, but the lab asks for {wanted}",
-            m.host_port
+        (
+            CauseId::HostIpMismatch,
+            format!(
+                "port {} is published on host {bound}, but the lab asks for {wanted}",
+                m.host_port
+            ),
         )
     } else if let Some(p) = same_host {
-        format!(
-            "host port {} goes to port {} inside the container, not {}: the number on the right of -p must be the port the app listens on",
-            m.host_port, p.container_port, m.container_port
+        (
+            CauseId::WrongContainerPort,
+            format!(
+                "host port {} goes to port {} inside the container, not {}: the number on the right of -p must be the port the app listens on",
+                m.host_port, p.container_port, m.container_port
+            ),
         )
     } else if let Some(p) = same_inside {
-        format!(
-            "port {} is published on host port {}, not {}",
-            m.container_port, p.host_port, m.host_port
+        (
+            CauseId::WrongHostPort,
+            format!(
+                "port {} is published on host port {}, not {}",
+                m.container_port, p.host_port, m.host_port
+            ),
         )
     } else if c
         .exposed_ports
@@ -81,15 +90,24 @@ pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgeme
         .any(|e| e == &format!("{}/{}", m.container_port, proto))
         && ports.is_empty()
     {
-        format!(
-            "the image EXPOSEs {}, but EXPOSE only documents a port: nothing is published until you run with -p {}",
-            m.container_port,
-            m.flag()
+        (
+            CauseId::ExposeNotPublish,
+            format!(
+                "the image EXPOSEs {}, but EXPOSE only documents a port: nothing is published until you run with -p {}",
+                m.container_port,
+                m.flag()
+            ),
         )
     } else if ports.is_empty() {
-        "the container was started without -p, so no port is published".to_string()
+        (
+            CauseId::NoPortsPublished,
+            "the container was started without -p, so no port is published".to_string(),
+        )
     } else {
-        format!("nothing is published on host port {}", m.host_port)
+        (
+            CauseId::PortNotPublished,
+            format!("nothing is published on host port {}", m.host_port),
+        )
     };
-    fail(found, cause, fix)
+    fail(id, found, cause, fix)
 }

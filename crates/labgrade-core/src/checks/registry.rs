@@ -22,6 +22,7 @@ pub(crate) fn judge(
             None => example,
         };
         return fail(
+            CauseId::NotTaggedForRegistry,
             format!("no tag of the image names {r}"),
             format!(
                 "docker push sends an image to the registry its tag names ({}), and no tag of this image does",
@@ -70,6 +71,7 @@ pub(crate) fn judge(
             .as_deref()
             .map_or(String::new(), |c| format!(" ({})", short_id(c)));
         return fail(
+            CauseId::OtherBuildPushed,
             format!("{t} in {r} is another build{theirs}"),
             format!(
                 "the registry holds an older push; the image was rebuilt since ({} here)",
@@ -81,21 +83,25 @@ pub(crate) fn judge(
     let (t, f) = i.registry.iter().next().expect("not empty");
     match f {
         RegistryFacts::Absent => fail(
+            CauseId::NotPushed,
             format!("{t} is not in {r}"),
             "the image is tagged for the registry but was never pushed there",
             format!("{login}docker push {t}"),
         ),
         RegistryFacts::Refused { status: 429 } => fail(
+            CauseId::RegistryRateLimited,
             format!("{r} would not answer now (status 429, too many requests)"),
             "the registry limits how often it may be asked without logging in",
             "check again in a few minutes",
         ),
         RegistryFacts::Refused { status } => fail(
+            CauseId::RegistryRefused,
             format!("{r} refused to show {t} (status {status})"),
             "the grader reads the registry without logging in, and the repository is private (or the push went elsewhere)",
             "make the repository public (on Docker Hub: the repository's Settings), then check again",
         ),
         RegistryFacts::Unreachable { error } => fail(
+            CauseId::RegistryUnreachable,
             format!("could not ask {r}: {error}"),
             format!("the registry {r} did not answer the grader"),
             format!(

@@ -32,6 +32,7 @@ pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
         .join(" ");
     if let Some(e) = &f.error {
         return fail(
+            CauseId::RunFailedToStart,
             "did not run",
             format!("the image could not run: {e}"),
             format!("{command}   # to see it yourself"),
@@ -40,6 +41,7 @@ pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
     let out = quote(f.stdout.trim(), 80);
     if f.timed_out {
         return fail(
+            CauseId::RunTimedOut,
             format!(
                 "still running after {:.0}s; output so far {out}",
                 f.elapsed_ms as f64 / 1000.0
@@ -84,6 +86,7 @@ pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
         _ => format!("the program printed {out}, not what the lab asks for"),
     };
     fail(
+        CauseId::RunOutputWrong,
         problems.join("; "),
         cause,
         format!("{command}   # compare its output with the lab's"),

@@ -56,6 +56,7 @@ pub(crate) fn judge(
                     .collect();
                 if !on_port.is_empty() && on_port.iter().all(|l| l.is_loopback()) {
                     return fail(
+                        CauseId::LoopbackBind,
                         found,
                         format!(
                             "the app listens on {}:{} inside the container, so the published port cannot reach it; bind it to 0.0.0.0",
@@ -68,6 +69,7 @@ pub(crate) fn judge(
                     let others: Vec<_> = listening.iter().filter(|l| !l.is_loopback()).collect();
                     return match others.first() {
                         Some(o) => fail(
+                            CauseId::AppWrongPort,
                             found,
                             format!(
                                 "nothing listens on {} inside the container; the app listens on {}",
@@ -76,6 +78,7 @@ pub(crate) fn judge(
                             Some(port_fix(c, o.port)),
                         ),
                         None if !listening.is_empty() => fail(
+                            CauseId::LoopbackBind,
                             found,
                             format!(
                                 "the app listens only on {}:{} inside the container, which the published port cannot reach; bind it to 0.0.0.0:{}",
@@ -84,6 +87,7 @@ pub(crate) fn judge(
                             Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0', port=...)".into()),
                         ),
                         None => fail(
+                            CauseId::NotListening,
                             found,
                             format!("nothing listens inside the container on any port, so port {} cannot answer", inner.container_port),
                             Some(format!("docker logs {}", c.name)),
@@ -95,19 +99,26 @@ pub(crate) fn judge(
                 l.contains("Running on http://127.0.0.1")
                     || l.contains("Running on http://localhost")
             });
-            let cause = match log_hint {
-                Some(l) => format!(
-                    "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
-                    quote(l, 80)
+            let (id, cause) = match log_hint {
+                Some(l) => (
+                    CauseId::LoopbackBind,
+                    format!(
+                        "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
+                        quote(l, 80)
+                    ),
                 ),
-                None => format!(
-                    "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0",
-                    inner.host_port, inner.container_port
+                None => (
+                    CauseId::NothingAnswers,
+                    format!(
+                        "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0",
+                        inner.host_port, inner.container_port
+                    ),
                 ),
             };
-            fail(found, cause, Some(format!("docker logs {}", c.name)))
+            fail(id, found, cause, Some(format!("docker logs {}", c.name)))
         }
         TransportError::Refused => fail(
+            CauseId::ConnectionRefused,
             found,
             format!(
                 "nothing accepts connections at {}: the port is not published or the app is not running",
@@ -116,6 +127,7 @@ pub(crate) fn judge(
             None,
         ),
         TransportError::ConnectTimeout => fail(
+            CauseId::ConnectTimeout,
             found,
             format!(
                 "nothing at {} answered the connection in time: the address is wrong or a firewall drops it",
@@ -124,36 +136,43 @@ pub(crate) fn judge(
             None,
         ),
         TransportError::Timeout => fail(
+            CauseId::Timeout,
             found,
             "the app accepted the connection but sent no answer in time: it may be stuck, or waiting for more of the request",
             logs,
         ),
         TransportError::SlowBody => fail(
+            CauseId::SlowBody,
             found,
             "the app sent its headers but its body never finished: an endless or very slow answer",
             logs,
         ),
         TransportError::CutShort => fail(
+            CauseId::CutShort,
             found,
             "the connection ended in the middle of the app's answer: the app may have crashed while answering",
             logs,
         ),
         TransportError::NotHttp => fail(
+            CauseId::NotHttp,
             found,
             "what came back is not HTTP: the app may speak HTTPS/TLS or another protocol on this port",
             None,
         ),
         TransportError::HeadersTooLarge => fail(
+            CauseId::HeadersTooLarge,
             found,
             "the app's answer has headers far larger than any HTTP client accepts",
             logs,
         ),
         TransportError::RedirectLoop => fail(
+            CauseId::TooManyRedirects,
             found,
             "the app keeps redirecting, more than 5 times on the same server",
             None,
         ),
         _ => fail(
+            CauseId::TransportOther,
             found,
             format!("the request to {} failed: {}", p.url, error.describe()),
             None,

@@ -26,6 +26,9 @@ use crate::verdict::Outcome;
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Minor version of the layout: bumped when fields are added (1: `findings[].cause_id`).
+pub const SCHEMA_MINOR: u32 = 1;
+
 /// Everything a reporter shows about one graded lab.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[schemars(title = "labgrade report, schema version 1")]
@@ -33,6 +36,8 @@ pub struct Report {
     /// Always `labgrade-report`; with `schema_version` it identifies the layout.
     pub schema: &'static str,
     pub schema_version: u32,
+    /// Bumped when fields are added within `schema_version` (1: `findings[].cause_id`).
+    pub schema_minor: u32,
     pub labgrade_version: &'static str,
     /// The spec file graded against.
     pub spec: String,
@@ -63,6 +68,7 @@ impl Report {
         Report {
             schema: "labgrade-report",
             schema_version: SCHEMA_VERSION,
+            schema_minor: SCHEMA_MINOR,
             labgrade_version: env!("CARGO_PKG_VERSION"),
             spec: spec.to_string(),
             lab,

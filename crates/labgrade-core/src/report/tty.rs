@@ -123,6 +123,7 @@ mod tests {
             expected: "status 200".into(),
             found: found.into(),
             cause: Some("the answer differs from what the lab asks for".into()),
+            cause_id: Some(crate::cause::CauseId::WrongAnswer),
             fix: None,
             because_of: None,
             evidence: vec!["log: \u{1b}[31mTraceback".into()],

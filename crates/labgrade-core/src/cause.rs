@@ -1,0 +1,205 @@
+//! Typed causes: every failed check carries a stable id for what went wrong, beside the
+//! sentence and the fix written for the student. Tests assert ids, reports carry them
+//! (`cause_id` in the JSON report) and class statistics count them. docs/causes.md lists
+//! them; the ids are kebab-case and never renamed once released.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! causes {
+    ($($variant:ident = $id:literal: $about:literal,)*) => {
+        /// The stable id of a failure's cause.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            schemars::JsonSchema,
+        )]
+        pub enum CauseId {
+            $(
+                #[doc = $about]
+                #[serde(rename = $id)]
+                $variant,
+            )*
+        }
+
+        impl CauseId {
+            /// Every cause, in the order docs/causes.md lists them.
+            pub const ALL: &[CauseId] = &[$(CauseId::$variant),*];
+
+            /// The id as reports write it, e.g. `loopback-bind`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CauseId::$variant => $id,)*
+                }
+            }
+
+            /// What the cause means, in one line (for docs and dashboards).
+            pub fn about(self) -> &'static str {
+                match self {
+                    $(CauseId::$variant => $about,)*
+                }
+            }
+        }
+    };
+}
+
+causes! {
+    // The grader's own state.
+    PrerequisiteFailed = "prerequisite-failed": "not checked: a check this one depends on did not pass",
+    NotObserved = "not-observed": "the grader has no observation for this check",
+    // Images.
+    ImageMissing = "image-missing": "no image has the wanted name and tag",
+    ImageWrongTag = "image-wrong-tag": "the image exists under another tag or a similar name",
+    // Containers.
+    ContainerMissing = "container-missing": "no container has the wanted name",
+    ContainerMisnamed = "container-misnamed": "a container of the right image exists under another name",
+    ServiceMissing = "service-missing": "no container belongs to the compose service",
+    Paused = "paused": "the container is paused",
+    CrashedDuringCheck = "crashed-during-check": "the app crashed while it was checked and was restarted",
+    RestartLoop = "restart-loop": "the app keeps crashing and Docker keeps restarting it",
+    NeverStarted = "never-started": "the container was created but never started",
+    OomKilled = "oom-killed": "the container ran out of memory and was killed",
+    ExitedCleanly = "exited-cleanly": "the main process finished with code 0: CMD does not keep a server in the foreground",
+    Exited = "exited": "the app stopped with an error exit code",
+    StaleContainer = "stale-container": "the image was rebuilt after the container was created: it runs the old build",
+    ImageRetagged = "image-retagged": "the container's image no longer has the tag it was run with",
+    WrongImage = "wrong-image": "the container runs another image",
+    // Recognised from the log or the start error (hints).
+    ModuleNotFound = "module-not-found": "Python cannot import a module: the package is not installed in the image",
+    FileNotInImage = "file-not-in-image": "the CMD runs a file that is not in the image at that path",
+    PortInUseInside = "port-in-use-inside": "the app could not listen: its port is taken inside the container",
+    HostPortTaken = "host-port-taken": "the host port is taken, so Docker could not publish it",
+    ProgramMissing = "program-missing": "the program named in CMD/ENTRYPOINT does not exist in the image",
+    ExecFormat = "exec-format": "the program was built for another CPU, or a script lacks its #! line",
+    SyntaxError = "syntax-error": "the code has a syntax error, so the app never started",
+    AppError = "app-error": "another error the app's log names",
+    // Builds.
+    CopyWrongPath = "copy-wrong-path": "COPY names a file that is elsewhere in the build context",
+    CopyMissingFile = "copy-missing-file": "COPY names a file the submission does not have (or .dockerignore leaves out)",
+    BaseImageUnavailable = "base-image-unavailable": "the base image is not on the machine and cannot be pulled",
+    RunStepFailed = "run-step-failed": "a RUN step of the Dockerfile failed",
+    BuildFailed = "build-failed": "the image did not build",
+    // Ports.
+    HostIpMismatch = "host-ip-mismatch": "the port is published on another host address than the lab asks",
+    WrongContainerPort = "wrong-container-port": "the host port goes to another port inside the container",
+    WrongHostPort = "wrong-host-port": "the container port is published on another host port",
+    ExposeNotPublish = "expose-not-publish": "the image EXPOSEs the port but the container was run without -p",
+    NoPortsPublished = "no-ports-published": "the container was started without -p",
+    PortNotPublished = "port-not-published": "nothing is published on the wanted host port",
+    // HTTP answers.
+    NotSent = "not-sent": "the request could not be sent (the spec or the container made it impossible)",
+    RouteMissing = "route-missing": "the route answers 404 (another route answers)",
+    MethodNotAllowed = "method-not-allowed": "the route exists but does not accept the method",
+    Redirects = "redirects": "the app redirects, which the grader does not follow",
+    WrongStatus = "wrong-status": "the answer's status is not the one the lab asks for",
+    AppErrorOnRequest = "app-error-on-request": "the app raised an error on the request (5xx)",
+    HardCodedAnswer = "hard-coded-answer": "the answer does not echo the per-run random value: it is hard-coded",
+    WrongAnswer = "wrong-answer": "the answer's body, JSON or headers differ from what the lab asks",
+    // HTTP transport.
+    LoopbackBind = "loopback-bind": "the app listens on 127.0.0.1 inside the container, so the published port cannot reach it",
+    AppWrongPort = "app-wrong-port": "the app listens on another port than the published one",
+    NotListening = "not-listening": "nothing listens inside the container on any port",
+    NothingAnswers = "nothing-answers": "nothing answers behind the published port (the socket table could not be read)",
+    ConnectionRefused = "connection-refused": "the connection was refused",
+    ConnectTimeout = "connect-timeout": "the connection could not be made in time",
+    Timeout = "timeout": "the app accepted the request but did not answer in time",
+    SlowBody = "slow-body": "the answer's body came too slowly",
+    CutShort = "cut-short": "the connection was cut in the middle of the answer",
+    NotHttp = "not-http": "what came back is not HTTP (TLS or another protocol)",
+    HeadersTooLarge = "headers-too-large": "the answer's headers are larger than any client accepts",
+    TooManyRedirects = "too-many-redirects": "the answer redirects too often",
+    TransportOther = "transport-other": "another failure before an answer",
+    // Image settings.
+    WrongExpose = "wrong-expose": "the image does not EXPOSE the port",
+    WrongCmd = "wrong-cmd": "the image's CMD is not the one the lab asks for",
+    WrongEntrypoint = "wrong-entrypoint": "the image's ENTRYPOINT is not the one the lab asks for",
+    WrongWorkdir = "wrong-workdir": "the image's WORKDIR is another",
+    WrongEnv = "wrong-env": "an environment variable has another value",
+    MissingEnv = "missing-env": "an environment variable is not set",
+    WrongUser = "wrong-user": "the image runs as another user",
+    SizeUnknown = "size-unknown": "the daemon did not report the image's size",
+    ImageTooLarge = "image-too-large": "the image is larger than the lab's budget",
+    ShellForm = "shell-form": "CMD or ENTRYPOINT is in shell form",
+    WrongBase = "wrong-base": "the image is built FROM another base",
+    BaseUnknown = "base-unknown": "what the image was built FROM cannot be told",
+    TagOutdated = "tag-outdated": "the wanted tag names an older build",
+    TagMissing = "tag-missing": "no tag of the image looks like the wanted one",
+    NoInstallStep = "no-install-step": "no step of the image installs dependencies",
+    CodeBeforeDeps = "code-before-deps": "the code is copied before the dependencies are installed",
+    // Registry.
+    NotTaggedForRegistry = "not-tagged-for-registry": "no tag of the image names the registry",
+    NotPushed = "not-pushed": "the registry does not have the image",
+    OtherBuildPushed = "other-build-pushed": "the registry holds another build under the tag",
+    RegistryRateLimited = "registry-rate-limited": "the registry answered 429: too many requests",
+    RegistryRefused = "registry-refused": "the registry refused the question",
+    RegistryUnreachable = "registry-unreachable": "the registry could not be reached",
+    // Container settings.
+    WrongEnvValue = "wrong-env-value": "the container's environment variable has another value",
+    MissingEnvVar = "missing-env-var": "the container's environment variable is not set",
+    MountMissing = "mount-missing": "nothing is mounted at the wanted path",
+    WrongMountKind = "wrong-mount-kind": "a mount of another kind (bind/volume/tmpfs) is at the path",
+    WrongMountSource = "wrong-mount-source": "the mount comes from another source, or is read-only when it should not be",
+    WrongRestart = "wrong-restart": "the container has another restart policy",
+    WrongLabel = "wrong-label": "a label has another value",
+    MissingLabel = "missing-label": "a label is not set",
+    WrongNetwork = "wrong-network": "the container is not on the wanted network",
+    // One-shot runs.
+    RunFailedToStart = "run-failed-to-start": "the image could not run the command",
+    RunTimedOut = "run-timed-out": "the command was still running at its time limit",
+    RunOutputWrong = "run-output-wrong": "the command's exit code or output differ from what the lab asks",
+    // Dockerfile.
+    DockerfileTooLarge = "dockerfile-too-large": "the Dockerfile is larger than any Dockerfile needs",
+    DockerfileNoFrom = "dockerfile-no-from": "the Dockerfile has no FROM line",
+    DockerfileMissing = "dockerfile-missing": "there is no Dockerfile in the project folder",
+    DockerfileRule = "dockerfile-rule": "a Dockerfile line breaks a teaching rule (the finding names the rule)",
+}
+
+impl std::fmt::Display for CauseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// docs/causes.md: every cause id with what it means.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Cause ids\n\nEvery failed or skipped check in a report carries `cause_id`, a stable id for what\nwent wrong, beside the sentence and the fix written for the student (JSON report:\n`findings[].cause_id`). Count ids, not sentences: the wording may improve, the ids\nare never renamed. Generated from `labgrade_core::cause` (a test keeps it current).\n\n| id | meaning |\n| --- | --- |\n",
+    );
+    for c in CauseId::ALL {
+        out.push_str(&format!("| `{}` | {} |\n", c.as_str(), c.about()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_list_every_cause() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/causes.md");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, markdown()).unwrap();
+        }
+        let doc = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            doc,
+            markdown(),
+            "docs/causes.md is stale: rerun with UPDATE_DOCS=1"
+        );
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &c in CauseId::ALL {
+            let id = c.as_str();
+            assert!(seen.insert(id), "{id} twice");
+            assert!(
+                id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{id}"
+            );
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{id}\""));
+            assert_eq!(serde_json::from_str::<CauseId>(&json).unwrap(), c);
+        }
+    }
+}
