@@ -12,7 +12,7 @@ pub use labgrade_core::{
 
 pub mod author;
 pub mod batch;
-pub mod build;
+
 pub mod demo;
 pub mod exit;
 pub mod grade;

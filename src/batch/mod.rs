@@ -189,7 +189,7 @@ pub async fn clean(
     }
     for c in &containers {
         if let Some(id) = &c.id {
-            crate::sample::remove(daemon, id).await;
+            crate::observe::containers::remove(daemon, id).await;
         }
     }
     let images = client
@@ -201,7 +201,7 @@ pub async fn clean(
         .await
         .map_err(failed)?;
     for i in &images {
-        crate::sample::remove_image(daemon, &i.id).await;
+        crate::observe::containers::remove_image(daemon, &i.id).await;
     }
     Ok((containers.len(), images.len()))
 }

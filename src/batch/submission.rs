@@ -208,9 +208,9 @@ impl Job<'_> {
     }
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
-    async fn build(&self) -> Result<String, crate::build::BuildFailure> {
+    async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
         let labels = HashMap::from([(LABEL, self.run_id)]);
-        crate::build::build_dir(
+        crate::observe::build::build_dir(
             self.daemon,
             self.dir,
             &self.image_tag(),

@@ -1,6 +1,8 @@
 //! Observation: the only place that does IO against the daemon and the network.
 //! It turns a plan into facts; it never decides whether a check passed.
 
+pub mod build;
+pub mod containers;
 mod docker;
 mod oneshot;
 mod probe;

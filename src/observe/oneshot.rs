@@ -35,7 +35,7 @@ impl Drop for Removal {
             return;
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { crate::sample::remove(&daemon, &name).await });
+            rt.spawn(async move { crate::observe::containers::remove(&daemon, &name).await });
         }
     }
 }
@@ -63,7 +63,7 @@ pub(crate) async fn run(daemon: &Daemon, spec: &RunSpec) -> RunFacts {
         },
     };
     // Removed here while we wait; the guard only covers a run that never got this far.
-    crate::sample::remove(daemon, &name).await;
+    crate::observe::containers::remove(daemon, &name).await;
     guard.name.clear();
     facts.elapsed_ms = started.elapsed().as_millis() as u64;
     facts

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::observe::Daemon;
 
 /// Label put on everything labgrade's demo and tests create, for cleanup.
-pub const LABEL: &str = "io.labgrade.sample";
+pub use crate::observe::containers::SAMPLE_LABEL as LABEL;
 
 /// Why the sample image could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +132,7 @@ fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
     let body = context(exe, tag)?;
     let labels = HashMap::from([(LABEL, "1")]);
-    crate::build::build_tar(daemon, body, tag, &labels, None, &[])
+    crate::observe::build::build_tar(daemon, body, tag, &labels, None, &[])
         .await
         .map(|_| ())
         .map_err(|f| ImageError::Build {

@@ -103,7 +103,7 @@ impl Lab {
         let full = self.own_tag(tag);
         self.tags.push(full.clone());
         let labels = std::collections::HashMap::from([(sample::image::LABEL, "1")]);
-        labgrade::build::build_dir(&self.daemon, &dir, &full, &labels, None)
+        labgrade::observe::build::build_dir(&self.daemon, &dir, &full, &labels, None)
             .await
             .unwrap_or_else(|f| panic!("build {full}: {} {}", f.problem, f.log));
         full
