@@ -97,28 +97,71 @@ pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Vec<String>, Batc
     })
 }
 
-/// Reads a roster CSV: `id,name` per line (a header line is skipped).
+/// Reads a roster CSV: `id,name` per record, a name with a comma in double quotes. A first
+/// record whose first field is `id` is a header and skipped; so are blank lines and a BOM.
 pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
+    /// The line number and text of the record the reader reports at `byte`. (csv's own
+    /// line count skips blank lines and miscounts CRLF; its byte offset is right, but may
+    /// point at the line breaks before the record.)
+    fn line_at(text: &str, byte: u64) -> (usize, &str) {
+        let rest = text.get(byte as usize..).unwrap_or_default();
+        let record = rest.trim_start_matches(['\r', '\n']);
+        let before = &text[..text.len() - record.len()];
+        let breaks = before.matches(['\r', '\n']).count() - before.matches("\r\n").count();
+        (
+            breaks + 1,
+            record.split(['\r', '\n']).next().unwrap_or_default(),
+        )
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         BatchError::Usage(format!("cannot read the roster {}: {e}", path.display()))
     })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let mut out = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || (i == 0 && line.to_lowercase().starts_with("id,")) {
+    let mut first = true;
+    for record in reader.records() {
+        let byte = |p: Option<&csv::Position>| p.map_or(0, csv::Position::byte);
+        let record = record.map_err(|e| {
+            let (line, _) = line_at(text, byte(e.position()));
+            BatchError::Usage(format!("{}:{line}: cannot read it: {e}", path.display()))
+        })?;
+        let (line, raw) = line_at(text, byte(record.position()));
+        let bad = |what: &str| {
+            BatchError::Usage(format!(
+                "{}:{line}: {what}, found `{}`",
+                path.display(),
+                raw.trim()
+            ))
+        };
+        // Spreadsheets pad rows with empty cells; only a filled one is a third column.
+        let fields: Vec<&str> = record.iter().collect();
+        let used = fields
+            .iter()
+            .rposition(|f| !f.is_empty())
+            .map_or(0, |i| i + 1);
+        if used == 0 {
             continue;
         }
-        let (id, name) = line.split_once(',').ok_or_else(|| {
-            BatchError::Usage(format!(
-                "{}:{}: expected `id,name`, found `{line}`",
-                path.display(),
-                i + 1
-            ))
-        })?;
-        out.insert(
-            id.trim().to_string(),
-            name.trim().trim_matches('"').to_string(),
-        );
+        if std::mem::take(&mut first) && fields[0].eq_ignore_ascii_case("id") {
+            continue;
+        }
+        match fields[..used] {
+            [id, name] if !format!("{id}{name}").contains(['\n', '\r']) => {
+                out.insert(id.to_string(), name.to_string());
+            }
+            [_, _] => return Err(bad("a double quote opened here is never closed")),
+            [_] => return Err(bad("expected `id,name`")),
+            _ => {
+                return Err(bad(
+                    "expected `id,name` (a name with a comma goes in double quotes, right after the comma)",
+                ));
+            }
+        }
     }
     Ok(out)
 }
@@ -454,6 +497,78 @@ pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn roster_of(text: &str) -> Result<BTreeMap<String, String>, BatchError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roster.csv");
+        std::fs::write(&path, text).unwrap();
+        roster(&path)
+    }
+
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        roster_of(text).unwrap().into_iter().collect()
+    }
+
+    fn err(text: &str) -> String {
+        roster_of(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn roster_reads_quoted_names_with_commas() {
+        assert_eq!(
+            pairs(
+                "alice,\"Alice, A.\"\nbob , Bob \"the\" Builder\ncarol,\"Carol \"\"CJ\"\" Jones\"\n"
+            ),
+            [
+                ("alice".into(), "Alice, A.".into()),
+                ("bob".into(), "Bob \"the\" Builder".into()),
+                ("carol".into(), "Carol \"CJ\" Jones".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn roster_skips_a_header_a_bom_blank_lines_and_padding() {
+        let want: Vec<(String, String)> = vec![
+            ("alice".into(), "Alice".into()),
+            ("bob".into(), "Bob".into()),
+        ];
+        assert_eq!(
+            pairs("\u{feff}ID,Name\r\nalice,Alice\r\n\r\n  \r\nbob,Bob\r\n"),
+            want
+        );
+        assert_eq!(pairs("\n\nid,name,,\nalice,Alice,\nbob,Bob,,"), want);
+        assert_eq!(pairs("\u{feff}alice,Alice\rbob,Bob"), want);
+        // Only the first record can be a header.
+        assert_eq!(pairs("alice,Alice\nid,Ida")[1], ("id".into(), "Ida".into()));
+        assert!(pairs("").is_empty() && pairs("\u{feff}id,name\r\n").is_empty());
+    }
+
+    #[test]
+    fn roster_errors_name_the_file_and_line() {
+        let e = err("id,name\r\nalice,Alice\r\n\r\nbob\r\n");
+        assert!(
+            e.ends_with("roster.csv:4: expected `id,name`, found `bob`"),
+            "{e}"
+        );
+        let e = err("alice,Doe, Jane\n");
+        assert!(
+            e.ends_with("roster.csv:1: expected `id,name` (a name with a comma goes in double quotes, right after the comma), found `alice,Doe, Jane`"),
+            "{e}"
+        );
+        let e = err("alice, \"Doe, Jane\"\n");
+        assert!(
+            e.contains("roster.csv:1: expected `id,name` (a name"),
+            "{e}"
+        );
+        let e = err("alice,Alice\nbob,\"Bob\ncarol,Carol\n");
+        assert!(
+            e.ends_with(
+                "roster.csv:2: a double quote opened here is never closed, found `bob,\"Bob`"
+            ),
+            "{e}"
+        );
+    }
 
     #[test]
     fn shards() {

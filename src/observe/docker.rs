@@ -634,38 +634,11 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Removes the colour and title sequences apps write to their logs (`ESC [ ... m`,
-/// `ESC ] ... BEL`): formatting, not content. Any other control character stays, for the
-/// reports to show escaped.
+/// Removes the escape sequences apps write to their logs (colours, cursor moves, titles,
+/// hyperlinks: `ESC [ ... m`, `ESC ] ... BEL`, ...): formatting, not content. Any other
+/// control character stays (NUL, tab, a lone ESC), for the reports to show escaped.
 fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\u{1b}', Some('[')) => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            ('\u{1b}', Some(']')) => {
-                chars.next();
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' {
-                        break;
-                    }
-                    if c == '\u{1b}' {
-                        chars.next_if_eq(&'\\');
-                        break;
-                    }
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    console::strip_ansi_codes(s).into_owned()
 }
 
 /// Seconds between an RFC 3339 timestamp from the daemon and now.
@@ -716,6 +689,21 @@ mod tests {
                 "ready ok",
                 "NUL:\u{0}: lone \u{1b} end"
             ]
+        );
+    }
+
+    #[test]
+    fn log_lines_lose_odd_sequences_too() {
+        let log = concat!(
+            "\u{1b}]0;pwned title\u{7}\u{1b}[38;5;196mred\u{1b}[0m ",
+            "\u{1b}[38;2;255;0;0mtrue\u{1b}[m \u{1b}[2J\u{1b}[H\u{1b}[10;20Hmoved\u{1b}[3A\u{1b}[K ",
+            "\u{1b}[?25lcursor\u{1b}[?25h \u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ ",
+            "\u{9b}31mc1\u{1b}(B\tend\r\n",
+            "\u{1b}]2;a title that never ends\n",
+        );
+        assert_eq!(
+            tail_lines(log.as_bytes(), 10),
+            ["red true moved cursor link c1\tend", ""]
         );
     }
 

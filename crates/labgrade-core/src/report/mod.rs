@@ -259,17 +259,6 @@ pub(crate) fn failure_text(f: &Finding) -> String {
     lines.join("\n")
 }
 
-/// Seconds of the whole run, for formats that want a time per suite.
-pub(crate) fn seconds(report: &Report) -> String {
-    format!("{:.3}", report.duration_ms as f64 / 1000.0)
-}
-
-/// Counts by outcome: (failed, errors, skipped).
-pub(crate) fn counts(report: &Report) -> (usize, usize, usize) {
-    let n = |o: Outcome| report.findings.iter().filter(|f| f.outcome == o).count();
-    (n(Outcome::Fail), n(Outcome::Error), n(Outcome::Skipped))
-}
-
 /// Drops characters no text format should carry (NUL and other C0/C1 controls except
 /// tab and newline), so XML stays well-formed and terminals stay sane.
 pub(crate) fn without_controls(s: &str) -> String {
