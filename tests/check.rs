@@ -324,6 +324,41 @@ fn unreachable_daemon_exits_3_with_the_fix() {
 }
 
 #[test]
+fn report_files_that_cannot_be_written_exit_3_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("lab.yaml");
+    std::fs::write(&spec, "image: labgrade-test-absent/none:x\n").unwrap();
+    let missing = dir.path().join("no-such-folder");
+    // A report target is refused before grading; the facts file is written after it.
+    let report = missing.join("report.json");
+    let facts = missing.join("facts.json");
+    let cases = [
+        (
+            vec!["-f".to_string(), format!("json={}", report.display())],
+            &report,
+        ),
+        (
+            vec!["--save-facts".to_string(), facts.display().to_string()],
+            &facts,
+        ),
+    ];
+    for (args, file) in cases {
+        let out = labgrade()
+            .arg("check")
+            .arg(&spec)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot write ") && err.contains(&file.display().to_string()),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn bad_specs_exit_2_with_position() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [

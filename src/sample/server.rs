@@ -6,53 +6,40 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-/// How the sample app behaves.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
+/// How the sample app behaves (`labgrade serve`'s flags, parsed by the command line).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
     /// Address to listen on; 127.0.0.1:PORT reproduces the loopback-binding mistake.
-    #[arg(long, default_value = "0.0.0.0:8088")]
     pub listen: String,
     /// Body of the answer to the route.
-    #[arg(long, default_value = "Hello from the labgrade sample app!")]
     pub body: String,
     /// Content-Type of the answer.
-    #[arg(long, default_value = "text/plain; charset=utf-8")]
     pub content_type: String,
     /// Paths that answer; any other path is 404.
-    #[arg(long = "route", default_values_t = vec!["/".to_string()])]
     pub routes: Vec<String>,
     /// Status code of the answer.
-    #[arg(long, default_value_t = 200)]
     pub status: u16,
     /// Print this to stderr and exit with code 1 at start (a crashing app).
-    #[arg(long)]
     pub crash: Option<String>,
     /// Answer with JSON echoing the request's headers, `{"headers": {...}}`, the way
     /// seed 001's Flask app does (`jsonify({"headers": dict(request.headers)})`).
-    #[arg(long)]
     pub echo_headers: bool,
     /// Answer every request with a 302 to this URL.
-    #[arg(long)]
     pub redirect: Option<String>,
     /// Seconds to wait before listening (a slow-starting app).
-    #[arg(long, default_value_t = 0.0)]
     pub delay: f64,
     /// Print this (with {date} replaced by today's date) and exit 0: a one-shot program.
-    #[arg(long)]
     pub say: Option<String>,
     /// Allocate memory at start until the container's limit kills it.
-    #[arg(long)]
     pub hog: bool,
     /// Start threads at start until the pids limit stops them.
-    #[arg(long)]
     pub bomb: bool,
     /// Misbehave the way broken or hostile servers do.
-    #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
     pub behave: Behaviour,
 }
 
 /// Ways a server can go wrong, for the grader's hardening tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
     /// Answer properly.
     Normal,
@@ -118,35 +105,35 @@ fn today() -> String {
 }
 
 /// Runs the server until the process is killed.
-pub fn serve(args: &ServeArgs) -> std::io::Result<()> {
-    if let Some(msg) = &args.crash {
+pub fn serve(opts: &ServeOptions) -> std::io::Result<()> {
+    if let Some(msg) = &opts.crash {
         eprintln!("{msg}");
         std::process::exit(1);
     }
-    if let Some(text) = &args.say {
+    if let Some(text) = &opts.say {
         println!("{}", text.replace("{date}", &today()));
         std::process::exit(0);
     }
-    if args.bomb {
+    if opts.bomb {
         thread_bomb();
     }
-    if args.hog {
+    if opts.hog {
         let mut held: Vec<Vec<u8>> = Vec::new();
         loop {
             held.push(vec![1u8; 16 * 1024 * 1024]);
             std::thread::sleep(Duration::from_millis(5));
         }
     }
-    if args.delay > 0.0 {
+    if opts.delay > 0.0 {
         println!("starting up...");
-        std::thread::sleep(Duration::from_secs_f64(args.delay.min(3600.0)));
+        std::thread::sleep(Duration::from_secs_f64(opts.delay.min(3600.0)));
     }
-    let listener = TcpListener::bind(&args.listen)?;
-    println!(" * Running on http://{}", args.listen);
+    let listener = TcpListener::bind(&opts.listen)?;
+    println!(" * Running on http://{}", opts.listen);
     for stream in listener.incoming().flatten() {
-        let args = args.clone();
+        let opts = opts.clone();
         std::thread::spawn(move || {
-            let _ = answer(stream, &args);
+            let _ = answer(stream, &opts);
         });
     }
     Ok(())
@@ -253,7 +240,7 @@ fn echo_headers(head: &str) -> String {
     serde_json::json!({ "headers": headers }).to_string()
 }
 
-fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
+fn answer(mut stream: TcpStream, opts: &ServeOptions) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut buf = [0u8; 8192];
     let mut got = Vec::new();
@@ -268,23 +255,23 @@ fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
     let mut parts = head.lines().next().unwrap_or("").split_whitespace();
     let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
     let path = path.split('?').next().unwrap_or("/");
-    if misbehave(&mut stream, args.behave)? {
+    if misbehave(&mut stream, opts.behave)? {
         return Ok(());
     }
-    if let Some(to) = &args.redirect {
+    if let Some(to) = &opts.redirect {
         println!("{method} {path} 302");
         let response = format!(
             "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
         return stream.write_all(response.as_bytes());
     }
-    let (status, body) = if args.routes.iter().any(|r| r == path) {
-        let body = if args.echo_headers {
+    let (status, body) = if opts.routes.iter().any(|r| r == path) {
+        let body = if opts.echo_headers {
             echo_headers(&head)
         } else {
-            args.body.clone()
+            opts.body.clone()
         };
-        (args.status, body)
+        (opts.status, body)
     } else {
         (404, "Not Found".to_string())
     };
@@ -303,7 +290,7 @@ fn answer(mut stream: TcpStream, args: &ServeArgs) -> std::io::Result<()> {
     };
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        args.content_type,
+        opts.content_type,
         body.len(),
         if method == "HEAD" { "" } else { body.as_str() }
     );
