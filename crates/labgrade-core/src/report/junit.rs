@@ -94,6 +94,7 @@ mod tests {
             expected: "want".into(),
             found: "found".into(),
             cause: Some(cause.into()),
+            cause_id: None,
             fix: None,
             because_of: None,
             evidence: vec![evidence.into()],
