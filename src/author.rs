@@ -179,9 +179,9 @@ mod tests {
         };
         let y = d.render().unwrap();
         let spec = crate::plan::parse(&y, "t").unwrap();
-        assert_eq!(spec.ports[1].flag(), "127.0.0.1:9000:9000");
+        assert_eq!(spec.containers[0].ports[1].flag(), "127.0.0.1:9000:9000");
         assert_eq!(
-            spec.http[0].body_contains,
+            spec.containers[0].http[0].body_contains,
             vec!["Hello: \"x\" # y".to_string()]
         );
         assert_eq!(spec.name.as_deref(), Some("Lab \"one\""));

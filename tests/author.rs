@@ -59,7 +59,7 @@ fn init_writes_what_the_flags_say() {
     assert_eq!(out.status.code(), Some(0));
     let yaml = text(&out.stdout);
     let spec = labgrade::spec::Spec::parse(&yaml, "init").unwrap();
-    assert_eq!(spec.ports[0].flag(), "8097:8088");
+    assert_eq!(spec.containers[0].ports[0].flag(), "8097:8088");
     assert_eq!(labgrade::plan::Plan::new(&spec).checks.len(), 6);
     let bad = labgrade()
         .args(["init", "--image", "Bad Name"])

@@ -69,7 +69,7 @@ impl Rename {
 pub fn instance(spec: &Spec, r: &Rename) -> Spec {
     let containers: Vec<ContainerSpec> = spec
         .containers()
-        .into_iter()
+        .iter()
         .map(|c| {
             let orig = c.name.0.clone();
             let name = r.containers.get(&orig).cloned().unwrap_or(orig.clone());
@@ -119,10 +119,9 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
         })
         .collect();
     Spec {
+        // The primary image is among `images`, renamed.
         image: None,
-        container: None,
-        ports: Vec::new(),
-        http: spec.standalone_http().to_vec(),
+        http: spec.http.clone(),
         containers,
         images,
         runs: spec
@@ -133,11 +132,6 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
                 ..run.clone()
             })
             .collect(),
-        env: Default::default(),
-        mounts: Vec::new(),
-        restart: None,
-        labels: Default::default(),
-        networks: Vec::new(),
         ..spec.clone()
     }
 }

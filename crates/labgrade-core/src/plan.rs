@@ -488,7 +488,7 @@ impl Plan {
                 ));
             }
         }
-        for h in spec.standalone_http() {
+        for h in &spec.http {
             checks.push(http_check(spec, h, None, h.port, None, vec![]));
         }
         dedup_ids(&mut checks);

@@ -105,11 +105,15 @@ pub struct ContainerSpec {
     pub networks: Vec<String>,
 }
 
+// Only `Spec::parse` sees this shape (the short form: one container's `image:`,
+// `container:`, `ports:`, `http:`, `env:` … at the top): it is validated and normalised
+// into `Spec` once, so nothing downstream copies the short form field by field. The doc
+// line below is the schema's description, for spec authors.
 /// A whole lab spec, as written (short form and long form side by side).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "labgrade lab spec, version 1")]
-pub struct Spec {
+struct RawSpec {
     /// Spec format version; only 1 exists.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 1))]
@@ -160,6 +164,63 @@ pub struct Spec {
     pub runs: Vec<RunSpec>,
     /// The Dockerfile and the rules it must follow.
     pub dockerfile: Option<DockerfileSpec>,
+}
+
+/// A lab spec, validated and normalised: every container in `containers` (the short
+/// form's first), every request that belongs to no container in `http`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    /// Spec format version; only 1 exists.
+    pub version: u32,
+    /// Lab title shown above the report.
+    pub name: Option<String>,
+    /// Score needed to pass, in points or percent.
+    pub pass_mark: PassMark,
+    /// Default points per kind of check.
+    pub points: Points,
+    /// How long to wait for a container that just started to answer.
+    pub wait: Option<Span>,
+    /// The image the lab builds (the short form's `image:`), if it names one.
+    pub image: Option<ImageRef>,
+    /// Every container the lab needs, the short form's first; a compose service goes by
+    /// its service name until the daemon says which container it is.
+    pub containers: Vec<ContainerSpec>,
+    /// Requests that belong to no container (full URLs or explicit ports).
+    pub http: Vec<HttpExpect>,
+    /// More images that must exist, or what an image must hold.
+    pub images: Vec<ImageEntry>,
+    /// One-shot runs and the output they must give.
+    pub runs: Vec<RunSpec>,
+    /// The Dockerfile and the rules it must follow.
+    pub dockerfile: Option<DockerfileSpec>,
+}
+
+impl TryFrom<RawSpec> for Spec {
+    /// The key to point at and the message.
+    type Error = (&'static str, String);
+
+    fn try_from(raw: RawSpec) -> Result<Spec, Self::Error> {
+        raw.validate()?;
+        let containers = raw.containers();
+        let http = if raw.container.is_none() {
+            raw.http
+        } else {
+            Vec::new()
+        };
+        Ok(Spec {
+            version: raw.version,
+            name: raw.name,
+            pass_mark: raw.pass_mark,
+            points: raw.points,
+            wait: raw.wait,
+            image: raw.image,
+            containers,
+            http,
+            images: raw.images,
+            runs: raw.runs,
+            dockerfile: raw.dockerfile,
+        })
+    }
 }
 
 /// Most points one check may be worth (keeps totals far from overflow).
@@ -223,7 +284,7 @@ impl SpecError {
 impl Spec {
     /// The spec format's JSON Schema, for editors (yaml-language-server) and tooling.
     pub fn json_schema() -> String {
-        let schema = schemars::schema_for!(Spec);
+        let schema = schemars::schema_for!(RawSpec);
         serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
     }
 
@@ -259,12 +320,45 @@ impl Spec {
                 path: path.to_string(),
             });
         }
-        let spec: Spec = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
-        spec.validate()
-            .map_err(|(key, message)| SpecError::at_key(text, path, key, message))?;
-        Ok(spec)
+        let raw: RawSpec = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
+        Spec::try_from(raw).map_err(|(key, message)| SpecError::at_key(text, path, key, message))
     }
 
+    /// Every container the lab needs, the short form's first.
+    pub fn containers(&self) -> &[ContainerSpec] {
+        &self.containers
+    }
+
+    /// Every image the lab needs, without repeats, in the order written.
+    pub fn images(&self) -> Vec<ImageRef> {
+        let mut out: Vec<ImageRef> = Vec::new();
+        let all = self
+            .image
+            .iter()
+            .chain(self.images.iter().map(|e| &e.0.name))
+            .chain(self.runs.iter().map(|r| &r.image))
+            .chain(self.containers.iter().filter_map(|c| c.image.as_ref()));
+        for i in all {
+            if !out.contains(i) {
+                out.push(i.clone());
+            }
+        }
+        out
+    }
+
+    /// What the `images:` entries ask of each image (one entry per image, the first wins).
+    pub fn image_specs(&self) -> Vec<ImageSpec> {
+        let mut out: Vec<ImageSpec> = Vec::new();
+        for e in &self.images {
+            if !out.iter().any(|i| i.name == e.0.name) {
+                out.push(e.0.clone());
+            }
+        }
+        out
+    }
+}
+
+impl RawSpec {
     /// The rules that span several keys. Returns the key to point at and the message.
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.version != 1 {
@@ -449,8 +543,9 @@ impl Spec {
         Ok(())
     }
 
-    /// Every container the lab needs, short form first.
-    pub fn containers(&self) -> Vec<ContainerSpec> {
+    /// Every container the lab needs, short form first: the one place the short form
+    /// becomes a container entry.
+    fn containers(&self) -> Vec<ContainerSpec> {
         let mut out = Vec::new();
         if let Some(name) = &self.container {
             out.push(ContainerSpec {
@@ -480,7 +575,7 @@ impl Spec {
     }
 
     /// Every image the lab needs, without repeats, in the order written.
-    pub fn images(&self) -> Vec<ImageRef> {
+    fn images(&self) -> Vec<ImageRef> {
         let mut out: Vec<ImageRef> = Vec::new();
         let all = self
             .image
@@ -494,26 +589,6 @@ impl Spec {
             }
         }
         out
-    }
-
-    /// What the `images:` entries ask of each image (one entry per image, the first wins).
-    pub fn image_specs(&self) -> Vec<ImageSpec> {
-        let mut out: Vec<ImageSpec> = Vec::new();
-        for e in &self.images {
-            if !out.iter().any(|i| i.name == e.0.name) {
-                out.push(e.0.clone());
-            }
-        }
-        out
-    }
-
-    /// HTTP expectations that belong to no container (full URLs or explicit ports).
-    pub fn standalone_http(&self) -> &[HttpExpect] {
-        if self.container.is_none() {
-            &self.http
-        } else {
-            &[]
-        }
     }
 }
 
