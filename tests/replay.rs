@@ -56,7 +56,7 @@ fn loopback_binding() {
         h.fix
             .as_deref()
             .unwrap()
-            .contains("app.run(host='0.0.0.0')")
+            .contains("app.run(host='0.0.0.0', port=8088)")
     );
 }
 

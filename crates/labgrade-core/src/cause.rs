@@ -84,6 +84,9 @@ causes! {
     ExposeNotPublish = "expose-not-publish": "the image EXPOSEs the port but the container was run without -p",
     NoPortsPublished = "no-ports-published": "the container was started without -p",
     PortNotPublished = "port-not-published": "nothing is published on the wanted host port",
+    PortsSwapped = "ports-swapped": "the two numbers of -p are swapped (container port first)",
+    WrongProtocol = "wrong-protocol": "the port is published as UDP (or TCP) instead of the other",
+    HostNetwork = "host-network": "the container runs with --network host, which ignores -p",
     // HTTP answers.
     NotSent = "not-sent": "the request could not be sent (the spec or the container made it impossible)",
     RouteMissing = "route-missing": "the route answers 404 (another route answers)",

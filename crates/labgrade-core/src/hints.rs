@@ -15,10 +15,77 @@ pub struct Hint {
 
 /// The first recognised failure in the log (newest line first) or the start error.
 pub fn recognise(log: &[String], start_error: Option<&str>) -> Option<Hint> {
-    start_error
+    let hint = start_error
         .into_iter()
         .chain(log.iter().rev().map(String::as_str))
-        .find_map(line_hint)
+        .find_map(line_hint)?;
+    if hint.id != CauseId::SyntaxError {
+        return Some(hint);
+    }
+    // Python's traceback names the file and line just above the error.
+    let Some((file, line)) = log.iter().rev().find_map(|l| traceback_spot(l)) else {
+        return Some(hint);
+    };
+    Some(Hint {
+        cause: format!(
+            "the Python code has a syntax error in {file}, line {line}, so the app never started"
+        ),
+        fix: format!(
+            "fix line {line} of {file} (docker logs shows the line with a ^ under the spot), then rebuild the image and run the container again"
+        ),
+        ..hint
+    })
+}
+
+/// `File "/app/server.py", line 6` in a Python traceback: the file and the line.
+fn traceback_spot(l: &str) -> Option<(String, u32)> {
+    let rest = l.trim_start().strip_prefix("File \"")?;
+    let (file, rest) = rest.split_once('"')?;
+    let n = rest
+        .trim_start_matches(", line ")
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?;
+    Some((file.to_string(), n.parse().ok()?))
+}
+
+/// The package pip installs for an import name: mostly the same, but not for these
+/// well-known ones (`import yaml` comes from PyYAML).
+pub fn pip_package(module: &str) -> String {
+    const DIFFERENT: &[(&str, &str)] = &[
+        ("yaml", "PyYAML"),
+        ("cv2", "opencv-python-headless"),
+        ("PIL", "Pillow"),
+        ("sklearn", "scikit-learn"),
+        ("skimage", "scikit-image"),
+        ("bs4", "beautifulsoup4"),
+        ("dotenv", "python-dotenv"),
+        ("jwt", "PyJWT"),
+        ("jose", "python-jose"),
+        ("MySQLdb", "mysqlclient"),
+        ("psycopg2", "psycopg2-binary"),
+        ("dateutil", "python-dateutil"),
+        ("serial", "pyserial"),
+        ("Crypto", "pycryptodome"),
+        ("magic", "python-magic"),
+        ("attr", "attrs"),
+        ("google.protobuf", "protobuf"),
+        ("multipart", "python-multipart"),
+        ("OpenSSL", "pyOpenSSL"),
+        ("zmq", "pyzmq"),
+        ("docx", "python-docx"),
+        ("pptx", "python-pptx"),
+        ("fitz", "PyMuPDF"),
+        ("telegram", "python-telegram-bot"),
+        ("socketio", "python-socketio"),
+        ("engineio", "python-engineio"),
+        ("Levenshtein", "python-Levenshtein"),
+        ("win32api", "pywin32"),
+    ];
+    let top = module.split('.').next().unwrap_or(module);
+    DIFFERENT
+        .iter()
+        .find(|(m, _)| *m == module || *m == top)
+        .map_or(top.to_string(), |(_, p)| p.to_string())
 }
 
 /// Explains a failed `docker build` from the daemon's error message and the files the
@@ -110,7 +177,7 @@ fn line_hint(line: &str) -> Option<Hint> {
     };
     if line.contains("ModuleNotFoundError") || line.contains("ImportError: No module named") {
         let module = quoted("No module named ").unwrap_or_else(|| "the module".into());
-        let package = module.split('.').next().unwrap_or(&module).to_string();
+        let package = pip_package(&module);
         return Some(Hint {
             id: CauseId::ModuleNotFound,
             cause: format!(
@@ -178,6 +245,47 @@ mod tests {
 
     fn log(lines: &[&str]) -> Vec<String> {
         lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn import_names_map_to_their_packages() {
+        for (module, package) in [
+            ("yaml", "PyYAML"),
+            ("cv2", "opencv-python-headless"),
+            ("PIL.Image", "Pillow"),
+            ("sklearn.linear_model", "scikit-learn"),
+            ("bs4", "beautifulsoup4"),
+            ("dotenv", "python-dotenv"),
+            ("google.protobuf", "protobuf"),
+            ("flask", "flask"),
+            ("requests.adapters", "requests"),
+        ] {
+            assert_eq!(pip_package(module), package, "{module}");
+        }
+        let h = recognise(&log(&["ModuleNotFoundError: No module named 'yaml'"]), None).unwrap();
+        assert!(
+            h.fix.contains("add PyYAML to requirements.txt"),
+            "{}",
+            h.fix
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_line() {
+        let h = recognise(
+            &log(&[
+                "Traceback (most recent call last):",
+                "  File \"/app/server.py\", line 6",
+                "    def index(",
+                "             ^",
+                "SyntaxError: '(' was never closed",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(h.id, CauseId::SyntaxError);
+        assert!(h.cause.contains("/app/server.py, line 6"), "{}", h.cause);
+        assert!(h.fix.contains("line 6 of /app/server.py"), "{}", h.fix);
     }
 
     #[test]

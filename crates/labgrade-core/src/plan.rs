@@ -519,10 +519,24 @@ fn http_check(
         (Target::Path(p), Some(port)) => format!("localhost:{port}{p}"),
         (Target::Path(p), None) => p.clone(),
     };
-    let expected = match h.status {
+    let mut expected = match h.status {
         crate::spec::StatusSpec::Exact(c) => format!("answers {c}"),
         crate::spec::StatusSpec::Class(c) => format!("answers {c}xx"),
     };
+    // The title names what the check looks for in the answer, not only the status.
+    let short = |t: &str| {
+        let t: String = t.chars().take(40).collect();
+        format!("\"{t}\"")
+    };
+    let body = h
+        .body_equals
+        .as_deref()
+        .or(h.body_contains.first().map(String::as_str));
+    if let Some(b) = body {
+        expected.push_str(&format!(" with {}", short(b)));
+    } else if let Some((path, v)) = h.json.first() {
+        expected.push_str(&format!(" with {} = {v}", path.text));
+    }
     let id = match (&h.id, container) {
         (Some(id), _) => id.clone(),
         (None, Some(c)) => format!("http:{c}:{}", h.request_line()),

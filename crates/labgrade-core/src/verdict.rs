@@ -85,7 +85,13 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 max_points: check.points,
                 expected,
                 found: "not checked".into(),
-                cause: Some(format!("skipped because `{pre}` did not pass")),
+                cause: Some(format!(
+                    "not checked, because \"{}\" did not pass",
+                    findings
+                        .iter()
+                        .find(|f| f.id == pre)
+                        .map_or(pre.as_str(), |f| f.title.as_str())
+                )),
                 cause_id: Some(CauseId::PrerequisiteFailed),
                 fix: None,
                 because_of: Some(pre),

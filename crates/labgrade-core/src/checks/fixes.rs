@@ -101,3 +101,158 @@ pub(crate) fn run_command(plan: &Plan, name: &ContainerName) -> String {
     cmd.push_str(image.as_deref().unwrap_or("IMAGE"));
     cmd
 }
+
+/// What makes an app that listens on loopback listen on every address, read from the
+/// command the container runs: a framework CLI gets its own flag in the CMD (`flask run`
+/// binds 127.0.0.1 unless told `--host=0.0.0.0`, so `app.run(host=...)` would change
+/// nothing), code that calls `app.run` gets the call with the port it really uses.
+pub(crate) fn listen_everywhere(cmd: Option<&[String]>, port: u16) -> String {
+    const AFTER: &str = "then rebuild the image and run the container again";
+    let words: Vec<String> = cmd.map(<[String]>::to_vec).unwrap_or_default();
+    // Shell form (`/bin/sh -c "flask run"`): edit the command inside, write it back as
+    // shell form.
+    let shell = words.len() == 3 && words[1] == "-c" && words[0].ends_with("sh");
+    let inner: Vec<String> = if shell {
+        words[2].split_whitespace().map(str::to_string).collect()
+    } else {
+        words.clone()
+    };
+    let Some(edited) = bind_all(&inner, port) else {
+        return format!(
+            "make the app listen on 0.0.0.0, not 127.0.0.1 (for Flask code: app.run(host='0.0.0.0', port={port})), {AFTER}"
+        );
+    };
+    let cmd = if shell {
+        format!("CMD {}", edited.join(" "))
+    } else {
+        format!("CMD {}", crate::dockerfile::exec_form(&edited))
+    };
+    format!("in the Dockerfile, write {cmd} (listen on 0.0.0.0), {AFTER}")
+}
+
+/// The command with its listen address set to every address, for the servers whose
+/// command line says where they listen; `None` when the command does not say.
+fn bind_all(words: &[String], port: u16) -> Option<Vec<String>> {
+    let has = |w: &str| {
+        words
+            .iter()
+            .any(|x| x == w || x.ends_with(&format!("/{w}")))
+    };
+    let mut out = words.to_vec();
+    // Replaces `FLAG VALUE` or `FLAG=VALUE` with `value`; true when the flag was there.
+    let mut set = |flags: &[&str], value: &str| -> bool {
+        for i in 0..out.len() {
+            for f in flags {
+                if out[i] == *f && i + 1 < out.len() {
+                    out[i + 1] = value.to_string();
+                    return true;
+                }
+                if let Some(rest) = out[i].strip_prefix(&format!("{f}="))
+                    && !rest.is_empty()
+                {
+                    out[i] = format!("{f}={value}");
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let flask = has("flask") && words.iter().any(|w| w == "run");
+    if flask {
+        if !set(&["--host", "-h"], "0.0.0.0") {
+            let at = out
+                .iter()
+                .position(|w| w == "run")
+                .map_or(out.len(), |i| i + 1);
+            out.insert(at, "--host=0.0.0.0".into());
+        }
+        return Some(out);
+    }
+    if has("uvicorn") || has("hypercorn") {
+        if !set(&["--host"], "0.0.0.0") {
+            out.extend(["--host".to_string(), "0.0.0.0".to_string()]);
+        }
+        return Some(out);
+    }
+    if has("gunicorn") {
+        if !set(&["--bind", "-b"], &format!("0.0.0.0:{port}")) {
+            out.extend(["--bind".to_string(), format!("0.0.0.0:{port}")]);
+        }
+        return Some(out);
+    }
+    if words.iter().any(|w| w == "http.server") {
+        // http.server listens everywhere unless told --bind.
+        let at = out.iter().position(|w| w == "--bind" || w == "-b")?;
+        out.drain(at..(at + 2).min(out.len()));
+        return Some(out);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &[&str]) -> Vec<String> {
+        s.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn framework_clis_get_their_own_flag() {
+        let f = listen_everywhere(Some(&words(&["flask", "run", "--port", "8088"])), 8088);
+        assert!(
+            f.contains(r#"CMD ["flask", "run", "--host=0.0.0.0", "--port", "8088"]"#),
+            "{f}"
+        );
+        let f = listen_everywhere(
+            Some(&words(&[
+                "python",
+                "-m",
+                "flask",
+                "run",
+                "--host=127.0.0.1",
+            ])),
+            5000,
+        );
+        assert!(
+            f.contains(r#"CMD ["python", "-m", "flask", "run", "--host=0.0.0.0"]"#),
+            "{f}"
+        );
+        let f = listen_everywhere(Some(&words(&["/bin/sh", "-c", "flask run -p 8088"])), 8088);
+        assert!(f.contains("CMD flask run --host=0.0.0.0 -p 8088"), "{f}");
+        let f = listen_everywhere(
+            Some(&words(&["uvicorn", "main:app", "--host", "127.0.0.1"])),
+            8000,
+        );
+        assert!(
+            f.contains(r#"["uvicorn", "main:app", "--host", "0.0.0.0"]"#),
+            "{f}"
+        );
+        let f = listen_everywhere(Some(&words(&["gunicorn", "app:app"])), 8088);
+        assert!(f.contains(r#""--bind", "0.0.0.0:8088""#), "{f}");
+        let f = listen_everywhere(
+            Some(&words(&[
+                "python3",
+                "-m",
+                "http.server",
+                "8088",
+                "--bind",
+                "127.0.0.1",
+            ])),
+            8088,
+        );
+        assert!(
+            f.contains(r#"CMD ["python3", "-m", "http.server", "8088"]"#),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn code_gets_app_run_with_the_real_port() {
+        let f = listen_everywhere(Some(&words(&["python", "app.py"])), 8088);
+        assert!(f.contains("app.run(host='0.0.0.0', port=8088)"), "{f}");
+        assert!(!f.contains("port=..."), "{f}");
+        let f = listen_everywhere(None, 5000);
+        assert!(f.contains("port=5000"), "{f}");
+    }
+}

@@ -118,28 +118,48 @@ pub(crate) fn judge(
                     _ => {}
                 }
             }
+            let mut body_wrong = false;
             if let Some(want) = &h.body_equals
                 && body.trim_end() != want.trim_end()
             {
-                problems.push(format!("body {}", quote(body, 60)));
+                problems.push(format!("body {}", quote(body, 200)));
             }
             for want in &h.body_contains {
                 if !body.contains(want.as_str()) {
                     problems.push(format!("body lacks {}", quote(want, 40)));
+                    body_wrong = true;
                 }
             }
             if let Some(re) = &h.body_regex
                 && !re.0.is_match(body)
             {
-                problems.push(format!("body does not match /{}/", re.0.as_str()));
+                problems.push("body is not what the lab asks for".to_string());
+                body_wrong = true;
             }
             if !h.json.is_empty() {
                 match serde_json::from_str::<serde_json::Value>(body) {
-                    Err(_) => problems.push(format!("body is not JSON: {}", quote(body, 60))),
+                    Err(_) => {
+                        let kind = header(headers, "content-type")
+                            .map_or(String::new(), |t| format!(" ({})", quote(t, 40)));
+                        problems.push(format!("body is not JSON{kind}: {}", quote(body, 200)))
+                    }
                     Ok(doc) => {
                         for (path, want) in &h.json {
                             match path.lookup(&doc) {
-                                None => problems.push(format!("JSON has no {}", path.text)),
+                                None => {
+                                    let keys = match &doc {
+                                        serde_json::Value::Object(m) if !m.is_empty() => format!(
+                                            " (its keys: {})",
+                                            m.keys()
+                                                .take(12)
+                                                .cloned()
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        ),
+                                        _ => String::new(),
+                                    };
+                                    problems.push(format!("JSON has no {}{keys}", path.text))
+                                }
                                 Some(got) if !json_equal(got, want) => {
                                     problems.push(format!("{} = {got}", path.text))
                                 }
@@ -160,6 +180,10 @@ pub(crate) fn judge(
             }
             if problems.is_empty() {
                 return pass(format!("{status}, {}", quote(body, 60)));
+            }
+            if body_wrong {
+                // Show what the app did answer, so the student sees the difference.
+                problems.push(format!("it answered {}", quote(body, 200)));
             }
             if *truncated {
                 problems.push(format!(
@@ -185,12 +209,26 @@ pub(crate) fn judge(
                     format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets")),
                     Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
                 ),
-                (None, None) => (
+                (None, None) if status_wrong => (
                     (
-                        if status_wrong { CauseId::WrongStatus } else { CauseId::WrongAnswer },
-                        "the answer differs from what the lab asks for".into(),
+                        CauseId::WrongStatus,
+                        "the answer's status differs from what the lab asks for".into(),
                     ),
                     fix,
+                ),
+                (None, None) => (
+                    (
+                        CauseId::WrongAnswer,
+                        "the answer differs from what the lab asks for".into(),
+                    ),
+                    fix.or_else(|| {
+                        Some(format!(
+                            "change what {} {} returns so that it has {}, then rebuild the image and run the container again",
+                            h.method,
+                            url::Url::parse(&p.url).map_or(p.url.clone(), |u| u.path().to_string()),
+                            expected(h)
+                        ))
+                    }),
                 ),
             };
             fail(id, found, cause, fix)

@@ -9,7 +9,8 @@ pub(crate) fn any_ip(ip: &str) -> bool {
 pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
     let proto = m.proto.to_string();
     // A stopped container publishes nothing; what was asked at `docker run` still counts.
-    let ports: &[PublishedPort] = if c.running {
+    // A restarting one publishes nothing between its runs either.
+    let ports: &[PublishedPort] = if c.running && !c.restarting {
         &c.published
     } else {
         &c.requested
@@ -52,7 +53,41 @@ pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgeme
     let same_host = ports
         .iter()
         .find(|p| p.proto == proto && p.host_port == m.host_port);
-    let (id, cause) = if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
+    let swapped = ports.iter().find(|p| {
+        p.proto == proto && p.host_port == m.container_port && p.container_port == m.host_port
+    });
+    let other_proto = ports.iter().find(|p| {
+        p.proto != proto && p.host_port == m.host_port && p.container_port == m.container_port
+    });
+    let (id, cause) = if c.networks.iter().any(|n| n == "host") {
+        (
+            CauseId::HostNetwork,
+            "the container runs with --network host, which shares the host's network and ignores -p: run it without --network host and with -p".to_string(),
+        )
+    } else if let Some(p) = swapped.filter(|_| m.host_port != m.container_port) {
+        (
+            CauseId::PortsSwapped,
+            format!(
+                "the two numbers of -p are swapped: -p {}:{} sends host port {} to port {} inside the container; the host port comes first, the app's port second: -p {}",
+                p.host_port,
+                p.container_port,
+                p.host_port,
+                p.container_port,
+                m.flag()
+            ),
+        )
+    } else if let Some(p) = other_proto {
+        (
+            CauseId::WrongProtocol,
+            format!(
+                "port {} is published as {}, but the lab needs {proto}: write -p {} (no /{})",
+                m.host_port,
+                p.proto,
+                m.flag(),
+                p.proto
+            ),
+        )
+    } else if let Some(p) = same_inside.filter(|p| p.host_port == m.host_port) {
         let bound = if any_ip(&p.host_ip) {
             "all addresses (0.0.0.0)".to_string()
         } else {
@@ -110,4 +145,72 @@ pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgeme
         )
     };
     fail(id, found, cause, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> Plan {
+        let spec = crate::plan::parse(
+            "image: nautilus/python-app\ncontainer: web\nports: [\"8097:8088\"]\n",
+            "lab.yaml",
+        )
+        .unwrap();
+        Plan::new(&spec)
+    }
+
+    fn published(host: u16, inside: u16, proto: &str) -> PublishedPort {
+        PublishedPort {
+            container_port: inside,
+            proto: proto.into(),
+            host_ip: "0.0.0.0".into(),
+            host_port: host,
+        }
+    }
+
+    fn web(ports: Vec<PublishedPort>) -> ContainerFacts {
+        ContainerFacts {
+            name: "web".into(),
+            running: true,
+            status: "running".into(),
+            published: ports.clone(),
+            requested: ports,
+            ..Default::default()
+        }
+    }
+
+    fn cause_of(c: &ContainerFacts) -> (Option<CauseId>, String, Option<String>) {
+        let m: PortMapping = "8097:8088".parse().unwrap();
+        let j = judge(&lab(), c, &m);
+        assert!(!j.pass);
+        (j.cause_id, j.cause.unwrap_or_default(), j.fix)
+    }
+
+    #[test]
+    fn each_way_of_missing_the_mapping_has_its_cause() {
+        let (id, cause, fix) = cause_of(&web(vec![published(8088, 8097, "tcp")]));
+        assert_eq!(id, Some(CauseId::PortsSwapped), "{cause}");
+        assert!(cause.contains("-p 8097:8088"), "{cause}");
+        assert!(fix.unwrap().contains("-p 8097:8088"));
+        let (id, cause, _) = cause_of(&web(vec![published(8097, 8088, "udp")]));
+        assert_eq!(id, Some(CauseId::WrongProtocol), "{cause}");
+        let mut host = web(Vec::new());
+        host.networks = vec!["host".into()];
+        assert_eq!(cause_of(&host).0, Some(CauseId::HostNetwork));
+        // Restarting: nothing published between runs, but -p was given.
+        let mut looping = web(vec![published(8097, 8088, "tcp")]);
+        looping.published.clear();
+        looping.restarting = true;
+        let m: PortMapping = "8097:8088".parse().unwrap();
+        assert!(judge(&lab(), &looping, &m).pass, "-p was given");
+        assert_eq!(
+            cause_of(&web(vec![published(8097, 8000, "tcp")])).0,
+            Some(CauseId::WrongContainerPort)
+        );
+        assert_eq!(
+            cause_of(&web(Vec::new())).0,
+            Some(CauseId::NoPortsPublished)
+        );
+    }
 }

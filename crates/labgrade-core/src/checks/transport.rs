@@ -62,7 +62,7 @@ pub(crate) fn judge(
                             "the app listens on {}:{} inside the container, so the published port cannot reach it; bind it to 0.0.0.0",
                             on_port[0].ip, inner.container_port
                         ),
-                        Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0'), then rebuild the image and run the container again".into()),
+                        Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
                     );
                 }
                 if on_port.is_empty() {
@@ -84,38 +84,58 @@ pub(crate) fn judge(
                                 "the app listens only on {}:{} inside the container, which the published port cannot reach; bind it to 0.0.0.0:{}",
                                 listening[0].ip, listening[0].port, inner.container_port
                             ),
-                            Some("make the app listen on 0.0.0.0, e.g. app.run(host='0.0.0.0', port=...)".into()),
+                            Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
                         ),
                         None => fail(
                             CauseId::NotListening,
                             found,
-                            format!("nothing listens inside the container on any port, so port {} cannot answer", inner.container_port),
+                            format!(
+                                "nothing listens inside the container on any port, so port {} cannot answer",
+                                inner.container_port
+                            ),
                             Some(format!("docker logs {}", c.name)),
                         ),
                     };
                 }
             }
-            let log_hint = c.log_tail.iter().rev().find(|l| {
-                l.contains("Running on http://127.0.0.1")
-                    || l.contains("Running on http://localhost")
-            });
-            let (id, cause) = match log_hint {
-                Some(l) => (
+            // No socket table (Docker Desktop, a remote engine): the addresses the app's
+            // own log says it listens on are the next best evidence.
+            let heard = log_addresses(&c.log_tail);
+            let everywhere = heard.iter().find(|a| !a.loopback);
+            let on_loopback = heard.iter().find(|a| a.loopback);
+            match (everywhere, on_loopback) {
+                (Some(a), _) if a.port.is_some_and(|p| p != inner.container_port) => {
+                    let port = a.port.unwrap_or_default();
+                    fail(
+                        CauseId::AppWrongPort,
+                        found,
+                        format!(
+                            "nothing answers on port {} inside the container; the app's log says it listens on port {port} ({})",
+                            inner.container_port,
+                            quote(&a.line, 80)
+                        ),
+                        Some(port_fix(c, port)),
+                    )
+                }
+                (None, Some(a)) => fail(
                     CauseId::LoopbackBind,
+                    found,
                     format!(
                         "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
-                        quote(l, 80)
+                        quote(&a.line, 80)
                     ),
+                    Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
                 ),
-                None => (
+                _ => fail(
                     CauseId::NothingAnswers,
+                    found,
                     format!(
                         "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0",
                         inner.host_port, inner.container_port
                     ),
+                    Some(format!("docker logs {}", c.name)),
                 ),
-            };
-            fail(id, found, cause, Some(format!("docker logs {}", c.name)))
+            }
         }
         TransportError::Refused => fail(
             CauseId::ConnectionRefused,
@@ -192,5 +212,100 @@ pub(crate) fn transport_found(error: TransportError, message: &str) -> String {
         said.to_string()
     } else {
         format!("{said} ({})", truncate(detail, 120))
+    }
+}
+
+/// An address an app's log says it listens on.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Heard {
+    pub loopback: bool,
+    pub port: Option<u16>,
+    pub line: String,
+}
+
+/// The addresses a log says the app listens on, the way Flask/Werkzeug ("Running on
+/// http://127.0.0.1:8080", "Running on all addresses (0.0.0.0)"), uvicorn, gunicorn
+/// ("Listening at: http://…"), http.server ("Serving HTTP on 0.0.0.0 port 8000") and
+/// Node apps print them. A "Running on http://127.0.0.1" line beside "all addresses" is
+/// one of the addresses of an app that listens everywhere, not a loopback bind.
+pub(crate) fn log_addresses(log: &[String]) -> Vec<Heard> {
+    let mut out = Vec::new();
+    let all = log
+        .iter()
+        .any(|l| l.contains("Running on all addresses") || l.contains("all interfaces"));
+    for l in log {
+        let parsed = if let Some(i) = l.find("http://") {
+            let rest = &l[i + 7..];
+            let end = rest.find(['/', ' ', ')', '"']).unwrap_or(rest.len());
+            let host_port = &rest[..end];
+            let (host, port) = match host_port.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse::<u16>().ok()),
+                None => (host_port, Some(80)),
+            };
+            Some((host.trim_matches(['[', ']']).to_string(), port))
+        } else if let Some(i) = l.find("Serving HTTP on ") {
+            let mut w = l[i + 16..].split_whitespace();
+            let host = w.next().unwrap_or_default().to_string();
+            let port = (w.next() == Some("port"))
+                .then(|| w.next().and_then(|p| p.parse::<u16>().ok()))
+                .flatten();
+            Some((host, port))
+        } else {
+            None
+        };
+        let Some((host, port)) = parsed else { continue };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback());
+        let listens_everywhere = host == "0.0.0.0" || host == "::" || all;
+        out.push(Heard {
+            loopback: loopback && !listens_everywhere,
+            port,
+            line: l.clone(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flask_on_all_addresses_is_not_loopback() {
+        let h = log_addresses(&log(&[
+            " * Running on all addresses (0.0.0.0)",
+            " * Running on http://127.0.0.1:8080",
+            " * Running on http://172.17.0.2:8080",
+        ]));
+        assert!(h.iter().all(|a| !a.loopback), "{h:?}");
+        assert!(h.iter().all(|a| a.port == Some(8080)));
+    }
+
+    #[test]
+    fn loopback_binds_are_heard() {
+        for line in [
+            " * Running on http://127.0.0.1:5000",
+            "INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)",
+            "[INFO] Listening at: http://127.0.0.1:8000 (1)",
+            "Serving HTTP on 127.0.0.1 port 8088 (http://127.0.0.1:8088/) ...",
+            "Server listening on http://localhost:3000",
+        ] {
+            let h = log_addresses(&log(&[line]));
+            assert!(h.first().is_some_and(|a| a.loopback), "{line}: {h:?}");
+        }
+        let h = log_addresses(&log(&[
+            "Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...",
+        ]));
+        assert!(
+            h.iter().all(|a| !a.loopback && a.port == Some(8000)),
+            "{h:?}"
+        );
+        assert!(log_addresses(&log(&["GET / HTTP/1.1 200"])).is_empty());
     }
 }

@@ -27,7 +27,7 @@ pub fn write_github(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
             Outcome::Pass | Outcome::Skipped => continue,
         };
         // A workflow command only starts a line, and every newline below is escaped.
-        let text = failure_text(f);
+        let text = failure_text(report, f);
         writeln!(
             out,
             "::{level} file={},title={}::{}",

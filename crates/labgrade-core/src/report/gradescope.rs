@@ -49,7 +49,7 @@ pub fn write_gradescope(report: &Report, out: &mut dyn Write) -> std::io::Result
             output: if f.outcome == Outcome::Pass {
                 f.found.clone()
             } else {
-                failure_text(f)
+                failure_text(report, f)
             },
             visibility: if f.hidden { "hidden" } else { "visible" },
             tags: vec![&f.id],

@@ -62,7 +62,7 @@ pub fn write_junit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
                 let mut s = TestCaseStatus::non_success(kind);
                 s.set_message(attr(&message))
                     .set_type(attr(&f.id))
-                    .set_description(text(&failure_text(f)));
+                    .set_description(text(&failure_text(report, f)));
                 s
             }
         };

@@ -62,7 +62,7 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<(
         let details = if f.outcome == Outcome::Pass {
             cell(&f.found)
         } else {
-            let parts: Vec<String> = failure_lines(f).iter().map(|l| cell(l)).collect();
+            let parts: Vec<String> = failure_lines(report, f).iter().map(|l| cell(l)).collect();
             parts.join("<br>")
         };
         writeln!(

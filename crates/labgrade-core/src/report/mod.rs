@@ -234,7 +234,7 @@ impl Report {
 
 /// What went wrong with a finding (want / found / why / fix / consequence), as the lines
 /// every format shows for a failure.
-pub(crate) fn failure_lines(f: &Finding) -> Vec<String> {
+pub(crate) fn failure_lines(r: &Report, f: &Finding) -> Vec<String> {
     let mut lines = Vec::new();
     if !f.expected.is_empty() {
         lines.push(format!("want:  {}", f.expected));
@@ -247,14 +247,20 @@ pub(crate) fn failure_lines(f: &Finding) -> Vec<String> {
         lines.push(format!("fix:   {x}"));
     }
     if let Some(b) = f.because_of.as_ref().filter(|_| f.outcome == Outcome::Fail) {
-        lines.push(format!("(a consequence of {b})"));
+        // Students read titles, not check ids.
+        let title = r
+            .findings
+            .iter()
+            .find(|x| &x.id == b)
+            .map_or(b.as_str(), |x| x.title.as_str());
+        lines.push(format!("(a consequence of \"{title}\" failing)"));
     }
     lines
 }
 
 /// The failure lines and all the evidence, as one text.
-pub(crate) fn failure_text(f: &Finding) -> String {
-    let mut lines = failure_lines(f);
+pub(crate) fn failure_text(r: &Report, f: &Finding) -> String {
+    let mut lines = failure_lines(r, f);
     lines.extend(f.evidence.iter().cloned());
     lines.join("\n")
 }

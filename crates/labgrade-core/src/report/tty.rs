@@ -66,7 +66,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             Outcome::Fail | Outcome::Error => {
                 // The last few lines of evidence; the JSON report has them all.
                 let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
-                failure_lines(f)
+                failure_lines(report, f)
                     .iter()
                     .chain(f.evidence.iter().skip(skip))
                     .map(|l| cell_text(l))
