@@ -101,6 +101,8 @@ causes! {
     AppWrongPort = "app-wrong-port": "the app listens on another port than the published one",
     NotListening = "not-listening": "nothing listens inside the container on any port",
     NothingAnswers = "nothing-answers": "nothing answers behind the published port (the socket table could not be read)",
+    StillStarting = "still-starting": "nothing listens yet in a container that started seconds ago",
+    CommandOverridden = "command-overridden": "a command after the image name on docker run replaced the image's CMD",
     ConnectionRefused = "connection-refused": "the connection was refused",
     ConnectTimeout = "connect-timeout": "the connection could not be made in time",
     Timeout = "timeout": "the app accepted the request but did not answer in time",

@@ -44,8 +44,14 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
     }
 }
 
-pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
+pub(crate) fn container_running(
+    plan: &Plan,
+    c: &ContainerFacts,
+    image: Option<&ImageFacts>,
+) -> Judgement {
     let name = &c.name;
+    // Once the code or the Dockerfile must change, `docker start` would run the old build.
+    let rebuild = || rebuild_and_rerun(plan, &ContainerName(name.clone()));
     let last_log = telling_line(&c.log_tail);
     let with_log = |s: String| match last_log {
         Some(l) => format!("{s}; its log says {}", quote(l, 160)),
@@ -110,9 +116,11 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
                 (None, Some(e)) => format!("the container could not start: {e}"),
                 (None, None) => "the container was created but never started".into(),
             };
-            let fix = hint.map_or(format!("docker start {name}"), |h| {
-                format!("{}; then docker start {name}", h.fix)
-            });
+            let fix = match hint {
+                Some(h) if needs_rebuild(h.id) => format!("{}; then: {}", h.fix, rebuild()),
+                Some(h) => format!("{}; then docker start {name}", h.fix),
+                None => format!("docker start {name}"),
+            };
             fail(id, "created, never started", cause, Some(fix))
         }
         _ => {
@@ -133,22 +141,36 @@ pub(crate) fn container_running(c: &ContainerFacts) -> Judgement {
                     ),
                 )
             } else if let Some(h) = hint {
+                let then = if needs_rebuild(h.id) {
+                    format!("; then: {}", rebuild())
+                } else {
+                    format!("; then docker start {name}")
+                };
                 (
                     h.id,
                     with_log(h.cause),
-                    format!("{}   ({logs} shows the whole error)", h.fix),
+                    format!("{}{then}   ({logs} shows the whole error)", h.fix),
+                )
+            } else if let Some(cause) = overridden_command(c, image) {
+                (
+                    CauseId::CommandOverridden,
+                    with_log(cause),
+                    recreate(plan, &ContainerName(name.clone())),
                 )
             } else if code == 0 {
                 (
                     CauseId::ExitedCleanly,
                     with_log("the main process finished, so the container stopped (or someone ran docker stop): the CMD must keep running a server in the foreground".into()),
-                    format!("{logs}; make CMD start the server in the foreground, rebuild, run again"),
+                    format!(
+                        "{logs}; make CMD start the server in the foreground, then: {}",
+                        rebuild()
+                    ),
                 )
             } else {
                 (
                     CauseId::Exited,
                     with_log(format!("the app stopped with exit code {code}")),
-                    format!("{logs}   # then fix it and: docker start {name}"),
+                    format!("{logs}   # then fix what it shows, and: {}", rebuild()),
                 )
             };
             fail(id, found, cause, Some(fix))
@@ -196,4 +218,10 @@ pub(crate) fn container_image(
             fix,
         ),
     }
+}
+
+/// Whether fixing a recognised cause changes the image (code, packages, CMD), so the
+/// container must be rebuilt and run again rather than started.
+fn needs_rebuild(id: CauseId) -> bool {
+    !matches!(id, CauseId::PortInUseInside | CauseId::HostPortTaken)
 }

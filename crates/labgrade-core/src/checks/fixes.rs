@@ -102,6 +102,35 @@ pub(crate) fn run_command(plan: &Plan, name: &ContainerName) -> String {
     cmd
 }
 
+/// What rebuilds the image and runs the container again from it, for a failure whose
+/// fix changes the code or the Dockerfile: `docker start` would restart the old build.
+pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName) -> String {
+    let service = plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerExists {
+            container,
+            compose: Some((_, service)),
+        } if container == name => Some(service),
+        _ => None,
+    });
+    if let Some(s) = service {
+        return format!("docker compose up -d --build {s}");
+    }
+    let image = plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerImage { container, image } if container == name => Some(image),
+        _ => None,
+    });
+    match image {
+        Some(i) => format!(
+            "docker build -t {i} . && docker rm -f {name} && {}",
+            run_command(plan, name)
+        ),
+        None => format!(
+            "rebuild the image, then: docker rm -f {name} && {}",
+            run_command(plan, name)
+        ),
+    }
+}
+
 /// What makes an app that listens on loopback listen on every address, read from the
 /// command the container runs: a framework CLI gets its own flag in the CMD (`flask run`
 /// binds 127.0.0.1 unless told `--host=0.0.0.0`, so `app.run(host=...)` would change

@@ -27,6 +27,7 @@ pub(crate) fn judge(
     h: &HttpExpect,
     p: &ProbeFacts,
     c: Option<&ContainerFacts>,
+    image: Option<&ImageFacts>,
     host_port: Option<u16>,
 ) -> Judgement {
     match &p.outcome {
@@ -40,7 +41,7 @@ pub(crate) fn judge(
             error: true,
         },
         ProbeOutcome::Failed { error, message } => {
-            super::transport::judge(plan, *error, message, p, c, host_port)
+            super::transport::judge(plan, *error, message, p, c, image, host_port)
         }
         ProbeOutcome::Response {
             status,

@@ -72,6 +72,32 @@ impl IntoFix for &str {
     }
 }
 
+/// The image a container was created from, when the grader observed it.
+pub(crate) fn image_of<'a>(facts: &'a Facts, c: &ContainerFacts) -> Option<&'a ImageFacts> {
+    facts.images.values().flatten().find(|i| i.id == c.image_id)
+}
+
+/// When the container runs another command than its image's CMD (words typed after the
+/// image name on `docker run`, which replace the CMD): the cause, in words.
+pub(crate) fn overridden_command(c: &ContainerFacts, image: Option<&ImageFacts>) -> Option<String> {
+    let (got, want) = (c.cmd.as_ref()?, image?.cmd.as_ref()?);
+    (got != want && !got.is_empty()).then(|| {
+        format!(
+            "the container runs `{}` instead of the image's CMD {}: words after the image name on `docker run` replace the CMD",
+            quote(&got.join(" "), 80).trim_matches('"'),
+            exec_form(want)
+        )
+    })
+}
+
+/// "the container started 3 s ago", for a container young enough to be still starting.
+pub(crate) fn still_starting(c: &ContainerFacts) -> Option<String> {
+    let age = c.running_for_secs.filter(|s| *s < 20.0)?;
+    Some(format!(
+        "the container started only {age:.0} s ago, and the app may still be starting: give it time with labgrade check --wait 30s (or `wait: 30s` in the spec)"
+    ))
+}
+
 /// A passed check and what was found.
 pub(crate) fn pass(found: impl Into<String>) -> Judgement {
     Judgement {
@@ -213,7 +239,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             container::container_exists(plan, container, facts)
         }
         CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
-            Some(c) => container::container_running(c),
+            Some(c) => container::container_running(plan, c, image_of(facts, c)),
             None => missing_fact(),
         },
         CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {
@@ -239,7 +265,8 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
         } => match facts.probes.get(&check.id) {
             Some(p) => {
                 let c = container.as_ref().and_then(|n| container_facts(facts, n));
-                let mut j = http::judge(plan, expect, p, c, *port);
+                let image = c.and_then(|c| image_of(facts, c));
+                let mut j = http::judge(plan, expect, p, c, image, *port);
                 if !j.pass {
                     // A request through a port that is not published fails because of that.
                     let port_check = plan.checks.iter().find(|k| {

@@ -8,6 +8,7 @@ pub(crate) fn judge(
     message: &str,
     p: &ProbeFacts,
     c: Option<&ContainerFacts>,
+    image: Option<&ImageFacts>,
     host_port: Option<u16>,
 ) -> Judgement {
     let found = transport_found(error, message);
@@ -86,15 +87,32 @@ pub(crate) fn judge(
                             ),
                             Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
                         ),
-                        None => fail(
-                            CauseId::NotListening,
+                        None if overridden_command(c, image).is_some() => fail(
+                            CauseId::CommandOverridden,
                             found,
-                            format!(
-                                "nothing listens inside the container on any port, so port {} cannot answer",
-                                inner.container_port
-                            ),
-                            Some(format!("docker logs {}", c.name)),
+                            overridden_command(c, image).unwrap_or_default(),
+                            Some(recreate(plan, &ContainerName(c.name.clone()))),
                         ),
+                        None => match still_starting(c) {
+                            Some(young) => fail(
+                                CauseId::StillStarting,
+                                found,
+                                format!("nothing listens inside the container yet: {young}"),
+                                Some(format!(
+                                    "docker logs {}   # has the app finished starting?",
+                                    c.name
+                                )),
+                            ),
+                            None => fail(
+                                CauseId::NotListening,
+                                found,
+                                format!(
+                                    "nothing listens inside the container on any port, so port {} cannot answer",
+                                    inner.container_port
+                                ),
+                                Some(format!("docker logs {}", c.name)),
+                            ),
+                        },
                     };
                 }
             }
@@ -103,6 +121,15 @@ pub(crate) fn judge(
             let heard = log_addresses(&c.log_tail);
             let everywhere = heard.iter().find(|a| !a.loopback);
             let on_loopback = heard.iter().find(|a| a.loopback);
+            // A command typed after the image name replaced the server the image starts.
+            if let Some(cause) = overridden_command(c, image).filter(|_| on_loopback.is_none()) {
+                return fail(
+                    CauseId::CommandOverridden,
+                    found,
+                    cause,
+                    Some(recreate(plan, &ContainerName(c.name.clone()))),
+                );
+            }
             match (everywhere, on_loopback) {
                 (Some(a), _) if a.port.is_some_and(|p| p != inner.container_port) => {
                     let port = a.port.unwrap_or_default();
@@ -130,8 +157,10 @@ pub(crate) fn judge(
                     CauseId::NothingAnswers,
                     found,
                     format!(
-                        "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0",
-                        inner.host_port, inner.container_port
+                        "port {} is published, but nothing answers on port {} inside the container: the app listens on another port, or on 127.0.0.1 instead of 0.0.0.0{}",
+                        inner.host_port,
+                        inner.container_port,
+                        still_starting(c).map_or(String::new(), |y| format!("; or {y}"))
                     ),
                     Some(format!("docker logs {}", c.name)),
                 ),
