@@ -1,0 +1,332 @@
+//! `container:`, `running:` and `from-image:` — a container of that name exists, runs, and
+//! was created from the wanted image; and when not, why (exited, crashed, restarting, ...).
+
+use labgrade_core::cause::CauseId;
+
+use crate::common::*;
+
+const SPEC: &str =
+    "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\n";
+const NAME: &str = "pythonapp_nautilus";
+const EXISTS: &str = "container:pythonapp_nautilus";
+const RUNNING: &str = "running:pythonapp_nautilus";
+const FROM_IMAGE: &str = "from-image:pythonapp_nautilus";
+
+/// The image is built; the container is whatever `f` makes of a healthy one.
+fn lab(f: impl FnOnce(ContainerB) -> ContainerB) -> FactsBuilder {
+    FactsBuilder::new()
+        .image("nautilus/python-app", |i| {
+            i.exposed(8088).cmd(["python", "server.py"])
+        })
+        .container(NAME, |c| {
+            f(c.image("nautilus/python-app")
+                .published(8097, 8088)
+                .listening("0.0.0.0", 8088))
+        })
+}
+
+const TRACEBACK: [&str; 4] = [
+    "Traceback (most recent call last):",
+    "  File \"/app/server.py\", line 1, in <module>",
+    "    from flask import Flask",
+    "ModuleNotFoundError: No module named 'flask'",
+];
+
+#[test]
+fn exists() {
+    let b = FactsBuilder::new;
+    let compose = "containers:\n  - service: web\n    ports: [\"5000:5000\"]\n";
+    let compose_project =
+        "containers:\n  - service: web\n    project: product-api\n    ports: [\"5000:5000\"]\n";
+    let cases = [
+        Case::passes("exists", SPEC, EXISTS, lab(|c| c)),
+        Case::fails(
+            "missing, nothing like it",
+            SPEC,
+            EXISTS,
+            CauseId::ContainerMissing,
+            b().image("nautilus/python-app", |i| i)
+                .no_container(NAME)
+                .other("registry", "registry:2", "running"),
+        ),
+        Case::fails(
+            "misnamed: dash for underscore",
+            SPEC,
+            EXISTS,
+            CauseId::ContainerMisnamed,
+            b().image("nautilus/python-app", |i| i)
+                .no_container(NAME)
+                .other("pythonapp-nautilus", "nautilus/python-app", "running"),
+        ),
+        Case::fails(
+            "misnamed: run without --name",
+            SPEC,
+            EXISTS,
+            CauseId::ContainerMisnamed,
+            b().image("nautilus/python-app", |i| i)
+                .no_container(NAME)
+                .other("elegant_hopper", "nautilus/python-app", "running"),
+        ),
+        Case::fails(
+            "compose service has no container",
+            compose,
+            "container:web",
+            CauseId::ServiceMissing,
+            b().no_container("web"),
+        ),
+        Case::fails(
+            "compose service of a project has no container",
+            compose_project,
+            "container:web",
+            CauseId::ServiceMissing,
+            b().no_container("web")
+                .other("shop-web-1", "shop-web", "running"),
+        ),
+    ];
+    insta::assert_snapshot!("container_exists", run_table(&cases));
+}
+
+#[test]
+fn running() {
+    let cases = [
+        Case::passes("running", SPEC, RUNNING, lab(|c| c)),
+        Case::fails(
+            "paused",
+            SPEC,
+            RUNNING,
+            CauseId::Paused,
+            lab(|c| c.paused()),
+        ),
+        Case::fails(
+            "crashed during the check and was restarted",
+            SPEC,
+            RUNNING,
+            CauseId::CrashedDuringCheck,
+            lab(|c| {
+                c.restart("always").restarts_during_check(2).log([
+                    " * Running on http://0.0.0.0:8088",
+                    "Traceback (most recent call last):",
+                    "  File \"/app/server.py\", line 9, in index",
+                    "ZeroDivisionError: division by zero",
+                    " * Running on http://0.0.0.0:8088",
+                ])
+            }),
+        ),
+        Case::fails(
+            "restart loop, unrecognised error",
+            SPEC,
+            RUNNING,
+            CauseId::RestartLoop,
+            lab(|c| {
+                c.restarting(7).log([
+                    "Starting server on 0.0.0.0:8088",
+                    "panic: open /data/config.yaml: no such file or directory",
+                ])
+            }),
+        ),
+        Case::fails(
+            "restart loop, missing module",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.restarting(7).log(TRACEBACK)),
+        ),
+        Case::fails(
+            "created, never started",
+            SPEC,
+            RUNNING,
+            CauseId::NeverStarted,
+            lab(|c| c.created()),
+        ),
+        Case::fails(
+            "created, host port taken",
+            SPEC,
+            RUNNING,
+            CauseId::HostPortTaken,
+            lab(|c| {
+                c.created().error("driver failed programming external connectivity on endpoint pythonapp_nautilus (3f1e...): Bind for 0.0.0.0:8097 failed: port is already allocated")
+            }),
+        ),
+        Case::fails(
+            "created, program missing",
+            SPEC,
+            RUNNING,
+            CauseId::ProgramMissing,
+            lab(|c| {
+                c.created().error("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"python\": executable file not found in $PATH: unknown")
+            }),
+        ),
+        Case::fails(
+            "created, unrecognised start error",
+            SPEC,
+            RUNNING,
+            CauseId::NeverStarted,
+            lab(|c| {
+                c.created().error("error mounting \"/home/alice/config\" to rootfs at \"/etc/app\": not a directory")
+            }),
+        ),
+        Case::fails(
+            "killed: out of memory",
+            SPEC,
+            RUNNING,
+            CauseId::OomKilled,
+            lab(|c| c.oom_killed().log(["Loading model..."])),
+        ),
+        Case::fails(
+            "exited 0: CMD finished",
+            SPEC,
+            RUNNING,
+            CauseId::ExitedCleanly,
+            lab(|c| c.exited(0).log(["Hello from Docker!"])),
+        ),
+        Case::fails(
+            "exited 0, no log",
+            SPEC,
+            RUNNING,
+            CauseId::ExitedCleanly,
+            lab(|c| c.exited(0)),
+        ),
+        Case::fails(
+            "exited with an error",
+            SPEC,
+            RUNNING,
+            CauseId::Exited,
+            lab(|c| {
+                c.exited(1).log([
+                    "Traceback (most recent call last):",
+                    "  File \"/app/server.py\", line 4, in <module>",
+                    "KeyError: 'DATABASE_URL'",
+                ])
+            }),
+        ),
+        Case::fails(
+            "exited 137 (docker kill), no log",
+            SPEC,
+            RUNNING,
+            CauseId::Exited,
+            lab(|c| c.exited(137)),
+        ),
+        Case::fails(
+            "exited: ModuleNotFoundError",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(TRACEBACK)),
+        ),
+        Case::fails(
+            "exited: ImportError (Python 2)",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(["ImportError: No module named flask"])),
+        ),
+        Case::fails(
+            "exited: can't open file",
+            SPEC,
+            RUNNING,
+            CauseId::FileNotInImage,
+            lab(|c| {
+                c.exited(2).log([
+                    "python: can't open file '/app/server.py': [Errno 2] No such file or directory",
+                ])
+            }),
+        ),
+        Case::fails(
+            "exited: address in use inside",
+            SPEC,
+            RUNNING,
+            CauseId::PortInUseInside,
+            lab(|c| {
+                c.exited(1).log([
+                    " * Serving Flask app 'server'",
+                    "Address already in use",
+                    "Port 8088 is in use by another program. Either identify and stop that program, or start the server with a different port.",
+                ])
+            }),
+        ),
+        Case::fails(
+            "exited: host port already allocated",
+            SPEC,
+            RUNNING,
+            CauseId::HostPortTaken,
+            lab(|c| {
+                c.exited(128).error("driver failed programming external connectivity on endpoint pythonapp_nautilus: Bind for 0.0.0.0:8097 failed: port is already allocated")
+            }),
+        ),
+        Case::fails(
+            "exited: exec format error",
+            SPEC,
+            RUNNING,
+            CauseId::ExecFormat,
+            lab(|c| c.exited(255).log(["exec /app/start.sh: exec format error"])),
+        ),
+        Case::fails(
+            "exited: SyntaxError",
+            SPEC,
+            RUNNING,
+            CauseId::SyntaxError,
+            lab(|c| {
+                c.exited(1).log([
+                    "  File \"/app/server.py\", line 7",
+                    "    def index()",
+                    "               ^",
+                    "SyntaxError: expected ':'",
+                ])
+            }),
+        ),
+        Case::fails(
+            "exited: IndentationError",
+            SPEC,
+            RUNNING,
+            CauseId::SyntaxError,
+            lab(|c| {
+                c.exited(1).log([
+                    "  File \"/app/server.py\", line 8",
+                    "IndentationError: expected an indented block after function definition on line 7",
+                ])
+            }),
+        ),
+    ];
+    insta::assert_snapshot!("container_running", run_table(&cases));
+}
+
+#[test]
+fn from_image() {
+    let b = FactsBuilder::new;
+    let cases = [
+        Case::passes("same image id", SPEC, FROM_IMAGE, lab(|c| c)),
+        Case::fails(
+            "stale: the image was rebuilt since",
+            SPEC,
+            FROM_IMAGE,
+            CauseId::StaleContainer,
+            lab(|c| c.image_id(&sha("the build before"))),
+        ),
+        Case::fails(
+            "retagged: the image is gone",
+            SPEC,
+            FROM_IMAGE,
+            CauseId::ImageRetagged,
+            b().no_image("nautilus/python-app")
+                .other_image("nautilus/python-app:v1")
+                .container(NAME, |c| {
+                    c.image("nautilus/python-app").published(8097, 8088)
+                }),
+        ),
+        Case::fails(
+            "wrong image",
+            SPEC,
+            FROM_IMAGE,
+            CauseId::WrongImage,
+            lab(|c| c.image("python:3.11-slim")),
+        ),
+        Case::fails(
+            "wrong tag of the image",
+            SPEC,
+            FROM_IMAGE,
+            CauseId::WrongImage,
+            lab(|c| c.image("nautilus/python-app:v1")),
+        ),
+    ];
+    insta::assert_snapshot!("container_image", run_table(&cases));
+}

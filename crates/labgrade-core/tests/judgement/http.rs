@@ -1,0 +1,310 @@
+//! `http:` — the answer's status, body, JSON and headers, and why a request that got an
+//! answer was wrong (route missing, method, server error, redirect, hard-coded answer).
+
+use labgrade_core::cause::CauseId;
+use labgrade_core::facts::ProbeOutcome;
+use labgrade_core::verdict::Outcome;
+
+use crate::common::*;
+
+const URL: &str = "http://127.0.0.1:8097/";
+const CHECK: &str = "http:web:GET /";
+
+/// A container `web` published 8097 → 8088, with `http:` entries `http`.
+fn spec(http: &str) -> String {
+    format!("container: web\nimage: nautilus/python-app\nports: [\"8097:8088\"]\nhttp:\n{http}")
+}
+
+/// The app runs and the probe `check` got `outcome`.
+fn answered(check: &str, url: &str, outcome: ProbeOutcome) -> FactsBuilder {
+    answered_with_log(check, url, outcome, &[])
+}
+
+fn answered_with_log(check: &str, url: &str, outcome: ProbeOutcome, log: &[&str]) -> FactsBuilder {
+    FactsBuilder::new()
+        .image("nautilus/python-app", |i| i.exposed(8088))
+        .container("web", |mut c| {
+            c = c
+                .image("nautilus/python-app")
+                .published(8097, 8088)
+                .listening("0.0.0.0", 8088);
+            c.0.log_tail = log.iter().map(|s| s.to_string()).collect();
+            c
+        })
+        .probe(check, url, outcome)
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+
+#[test]
+fn table() {
+    let get = spec("  - get: /\n    status: 200\n");
+    let body_equals = spec("  - get: /\n    body_equals: Hello from Docker\n");
+    let body_contains = spec("  - get: /\n    body_contains: [Hello, Docker]\n");
+    let body_regex = spec("  - get: /\n    body_regex: '\"latency_ms\":\\s*[0-9.]+'\n");
+    let json = spec("  - get: /\n    json: {\"$.unit\": ms, \"$.latency\": 12}\n");
+    let header = spec("  - get: /\n    response_headers: {Content-Type: application/json}\n");
+    let random = spec(
+        "  - get: /\n    headers: {X-Labgrade-Probe: \"{{random}}\"}\n    json: {\"$.headers.X-Labgrade-Probe\": \"{{random}}\"}\n",
+    );
+    let post = spec("  - post: /products\n    body: '{\"name\": \"pen\"}'\n    status: 201\n");
+    let standalone = "http:\n  - get: http://localhost:9000/health\n    status: 200\n";
+    let token = "9f86d081884c7d65";
+    let echo = format!(
+        "{{\"headers\": {{\"Host\": \"127.0.0.1:8097\", \"X-Labgrade-Probe\": \"{token}\"}}}}"
+    );
+    let cases = [
+        Case::passes(
+            "200",
+            &get,
+            CHECK,
+            answered(CHECK, URL, response(200, HTML, "Hello from Docker")),
+        ),
+        Case::fails(
+            "404, nothing else answers",
+            &get,
+            CHECK,
+            CauseId::RouteMissing,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| i)
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .published(8097, 8088)
+                        .listening("0.0.0.0", 8088)
+                })
+                .probe_with_alternatives(
+                    CHECK,
+                    URL,
+                    response(404, HTML, "<!doctype html><title>404 Not Found</title>"),
+                    &[("/ping", 404), ("/health", 404), ("/latency", 404)],
+                ),
+        ),
+        Case::fails(
+            "404, other routes answer",
+            &get,
+            CHECK,
+            CauseId::RouteMissing,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| i)
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .published(8097, 8088)
+                        .listening("0.0.0.0", 8088)
+                })
+                .probe_with_alternatives(
+                    CHECK,
+                    URL,
+                    response(404, HTML, "<!doctype html><title>404 Not Found</title>"),
+                    &[("/ping", 200), ("/health", 404), ("/latency", 0)],
+                ),
+        ),
+        Case::fails(
+            "405 on POST",
+            &post,
+            "http:web:POST /products",
+            CauseId::MethodNotAllowed,
+            answered(
+                "http:web:POST /products",
+                "http://127.0.0.1:8097/products",
+                response(
+                    405,
+                    HTML,
+                    "<!doctype html><title>405 Method Not Allowed</title>",
+                ),
+            ),
+        ),
+        Case::fails(
+            "500 with a traceback in the log",
+            &get,
+            CHECK,
+            CauseId::AppErrorOnRequest,
+            answered_with_log(
+                CHECK,
+                URL,
+                response(
+                    500,
+                    HTML,
+                    "<!doctype html><title>500 Internal Server Error</title>",
+                ),
+                &[
+                    "[2026-11-22 22:11:41,012] ERROR in app: Exception on / [GET]",
+                    "Traceback (most recent call last):",
+                    "  File \"/app/server.py\", line 12, in index",
+                    "KeyError: 'name'",
+                    "172.17.0.1 - - [22/Nov/2026 22:11:41] \"GET / HTTP/1.1\" 500 -",
+                ],
+            ),
+        ),
+        Case::fails(
+            "502 from a standalone URL (no container to read)",
+            standalone,
+            "http:GET http://localhost:9000/health",
+            CauseId::AppErrorOnRequest,
+            FactsBuilder::new().probe(
+                "http:GET http://localhost:9000/health",
+                "http://localhost:9000/health",
+                response(
+                    502,
+                    HTML,
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                ),
+            ),
+        )
+        .no_fix(),
+        Case::fails(
+            "302 to another host (the port dropped)",
+            &get,
+            CHECK,
+            CauseId::Redirects,
+            answered(
+                CHECK,
+                URL,
+                response_with(
+                    302,
+                    &[
+                        ("location", "http://localhost/login?next=%2F"),
+                        ("content-type", HTML),
+                    ],
+                    "",
+                ),
+            ),
+        )
+        .no_fix(),
+        Case::fails(
+            "201 where 200 is asked",
+            &get,
+            CHECK,
+            CauseId::WrongStatus,
+            answered(CHECK, URL, response(201, HTML, "created")),
+        )
+        .no_fix(),
+        Case::fails(
+            "body_equals: another text",
+            &body_equals,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, HTML, "Hello, World!")),
+        )
+        .no_fix(),
+        Case::passes(
+            "body_equals: with a trailing newline",
+            &body_equals,
+            CHECK,
+            answered(CHECK, URL, response(200, HTML, "Hello from Docker\n")),
+        ),
+        Case::fails(
+            "body_contains: one text missing",
+            &body_contains,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, HTML, "Hello, World!")),
+        )
+        .no_fix(),
+        Case::fails(
+            "body_regex: no match",
+            &body_regex,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, JSON, "{\"latency\": \"fast\"}")),
+        )
+        .no_fix(),
+        Case::passes(
+            "json: fields match (12 == 12.0)",
+            &json,
+            CHECK,
+            answered(
+                CHECK,
+                URL,
+                response(200, JSON, "{\"unit\": \"ms\", \"latency\": 12.0}"),
+            ),
+        ),
+        Case::fails(
+            "json: a field differs, one is missing",
+            &json,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, JSON, "{\"unit\": \"s\"}")),
+        )
+        .no_fix(),
+        Case::fails(
+            "json: the body is not JSON",
+            &json,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, HTML, "<p>latency: 12 ms</p>")),
+        )
+        .no_fix(),
+        Case::fails(
+            "response header: another value",
+            &header,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response(200, HTML, "{\"latency\": 12}")),
+        )
+        .no_fix(),
+        Case::fails(
+            "response header: missing",
+            &header,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(CHECK, URL, response_with(200, &[], "{\"latency\": 12}")),
+        )
+        .no_fix(),
+        Case::fails(
+            "body cut at the cap",
+            &body_contains,
+            CHECK,
+            CauseId::WrongAnswer,
+            answered(
+                CHECK,
+                URL,
+                ProbeOutcome::Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), HTML.into())],
+                    body: "x".repeat(64),
+                    truncated: true,
+                },
+            ),
+        )
+        .no_fix(),
+        Case::passes(
+            "{{random}} echoed back",
+            &random,
+            "http:web:GET /",
+            answered(CHECK, URL, response(200, JSON, &echo)).random(token),
+        ),
+        Case::fails(
+            "{{random}} not echoed: hard-coded answer",
+            &random,
+            CHECK,
+            CauseId::HardCodedAnswer,
+            answered(
+                CHECK,
+                URL,
+                response(
+                    200,
+                    JSON,
+                    "{\"headers\": {\"Host\": \"127.0.0.1:8097\", \"X-Labgrade-Probe\": \"1234\"}}",
+                ),
+            )
+            .random(token),
+        ),
+        Case::fails(
+            "not sent",
+            &get,
+            CHECK,
+            CauseId::NotSent,
+            answered(
+                CHECK,
+                URL,
+                ProbeOutcome::NotSent {
+                    reason: "the spec's URL names no host port the container publishes".into(),
+                },
+            ),
+        )
+        .no_fix()
+        .outcome(Outcome::Error),
+    ];
+    insta::assert_snapshot!("http", run_table(&cases));
+}

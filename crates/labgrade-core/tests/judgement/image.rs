@@ -1,0 +1,75 @@
+//! `image:` — the image exists under the wanted name and tag.
+
+use labgrade_core::cause::CauseId;
+use labgrade_core::verdict::Outcome;
+
+use crate::common::*;
+
+const SPEC: &str = "image: nautilus/python-app\n";
+const CHECK: &str = "image:nautilus/python-app";
+
+#[test]
+fn table() {
+    let b = FactsBuilder::new;
+    let cases = [
+        Case::passes(
+            "present",
+            SPEC,
+            CHECK,
+            b().image("nautilus/python-app", |i| i.exposed(8088)),
+        ),
+        Case::fails(
+            "missing, nothing like it",
+            SPEC,
+            CHECK,
+            CauseId::ImageMissing,
+            b().no_image("nautilus/python-app")
+                .other_image("python:3.11-slim")
+                .other_image("hello-world:latest"),
+        ),
+        Case::fails(
+            "missing, another tag of it",
+            SPEC,
+            CHECK,
+            CauseId::ImageWrongTag,
+            b().no_image("nautilus/python-app")
+                .other_image("nautilus/python-app:v1"),
+        ),
+        Case::fails(
+            "wanted tag v2, only v1 built",
+            "image: hello:v2\n",
+            "image:hello:v2",
+            CauseId::ImageWrongTag,
+            b().no_image("hello:v2")
+                .other_image("hello:v1")
+                .other_image("python:3.11-slim"),
+        ),
+        Case::fails(
+            "missing, a near name (underscore for dash)",
+            SPEC,
+            CHECK,
+            CauseId::ImageWrongTag,
+            b().no_image("nautilus/python-app")
+                .other_image("nautilus/python_app:latest"),
+        ),
+        Case::fails("not observed", SPEC, CHECK, CauseId::NotObserved, b())
+            .no_fix()
+            .outcome(Outcome::Error),
+    ];
+    insta::assert_snapshot!("image", run_table(&cases));
+}
+
+#[test]
+fn wrong_tag_fix_names_the_found_image_first() {
+    let facts = FactsBuilder::new()
+        .no_image("nautilus/python-app")
+        .other_image("nautilus/python-app:v1")
+        .build();
+    let v = verdict(SPEC, &facts);
+    let f = finding(&v, CHECK);
+    // `docker tag SOURCE TARGET`: what exists, then what the lab wants.
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("docker tag nautilus/python-app:v1 nautilus/python-app")
+    );
+}
