@@ -187,7 +187,13 @@ async fn wrong_body_and_missing_route() {
     assert_eq!(code, 1);
     let root = finding(&report, &format!("http:{name}:GET /"));
     assert_eq!(root["outcome"], "fail");
-    assert_eq!(root["found"], "200; body lacks \"Hello\"");
+    // What the app answered is shown, and what to change.
+    assert_eq!(
+        root["found"],
+        "200; body lacks \"Hello\"; it answered \"Goodbye\""
+    );
+    assert_eq!(root["cause_id"], "wrong-answer");
+    assert!(root["fix"].as_str().unwrap().contains("body has \"Hello\""));
     let latency = finding(&report, &format!("http:{name}:GET /latency"));
     assert_eq!(latency["found"], "status 404");
     assert_eq!(

@@ -92,7 +92,15 @@ pub(crate) fn container_running(
                     "{}; the app keeps crashing and Docker keeps restarting it",
                     h.cause
                 ),
-                format!("{}   (docker logs {name} shows the whole error)", h.fix),
+                if needs_rebuild(h.id) {
+                    format!(
+                        "{}; then: {}   (docker logs {name} shows the whole error)",
+                        without_rebuild(&h.fix),
+                        rebuild()
+                    )
+                } else {
+                    format!("{}   (docker logs {name} shows the whole error)", h.fix)
+                },
             ),
             None => (
                 CauseId::RestartLoop,
@@ -117,7 +125,9 @@ pub(crate) fn container_running(
                 (None, None) => "the container was created but never started".into(),
             };
             let fix = match hint {
-                Some(h) if needs_rebuild(h.id) => format!("{}; then: {}", h.fix, rebuild()),
+                Some(h) if needs_rebuild(h.id) => {
+                    format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
+                }
                 Some(h) => format!("{}; then docker start {name}", h.fix),
                 None => format!("docker start {name}"),
             };
@@ -141,15 +151,15 @@ pub(crate) fn container_running(
                     ),
                 )
             } else if let Some(h) = hint {
-                let then = if needs_rebuild(h.id) {
-                    format!("; then: {}", rebuild())
+                let (fix, then) = if needs_rebuild(h.id) {
+                    (without_rebuild(&h.fix), format!("; then: {}", rebuild()))
                 } else {
-                    format!("; then docker start {name}")
+                    (h.fix.as_str(), format!("; then docker start {name}"))
                 };
                 (
                     h.id,
                     with_log(h.cause),
-                    format!("{}{then}   ({logs} shows the whole error)", h.fix),
+                    format!("{fix}{then}   ({logs} shows the whole error)"),
                 )
             } else if let Some(cause) = overridden_command(c, image) {
                 (
@@ -224,4 +234,16 @@ pub(crate) fn container_image(
 /// container must be rebuilt and run again rather than started.
 fn needs_rebuild(id: CauseId) -> bool {
     !matches!(id, CauseId::PortInUseInside | CauseId::HostPortTaken)
+}
+
+/// A hint's fix without its closing "then rebuild …", where the exact commands follow.
+fn without_rebuild(fix: &str) -> &str {
+    [
+        ", then rebuild the image and run the container again",
+        ", then rebuild the image",
+        ", then rebuild",
+    ]
+    .iter()
+    .find_map(|end| fix.strip_suffix(end))
+    .unwrap_or(fix)
 }

@@ -310,7 +310,7 @@ impl ContainerB {
             exit_code: Some(0),
             started_at: Some("2026-11-22T22:11:39.059716198Z".into()),
             finished_at: None,
-            running_for_secs: Some(8.4),
+            running_for_secs: Some(95.0),
             pid: Some(874),
             env: vec![PATH.into(), "LANG=C.UTF-8".into()],
             listening: Some(Vec::new()),

@@ -185,8 +185,7 @@ fn table() {
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, HTML, "Hello, World!")),
-        )
-        .no_fix(),
+        ),
         Case::passes(
             "body_equals: with a trailing newline",
             &body_equals,
@@ -199,16 +198,14 @@ fn table() {
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, HTML, "Hello, World!")),
-        )
-        .no_fix(),
+        ),
         Case::fails(
             "body_regex: no match",
             &body_regex,
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, JSON, "{\"latency\": \"fast\"}")),
-        )
-        .no_fix(),
+        ),
         Case::passes(
             "json: fields match (12 == 12.0)",
             &json,
@@ -225,32 +222,28 @@ fn table() {
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, JSON, "{\"unit\": \"s\"}")),
-        )
-        .no_fix(),
+        ),
         Case::fails(
             "json: the body is not JSON",
             &json,
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, HTML, "<p>latency: 12 ms</p>")),
-        )
-        .no_fix(),
+        ),
         Case::fails(
             "response header: another value",
             &header,
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response(200, HTML, "{\"latency\": 12}")),
-        )
-        .no_fix(),
+        ),
         Case::fails(
             "response header: missing",
             &header,
             CHECK,
             CauseId::WrongAnswer,
             answered(CHECK, URL, response_with(200, &[], "{\"latency\": 12}")),
-        )
-        .no_fix(),
+        ),
         Case::fails(
             "body cut at the cap",
             &body_contains,
@@ -266,8 +259,7 @@ fn table() {
                     truncated: true,
                 },
             ),
-        )
-        .no_fix(),
+        ),
         Case::passes(
             "{{random}} echoed back",
             &random,

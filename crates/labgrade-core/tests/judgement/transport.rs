@@ -77,7 +77,8 @@ fn want(error: E, sockets: Sockets) -> CauseId {
             Sockets::Loopback => CauseId::LoopbackBind,
             Sockets::OtherPort => CauseId::AppWrongPort,
             Sockets::Nothing => CauseId::NotListening,
-            Sockets::Unknown => CauseId::NothingAnswers,
+            // The log says where the app listens: 0.0.0.0:8080, not the 8088 published.
+            Sockets::Unknown => CauseId::AppWrongPort,
         },
         E::ConnectTimeout => CauseId::ConnectTimeout,
         E::Timeout => CauseId::Timeout,
