@@ -62,7 +62,13 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<(
         let details = if f.outcome == Outcome::Pass {
             cell(&f.found)
         } else {
-            let parts: Vec<String> = failure_lines(report, f).iter().map(|l| cell(l)).collect();
+            // The evidence too (its last lines), as the terminal shows it.
+            let skip = f.evidence.len().saturating_sub(5);
+            let parts: Vec<String> = failure_lines(report, f)
+                .iter()
+                .chain(f.evidence.iter().skip(skip))
+                .map(|l| cell(l))
+                .collect();
             parts.join("<br>")
         };
         writeln!(
@@ -74,5 +80,17 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<(
         )?;
     }
     writeln!(out)?;
+    if let Some(root) = report.root_finding() {
+        writeln!(out, "**Fix this first:** {}", cell(&root.title))?;
+        writeln!(out)?;
+        if let Some(c) = &root.cause {
+            writeln!(out, "- why: {}", cell(c))?;
+        }
+        if let Some(x) = &root.fix {
+            // A code span keeps the command copyable; backticks inside are doubled out.
+            writeln!(out, "- fix: `` {} ``", without_controls(x).replace('`', "'"))?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "{}", report.points_line())
 }

@@ -226,6 +226,12 @@ impl Report {
         self
     }
 
+    /// The failure to fix first (the root cause), as every format names it.
+    pub fn root_finding(&self) -> Option<&Finding> {
+        let id = self.root_cause.as_ref()?;
+        self.findings.iter().find(|f| &f.id == id)
+    }
+
     /// The GitHub Classroom line: `Points X/Y`.
     pub fn points_line(&self) -> String {
         format!("Points {}/{}", self.score, self.max_score)

@@ -43,11 +43,27 @@ pub fn write_tap(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 if let Some(c) = &f.cause {
                     writeln!(out, "  cause: {}", yaml(c))?;
                 }
+                if let Some(id) = f.cause_id {
+                    writeln!(out, "  cause_id: {id}")?;
+                }
                 if let Some(x) = &f.fix {
                     writeln!(out, "  fix: {}", yaml(x))?;
                 }
+                let skip = f.evidence.len().saturating_sub(5);
+                if f.evidence.len() > skip {
+                    writeln!(out, "  evidence:")?;
+                    for e in f.evidence.iter().skip(skip) {
+                        writeln!(out, "    - {}", yaml(e))?;
+                    }
+                }
                 writeln!(out, "  ...")?;
             }
+        }
+    }
+    if let Some(root) = report.root_finding() {
+        writeln!(out, "# Fix this first: {}", description(&root.title))?;
+        if let Some(x) = &root.fix {
+            writeln!(out, "# fix: {}", description(x))?;
         }
     }
     writeln!(out, "# {}", report.points_line())

@@ -1,4 +1,5 @@
-//! The terminal report: a table of checks, then the score line.
+//! The terminal report: a summary table of checks, a block for each failure (wrapped
+//! at word boundaries, commands whole), "Fix this first" and the score line.
 
 use std::io::Write;
 
@@ -16,23 +17,32 @@ pub struct TtyOptions {
     pub width: u16,
 }
 
-/// Lines of evidence (log tail) a cell shows.
+/// Lines of evidence (log tail) a failure shows.
 const EVIDENCE_LINES: usize = 5;
 
-/// Longest piece of text a cell shows; the rest is in the JSON report.
+/// Longest piece of text shown; the rest is in the JSON report.
 const CELL_CAP: usize = 300;
 
+/// Longest `found` a table row shows; the failure's block below has it whole.
+const ROW_FOUND: usize = 60;
+
 fn cell_text(s: &str) -> String {
-    let s = printable(s);
-    if s.chars().count() > CELL_CAP {
-        format!("{}…", s.chars().take(CELL_CAP).collect::<String>())
+    capped(&printable(s), CELL_CAP)
+}
+
+fn capped(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!("{}…", s.chars().take(max).collect::<String>())
     } else {
-        s
+        s.to_string()
     }
 }
 
-/// Writes the table and the closing score line.
+/// Writes the summary table, a block for each failure (found, why, fix and evidence,
+/// wrapped at word boundaries, with commands kept whole on a line of their own so they
+/// can be copied), "Fix this first" and the score line.
 pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std::io::Result<()> {
+    let width = usize::from(opts.width.max(40));
     let title = match &report.lab {
         Some(l) => format!("{} ({})", printable(l), report.spec),
         None => report.spec.clone(),
@@ -43,55 +53,86 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(opts.width)
-        .set_header(vec!["Check", "Result", "Points", "Details"]);
+        .set_header(vec!["Check", "Result", "Points", "Found"]);
     if opts.color {
         table.enforce_styling();
     } else {
         table.force_no_tty();
     }
-    for f in &report.findings {
-        let (word, color) = match f.outcome {
-            Outcome::Pass => ("PASS", Color::Green),
-            Outcome::Fail => ("FAIL", Color::Red),
-            Outcome::Skipped => ("SKIP", Color::Yellow),
-            Outcome::Error => ("ERROR", Color::Magenta),
+    let paint = |word: &str, outcome: Outcome| -> Cell {
+        let color = match outcome {
+            Outcome::Pass => Color::Green,
+            Outcome::Fail => Color::Red,
+            Outcome::Skipped => Color::Yellow,
+            Outcome::Error => Color::Magenta,
         };
-        let mut result = Cell::new(word);
-        if opts.color {
-            result = result.fg(color);
-        }
-        let details: Vec<String> = match f.outcome {
-            Outcome::Pass => vec![cell_text(&f.found)],
-            Outcome::Skipped => vec![cell_text(f.cause.as_deref().unwrap_or("skipped"))],
+        let cell = Cell::new(word);
+        if opts.color { cell.fg(color) } else { cell }
+    };
+    let mut failed = Vec::new();
+    for f in &report.findings {
+        let word = match f.outcome {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Skipped => "SKIP",
+            Outcome::Error => "ERROR",
+        };
+        let found = match f.outcome {
+            Outcome::Skipped => "not checked".to_string(),
             Outcome::Fail | Outcome::Error => {
-                // The last few lines of evidence; the JSON report has them all.
-                let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
-                failure_lines(report, f)
-                    .iter()
-                    .chain(f.evidence.iter().skip(skip))
-                    .map(|l| cell_text(l))
-                    .collect()
+                failed.push(f);
+                format!(
+                    "{} ({})",
+                    capped(&printable(&f.found), ROW_FOUND),
+                    failed.len()
+                )
             }
+            Outcome::Pass => capped(&printable(&f.found), ROW_FOUND),
         };
         table.add_row(vec![
             Cell::new(cell_text(&f.title)),
-            result,
+            paint(word, f.outcome),
             Cell::new(format!("{}/{}", f.points, f.max_points)),
-            Cell::new(details.join("\n")),
+            Cell::new(found),
         ]);
     }
     writeln!(out, "{table}")?;
-    if let Some(root) = report
-        .root_cause
-        .as_ref()
-        .and_then(|id| report.findings.iter().find(|f| &f.id == id))
-    {
+    for (n, f) in failed.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "({}) {} — {}/{}",
+            n + 1,
+            cell_text(&f.title),
+            f.points,
+            f.max_points
+        )?;
+        // The last few lines of evidence; the JSON report has them all.
+        let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
+        let evidence = f
+            .evidence
+            .iter()
+            .skip(skip)
+            .map(|l| ("seen:  ", l.as_str()));
+        let lines = failure_lines(report, f);
+        for line in lines.iter() {
+            // failure_lines gives "want:  …", "found: …", "why:   …", "fix:   …".
+            let (label, text) = line.split_at(line.find(' ').map_or(0, |i| i).min(line.len()));
+            let label = format!("{label:<6} ");
+            block(out, &format!("  {label}"), text.trim_start(), width)?;
+        }
+        for (label, text) in evidence {
+            block(out, &format!("  {label}"), text, width)?;
+        }
+    }
+    if let Some(root) = report.root_finding() {
+        writeln!(out)?;
         writeln!(out, "Fix this first: {}", cell_text(&root.title))?;
         if let Some(c) = &root.cause {
-            writeln!(out, "  why: {}", cell_text(c))?;
+            block(out, "  why: ", c, width)?;
         }
         if let Some(x) = &root.fix {
-            writeln!(out, "  fix: {}", cell_text(x))?;
+            block(out, "  fix: ", x, width)?;
         }
     }
     let verdict = if report.passed { "PASSED" } else { "FAILED" };
@@ -106,6 +147,94 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
         "Score {}/{} — {verdict} (pass mark {})",
         report.score, report.max_score, report.pass_points
     )
+}
+
+/// Writes `text` after `label`, wrapped at word boundaries to `width` with the
+/// continuation lines indented under the text; a command in it (from `docker`,
+/// `docker-compose` or `labgrade` to the end, or to a `   #`/`   (` remark) goes on a
+/// line of its own, whole, so it can be copied and pasted.
+fn block(out: &mut dyn Write, label: &str, text: &str, width: usize) -> std::io::Result<()> {
+    let indent = " ".repeat(label.chars().count());
+    let text = cell_text(text);
+    let mut lines = Vec::new();
+    for (command, part) in split_commands(&text) {
+        if command {
+            lines.push(part);
+        } else {
+            let room = width.saturating_sub(indent.chars().count()).max(20);
+            lines.extend(wrap(&part, room));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let lead = if i == 0 { label } else { indent.as_str() };
+        writeln!(out, "{}", format!("{lead}{line}").trim_end())?;
+    }
+    Ok(())
+}
+
+/// Splits a text into prose and the commands in it, in order.
+fn split_commands(text: &str) -> Vec<(bool, String)> {
+    let starts = ["docker ", "docker-compose ", "labgrade "];
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        // A command starts a text, or follows ": " or "; ".
+        let at = starts
+            .iter()
+            .filter_map(|s| {
+                let mut from = 0;
+                while let Some(i) = rest[from..].find(s) {
+                    let i = from + i;
+                    if i == 0 || rest[..i].ends_with(": ") || rest[..i].ends_with("; ") {
+                        return Some(i);
+                    }
+                    from = i + 1;
+                }
+                None
+            })
+            .min();
+        let Some(at) = at else {
+            out.push((false, rest.trim().to_string()));
+            break;
+        };
+        if at > 0 {
+            out.push((false, rest[..at].trim().to_string()));
+        }
+        let cmd = &rest[at..];
+        let end = ["   #", "   ("]
+            .iter()
+            .filter_map(|m| cmd.find(m))
+            .min()
+            .unwrap_or(cmd.len());
+        out.push((true, cmd[..end].trim().to_string()));
+        rest = cmd[end..].trim_start();
+    }
+    out.retain(|(_, t)| !t.is_empty());
+    out
+}
+
+/// Wraps text at word boundaries into lines of at most `width` characters (a word
+/// longer than that gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -174,6 +303,51 @@ mod tests {
             text.contains(
                 "Fix this first: GET localhost:8097/ answers 200\n  why: the answer differs"
             ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn failures_wrap_at_words_and_keep_commands_whole_at_80_columns() {
+        let mut r = report("connection reset");
+        r.findings[0].cause = Some(
+            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it; bind it to 0.0.0.0".into(),
+        );
+        r.findings[0].fix = Some(
+            "fix line 6 of /app/server.py, then: docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app   (docker logs pythonapp_nautilus shows the whole error)".into(),
+        );
+        let mut out = Vec::new();
+        write_tty(
+            &r,
+            TtyOptions {
+                color: false,
+                width: 80,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let command = "docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app";
+        assert!(
+            text.lines().any(|l| l.trim() == command),
+            "the command is one line of its own:\n{text}"
+        );
+        for line in text.lines().filter(|l| !l.contains(command)) {
+            assert!(
+                line.chars().count() <= 80,
+                "{line:?} is wider than 80:\n{text}"
+            );
+        }
+        // Words are never cut: every word of the cause is whole on some line.
+        for word in ["127.0.0.1:8088", "published", "0.0.0.0"] {
+            assert!(
+                text.split_whitespace()
+                    .any(|w| w.trim_matches(|c: char| c == ';' || c == ',') == word),
+                "{word}:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("  why:   the app listens on 127.0.0.1:8088"),
             "{text}"
         );
         assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
