@@ -34,6 +34,9 @@ fn q(s: &str) -> String {
 impl Draft {
     /// Renders the draft as a spec file and checks that it parses.
     pub fn render(&self) -> Result<String, String> {
+        if self.image.is_none() && self.container.is_none() && self.http.is_empty() {
+            return Err("say what the lab must have: give --image, --container or --get, for example `labgrade init --image nautilus/python-app --container pythonapp_nautilus -p 8097:8088 --get /`".into());
+        }
         let mut y = String::new();
         let _ = writeln!(
             y,
@@ -71,9 +74,29 @@ impl Draft {
                 }
             }
         }
-        crate::plan::parse(&y, "the new spec").map_err(|e| e.to_string())?;
+        crate::plan::parse(&y, "the new spec").map_err(|e| in_flags(&e))?;
         Ok(y)
     }
+}
+
+/// A spec error about a draft, said in the flags the user typed: they never saw the
+/// YAML, so no file, line or column.
+fn in_flags(e: &crate::spec::SpecError) -> String {
+    use crate::spec::SpecError::*;
+    let message = match e {
+        Invalid { message, .. } | Unlocated { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    [
+        ("`container: NAME`", "--container NAME"),
+        ("`container:`", "--container"),
+        ("`ports:`", "-p"),
+        ("`ports`", "-p"),
+        ("`http:`", "--get"),
+        ("`image:`", "--image"),
+    ]
+    .iter()
+    .fold(message, |m, (key, flag)| m.replace(key, &format!("`{flag}`")))
 }
 
 /// A part of a body that should stay the same from run to run: its first non-empty line,

@@ -600,12 +600,18 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
             let suffix = format!(" at line {} column {}", loc.line(), loc.column());
             let mut message = full.replace(&suffix, "");
             // The whole document is of the wrong kind (a list, a bare value, `~`).
-            if message.contains("expected struct Spec") {
+            let at = text
+                .lines()
+                .nth(loc.line().saturating_sub(1))
+                .and_then(|l| l.chars().nth(loc.column().saturating_sub(1)));
+            if message.contains("expected struct RawSpec") {
                 message = "a spec must be a set of keys such as `image:`, `container:`, `ports:` and `http:`".into();
             } else if let Some(better) = suggest_key(&message) {
                 message = better;
             } else if message.contains("tab character") {
                 message.push_str("; YAML indents with spaces, never tabs");
+            } else if at == Some('\t') {
+                message = "a tab character: YAML does not allow tabs for indentation; use spaces".into();
             } else if message.ends_with("expected a sequence") {
                 message
                     .push_str("; write a list, such as [\"8097:8088\"], or one `- item` per line");
