@@ -6,8 +6,8 @@
 //! for, with a cause that names the mistake, and pass everything else.
 //!
 //! One test per seed lab. The specs use fixed names and host ports (8097, 8000, 6000,
-//! 5000), so the labs take turns (`TURN`): one runs at a time, whatever `--test-threads`
-//! says. They share the base image (`Shared`): the first lab to need it builds it, the
+//! 5000), so the labs take turns (`take_turn`, a file lock): one runs at a time on the
+//! machine, whatever `--test-threads` says and however many test runs there are. They share the base image (`Shared`): the first lab to need it builds it, the
 //! last one to finish removes it. Each lab refuses to touch a container or image of those
 //! names that it did not create. Every container, image, network and folder a lab creates
 //! is removed when it ends, pass or fail (`Guard`); everything built on the base image
@@ -20,6 +20,7 @@
 
 mod common;
 
+use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,13 +84,22 @@ fn compose_works() -> bool {
     )
 }
 
-/// One lab at a time: the specs fix the container names and host ports. Held for a whole
-/// lab; a lab that panicked still passes the turn on (the lock's poison is ignored: its
-/// `Guard` has cleaned up by then).
-static TURN: Mutex<()> = Mutex::new(());
-
-fn take_turn() -> MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+/// One lab at a time on this machine: the specs fix the container names and host ports,
+/// so the labs of another test run (another checkout's `cargo test`) take turns with these
+/// too. An exclusive lock on a file in the temp folder, held for a whole lab: other
+/// threads and processes wait for it, and it is released when the file is closed, however
+/// the lab ended (a panic, or the test process killed).
+fn take_turn() -> File {
+    let path = std::env::temp_dir().join("labgrade-seed-labs.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    file
 }
 
 /// What the labs share: the base image, built by the first lab that needs it and removed
@@ -510,7 +520,7 @@ struct Ctx {
     waited: Duration,
     // Dropped after `g` (fields drop in order): the turn passes on once the lab has
     // cleaned up, and the base goes, if no lab wants it any more, after that.
-    _turn: MutexGuard<'static, ()>,
+    _turn: File,
     _user: User,
 }
 
