@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Lab, free_port, labgrade, text};
+use common::{CHECK_TIME, Lab, Within, free_port, labgrade, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn record_writes_a_spec_the_reference_solution_passes() {
@@ -13,8 +13,7 @@ async fn record_writes_a_spec_the_reference_solution_passes() {
     let out = labgrade()
         .args(["record", "--container", &name, "-o"])
         .arg(&spec)
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(&spec).unwrap();
     assert!(
@@ -32,8 +31,7 @@ async fn record_writes_a_spec_the_reference_solution_passes() {
     let again = labgrade()
         .args(["record", "--container", &name, "-o"])
         .arg(&spec)
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("already exists"));
 }
@@ -54,8 +52,7 @@ fn init_writes_what_the_flags_say() {
             "--status",
             "200",
         ])
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(0));
     let yaml = text(&out.stdout);
     let spec = labgrade::spec::Spec::parse(&yaml, "init").unwrap();
@@ -63,23 +60,24 @@ fn init_writes_what_the_flags_say() {
     assert_eq!(labgrade::plan::Plan::new(&spec).checks.len(), 6);
     let bad = labgrade()
         .args(["init", "--image", "Bad Name"])
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("invalid image name `Bad Name`"));
 }
 
 #[test]
 fn schema_completions_and_man_page() {
-    let schema = labgrade().arg("schema").output().unwrap();
+    let schema = labgrade().arg("schema").output_within(CHECK_TIME);
     let v: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(v["additionalProperties"], false);
     assert!(v["$defs"]["HttpExpect"]["properties"]["body_contains"].is_object());
-    let bash = labgrade().args(["completions", "bash"]).output().unwrap();
+    let bash = labgrade()
+        .args(["completions", "bash"])
+        .output_within(CHECK_TIME);
     assert!(text(&bash.stdout).contains("_labgrade()"));
-    let man = labgrade().arg("man").output().unwrap();
+    let man = labgrade().arg("man").output_within(CHECK_TIME);
     assert!(text(&man.stdout).contains(".TH labgrade 1"));
-    let help = labgrade().arg("--help").output().unwrap();
+    let help = labgrade().arg("--help").output_within(CHECK_TIME);
     let help = text(&help.stdout);
     for cmd in ["check", "demo", "validate", "init", "record", "schema"] {
         assert!(help.contains(cmd), "--help lists {cmd}: {help}");

@@ -5,7 +5,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Lab, labgrade, text};
+use common::docker::docker_cmd;
+use common::process::{DOCKER_TIME, TOOL_TIME};
+use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
 const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
 
@@ -95,14 +97,10 @@ fn leftovers(out: &Path) -> String {
 
 fn run_leftovers(run: &str) -> String {
     let label = format!("label=io.labgrade.grade={run}");
-    let out = std::process::Command::new("docker")
-        .args(["ps", "-a", "--filter", &label, "--format", "{{.Names}}"])
-        .output()
-        .unwrap();
-    let images = std::process::Command::new("docker")
-        .args(["images", "--filter", &label, "--format", "{{.Repository}}"])
-        .output()
-        .unwrap();
+    let out = docker_cmd(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"])
+        .output_within(DOCKER_TIME);
+    let images = docker_cmd(&["images", "--filter", &label, "--format", "{{.Repository}}"])
+        .output_within(DOCKER_TIME);
     format!("{}{}", text(&out.stdout), text(&images.stdout))
         .trim()
         .to_string()
@@ -121,8 +119,7 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
         .arg("--roster")
         .arg(&roster)
         .args(["-j", "3", "--memory", "64"])
-        .output()
-        .unwrap();
+        .output_within(GRADE_TIME);
     assert_eq!(
         run.status.code(),
         Some(0),
@@ -188,7 +185,7 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
     assert_eq!(leftovers(&out), "", "nothing left behind");
 
     // The same folder again without --resume is refused, and says what to do.
-    let again = grade(&spec, &subs, &out).output().unwrap();
+    let again = grade(&spec, &subs, &out).output_within(GRADE_TIME);
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("add --resume"));
 }
@@ -201,9 +198,7 @@ async fn killed_run_resumes_and_grades_each_once() {
     let out = lab.dir.path().join("grades");
     let mut child = grade(&spec, &subs, &out)
         .args(["-j", "1", "--memory", "64"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_within(GRADE_TIME);
     let deadline = Instant::now() + Duration::from_secs(60);
     let results = out.join("results");
     let count = || {
@@ -217,13 +212,12 @@ async fn killed_run_resumes_and_grades_each_once() {
     };
     while count() < 1 {
         assert!(Instant::now() < deadline, "no result within 60s");
-        if child.try_wait().unwrap().is_some() {
+        if child.try_wait().is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.kill().unwrap(); // SIGKILL: no chance to clean up
-    child.wait().unwrap();
+    child.kill(); // SIGKILL: no chance to clean up
     let killed = labgrade::batch::last_run(&out).expect("run.json");
     assert!(!killed.finished);
     let first: Vec<(PathBuf, String)> = std::fs::read_dir(&results)
@@ -239,8 +233,7 @@ async fn killed_run_resumes_and_grades_each_once() {
 
     let resumed = grade(&spec, &subs, &out)
         .args(["--resume", "-j", "2", "--memory", "64"])
-        .output()
-        .unwrap();
+        .output_within(GRADE_TIME);
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
     assert!(
         text(&resumed.stdout).contains(&format!("{} already done", first.len())),
@@ -277,10 +270,7 @@ async fn interrupted_run_cleans_up_at_once() {
         let out = lab.dir.path().join(dir);
         let child = grade(&spec, &subs, &out)
             .args(["-j", "1", "--memory", "64"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+            .spawn_within(GRADE_TIME);
         // Interrupt once the run has an image or a container of its own to clean up.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -293,11 +283,10 @@ async fn interrupted_run_cleans_up_at_once() {
         }
         let sent = std::process::Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
+            .output_within(TOOL_TIME);
+        assert!(sent.status.success());
         let started = Instant::now();
-        let done = child.wait_with_output().unwrap();
+        let done = child.wait();
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "SIG{signal}: slow to stop"
@@ -333,8 +322,7 @@ async fn shards_merge_into_one_gradebook() {
         let out = lab.dir.path().join(format!("shard{k}"));
         let r = grade(&spec, &subs, &out)
             .args(["--shard", &format!("{k}/2")])
-            .output()
-            .unwrap();
+            .output_within(GRADE_TIME);
         assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
         outs.push(out);
     }
@@ -348,8 +336,7 @@ async fn shards_merge_into_one_gradebook() {
         .arg("--out")
         .arg(&merged)
         .args(&outs)
-        .output()
-        .unwrap();
+        .output_within(GRADE_TIME);
     assert_eq!(m.status.code(), Some(0), "{}", text(&m.stderr));
     let names: Vec<String> = csv_rows(&merged)
         .into_iter()
@@ -408,10 +395,7 @@ async fn daemon_lost_mid_batch_then_resumed() {
     let child = grade(&spec, &subs, &out)
         .args(["-j", "1", "--memory", "64"])
         .env("DOCKER_HOST", format!("unix://{}", proxy.path.display()))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_within(GRADE_TIME);
     let results = out.join("results");
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::read_dir(&results).map(|d| d.count()).unwrap_or(0) < 1 {
@@ -419,9 +403,8 @@ async fn daemon_lost_mid_batch_then_resumed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     proxy.stop();
-    let lost = tokio::task::spawn_blocking(move || child.wait_with_output())
+    let lost = tokio::task::spawn_blocking(move || child.wait())
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(lost.status.code(), Some(3), "{}", text(&lost.stderr));
     assert!(
@@ -444,8 +427,7 @@ async fn daemon_lost_mid_batch_then_resumed() {
 
     let resumed = grade(&spec, &subs, &out)
         .args(["--resume", "--memory", "64"])
-        .output()
-        .unwrap();
+        .output_within(GRADE_TIME);
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
     let rows = csv_rows(&out);
     assert!(rows.iter().all(|r| r[5] != "not_graded"), "{rows:?}");

@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Lab, finding, free_port, labgrade, text};
+use common::process::TOOL_TIME;
+use common::{CHECK_TIME, Lab, Within, finding, free_port, labgrade, text};
 
 /// The five-line spec of the issue, pointed at this test's image, container and port.
 fn short_spec(image: &str, container: &str, host_port: u16, extra_http: &str) -> String {
@@ -318,8 +319,7 @@ fn unreachable_daemon_exits_3_with_the_fix() {
         .arg("check")
         .arg(&spec)
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(
@@ -392,7 +392,7 @@ fn bad_specs_exit_2_with_position() {
     for (file, body, prefix, detail) in cases {
         let p = dir.path().join(file);
         std::fs::write(&p, body).unwrap();
-        let out = labgrade().arg("check").arg(&p).output().unwrap();
+        let out = labgrade().arg("check").arg(&p).output_within(CHECK_TIME);
         assert_eq!(out.status.code(), Some(2), "{file}");
         let err = text(&out.stderr);
         assert!(
@@ -401,17 +401,19 @@ fn bad_specs_exit_2_with_position() {
         );
         assert!(!err.contains("panicked"), "{err}");
     }
-    let out = labgrade().arg("check").arg(dir.path()).output().unwrap();
+    let out = labgrade()
+        .arg("check")
+        .arg(dir.path())
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is a directory"));
     let out = labgrade()
         .arg("check")
         .arg(dir.path().join("nope.yaml"))
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read the spec"));
-    let out = labgrade().args(["check"]).output().unwrap();
+    let out = labgrade().args(["check"]).output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -479,9 +481,7 @@ async fn host_port_already_allocated() {
 #[test]
 fn permission_denied_on_the_socket_exits_3_with_the_fix() {
     // Only root can become another user here; elsewhere there is nothing to set up.
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
+    let is_root = common::process::run_for(std::process::Command::new("id").arg("-u"), TOOL_TIME)
         .map(|o| text(&o.stdout).trim() == "0")
         .unwrap_or(false);
     if !is_root || !std::path::Path::new("/usr/bin/setpriv").exists() {
@@ -507,8 +507,7 @@ fn permission_denied_on_the_socket_exits_3_with_the_fix() {
         ])
         .arg(&spec)
         .env("DOCKER_HOST", "unix:///var/run/docker.sock")
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(

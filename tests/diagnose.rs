@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Lab, finding, free_port};
+use common::{CHECK_TIME, Lab, Within, finding, free_port};
 
 fn spec_text(image: &str, container: &str, host_port: u16) -> String {
     format!(
@@ -171,13 +171,11 @@ async fn container_removed_while_waiting() {
         .arg("check")
         .arg(&spec)
         .args(["--format", "json", "--wait", "60s"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_within(CHECK_TIME);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let started = Instant::now();
     labgrade::sample::remove(&lab.daemon, &name).await;
-    let out = child.wait_with_output().unwrap();
+    let out = child.wait();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "no hang after the container went away"

@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{Lab, finding, free_port};
+use common::{CHECK_TIME, Lab, Within, finding, free_port};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_servers_give_findings_in_bounded_time() {
@@ -128,8 +128,7 @@ async fn hostile_servers_give_findings_in_bounded_time() {
     let out = common::labgrade()
         .arg("check")
         .arg(lab.dir.path().join("h9.yaml"))
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     let shown = common::text(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -143,7 +142,8 @@ async fn hostile_servers_give_findings_in_bounded_time() {
 /// Runs a command to the end like `Command::output`, and also returns its peak resident
 /// memory (KiB). A process's peak counts the memory of the process it was exec'd from, so
 /// a small Python parent forks and execs it and reads the peak when it reaps it (the
-/// test process itself is far bigger than the grader).
+/// test process itself is far bigger than the grader). Both run in a process group of
+/// their own, killed whole if the grader outlives `CHECK_TIME`.
 fn output_with_peak_rss(cmd: Command) -> (Output, u64) {
     const REAPER: &str = "import os,sys\n\
 pid = os.fork()\n\
@@ -157,8 +157,7 @@ sys.exit(os.waitstatus_to_exitcode(status))\n";
         .arg(cmd.get_program())
         .args(cmd.get_args())
         .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .output()
-        .expect("python3 runs the grader and reports its peak memory");
+        .output_within_group(CHECK_TIME);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let (rest, peak) = stderr
         .rsplit_once("\npeak-rss-kib=")

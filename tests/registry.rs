@@ -4,14 +4,22 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Lab, finding, free_port};
+use common::docker::{docker, docker_cmd, docker_quiet};
+use common::process::{DOCKER_TIME, Spawned};
+use common::{Lab, Within, finding, free_port, outcome};
+
+/// How long installing the registry may take (apt-get update, then the package).
+const INSTALL_TIME: Duration = Duration::from_secs(600);
+/// The registry serves for the whole test; it is killed when the test ends.
+const SERVE_TIME: Duration = Duration::from_secs(600);
 
 /// A registry of our own on 127.0.0.1, killed (and its storage removed) at the end.
 struct Registry {
-    child: Child,
+    /// Killed when dropped.
+    _child: Spawned,
     addr: String,
     _dir: tempfile::TempDir,
 }
@@ -22,8 +30,9 @@ impl Registry {
         if !std::path::Path::new(bin).exists() {
             let ok = Command::new("sh")
                 .args(["-c", "apt-get install -y -qq docker-registry >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null)"])
-                .status()
-                .is_ok_and(|s| s.success());
+                .output_within(INSTALL_TIME)
+                .status
+                .success();
             assert!(
                 ok,
                 "this test needs Debian's docker-registry: apt-get install docker-registry"
@@ -43,12 +52,9 @@ impl Registry {
         let child = Command::new(bin)
             .arg("serve")
             .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry starts");
+            .spawn_within(SERVE_TIME);
         let registry = Registry {
-            child,
+            _child: child,
             addr,
             _dir: dir,
         };
@@ -69,32 +75,15 @@ struct RemoveById(Vec<String>);
 impl Drop for RemoveById {
     fn drop(&mut self) {
         for id in self.0.iter().rev() {
-            let _ = Command::new("docker")
-                .args(["rmi", "-f", id])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            docker_quiet(&["rmi", "-f", id]);
         }
     }
 }
 
 fn image_id(reference: &str) -> String {
-    let out = Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", reference])
-        .output()
-        .unwrap();
+    let out = docker_cmd(&["image", "inspect", "--format", "{{.Id}}", reference])
+        .output_within(DOCKER_TIME);
     common::text(&out.stdout).trim().to_string()
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn outcome(report: &serde_json::Value, id: &str) -> String {
-    finding(report, id)["outcome"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,11 +122,7 @@ async fn tagged_and_pushed_to_a_real_registry() {
     assert_eq!(f["fix"], format!("docker push {remote}"));
 
     // Pushed: the registry holds this very build.
-    let out = Command::new("docker")
-        .args(["push", &remote])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    docker(&["push", &remote]);
     let (code, report) = lab.check_json(&spec, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(

@@ -5,11 +5,14 @@
 //! must get full marks; each broken variant must fail on the finding the spec is there
 //! for, with a cause that names the mistake, and pass everything else.
 //!
-//! The specs use fixed names and host ports (8097, 8000, 6000, 5000), so the labs run one
-//! at a time, in one test. The test refuses to touch a container or image of those names
-//! that it did not create. Every container, image, network and folder it creates is removed
-//! at the end, pass or fail (`Guard`); everything built on its base image carries the label
-//! `io.labgrade.python-base=<base tag>`, so even dangling layers of a failed build are found.
+//! One test per seed lab. The specs use fixed names and host ports (8097, 8000, 6000,
+//! 5000), so the labs take turns (`take_turn`, a file lock): one runs at a time on the
+//! machine, whatever `--test-threads` says and however many test runs there are. They share the base image (`Shared`): the first lab to need it builds it, the
+//! last one to finish removes it. Each lab refuses to touch a container or image of those
+//! names that it did not create. Every container, image, network and folder a lab creates
+//! is removed when it ends, pass or fail (`Guard`); everything built on the base image
+//! carries the label `io.labgrade.python-base=<base tag>`, so even dangling layers of a
+//! failed build are found. With `--nocapture` each lab prints what every check gave.
 //!
 //! The compose variant runs Debian's `docker-compose` (v1) when it is installed and works;
 //! otherwise (or with `LABGRADE_SEED_COMPOSE=cli`) it creates the same network and
@@ -17,16 +20,18 @@
 
 mod common;
 
-use std::io::Read;
+use std::fs::File;
 use std::net::TcpListener;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::text;
+use common::docker::{docker, docker_cmd, docker_quiet, label_of, lines};
+use common::process::{BUILD_TIME, CHECK_TIME, DOCKER_TIME, run_for};
+use common::{Within, copy_dir, text};
 
 /// The label every test object carries (`.ci/run` looks for leftovers with it).
 const SAMPLE_LABEL: &str = "io.labgrade.sample";
@@ -34,12 +39,10 @@ const SAMPLE_LABEL: &str = "io.labgrade.sample";
 /// it and containers made from those inherit it.
 const BASE_LABEL: &str = "io.labgrade.python-base";
 
+/// `scripts/python-base`, apt-get installs included.
 const BASE_TIME: Duration = Duration::from_secs(240);
-const BUILD_TIME: Duration = Duration::from_secs(300);
-const DOCKER_TIME: Duration = Duration::from_secs(60);
-const CHECK_TIME: Duration = Duration::from_secs(120);
 
-/// Names the specs fix: the test must own them while it runs.
+/// Names the specs fix: a lab must own them while it runs.
 const CONTAINERS: &[&str] = &[
     "pythonapp_nautilus",
     "latency",
@@ -71,96 +74,6 @@ fn spec(file: &str) -> PathBuf {
     root().join("specs").join(file)
 }
 
-/// Runs a command to its end, or kills it after `limit`: never hangs.
-fn run_for(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
-    let shown = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{shown}: {e}"))?;
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = r.read_to_end(&mut b);
-            b
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{shown} did not finish within {limit:?}"));
-            }
-            Err(e) => return Err(format!("{shown}: {e}")),
-        }
-    };
-    Ok(Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-fn docker_cmd(args: &[&str]) -> Command {
-    let mut c = Command::new("docker");
-    // The classic builder: no buildx plugin needed, and the same history the API gives.
-    c.args(args).env("DOCKER_BUILDKIT", "0");
-    c
-}
-
-/// `docker ARGS`; panics with its stderr when it fails.
-fn docker(args: &[&str]) -> String {
-    let out = run_for(&mut docker_cmd(args), DOCKER_TIME).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "docker {} failed: {}",
-        args.join(" "),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// `docker ARGS` for cleaning up: errors are ignored (the object may be gone already).
-fn docker_quiet(args: &[&str]) -> String {
-    run_for(&mut docker_cmd(args), DOCKER_TIME)
-        .map(|o| text(&o.stdout))
-        .unwrap_or_default()
-}
-
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
-}
-
-/// A label of a container or image, `None` when the object does not exist.
-fn label_of(kind: &str, name: &str, label: &str) -> Option<String> {
-    let out = run_for(
-        &mut docker_cmd(&[
-            kind,
-            "inspect",
-            "--format",
-            &format!("{{{{index .Config.Labels \"{label}\"}}}}"),
-            name,
-        ]),
-        DOCKER_TIME,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    out.status
-        .success()
-        .then(|| text(&out.stdout).trim().replace("<no value>", ""))
-}
-
 fn compose_works() -> bool {
     if std::env::var("LABGRADE_SEED_COMPOSE").as_deref() == Ok("cli") {
         return false;
@@ -171,9 +84,220 @@ fn compose_works() -> bool {
     )
 }
 
-/// Everything the test created, removed on drop (pass or fail).
+/// One lab at a time on this machine: the specs fix the container names and host ports,
+/// so the labs of another test run (another checkout's `cargo test`) take turns with these
+/// too. An exclusive lock on a file in the temp folder, held for a whole lab: other
+/// threads and processes wait for it, and it is released when the file is closed, however
+/// the lab ended (a panic, or the test process killed).
+fn take_turn() -> File {
+    let path = std::env::temp_dir().join("labgrade-seed-labs.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    file
+}
+
+/// What the labs share: the base image, built by the first lab that needs it and removed
+/// (with everything built on it) when the last lab that wants it is done. A lab is counted
+/// from its start, before it waits for its turn, so with two or more test threads the
+/// count reaches 0 only at the end and the base is built once; with `--test-threads 1`
+/// each lab builds (and removes) its own.
+struct Shared {
+    /// Labs started and not yet done.
+    users: usize,
+    /// The base's tag, once a build was started (removed at the end even if it failed).
+    base: Option<String>,
+    /// Why that build failed: the labs after it fail at once, saying so.
+    failed: Option<String>,
+    /// Bases built so far in this process (each gets a tag of its own).
+    built: u32,
+}
+
+static SHARED: Mutex<Shared> = Mutex::new(Shared {
+    users: 0,
+    base: None,
+    failed: None,
+    built: 0,
+});
+
+fn shared() -> MutexGuard<'static, Shared> {
+    SHARED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A lab's claim on the base image, from its start; the last one dropped removes the base.
+struct User;
+
+impl User {
+    fn join() -> User {
+        shared().users += 1;
+        User
+    }
+
+    /// The base image's tag, built now if no lab has built it yet (the caller has its
+    /// turn, so no other lab is running). Also says how long the build took, if it ran.
+    fn base(&self) -> (String, Option<Duration>) {
+        let mut s = shared();
+        if let Some(e) = &s.failed {
+            let e = e.clone();
+            drop(s);
+            panic!("scripts/python-base failed for an earlier lab: {e}");
+        }
+        if let Some(base) = &s.base {
+            return (base.clone(), None);
+        }
+        s.built += 1;
+        let base = format!(
+            "labgrade-test/python-base:seed-{}-{}",
+            std::process::id(),
+            s.built
+        );
+        // Recorded before the build, so that the last lab removes whatever it left.
+        s.base = Some(base.clone());
+        let started = Instant::now();
+        let out = run_for(
+            Command::new("bash")
+                .arg(root().join("scripts/python-base"))
+                .arg(&base),
+            BASE_TIME,
+        );
+        let failed = match out {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(format!("{}{}", text(&o.stdout), text(&o.stderr))),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = failed {
+            s.failed = Some(e.clone());
+            drop(s);
+            panic!("scripts/python-base failed: {e}");
+        }
+        (base, Some(started.elapsed()))
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        let mut s = shared();
+        s.users -= 1;
+        if s.users > 0 {
+            return;
+        }
+        s.failed = None;
+        if let Some(base) = s.base.take() {
+            // Everything built on the base (untagged and intermediate images too), then
+            // the base: newest first, so children go before their parents. The lock is
+            // held: a lab that starts now waits, then builds a new base.
+            remove_built_on(&base, &[]);
+            docker_quiet(&["rmi", "-f", &base]);
+            let filter = format!("label={BASE_LABEL}={base}");
+            let left = docker_quiet(&["images", "-aq", "--filter", &filter])
+                + &docker_quiet(&["ps", "-aq", "--filter", &filter]);
+            if !left.trim().is_empty() {
+                eprintln!("seed_labs: could not remove: {left}");
+            }
+        }
+    }
+}
+
+/// Removes the containers made from images built on `base`, then those images (tagged,
+/// untagged, intermediate), except the images `keep` (the base and its parents: the steps
+/// of its own build after its LABEL carry the label too).
+fn remove_built_on(base: &str, keep: &[String]) {
+    let filter = format!("label={BASE_LABEL}={base}");
+    let containers = lines(&docker_quiet(&["ps", "-aq", "--filter", &filter]));
+    if !containers.is_empty() {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(containers.iter().map(String::as_str));
+        docker_quiet(&args);
+    }
+    for _ in 0..4 {
+        let ids: Vec<String> = lines(&docker_quiet(&[
+            "images",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &filter,
+        ]))
+        .into_iter()
+        .filter(|id| !keep.contains(id))
+        .collect();
+        if ids.is_empty() {
+            break;
+        }
+        for id in ids {
+            docker_quiet(&["rmi", "-f", &id]);
+        }
+    }
+}
+
+/// The names the specs fix are free (or this test's own leftovers, removed now), and so
+/// are the host ports. Run by each lab when its turn comes.
+fn claim_names_and_ports() {
+    for name in CONTAINERS {
+        match label_of("container", name, BASE_LABEL) {
+            None => {}
+            Some(l) if !l.is_empty() => {
+                docker(&["rm", "-f", "-v", name]);
+            }
+            Some(_) => panic!(
+                "a container named {name} exists and this test did not make it; the seed \
+                 specs need that name: remove it (docker rm -f {name}) or run elsewhere"
+            ),
+        }
+    }
+    for image in IMAGES {
+        match label_of("image", image, BASE_LABEL) {
+            None => {}
+            Some(l) if !l.is_empty() => {
+                docker(&["rmi", "-f", image]);
+            }
+            Some(_) => panic!(
+                "an image {image} exists and this test did not build it; the seed specs \
+                 need that name: remove it (docker rmi {image}) or run elsewhere"
+            ),
+        }
+    }
+    // Compose `web` services: an earlier run's are removed, anyone else's would be
+    // found by specs/product-api-compose.yaml.
+    let format = format!("{{{{.Names}}}} {{{{.Label \"{BASE_LABEL}\"}}}}");
+    let web = lines(&docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=com.docker.compose.service=web",
+        "--format",
+        &format,
+    ]));
+    for line in web {
+        match line.split_once(' ') {
+            Some((name, _)) => {
+                docker(&["rm", "-f", "-v", name]);
+            }
+            None => panic!(
+                "a compose service `web` container ({line}) exists; \
+                 specs/product-api-compose.yaml would find it: remove it first"
+            ),
+        }
+    }
+    for port in PORTS {
+        assert!(
+            TcpListener::bind(("0.0.0.0", *port)).is_ok(),
+            "host port {port} is in use; the seed specs need it"
+        );
+    }
+}
+
+/// Everything a lab created, removed on drop (pass or fail); the base image stays for the
+/// next lab (`User` removes it).
 struct Guard {
     base: String,
+    /// The ids of the base image and its parents: the images labelled with the base that
+    /// are not the lab's.
+    base_ids: Vec<String>,
     containers: Vec<String>,
     tags: Vec<String>,
     networks: Vec<String>,
@@ -183,8 +307,8 @@ struct Guard {
 }
 
 impl Guard {
-    /// Removes every container and network the test made (between labs too: the next lab
-    /// reuses the ports).
+    /// Removes every container and network the lab made (in the middle of a lab too: the
+    /// next step reuses the ports).
     fn remove_containers(&mut self) {
         for (project, dir, by_compose) in std::mem::take(&mut self.projects) {
             if by_compose {
@@ -223,23 +347,24 @@ impl Drop for Guard {
         for t in std::mem::take(&mut self.tags).iter().rev() {
             docker_quiet(&["rmi", "-f", t]);
         }
-        // Everything built on the base (untagged and intermediate images too), then the base:
-        // newest first, so children go before their parents.
+        // Everything built on the base (untagged and intermediate images too), but not
+        // the base.
+        remove_built_on(&self.base, &self.base_ids);
         let filter = format!("label={BASE_LABEL}={}", self.base);
-        for _ in 0..4 {
-            let ids = lines(&docker_quiet(&["images", "-aq", "--filter", &filter]));
-            if ids.is_empty() {
-                break;
-            }
-            for id in ids {
-                docker_quiet(&["rmi", "-f", &id]);
-            }
-        }
-        docker_quiet(&["rmi", "-f", &self.base]);
-        let left = docker_quiet(&["images", "-aq", "--filter", &filter])
-            + &docker_quiet(&["ps", "-aq", "--filter", &filter]);
-        if !left.trim().is_empty() {
-            eprintln!("seed_labs: could not remove: {left}");
+        let images = lines(&docker_quiet(&[
+            "images",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &filter,
+        ]));
+        let mut left: Vec<String> = images
+            .into_iter()
+            .filter(|i| !self.base_ids.contains(i))
+            .collect();
+        left.extend(lines(&docker_quiet(&["ps", "-aq", "--filter", &filter])));
+        if !left.is_empty() {
+            eprintln!("seed_labs: could not remove: {}", left.join(" "));
         }
         self.dirs.clear();
     }
@@ -386,94 +511,54 @@ impl Report {
     }
 }
 
+/// One lab's run: its claim on the base and its turn, what it made, what it found.
 struct Ctx {
     g: Guard,
     project: String,
     summary: Vec<String>,
+    started: Instant,
+    waited: Duration,
+    // Dropped after `g` (fields drop in order): the turn passes on once the lab has
+    // cleaned up, and the base goes, if no lab wants it any more, after that.
+    _turn: File,
+    _user: User,
 }
 
 impl Ctx {
-    /// Checks that the fixed names and ports are free (or the test's own leftovers), then
-    /// builds the base image.
-    fn new() -> Ctx {
-        let base = format!("labgrade-test/python-base:seed-{}", std::process::id());
-        for name in CONTAINERS {
-            match label_of("container", name, BASE_LABEL) {
-                None => {}
-                Some(l) if !l.is_empty() => {
-                    docker(&["rm", "-f", "-v", name]);
-                }
-                Some(_) => panic!(
-                    "a container named {name} exists and this test did not make it; the seed \
-                     specs need that name: remove it (docker rm -f {name}) or run elsewhere"
-                ),
-            }
+    /// Waits for the lab's turn, checks that the fixed names and ports are free (or the
+    /// test's own leftovers), and builds the base image if no lab has yet.
+    fn new(what: &str) -> Ctx {
+        let waiting = Instant::now();
+        let user = User::join();
+        let turn = take_turn();
+        let waited = waiting.elapsed();
+        let started = Instant::now();
+        claim_names_and_ports();
+        let (base, built_in) = user.base();
+        let base_ids = lines(&docker(&["history", "-q", "--no-trunc", &base]))
+            .into_iter()
+            .filter(|id| id.starts_with("sha256:"))
+            .collect();
+        let mut summary = vec![format!("{what}:")];
+        if let Some(t) = built_in {
+            summary.push(format!("  (the base image {base} built in {t:.0?})"));
         }
-        for image in IMAGES {
-            match label_of("image", image, BASE_LABEL) {
-                None => {}
-                Some(l) if !l.is_empty() => {
-                    docker(&["rmi", "-f", image]);
-                }
-                Some(_) => panic!(
-                    "an image {image} exists and this test did not build it; the seed specs \
-                     need that name: remove it (docker rmi {image}) or run elsewhere"
-                ),
-            }
-        }
-        // Compose `web` services: an earlier run's are removed, anyone else's would be
-        // found by specs/product-api-compose.yaml.
-        let format = format!("{{{{.Names}}}} {{{{.Label \"{BASE_LABEL}\"}}}}");
-        let web = lines(&docker(&[
-            "ps",
-            "-a",
-            "--filter",
-            "label=com.docker.compose.service=web",
-            "--format",
-            &format,
-        ]));
-        for line in web {
-            match line.split_once(' ') {
-                Some((name, _)) => {
-                    docker(&["rm", "-f", "-v", name]);
-                }
-                None => panic!(
-                    "a compose service `web` container ({line}) exists; \
-                     specs/product-api-compose.yaml would find it: remove it first"
-                ),
-            }
-        }
-        for port in PORTS {
-            assert!(
-                TcpListener::bind(("0.0.0.0", *port)).is_ok(),
-                "host port {port} is in use; the seed specs need it"
-            );
-        }
-        let g = Guard {
-            base: base.clone(),
-            containers: Vec::new(),
-            tags: Vec::new(),
-            networks: Vec::new(),
-            projects: Vec::new(),
-            dirs: Vec::new(),
-        };
-        let out = run_for(
-            Command::new("bash")
-                .arg(root().join("scripts/python-base"))
-                .arg(&base),
-            BASE_TIME,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            out.status.success(),
-            "scripts/python-base failed: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
         Ctx {
-            g,
+            g: Guard {
+                base,
+                base_ids,
+                containers: Vec::new(),
+                tags: Vec::new(),
+                networks: Vec::new(),
+                projects: Vec::new(),
+                dirs: Vec::new(),
+            },
             project: format!("labgradeseed{}", std::process::id()),
-            summary: Vec::new(),
+            summary,
+            started,
+            waited,
+            _turn: turn,
+            _user: user,
         }
     }
 
@@ -493,7 +578,7 @@ impl Ctx {
         }
         args.push(dir.display().to_string());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run_for(&mut docker_cmd(&args), BUILD_TIME).unwrap_or_else(|e| panic!("{e}"));
+        let out = docker_cmd(&args).output_within(BUILD_TIME);
         assert!(
             out.status.success(),
             "docker build of {} failed:\n{}{}",
@@ -531,7 +616,7 @@ impl Ctx {
         if let Some(d) = dir {
             cmd.arg("--dir").arg(d);
         }
-        let out = run_for(&mut cmd, CHECK_TIME).unwrap_or_else(|e| panic!("{e}"));
+        let out = cmd.output_within(CHECK_TIME);
         let what = format!("{spec_file} on {what}");
         let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
@@ -564,13 +649,10 @@ impl Ctx {
         let by_compose = compose_works();
         self.g.projects.push((p.clone(), dir.clone(), by_compose));
         if by_compose {
-            let out = run_for(
-                Command::new("docker-compose")
-                    .args(["-p", &p, "up", "-d", "--no-build"])
-                    .current_dir(&dir),
-                DOCKER_TIME,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+            let out = Command::new("docker-compose")
+                .args(["-p", &p, "up", "-d", "--no-build"])
+                .current_dir(&dir)
+                .output_within(DOCKER_TIME);
             assert!(
                 out.status.success(),
                 "docker-compose up failed: {}",
@@ -617,19 +699,6 @@ impl Ctx {
         // No wait here: labgrade waits for a starting app itself, and does not take
         // Docker's embedded DNS (127.0.0.11, on every compose network) for the app.
         dir
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
     }
 }
 
@@ -867,40 +936,50 @@ fn product_api_compose(cx: &mut Ctx) {
     r.expect_says("mount:web:/app", "cause", &["/app"]);
 }
 
-/// One seed lab's reference and broken variants, graded in turn.
-type LabFn = fn(&mut Ctx);
+impl Drop for Ctx {
+    /// The lab's summary, pass or fail (shown with `--nocapture`, or under a failure);
+    /// printed at once, so labs' summaries never interleave.
+    fn drop(&mut self) {
+        let verdict = if std::thread::panicking() {
+            "FAILED: see the panic"
+        } else {
+            "ok"
+        };
+        println!(
+            "{}\n({verdict}, {:.0?} for this lab after {:.0?} waiting for its turn)",
+            self.summary.join("\n"),
+            self.started.elapsed(),
+            self.waited
+        );
+    }
+}
 
 #[test]
-fn seed_labs_reference_and_broken_solutions() {
-    let started = Instant::now();
-    let mut cx = Ctx::new();
-    let labs: [(&str, LabFn); 6] = [
-        ("seed 003, nautilus", nautilus),
-        ("seed 000, latency", latency),
-        ("seed 001, flask echo", echo),
-        ("seed 002, hello", hello),
-        ("seed 004, product api", product_api),
-        ("seed 004, compose", product_api_compose),
-    ];
-    let mut failed = Vec::new();
-    for (what, lab) in labs {
-        cx.summary.push(format!("{what}:"));
-        let result = catch_unwind(AssertUnwindSafe(|| lab(&mut cx)));
-        cx.g.remove_containers();
-        if let Err(e) = result {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failed.push(format!("{what}: {msg}"));
-        }
-    }
-    println!(
-        "{}\n({:.0?} in all)",
-        cx.summary.join("\n"),
-        started.elapsed()
-    );
-    drop(cx);
-    assert!(failed.is_empty(), "\n{}", failed.join("\n\n"));
+fn seed_000_latency_service() {
+    latency(&mut Ctx::new("seed 000, latency"));
+}
+
+#[test]
+fn seed_001_flask_echo_headers() {
+    echo(&mut Ctx::new("seed 001, flask echo"));
+}
+
+#[test]
+fn seed_002_hello_docker() {
+    hello(&mut Ctx::new("seed 002, hello"));
+}
+
+#[test]
+fn seed_003_nautilus_python_app() {
+    nautilus(&mut Ctx::new("seed 003, nautilus"));
+}
+
+#[test]
+fn seed_004_product_api() {
+    product_api(&mut Ctx::new("seed 004, product api"));
+}
+
+#[test]
+fn seed_004_product_api_compose() {
+    product_api_compose(&mut Ctx::new("seed 004, compose"));
 }

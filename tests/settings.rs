@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Lab, finding, free_port};
+use common::docker::docker_cmd;
+use common::process::DOCKER_TIME;
+use common::{CHECK_TIME, Lab, Within, finding, free_port, outcome};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn image_settings_and_layer_order() {
@@ -30,12 +32,6 @@ async fn image_settings_and_layer_order() {
     };
     let spec = lab.spec("good.yaml", &spec_for(&good));
     let (_, report) = lab.check_json(&spec, &[]);
-    let outcome = |id: &str| {
-        finding(&report, id)["outcome"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
     for id in [
         "expose:{i}:8088/tcp",
         "cmd:{i}",
@@ -47,12 +43,12 @@ async fn image_settings_and_layer_order() {
         "exec-form:{i}",
     ] {
         assert_eq!(
-            outcome(&id.replace("{i}", &good)),
+            outcome(&report, &id.replace("{i}", &good)),
             "pass",
             "{id}: {report:#}"
         );
     }
-    assert_eq!(outcome(&format!("expose:{good}:9999/udp")), "fail");
+    assert_eq!(outcome(&report, &format!("expose:{good}:9999/udp")), "fail");
     assert_eq!(
         finding(&report, &format!("expose:{good}:9999/udp"))["fix"],
         "add `EXPOSE 9999` to the Dockerfile, then rebuild the image (docker build) and run the container again"
@@ -198,10 +194,8 @@ async fn one_shot_runs() {
             .starts_with("still running after"),
         "{server:#}"
     );
-    let left = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", "label=io.labgrade.run"])
-        .output()
-        .unwrap();
+    let left =
+        docker_cmd(&["ps", "-aq", "--filter", "label=io.labgrade.run"]).output_within(DOCKER_TIME);
     assert!(left.stdout.is_empty(), "one-shot containers are removed");
 }
 
@@ -228,21 +222,18 @@ fn dockerfile_rules_on_a_project_folder() {
         .arg("--dir")
         .arg(&project)
         .args(["-f", "json"])
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(1), "{}", common::text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let outcome = |id: &str| {
-        finding(&report, id)["outcome"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(outcome("dockerfile"), "pass");
+    assert_eq!(outcome(&report, "dockerfile"), "pass");
     for id in [
         "DL3006", "DL3007", "DL3000", "DL3020", "DL3025", "DL4003", "LG003",
     ] {
-        assert_eq!(outcome(&format!("dockerfile:{id}")), "pass", "{id}");
+        assert_eq!(
+            outcome(&report, &format!("dockerfile:{id}")),
+            "pass",
+            "{id}"
+        );
     }
     let order = finding(&report, "dockerfile:LG002");
     assert_eq!(order["found"], "Dockerfile:5: \"COPY . .\"");
@@ -280,8 +271,7 @@ fn dockerfile_rules_on_a_project_folder() {
         .arg("--dir")
         .arg(&empty)
         .args(["-f", "json"])
-        .output()
-        .unwrap();
+        .output_within(CHECK_TIME);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         finding(&report, "dockerfile")["cause"],

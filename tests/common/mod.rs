@@ -1,7 +1,18 @@
-//! Test harness for real-daemon tests: a uniquely named sample image and containers,
-//! labelled, and removed when the test ends, pass or fail.
+//! The one test harness of the integration tests (each `tests/*.rs` that needs it has
+//! `mod common;`):
+//!
+//! - `process`: every program a test runs (labgrade, docker, scripts) runs with a deadline,
+//!   through `Within::output_within` / `spawn_within` or `run_for`; past it, the program is
+//!   killed and the test fails naming it.
+//! - `docker`: the docker CLI (`docker`, `docker_quiet`, `label_of`, ...), for the tests
+//!   that do what a student does.
+//! - here: `Lab`, for real-daemon tests: a uniquely named sample image and containers,
+//!   labelled, and removed when the test ends, pass or fail; and small helpers.
 
 #![allow(dead_code)]
+
+pub mod docker;
+pub mod process;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,9 +21,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use labgrade::observe::Daemon;
 use labgrade::sample::{self, RunSpec};
 
+// Not every test file uses each of them.
+#[allow(unused_imports)]
+pub use process::{CHECK_TIME, GRADE_TIME, Within};
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// The labgrade program under test.
+/// The labgrade program under test, not run yet: run it with `output_within(CHECK_TIME)`
+/// (or `GRADE_TIME` for `grade`) or `spawn_within`.
 pub fn labgrade() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_labgrade"));
     c.env("NO_COLOR", "1").env("COLUMNS", "160");
@@ -190,8 +206,7 @@ impl Lab {
             .arg(spec)
             .args(["--format", "json"])
             .args(extra)
-            .output()
-            .unwrap();
+            .output_within(CHECK_TIME);
         let code = out.status.code().unwrap_or(-1);
         let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
@@ -205,7 +220,7 @@ impl Lab {
 
     /// Runs `labgrade check SPEC` (terminal table) and returns its output.
     pub fn check_tty(&self, spec: &Path) -> Output {
-        labgrade().arg("check").arg(spec).output().unwrap()
+        labgrade().arg("check").arg(spec).output_within(CHECK_TIME)
     }
 }
 
@@ -246,6 +261,25 @@ pub fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::V
         .iter()
         .find(|f| f["id"] == id)
         .unwrap_or_else(|| panic!("no finding {id} in {report:#}"))
+}
+
+/// A finding's outcome (pass, fail, skipped, ...).
+pub fn outcome(report: &serde_json::Value, id: &str) -> String {
+    finding(report, id)["outcome"].as_str().unwrap().to_string()
+}
+
+/// Copies a folder and everything in it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
 }
 
 /// A port nobody listens on right now.
