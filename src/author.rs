@@ -96,7 +96,9 @@ fn in_flags(e: &crate::spec::SpecError) -> String {
         ("`image:`", "--image"),
     ]
     .iter()
-    .fold(message, |m, (key, flag)| m.replace(key, &format!("`{flag}`")))
+    .fold(message, |m, (key, flag)| {
+        m.replace(key, &format!("`{flag}`"))
+    })
 }
 
 /// A part of a body that should stay the same from run to run: its first non-empty line,

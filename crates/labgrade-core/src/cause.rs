@@ -114,6 +114,7 @@ causes! {
     TransportOther = "transport-other": "another failure before an answer",
     // Image settings.
     WrongExpose = "wrong-expose": "the image does not EXPOSE the port",
+    NotRebuilt = "not-rebuilt": "the Dockerfile has the line, but the image was built before it",
     WrongCmd = "wrong-cmd": "the image's CMD is not the one the lab asks for",
     WrongEntrypoint = "wrong-entrypoint": "the image's ENTRYPOINT is not the one the lab asks for",
     WrongWorkdir = "wrong-workdir": "the image's WORKDIR is another",

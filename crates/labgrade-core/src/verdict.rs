@@ -132,10 +132,28 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     let score = findings.iter().map(|f| f.points).sum();
     let max_score = plan.max_points();
     let pass_points = plan.pass_mark.threshold(max_score);
-    let root_cause = findings
+    // Fix first the failure that is no consequence of another and blocks the most points
+    // (its own and those of the checks that failed or were skipped because of it); the
+    // earliest such one on a tie, since the lab's order is the order of its steps.
+    let blocked = |f: &Finding| {
+        f.max_points
+            + findings
+                .iter()
+                .filter(|x| x.because_of.as_ref() == Some(&f.id))
+                .map(|x| x.max_points)
+                .sum::<u32>()
+    };
+    let mut root_cause: Option<(&Finding, u32)> = None;
+    for f in findings
         .iter()
-        .find(|f| f.outcome == Outcome::Fail && f.because_of.is_none())
-        .map(|f| f.id.clone());
+        .filter(|f| f.outcome == Outcome::Fail && f.because_of.is_none())
+    {
+        let b = blocked(f);
+        if root_cause.is_none_or(|(_, best)| b > best) {
+            root_cause = Some((f, b));
+        }
+    }
+    let root_cause = root_cause.map(|(f, _)| f.id.clone());
     Verdict {
         findings,
         score,

@@ -4,7 +4,9 @@
 use labgrade_core::plan::{CheckKind, Plan, load};
 
 fn spec_path(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs")
+        .join(name)
 }
 
 /// Seed 002 part B prints "today's date": every way Python prints one by default or with

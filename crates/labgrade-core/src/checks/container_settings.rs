@@ -25,6 +25,11 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
     // `docker compose up`: a compose service is fixed in docker-compose.yml.
     let compose = c.labels.contains_key("com.docker.compose.service");
     let live = |cmd: String| if compose { recreate.to_string() } else { cmd };
+    // Compose names a project's networks and volumes `<project>_<name>`.
+    let project = c.labels.get("com.docker.compose.project");
+    let named = |got: &str, want: &str| {
+        got == want || project.is_some_and(|p| got == format!("{p}_{want}"))
+    };
     match setting {
         ContainerSetting::Env(k, v) => match env_value(&c.env, k) {
             Some(got) if got == v => pass(format!("{k}={got}")),
@@ -76,7 +81,7 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
                 Some(x)
                     if m.source
                         .as_ref()
-                        .is_some_and(|s| !source_matches(&x.source, s)) =>
+                        .is_some_and(|s| !source_matches(&x.source, s) && !named(&x.source, s)) =>
                 {
                     fail(
                         CauseId::WrongMountSource,
@@ -127,7 +132,7 @@ pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &s
             } else {
                 c.networks.join(", ")
             };
-            if c.networks.iter().any(|x| x == n) {
+            if c.networks.iter().any(|x| named(x, n)) {
                 pass(found)
             } else {
                 fail(

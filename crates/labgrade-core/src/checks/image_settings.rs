@@ -25,7 +25,12 @@ pub(crate) fn expected(s: &ImageSetting) -> String {
 pub(crate) const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn(\s+install)?\s*($|&&|;|\|)|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
 
 /// Judges one image setting.
-pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) -> Judgement {
+pub(crate) fn judge(
+    image: &ImageRef,
+    setting: &ImageSetting,
+    i: &ImageFacts,
+    dockerfile: Option<&str>,
+) -> Judgement {
     let rebuild = "then rebuild the image (docker build) and run the container again";
     match setting {
         ImageSetting::Expose(p) => {
@@ -35,8 +40,33 @@ pub(crate) fn judge(image: &ImageRef, setting: &ImageSetting, i: &ImageFacts) ->
             } else {
                 format!("EXPOSE {}", i.exposed_ports.join(" "))
             };
+            // The Dockerfile may say it already: then the image is older than the line.
+            let in_dockerfile = dockerfile.and_then(|t| {
+                crate::dockerfile::Dockerfile::parse(t)
+                    .instructions
+                    .into_iter()
+                    .find(|ins| {
+                        ins.keyword == "EXPOSE"
+                            && ins
+                                .args
+                                .split_whitespace()
+                                .any(|a| a == p.port.to_string() || a == want)
+                    })
+            });
             if i.exposed_ports.iter().any(|e| e == &want) {
                 pass(found)
+            } else if let Some(ins) = in_dockerfile {
+                fail(
+                    CauseId::NotRebuilt,
+                    found,
+                    format!(
+                        "the Dockerfile says EXPOSE {} (line {}), but the image was built before that line was there",
+                        p.port, ins.line
+                    ),
+                    format!(
+                        "docker build -t {image} .   # then run the container again from the new image"
+                    ),
+                )
             } else {
                 fail(
                     CauseId::WrongExpose,

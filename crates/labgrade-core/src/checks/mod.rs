@@ -77,6 +77,15 @@ pub(crate) fn image_of<'a>(facts: &'a Facts, c: &ContainerFacts) -> Option<&'a I
     facts.images.values().flatten().find(|i| i.id == c.image_id)
 }
 
+/// The project's Dockerfile, when the grader read one.
+pub(crate) fn dockerfile_text(facts: &Facts) -> Option<&str> {
+    facts
+        .files
+        .iter()
+        .find(|(path, _)| path.rsplit('/').next() == Some("Dockerfile"))
+        .and_then(|(_, text)| text.as_deref())
+}
+
 /// When the container runs another command than its image's CMD (words typed after the
 /// image name on `docker run`, which replace the CMD): the cause, in words.
 pub(crate) fn overridden_command(c: &ContainerFacts, image: Option<&ImageFacts>) -> Option<String> {
@@ -196,7 +205,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
         CheckKind::ImagePresent { image } => image::judge(image, facts),
         CheckKind::ImageSetting { image, setting } => {
             match facts.images.get(&image.full()).and_then(Option::as_ref) {
-                Some(i) => image_settings::judge(image, setting, i),
+                Some(i) => image_settings::judge(image, setting, i, dockerfile_text(facts)),
                 None => missing_fact(),
             }
         }

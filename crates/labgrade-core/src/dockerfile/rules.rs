@@ -187,7 +187,10 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
         .flatten()
         .map(|s| s.to_lowercase())
         .collect();
-    for (ins, image) in d.from_images() {
+    let froms = d.from_images();
+    // Only the last stage ships: a full image in a build stage costs nothing at run time.
+    let last = froms.len().saturating_sub(1);
+    for (n, (ins, image)) in froms.into_iter().enumerate() {
         let image_lc = image.to_lowercase();
         // An image named only by a build argument with no default cannot be judged.
         if image.is_empty()
@@ -198,6 +201,18 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
             continue;
         }
         let name_part = image.rsplit('/').next().unwrap_or(&image);
+        // `python` and `python:latest` are the full image too.
+        let full_python = n == last
+            && matches!(name_part.split_once(':'), None | Some(("python", "latest")))
+            && name_part.split(':').next() == Some("python");
+        if full_python {
+            out.push(v(
+                "LG001",
+                ins,
+                format!("FROM {image} is the full Python image (~1 GB)"),
+                "use a slim tag, such as FROM python:3.11-slim, unless you compile C extensions",
+            ));
+        }
         match name_part.split_once(':') {
             None => out.push(v(
                 "DL3006",
@@ -212,7 +227,9 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 "pin a version, such as python:3.11-slim",
             )),
             Some((name, tag))
-                if name == "python" && !["slim", "alpine"].iter().any(|s| tag.contains(s)) =>
+                if n == last
+                    && name == "python"
+                    && !["slim", "alpine"].iter().any(|s| tag.contains(s)) =>
             {
                 out.push(v(
                     "LG001",
@@ -554,6 +571,7 @@ mod tests {
             ids(bad),
             [
                 ("DL3006", 1),
+                ("LG001", 1),
                 ("DL3000", 2),
                 ("DL3020", 3),
                 ("LG002", 3),
@@ -563,8 +581,21 @@ mod tests {
                 ("DL4003", 6)
             ]
         );
-        assert_eq!(ids("FROM python:latest\n"), [("DL3007", 1)]);
+        assert_eq!(ids("FROM python:latest\n"), [("DL3007", 1), ("LG001", 1)]);
         assert_eq!(ids("FROM python:3.11\n"), [("LG001", 1)]);
+        // Untagged or latest: the full image as well (besides the pinning rules).
+        assert!(ids("FROM python\n").contains(&("LG001", 1)));
+        assert!(ids("FROM python:latest\n").contains(&("LG001", 1)));
+        // Only the stage that ships counts.
+        assert!(
+            !ids("FROM python:3.11 AS build\nRUN pip wheel .\nFROM python:3.11-slim\nCOPY --from=build /w /w\n")
+                .iter()
+                .any(|(id, _)| *id == "LG001")
+        );
+        assert_eq!(
+            ids("FROM python:3.11-slim AS build\nFROM python:3.11\n"),
+            [("LG001", 2)]
+        );
         assert_eq!(
             ids("FROM golang:1.22 AS build\nFROM build\nFROM scratch\n"),
             []

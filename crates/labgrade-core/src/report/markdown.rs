@@ -88,7 +88,11 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<(
         }
         if let Some(x) = &root.fix {
             // A code span keeps the command copyable; backticks inside are doubled out.
-            writeln!(out, "- fix: `` {} ``", without_controls(x).replace('`', "'"))?;
+            writeln!(
+                out,
+                "- fix: `` {} ``",
+                without_controls(x).replace('`', "'")
+            )?;
         }
         writeln!(out)?;
     }

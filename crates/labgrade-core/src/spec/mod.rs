@@ -611,7 +611,8 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, path: &str) -> SpecError {
             } else if message.contains("tab character") {
                 message.push_str("; YAML indents with spaces, never tabs");
             } else if at == Some('\t') {
-                message = "a tab character: YAML does not allow tabs for indentation; use spaces".into();
+                message =
+                    "a tab character: YAML does not allow tabs for indentation; use spaces".into();
             } else if message.ends_with("expected a sequence") {
                 message
                     .push_str("; write a list, such as [\"8097:8088\"], or one `- item` per line");

@@ -66,6 +66,13 @@ fn table() {
             CauseId::WrongExpose,
             image(|i| i),
         ),
+        Case::fails(
+            "expose: in the Dockerfile, but the image is older",
+            &expose,
+            "expose:nautilus/python-app:8088/tcp",
+            CauseId::NotRebuilt,
+            image(|i| i).file("Dockerfile", "FROM python:3.11-slim\nEXPOSE 8088\n"),
+        ),
         // CMD
         Case::passes(
             "cmd: exact",
