@@ -53,13 +53,22 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Makes a CSV field safe: quoted when needed, and never read as a spreadsheet formula.
+/// Makes a CSV field safe: quoted when needed, never read as a spreadsheet formula
+/// (whatever a spreadsheet takes for one: `= + - @`, a tab or a carriage return first),
+/// and with no bidirectional override that would show a name reversed; those are
+/// written as visible escapes, so nothing is lost.
 fn csv_field(s: &str) -> String {
     let s: String = s
         .chars()
         .filter(|c| !c.is_control() || *c == '\t')
+        .map(|c| match c {
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
         .collect();
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s
@@ -151,7 +160,8 @@ impl Gradebook {
     /// Rewrites gradebook.csv and gradebook.json from the result files.
     pub fn rebuild(&self, check_ids: &[String]) -> std::io::Result<()> {
         let results = self.results()?;
-        let mut csv = String::from("student,name,score,max_score,passed,status");
+        // A byte-order mark, so Excel on Windows reads the names as UTF-8.
+        let mut csv = String::from("\u{feff}student,name,score,max_score,passed,status,reason");
         for id in check_ids {
             csv.push(',');
             csv.push_str(&csv_field(id));
@@ -169,6 +179,9 @@ impl Gradebook {
                 r.max_score.to_string(),
                 r.passed.to_string(),
                 status,
+                // Why a submission got no grade (its build failed, the grader could not
+                // finish): the first line of what its report says.
+                csv_field(r.problem.as_deref().and_then(|p| p.lines().next()).unwrap_or("")),
             ];
             for id in check_ids {
                 row.push(
@@ -204,6 +217,10 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("a\u{0}b\nc"), "abc");
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
+        assert_eq!(csv_field("\r=1+1"), "'=1+1");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("evil\u{202e}gnp.exe"), "evil\\u{202e}gnp.exe");
     }
 
     #[test]
@@ -227,7 +244,7 @@ mod tests {
         let csv = std::fs::read_to_string(dir.join("gradebook.csv")).unwrap();
         assert_eq!(
             csv,
-            "student,name,score,max_score,passed,status,image:x,running:y\nbob,\"Bob, Jr.\",2,4,false,graded,2,0\n"
+            "\u{feff}student,name,score,max_score,passed,status,reason,image:x,running:y\nbob,\"Bob, Jr.\",2,4,false,graded,,2,0\n"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
