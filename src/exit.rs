@@ -12,6 +12,10 @@ pub enum Exit {
     Usage = 2,
     /// The Docker daemon or the environment could not be used.
     Environment = 3,
+    /// Stopped by Ctrl-C (SIGINT), as shells report it (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM, a CI runner's cancel (128 + 15).
+    Terminated = 143,
 }
 
 impl From<Exit> for std::process::ExitCode {

@@ -22,9 +22,9 @@ pub(super) fn run(a: DemoArgs) -> Result<Exit, Error> {
         let run = labgrade::demo::run(&daemon, &exe, a.keep, tty_options(a.color), &mut out);
         let result = tokio::select! {
             r = run => r,
-            _ = interrupted() => {
+            signal = interrupted() => {
                 labgrade::demo::cleanup(&daemon).await;
-                Err(anyhow::anyhow!("interrupted; the demo containers and image were removed"))
+                return Err(Error::Interrupted(signal, "the demo containers and image were removed"));
             }
         };
         if !result.map_err(Error::Demo)? {

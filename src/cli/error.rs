@@ -70,8 +70,8 @@ pub enum Error {
     #[error("cannot find the labgrade program: {0}")]
     NoProgram(std::io::Error),
     /// Ctrl-C or SIGTERM; the text says what was kept.
-    #[error("interrupted; {0}")]
-    Interrupted(&'static str),
+    #[error("interrupted; {1}")]
+    Interrupted(Exit, &'static str),
     /// The demo could not run.
     #[error("the demo failed: {0:#}")]
     Demo(anyhow::Error),
@@ -102,8 +102,8 @@ impl Error {
             | Error::Stdout(_)
             | Error::Listen { .. }
             | Error::NoProgram(_)
-            | Error::Interrupted(_)
             | Error::Demo(_) => Exit::Environment,
+            Error::Interrupted(signal, _) => *signal,
             Error::DemoMisgraded => Exit::Failed,
         }
     }

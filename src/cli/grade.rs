@@ -74,10 +74,10 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
         let run = labgrade::batch::run(&daemon, &opts);
         let s = tokio::select! {
             r = run => r?,
-            _ = interrupted() => {
+            signal = interrupted() => {
                 let run = labgrade::batch::last_run(&a.out).map(|r| r.run_id);
                 labgrade::batch::clean_settled(&daemon, run.as_deref()).await;
-                return Err(Error::Interrupted("what was graded is kept: rerun with --resume to finish"));
+                return Err(Error::Interrupted(signal, "what was graded is kept: rerun with --resume to finish"));
             }
         };
         println!(

@@ -150,18 +150,20 @@ where
         })
 }
 
-/// Resolves when the user presses Ctrl-C (SIGINT) or a CI runner cancels the job (SIGTERM).
-async fn interrupted() {
+/// Resolves when the user presses Ctrl-C (SIGINT) or a CI runner cancels the job
+/// (SIGTERM), with the exit code that says which.
+async fn interrupted() -> Exit {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => Exit::Interrupted,
+                _ = term.recv() => Exit::Terminated,
             }
         }
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
+            Exit::Interrupted
         }
     }
 }
