@@ -201,52 +201,24 @@ pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,
 ) -> Result<(usize, usize), crate::observe::DaemonError> {
-    use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder};
+    use crate::observe::containers;
     let filter = match run {
         Some(r) => format!("{LABEL}={r}"),
         None => LABEL.to_string(),
     };
-    let filters = std::collections::HashMap::from([("label", vec![filter.as_str()])]);
-    let client = daemon.client();
-    let failed = |e: bollard::errors::Error| crate::observe::DaemonError::Failed {
-        host: daemon.facts().host.clone(),
-        detail: e.to_string(),
-    };
-    let mut containers = client
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(failed)?;
+    let mut ids = containers::labelled_containers(daemon, &filter).await?;
     if run.is_none() {
         // One-shot runs are removed as they end; a killed check can leave one behind.
-        let runs = std::collections::HashMap::from([("label", vec![crate::observe::RUN_LABEL])]);
-        let opts = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&runs)
-            .build();
-        containers.extend(client.list_containers(Some(opts)).await.map_err(failed)?);
+        ids.extend(containers::labelled_containers(daemon, crate::observe::RUN_LABEL).await?);
     }
-    for c in &containers {
-        if let Some(id) = &c.id {
-            crate::observe::containers::remove(daemon, id).await;
-        }
+    for id in &ids {
+        containers::remove(daemon, id).await;
     }
-    let images = client
-        .list_images(Some(
-            ListImagesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(failed)?;
-    for i in &images {
-        crate::observe::containers::remove_image(daemon, &i.id).await;
+    let images = containers::labelled_images(daemon, &filter).await?;
+    for id in &images {
+        containers::remove_image(daemon, id).await;
     }
-    Ok((containers.len(), images.len()))
+    Ok((ids.len(), images.len()))
 }
 
 /// One line per finished submission, or a progress bar on a terminal.

@@ -5,9 +5,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use bollard::query_parameters::CreateContainerOptionsBuilder;
-
 use super::gradebook::{Status, StudentResult};
 use crate::instance::{Rename, instance};
 use crate::observe::{Daemon, ObserveOptions};
@@ -238,55 +235,31 @@ impl Job<'_> {
         {
             let name = self.container_name(i);
             rename.containers.insert(c.name.0.clone(), name.clone());
-            let bindings: HashMap<String, Option<Vec<PortBinding>>> = c
-                .ports
-                .iter()
-                .map(|p| {
-                    // Loopback keeps student apps off the network; a remote daemon's
-                    // ports must be reachable from here, so there all addresses.
-                    let ip = if self.daemon.local {
-                        "127.0.0.1"
-                    } else {
-                        "0.0.0.0"
-                    };
-                    let binding = PortBinding {
-                        host_ip: Some(ip.into()),
-                        host_port: Some(String::new()),
-                    };
-                    (
-                        format!("{}/{}", p.container_port, p.proto),
-                        Some(vec![binding]),
-                    )
-                })
-                .collect();
-            let body = ContainerCreateBody {
-                image: Some(tag.full()),
-                labels: Some(HashMap::from([(
-                    LABEL.to_string(),
-                    self.run_id.to_string(),
-                )])),
-                exposed_ports: Some(bindings.keys().cloned().collect()),
-                host_config: Some(HostConfig {
-                    port_bindings: Some(bindings),
-                    memory: Some(self.limits.memory_bytes),
-                    memory_swap: Some(self.limits.memory_bytes),
-                    nano_cpus: Some(self.limits.nano_cpus),
-                    pids_limit: Some(self.limits.pids),
-                    cap_drop: Some(vec!["ALL".into()]),
-                    security_opt: Some(vec!["no-new-privileges".into()]),
-                    privileged: Some(false),
-                    ..Default::default()
-                }),
-                ..Default::default()
+            // Loopback keeps student apps off the network; a remote daemon's ports must be
+            // reachable from here, so there all addresses.
+            let sandbox = crate::observe::containers::SandboxSpec {
+                name: &name,
+                image: &tag.full(),
+                labels: vec![(LABEL.to_string(), self.run_id.to_string())],
+                ports: c
+                    .ports
+                    .iter()
+                    .map(|p| (p.container_port, p.proto.to_string()))
+                    .collect(),
+                host_ip: if self.daemon.local {
+                    "127.0.0.1"
+                } else {
+                    "0.0.0.0"
+                },
+                memory_bytes: self.limits.memory_bytes,
+                nano_cpus: self.limits.nano_cpus,
+                pids: self.limits.pids,
             };
-            let opts = CreateContainerOptionsBuilder::default().name(&name).build();
-            self.daemon
-                .client()
-                .create_container(Some(opts), body)
+            crate::observe::containers::create_sandboxed(self.daemon, &sandbox)
                 .await
                 .map_err(|e| format!("cannot create the container: {e}"))?;
             // A start failure (a port, a bad CMD) is the student's to see in the report.
-            let _ = self.daemon.client().start_container(&name, None).await;
+            let _ = crate::observe::containers::start(self.daemon, &name).await;
             if let Ok(Some(facts)) = self.daemon.container(&name).await {
                 for p in &c.ports {
                     if let Some(b) = facts.published.iter().find(|b| {

@@ -1,5 +1,6 @@
-//! Starting and removing labelled containers and images through the API: the sample
-//! lab's containers, one-shot runs' leftovers and a batch's clean-up all use these.
+//! Creating, starting, listing and removing labelled containers and images through the
+//! API: the sample lab's containers, a batch's sandboxed submissions, one-shot runs'
+//! leftovers and a batch's clean-up all use these.
 
 use std::collections::HashMap;
 
@@ -7,10 +8,11 @@ use bollard::models::{
     ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 
-use super::Daemon;
+use super::{Daemon, DaemonError};
 
 /// Label put on everything labgrade's demo and tests create, for cleanup.
 pub const SAMPLE_LABEL: &str = "io.labgrade.sample";
@@ -99,4 +101,106 @@ pub async fn remove(daemon: &Daemon, name: &str) {
 pub async fn remove_image(daemon: &Daemon, tag: &str) {
     let opts = RemoveImageOptionsBuilder::default().force(true).build();
     let _ = daemon.client().remove_image(tag, Some(opts), None).await;
+}
+
+/// A container for untrusted code (a batch's submission): capped, with no capabilities,
+/// its ports published on host ports Docker picks.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxSpec<'a> {
+    pub name: &'a str,
+    pub image: &'a str,
+    pub labels: Vec<(String, String)>,
+    /// `(container_port, proto)` pairs, such as `(8080, "tcp")`.
+    pub ports: Vec<(u16, String)>,
+    /// The host address the ports are published on.
+    pub host_ip: &'a str,
+    pub memory_bytes: i64,
+    pub nano_cpus: i64,
+    pub pids: i64,
+}
+
+/// Creates a sandboxed container (not started); the error is the daemon's reason.
+pub async fn create_sandboxed(daemon: &Daemon, spec: &SandboxSpec<'_>) -> Result<(), String> {
+    let bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+        .ports
+        .iter()
+        .map(|(port, proto)| {
+            let binding = PortBinding {
+                host_ip: Some(spec.host_ip.into()),
+                host_port: Some(String::new()),
+            };
+            (format!("{port}/{proto}"), Some(vec![binding]))
+        })
+        .collect();
+    let body = ContainerCreateBody {
+        image: Some(spec.image.to_string()),
+        labels: Some(spec.labels.iter().cloned().collect()),
+        exposed_ports: Some(bindings.keys().cloned().collect()),
+        host_config: Some(HostConfig {
+            port_bindings: Some(bindings),
+            memory: Some(spec.memory_bytes),
+            memory_swap: Some(spec.memory_bytes),
+            nano_cpus: Some(spec.nano_cpus),
+            pids_limit: Some(spec.pids),
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges".into()]),
+            privileged: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let opts = CreateContainerOptionsBuilder::default()
+        .name(spec.name)
+        .build();
+    daemon
+        .client()
+        .create_container(Some(opts), body)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Starts a created container; the error is the daemon's reason.
+pub async fn start(daemon: &Daemon, name: &str) -> Result<(), String> {
+    daemon
+        .client()
+        .start_container(name, None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The ids of every container, running or not, with a label: `key` or `key=value`.
+pub async fn labelled_containers(daemon: &Daemon, label: &str) -> Result<Vec<String>, DaemonError> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = daemon
+        .client()
+        .list_containers(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?;
+    Ok(list.into_iter().filter_map(|c| c.id).collect())
+}
+
+/// The ids of every image with a label: `key` or `key=value`.
+pub async fn labelled_images(daemon: &Daemon, label: &str) -> Result<Vec<String>, DaemonError> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let opts = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let list = daemon
+        .client()
+        .list_images(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?;
+    Ok(list.into_iter().map(|i| i.id).collect())
+}
+
+fn failed(daemon: &Daemon, e: bollard::errors::Error) -> DaemonError {
+    DaemonError::Failed {
+        host: daemon.facts().host.clone(),
+        detail: e.to_string(),
+    }
 }

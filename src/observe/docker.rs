@@ -9,7 +9,8 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder
 use futures_util::StreamExt;
 
 use crate::facts::{
-    BaseFacts, ContainerBrief, ContainerFacts, DaemonFacts, ImageFacts, MountFact, PublishedPort,
+    BaseEvidence, ContainerBrief, ContainerFacts, DaemonFacts, ImageBrief, ImageFacts, MountFact,
+    PublishedPort,
 };
 
 /// Lines of container log kept as evidence.
@@ -158,6 +159,7 @@ impl Daemon {
                     repo_digests: i.repo_digests.unwrap_or_default(),
                     layers: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
                     base: None,
+                    base_evidence: None,
                     lookalikes: Vec::new(),
                     registry: BTreeMap::new(),
                 }))
@@ -413,14 +415,10 @@ impl Daemon {
             .collect())
     }
 
-    /// The image `image` was built FROM. An image built here by the classic builder names
-    /// its parent (the image of its previous step): the first tagged ancestor is the base.
-    /// Otherwise (BuildKit, a pulled image), of the other tagged images created no later
-    /// than it, the one whose layers it starts with, the most of them; untagged images
-    /// (earlier builds) are not bases. Images with the very same layers cannot be told
-    /// apart (an image that only changes settings shares its base's layers): the oldest
-    /// is named, with the tags of them all.
-    pub async fn base_of(&self, image: &ImageFacts) -> Result<BaseFacts, DaemonError> {
+    /// What the daemon says about `image`'s ancestry, for [`crate::base::base_of`]: its
+    /// parent chain as `docker images --all` lists it, and, when no parent has a tag,
+    /// every other tagged image with its creation time and layers.
+    pub async fn base_evidence(&self, image: &ImageFacts) -> Result<BaseEvidence, DaemonError> {
         let everything = self
             .docker
             .list_images(Some(
@@ -430,62 +428,56 @@ impl Daemon {
             ))
             .await
             .map_err(|e| self.failed(&e))?;
-        let parent_of = |id: &str| {
-            everything
-                .iter()
-                .find(|i| i.id == id)
+        let listed = |id: &str| everything.iter().find(|i| i.id == id);
+        let mut parents: Vec<ImageBrief> = Vec::new();
+        let mut child = image.id.clone();
+        // At most one step per image listed, whatever loop a confused daemon reports.
+        for _ in 0..everything.len() {
+            let Some(parent) = listed(&child)
                 .map(|i| i.parent_id.clone())
                 .filter(|p| !p.is_empty())
-        };
-        let mut parent = parent_of(&image.id);
-        for _ in 0..everything.len() {
-            let Some(id) = parent.take() else { break };
-            let tags: Vec<String> = everything
-                .iter()
-                .find(|i| i.id == id)
+            else {
+                break;
+            };
+            let tags = listed(&parent)
                 .map(|i| i.repo_tags.clone())
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|t| t != "<none>:<none>")
                 .collect();
-            if !tags.is_empty() {
-                return Ok(BaseFacts::Found { id, tags });
-            }
-            parent = parent_of(&id);
+            parents.push(ImageBrief {
+                id: parent.clone(),
+                tags,
+                ..ImageBrief::default()
+            });
+            child = parent;
         }
-        let others = self.all_images().await?;
-        let inspected = futures_util::future::join_all(
-            others
-                .iter()
+        let mut others = Vec::new();
+        if crate::base::needs_others(&parents) {
+            let tagged: Vec<(String, Vec<String>)> = self
+                .all_images()
+                .await?
+                .into_iter()
                 .filter(|(id, tags)| *id != image.id && !tags.is_empty())
-                .map(|(id, _)| self.image(id)),
-        )
-        .await;
-        let mut candidates: Vec<ImageFacts> = inspected
-            .into_iter()
-            .filter_map(|i| i.ok().flatten())
-            .filter(|i| {
-                let older = match (&i.created, &image.created) {
-                    (Some(a), Some(b)) => a <= b,
-                    _ => true,
-                };
-                older && !i.layers.is_empty() && image.layers.starts_with(&i.layers)
-            })
-            .collect();
-        let most = candidates.iter().map(|i| i.layers.len()).max();
-        candidates.retain(|i| Some(i.layers.len()) == most);
-        candidates.sort_by(|a, b| a.created.cmp(&b.created));
-        Ok(match candidates.first() {
-            Some(b) => BaseFacts::Found {
-                id: b.id.clone(),
-                tags: candidates
-                    .iter()
-                    .flat_map(|c| others.iter().find(|(id, _)| *id == c.id))
-                    .flat_map(|(_, t)| t.iter().cloned())
-                    .collect(),
-            },
-            None => BaseFacts::Unknown,
-        })
+                .collect();
+            let inspected =
+                futures_util::future::join_all(tagged.iter().map(|(id, _)| self.image(id))).await;
+            // An image removed between the listing and its inspection is left out.
+            others = tagged
+                .into_iter()
+                .zip(inspected)
+                .filter_map(|((id, tags), i)| {
+                    let i = i.ok().flatten()?;
+                    Some(ImageBrief {
+                        id,
+                        tags,
+                        created: i.created,
+                        layers: i.layers,
+                    })
+                })
+                .collect();
+        }
+        Ok(BaseEvidence { parents, others })
     }
 
     fn failed(&self, e: &BollardError) -> DaemonError {

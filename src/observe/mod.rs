@@ -155,7 +155,7 @@ pub async fn observe(
             // The base image's own steps are not the student's: drop them when the base
             // is on the machine and its history is where the image's starts.
             if facts.base.is_none() {
-                facts.base = Some(daemon.base_of(facts).await?);
+                record_base(daemon, facts).await?;
             }
             if let Some(crate::facts::BaseFacts::Found { id, .. }) = &facts.base {
                 let base = daemon.history(id).await?;
@@ -280,7 +280,7 @@ async fn image_provenance(
             continue;
         };
         match setting {
-            ImageSetting::Base(_) if i.base.is_none() => i.base = Some(daemon.base_of(i).await?),
+            ImageSetting::Base(_) if i.base.is_none() => record_base(daemon, i).await?,
             ImageSetting::TaggedAs(p) if !i.repo_tags.iter().any(|t| p.matches(t)) => {
                 i.lookalikes = daemon
                     .all_images()
@@ -302,6 +302,19 @@ async fn image_provenance(
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// Records what the daemon says about an image's ancestry, and the base the pure
+/// [`crate::base::base_of`] concludes from it (the layer-order check needs its id to
+/// read the base's history).
+async fn record_base(
+    daemon: &Daemon,
+    image: &mut crate::facts::ImageFacts,
+) -> Result<(), DaemonError> {
+    let evidence = daemon.base_evidence(image).await?;
+    image.base = Some(crate::base::base_of(image, &evidence));
+    image.base_evidence = Some(evidence);
     Ok(())
 }
 

@@ -71,10 +71,14 @@ pub struct ImageFacts {
     /// Its filesystem layers, oldest first.
     #[serde(default)]
     pub layers: Vec<String>,
-    /// The image it was built FROM, when a check asks and one on the machine starts
-    /// with the same layers.
+    /// The image it was built FROM, when a check asks: concluded from `base_evidence` by
+    /// [`crate::base::base_of`]. (Facts saved before the evidence was recorded carry only
+    /// this.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseFacts>,
+    /// What the daemon said about the image's ancestry, when a check asks for its base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_evidence: Option<BaseEvidence>,
     /// Other images' tags like the one a `tagged_as` check wants (an older build).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lookalikes: Vec<String>,
@@ -90,6 +94,34 @@ pub enum BaseFacts {
     Found { id: String, tags: Vec<String> },
     /// No image on the machine is its base (removed since, or the image was pulled).
     Unknown,
+}
+
+/// The raw facts an image's base is concluded from (see [`crate::base::base_of`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BaseEvidence {
+    /// The image's parent chain as `docker images --all` lists it, its parent first, up to
+    /// the first image with no parent (or one the list does not hold). The classic
+    /// builder records a parent for each step it runs here; BuildKit and pulled images
+    /// have none.
+    #[serde(default)]
+    pub parents: Vec<ImageBrief>,
+    /// The other tagged images on the machine (`docker images`) with their creation time
+    /// and layers. Read only when no parent has a tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<ImageBrief>,
+}
+
+/// An image as a listing names it: id and tags (`<none>:<none>` left out), and, for the
+/// images inspected, when it was created and its layers, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageBrief {
+    pub id: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
 }
 
 /// What a registry answered for `GET /v2/<name>/manifests/<tag>`.

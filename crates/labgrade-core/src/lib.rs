@@ -6,6 +6,7 @@
 //! [`report`] is written in the format asked for. Because nothing here talks to Docker,
 //! every judgement is testable on recorded facts (`cargo test -p labgrade-core`).
 
+pub mod base;
 pub mod cause;
 mod checks;
 pub mod dockerfile;

@@ -63,6 +63,8 @@ pub(crate) fn shell_form(cmd: &[String]) -> bool {
 }
 
 /// A word as a shell reads it back unchanged: as is when plain, else in single quotes.
+/// (Not shell-words' `quote`: it quotes `-e 'KEY=value'` needlessly, and leaves `{a,b}`
+/// and `a!b` bare, which bash turns into two words or a history lookup.)
 pub(crate) fn shell_word(s: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
     if !s.is_empty() && s.chars().all(plain) {
@@ -90,5 +92,8 @@ mod tests {
         assert_eq!(shell_word("it's"), r"'it'\''s'");
         assert_eq!(shell_word(""), "''");
         assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word("{a,b}"), "'{a,b}'");
+        assert_eq!(shell_word("a!b"), "'a!b'");
+        assert_eq!(shell_word("~/x"), "'~/x'");
     }
 }
