@@ -239,7 +239,7 @@ pub(crate) fn judge(
                 }
             }
         }
-        ImageSetting::Base(p) => match &i.base {
+        ImageSetting::Base(p) => match &crate::base::conclude(i) {
             Some(BaseFacts::Found { id, tags }) => {
                 let found = match tags.first() {
                     Some(_) => format!("FROM {}", tags.join(", ")),
