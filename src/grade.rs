@@ -37,7 +37,7 @@ pub async fn grade(
         ..*opts
     };
     let mut facts = observe(daemon, &plan, &opts).await?;
-    facts.files = crate::observe::read_files(&plan, dir);
+    crate::observe::read_files(&plan, dir, &mut facts);
     let randomised = plan.checks.iter().any(|c| {
         matches!(&c.kind, crate::plan::CheckKind::Http { expect, .. } if expect.random.is_some())
     });

@@ -516,3 +516,22 @@ fn permission_denied_on_the_socket_exits_3_with_the_fix() {
     );
     assert!(err.contains("sudo usermod -aG docker $USER"), "{err}");
 }
+
+/// `--dir` naming no folder is a usage error, before any daemon is asked.
+#[test]
+fn a_missing_project_folder_is_a_usage_error() {
+    let out = labgrade()
+        .args([
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/specs/nautilus-python-app-full.yaml"),
+            "--dir",
+            "/nonexistent-labgrade-folder",
+        ])
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--dir /nonexistent-labgrade-folder: no such folder"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -181,7 +181,12 @@ impl Gradebook {
                 status,
                 // Why a submission got no grade (its build failed, the grader could not
                 // finish): the first line of what its report says.
-                csv_field(r.problem.as_deref().and_then(|p| p.lines().next()).unwrap_or("")),
+                csv_field(
+                    r.problem
+                        .as_deref()
+                        .and_then(|p| p.lines().next())
+                        .unwrap_or(""),
+                ),
             ];
             for id in check_ids {
                 row.push(

@@ -51,6 +51,12 @@ pub(super) fn run(mut args: CheckArgs, matches: Option<&clap::ArgMatches>) -> Re
     }
     check_targets(&args.format)?;
     let spec = labgrade::plan::load(&args.spec)?;
+    if !args.dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--dir {}: no such folder; give the project folder that holds the Dockerfile",
+            args.dir.display()
+        )));
+    }
     with_daemon(|daemon| async move {
         let opts = ObserveOptions {
             wait: args.wait,

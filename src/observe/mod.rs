@@ -48,12 +48,22 @@ pub async fn resolve_services(
 const FILE_CAP: u64 = 1024 * 1024;
 
 /// Reads the project files the plan's checks need, relative to `dir`.
-pub fn read_files(plan: &Plan, dir: &std::path::Path) -> BTreeMap<String, Option<String>> {
+pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
     let mut out = BTreeMap::new();
+    facts.project_dir = Some(
+        std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .display()
+            .to_string(),
+    );
     for c in &plan.checks {
         if let CheckKind::DockerfilePresent { dockerfile } = &c.kind {
             for rel in [dockerfile.path.clone(), dockerfile.dockerignore_path()] {
-                let path = dir.join(&rel);
+                let mut path = dir.join(&rel);
+                // `docker build` takes a lowercase `dockerfile` too.
+                if rel == "Dockerfile" && !path.exists() && dir.join("dockerfile").is_file() {
+                    path = dir.join("dockerfile");
+                }
                 // Only a regular file of the project, not a link out of it, and not huge.
                 let text = match std::fs::symlink_metadata(&path) {
                     Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
@@ -65,11 +75,36 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path) -> BTreeMap<String, Option
                     )),
                     _ => None,
                 };
+                if text.is_none() && rel == dockerfile.path {
+                    facts.dockerfiles_nearby = nearby_dockerfiles(dir);
+                }
                 out.insert(rel, text);
             }
         }
     }
-    out
+    facts.files = out;
+}
+
+/// Dockerfiles in the folders just below `dir` (`src/Dockerfile`), by relative path.
+fn nearby_dockerfiles(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .flatten()
+        .take(1000)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            ["Dockerfile", "dockerfile"]
+                .iter()
+                .find(|f| e.path().join(f).is_file())
+                .map(|f| format!("{name}/{f}"))
+        })
+        .collect();
+    found.sort();
+    found.truncate(5);
+    found
 }
 
 /// Paths tried on a server that answered 404, besides the spec's own paths.

@@ -33,6 +33,12 @@ pub struct Facts {
     /// Every `repository:tag` on the daemon, read when a spec image is missing.
     #[serde(default)]
     pub other_images: Vec<String>,
+    /// The project folder the files were read from (`--dir`, made absolute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_dir: Option<String>,
+    /// Dockerfiles one folder down, read when the spec's is missing (`src/Dockerfile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dockerfiles_nearby: Vec<String>,
     /// The value `{{random}}` stood for in this run, so that a replay judges with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random: Option<String>,

@@ -11,10 +11,12 @@ pub(crate) fn file<'a>(
 }
 
 /// The Dockerfile exists.
-pub(crate) fn dockerfile_present(
-    d: &DockerfileSpec,
-    files: &std::collections::BTreeMap<String, Option<String>>,
-) -> Judgement {
+pub(crate) fn dockerfile_present(d: &DockerfileSpec, facts: &Facts) -> Judgement {
+    let (files, project_dir, nearby) = (
+        &facts.files,
+        facts.project_dir.as_deref(),
+        &facts.dockerfiles_nearby,
+    );
     match file(files, &d.path) {
         Some(text) if text.starts_with("# labgrade: ") => fail(
             CauseId::DockerfileTooLarge,
@@ -35,15 +37,29 @@ pub(crate) fn dockerfile_present(
                 )
             }
         }
-        None => fail(
-            CauseId::DockerfileMissing,
-            format!("no {}", d.path),
-            format!("there is no {} in the project folder", d.path),
-            format!(
-                "create {}, or run labgrade in the project folder (or give --dir)",
-                d.path
-            ),
-        ),
+        None => {
+            let folder = project_dir.map_or("the project folder".to_string(), |p| p.to_string());
+            match nearby.first() {
+                Some(there) => fail(
+                    CauseId::DockerfileMissing,
+                    format!("no {}; found {there}", d.path),
+                    format!("there is no {} in {folder}, but there is {there}", d.path),
+                    format!(
+                        "move {there} to the project folder, or give labgrade the folder it is in: --dir {}",
+                        there.rsplit_once('/').map_or(".", |(f, _)| f)
+                    ),
+                ),
+                None => fail(
+                    CauseId::DockerfileMissing,
+                    format!("no {}", d.path),
+                    format!("there is no {} in {folder}", d.path),
+                    format!(
+                        "create {}, or run labgrade in the project folder (or give --dir FOLDER)",
+                        d.path
+                    ),
+                ),
+            }
+        }
     }
 }
 
@@ -102,5 +118,27 @@ pub(crate) fn dockerfile_rule(
                 first.fix.clone(),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_dockerfile_names_the_folder_and_one_found_below_it() {
+        let spec = crate::plan::parse("dockerfile: {}\n", "lab.yaml").unwrap();
+        let d = spec.dockerfile.unwrap();
+        let mut facts = Facts {
+            project_dir: Some("/home/s/lab".into()),
+            ..Default::default()
+        };
+        facts.files.insert("Dockerfile".into(), None);
+        let j = dockerfile_present(&d, &facts);
+        assert_eq!(j.cause.as_deref(), Some("there is no Dockerfile in /home/s/lab"));
+        facts.dockerfiles_nearby = vec!["src/Dockerfile".into()];
+        let j = dockerfile_present(&d, &facts);
+        assert_eq!(j.cause_id, Some(CauseId::DockerfileMissing));
+        assert!(j.fix.unwrap().ends_with("--dir src"));
     }
 }

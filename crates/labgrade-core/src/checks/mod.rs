@@ -214,7 +214,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             None => missing_fact(),
         },
         CheckKind::DockerfilePresent { dockerfile } => {
-            dockerfile::dockerfile_present(dockerfile, &facts.files)
+            dockerfile::dockerfile_present(dockerfile, facts)
         }
         CheckKind::DockerfileRule { dockerfile, rule } => {
             dockerfile::dockerfile_rule(dockerfile, rule, &facts.files)
