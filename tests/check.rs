@@ -523,7 +523,10 @@ fn a_missing_project_folder_is_a_usage_error() {
     let out = labgrade()
         .args([
             "check",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/specs/nautilus-python-app-full.yaml"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/specs/nautilus-python-app-full.yaml"
+            ),
             "--dir",
             "/nonexistent-labgrade-folder",
         ])

@@ -190,3 +190,27 @@ async fn container_removed_while_waiting() {
         "{http:#}"
     );
 }
+
+/// A plain `docker stop` is no crash: the daemon's events say who stopped it, and the
+/// fix is to start it again (not to read a log that explains nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn stopped_by_docker_stop_is_no_crash() {
+    let mut lab = Lab::new("stopped").await;
+    let port = free_port();
+    let name = lab.run("app", &[], &[(port, 8088)]).await;
+    let opts = bollard::query_parameters::StopContainerOptionsBuilder::default()
+        .t(1)
+        .build();
+    lab.daemon
+        .client()
+        .stop_container(&name, Some(opts))
+        .await
+        .unwrap();
+    lab.wait_stopped(&name).await;
+    let spec = lab.spec("lab.yaml", &spec_text(&lab.image, &name, port));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let running = finding(&report, &format!("running:{name}"));
+    assert_eq!(running["cause_id"], "stopped-by-request", "{running:#}");
+    assert_eq!(running["fix"], format!("docker start {name}"));
+}

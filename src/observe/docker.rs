@@ -260,6 +260,7 @@ impl Daemon {
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             networks,
             restarts_during_check: 0,
+            stop_requested: false,
         }))
     }
 
@@ -288,17 +289,21 @@ impl Daemon {
         tail_lines(&bytes, lines)
     }
 
-    /// Whether the daemon logged an `oom` event for the container since it started. The
-    /// state's OOMKilled flag can lose a race with the exit under load; the event log keeps
-    /// what happened. Bounded: the query ends at now, and gives up after two seconds.
-    pub async fn oom_event(&self, id: &str, started_at: Option<&str>) -> bool {
+    /// The `oom`, `kill` and `stop` events the daemon logged for the container since it
+    /// started: the state's OOMKilled flag can lose a race with the exit under load, and
+    /// only the events tell a `docker stop` from a crash. Bounded: the query ends at now,
+    /// and gives up after two seconds.
+    pub async fn stop_events(&self, id: &str, started_at: Option<&str>) -> Vec<String> {
         let since = started_at.and_then(parse_rfc3339).map_or(0, |t| t as i64);
         let until = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64 + 1);
         let filters = std::collections::HashMap::from([
             ("container".to_string(), vec![id.to_string()]),
-            ("event".to_string(), vec!["oom".to_string()]),
+            (
+                "event".to_string(),
+                vec!["oom".to_string(), "kill".to_string(), "stop".to_string()],
+            ),
         ]);
         let opts = bollard::query_parameters::EventsOptions {
             since: Some(since.to_string()),
@@ -306,17 +311,19 @@ impl Daemon {
             filters: Some(filters),
         };
         let mut events = self.docker.events(Some(opts));
-        let found = async {
+        let mut seen = Vec::new();
+        let read = async {
             while let Some(Ok(e)) = events.next().await {
-                if e.action.as_deref() == Some("oom") {
-                    return true;
+                if let Some(a) = e.action {
+                    seen.push(a);
+                }
+                if seen.len() >= 20 {
+                    break;
                 }
             }
-            false
         };
-        tokio::time::timeout(Duration::from_secs(2), found)
-            .await
-            .unwrap_or(false)
+        let _ = tokio::time::timeout(Duration::from_secs(2), read).await;
+        seen
     }
 
     /// Every container on the daemon, briefly, for near-miss hints.

@@ -291,9 +291,13 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
     if daemon.local {
         c.listening = c.pid.and_then(sockets::listening);
     }
-    // Killed (137) with no OOM flag: the flag may have lost a race; the events know.
-    if !c.running && c.exit_code == Some(137) && !c.oom_killed {
-        c.oom_killed = daemon.oom_event(&c.id, c.started_at.as_deref()).await;
+    // Stopped by a signal (or cleanly): the events tell an OOM kill whose flag lost a
+    // race, and a `docker stop`/`docker kill`, from a crash.
+    if !c.running && matches!(c.exit_code, Some(0 | 130 | 137 | 143)) {
+        let events = daemon.stop_events(&c.id, c.started_at.as_deref()).await;
+        c.oom_killed |= events.iter().any(|e| e == "oom");
+        c.stop_requested =
+            !c.oom_killed && events.iter().any(|e| e == "stop" || e.starts_with("kill"));
     }
     Ok(Some(c))
 }

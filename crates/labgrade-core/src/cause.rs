@@ -57,6 +57,7 @@ causes! {
     RestartLoop = "restart-loop": "the app keeps crashing and Docker keeps restarting it",
     NeverStarted = "never-started": "the container was created but never started",
     OomKilled = "oom-killed": "the container ran out of memory and was killed",
+    StoppedByRequest = "stopped-by-request": "someone stopped the container (docker stop, docker kill): no crash",
     ExitedCleanly = "exited-cleanly": "the main process finished with code 0: CMD does not keep a server in the foreground",
     Exited = "exited": "the app stopped with an error exit code",
     StaleContainer = "stale-container": "the image was rebuilt after the container was created: it runs the old build",

@@ -204,6 +204,10 @@ pub struct ContainerFacts {
     /// app crashed under the probes), or whether it stopped then.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restarts_during_check: i64,
+    /// Someone stopped it (`docker stop`, `docker kill`: the daemon's events say so), so
+    /// its exit is no crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_requested: bool,
 }
 
 fn is_zero(n: &i64) -> bool {

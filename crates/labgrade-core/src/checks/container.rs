@@ -150,6 +150,14 @@ pub(crate) fn container_running(
                         "{logs}; make the app use less memory, or run it with a higher --memory limit"
                     ),
                 )
+            } else if c.stop_requested {
+                (
+                    CauseId::StoppedByRequest,
+                    format!(
+                        "the container was stopped (docker stop or docker kill, exit code {code}); the app did not crash"
+                    ),
+                    format!("docker start {name}"),
+                )
             } else if let Some(h) = hint {
                 let (fix, then) = if needs_rebuild(h.id) {
                     (without_rebuild(&h.fix), format!("; then: {}", rebuild()))

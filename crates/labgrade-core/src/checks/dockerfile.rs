@@ -135,7 +135,10 @@ mod tests {
         };
         facts.files.insert("Dockerfile".into(), None);
         let j = dockerfile_present(&d, &facts);
-        assert_eq!(j.cause.as_deref(), Some("there is no Dockerfile in /home/s/lab"));
+        assert_eq!(
+            j.cause.as_deref(),
+            Some("there is no Dockerfile in /home/s/lab")
+        );
         facts.dockerfiles_nearby = vec!["src/Dockerfile".into()];
         let j = dockerfile_present(&d, &facts);
         assert_eq!(j.cause_id, Some(CauseId::DockerfileMissing));
