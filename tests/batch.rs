@@ -346,6 +346,29 @@ async fn shards_merge_into_one_gradebook() {
         .collect();
     assert_eq!(names, ["alice", "bob", "carol"]);
     assert!(merged.join("reports/bob.txt").exists());
+
+    // Shards graded with another spec do not merge: their scores mean something else.
+    let other = lab.dir.path().join("other.yaml");
+    let text_of = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &other,
+        format!("{text_of}\nruns:\n  - image: {}\n", lab.image),
+    )
+    .unwrap();
+    let refused = labgrade()
+        .arg("merge")
+        .arg("--spec")
+        .arg(&other)
+        .arg("--out")
+        .arg(lab.dir.path().join("merged-other"))
+        .args(&outs)
+        .output_within(GRADE_TIME);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("was graded with another spec"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 /// A unix socket forwarding to the real daemon until stopped: a daemon that goes away in

@@ -429,12 +429,30 @@ pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, 
         .iter()
         .map(|c| c.id.clone())
         .collect();
+    let max = Plan::new(&spec).max_points();
     let io = |p: &Path, e: std::io::Error| BatchError::Io(format!("{}: {e}", p.display()));
     let book = Gradebook::open(out).map_err(|e| io(out, e))?;
     let mut seen = BTreeMap::new();
     for input in inputs {
         let from = Gradebook { dir: input.clone() };
-        for r in from.results().map_err(|e| io(input, e))? {
+        let results = from.results().map_err(|e| io(input, e))?;
+        // A shard graded with another spec has other checks or another total: its
+        // scores would not mean the same, so nothing is merged.
+        if let Some(r) = results.iter().find(|r| {
+            r.max_score != max
+                || (!r.checks.is_empty() && !r.checks.iter().map(|(id, _)| id).eq(ids.iter()))
+        }) {
+            return Err(BatchError::Usage(format!(
+                "{} was graded with another spec than {} (student {}: {} checks worth {} points, this spec has {} worth {max}); merge shards graded with the same spec",
+                input.display(),
+                spec_path.display(),
+                r.student,
+                r.checks.len(),
+                r.max_score,
+                ids.len()
+            )));
+        }
+        for r in results {
             if let Some(other) = seen.insert(r.student.clone(), input.clone()) {
                 return Err(BatchError::Usage(format!(
                     "student {} is graded in both {} and {}",
