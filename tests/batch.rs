@@ -459,3 +459,42 @@ async fn daemon_lost_mid_batch_then_resumed() {
     assert_eq!(run_leftovers(&killed.run_id), "");
     assert_eq!(leftovers(&out), "");
 }
+
+/// Folders the batch cannot or must not grade are listed with why, and the class goes
+/// on: a link (to a classmate's folder), a name too long for a result file, a hidden
+/// folder; a roster student with no folder gets a "no submission" row.
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_folders_are_skipped_with_a_reason_and_the_class_goes_on() {
+    let lab = Lab::new("odd-folders").await;
+    let (subs, spec) = class(&lab, &["alice"]);
+    std::os::unix::fs::symlink(subs.join("alice"), subs.join("mallory")).unwrap();
+    let long = "x".repeat(250);
+    submission(&subs, &long, &lab.image, "", &[]);
+    submission(&subs, ".cache", &lab.image, "", &[]);
+    let roster = lab.dir.path().join("roster.csv");
+    std::fs::write(&roster, "id,name\nalice,Alice\nzed,Zed Zero\n").unwrap();
+    let out = lab.dir.path().join("grades");
+    let r = grade(&spec, &subs, &out)
+        .arg("--roster")
+        .arg(&roster)
+        .output_within(GRADE_TIME);
+    let err = text(&r.stderr);
+    assert_eq!(r.status.code(), Some(0), "{err}");
+    assert!(err.contains("skipped mallory: a symbolic link"), "{err}");
+    assert!(
+        err.contains(&format!("skipped {long}: its name is 250 bytes long")),
+        "{err}"
+    );
+    assert!(err.contains("skipped .cache: a hidden folder"), "{err}");
+    let rows = csv_rows(&out);
+    let status = |s: &str| {
+        rows.iter()
+            .find(|r| r[0] == s)
+            .map(|r| r[5].clone())
+            .unwrap_or_else(|| panic!("no row for {s}: {rows:?}"))
+    };
+    assert_eq!(status("alice"), "graded");
+    assert_eq!(status("zed"), "no_submission");
+    assert!(!rows.iter().any(|r| r[0] == "mallory"), "{rows:?}");
+    assert_eq!(leftovers(&out), "");
+}

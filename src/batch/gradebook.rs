@@ -17,6 +17,8 @@ pub enum Status {
     BuildFailed,
     /// The grader could not finish (daemon trouble, timeout); grade it again with --resume.
     NotGraded,
+    /// A roster student with no submission folder.
+    NoSubmission,
 }
 
 /// One student's result, as stored in `results/<student>.json`.

@@ -65,28 +65,77 @@ pub enum BatchError {
     Io(String),
 }
 
-/// The submissions (subfolder names) in a folder, sorted, and this shard's share of them.
-pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Vec<String>, BatchError> {
+/// Longest submission folder name graded: its result, report and log files must fit the
+/// file system's 255-byte names with their extensions.
+const NAME_MAX: usize = 200;
+
+/// The submissions of a folder: the subfolders graded (sorted, this shard's share) and
+/// the entries not graded, each with why.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub names: Vec<String>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Whether a folder name can be graded, and if not, why.
+fn unfit_name(name: &str) -> Option<String> {
+    if name.starts_with('.') {
+        Some("a hidden folder".into())
+    } else if name.len() > NAME_MAX {
+        Some(format!(
+            "its name is {} bytes long, more than the {NAME_MAX} a result file can carry: rename it",
+            name.len()
+        ))
+    } else if name.chars().any(|c| c.is_control()) {
+        Some("its name holds control characters: rename it".into())
+    } else {
+        None
+    }
+}
+
+/// The submissions (subfolder names) in a folder, sorted, and this shard's share of them;
+/// what is not graded (links, files, hidden folders, unusable names) is listed with why.
+pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Found, BatchError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         BatchError::Usage(format!(
             "cannot read the submissions folder {}: {e}",
             dir.display()
         ))
     })?;
-    let mut names: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+    let mut names: Vec<String> = Vec::new();
+    let mut skipped = Vec::new();
+    for e in entries.flatten() {
+        let shown = e.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_symlink() {
+            // A link can lead out of the submissions, or to a classmate's folder.
+            skipped.push((
+                shown,
+                "a symbolic link: submissions must be folders of their own".into(),
+            ));
+            continue;
+        }
+        if !kind.is_dir() {
+            continue;
+        }
+        let Some(name) = e.file_name().to_str().map(str::to_owned) else {
+            skipped.push((shown, "its name is not UTF-8: rename it".into()));
+            continue;
+        };
+        match unfit_name(&name) {
+            Some(why) => skipped.push((name, why)),
+            None => names.push(name),
+        }
+    }
     names.sort();
+    skipped.sort();
     if names.is_empty() {
         return Err(BatchError::Usage(format!(
             "{} holds no submission folders: put each student's work in its own subfolder",
             dir.display()
         )));
     }
-    Ok(match shard {
+    let names = match shard {
         Some(s) => names
             .into_iter()
             .enumerate()
@@ -94,7 +143,8 @@ pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Vec<String>, Batc
             .map(|(_, n)| n)
             .collect(),
         None => names,
-    })
+    };
+    Ok(Found { names, skipped })
 }
 
 /// Reads a roster CSV: `id,name` per record, a name with a comma in double quotes. A first
@@ -258,6 +308,7 @@ impl Progress {
             ),
             Status::BuildFailed => "build failed".into(),
             Status::NotGraded => "not graded".into(),
+            Status::NoSubmission => "no submission".into(),
         };
         let line = format!(
             "[{}/{}] {}: {what} ({:.1}s)",
@@ -286,6 +337,10 @@ impl Progress {
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub graded: usize,
+    /// Roster students with no folder.
+    pub no_submission: usize,
+    /// Entries of the submissions folder not graded, with why.
+    pub skipped: Vec<(String, String)>,
     pub skipped_done: usize,
     pub build_failed: usize,
     pub not_graded: usize,
@@ -304,7 +359,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         .map(roster)
         .transpose()?
         .unwrap_or_default();
-    let all = submissions(&opts.submissions, opts.shard)?;
+    let found = submissions(&opts.submissions, opts.shard)?;
+    let all = found.names;
     let io = |e: std::io::Error| BatchError::Io(format!("{}: {e}", opts.out.display()));
     let book = Gradebook::open(&opts.out).map_err(io)?;
     let done = book.done().map_err(io)?;
@@ -330,13 +386,43 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     .map_err(io)?;
     let todo: Vec<String> = all
         .iter()
-        .filter(|s| !done.contains_key(*s))
+        // A "no submission" row is graded again once the folder is there.
+        .filter(|s| {
+            done.get(*s)
+                .is_none_or(|r| r.status == Status::NoSubmission)
+        })
         .cloned()
         .collect();
     let mut summary = Summary {
         skipped_done: all.len() - todo.len(),
+        skipped: found.skipped,
         ..Summary::default()
     };
+    // Roster students with no folder get a row that says so (once: in the first shard).
+    if opts.shard.is_none_or(|s| s.k == 1) {
+        for (id, name) in &names {
+            let has_folder = opts.submissions.join(id).is_dir();
+            if has_folder || unfit_name(id).is_some() {
+                continue;
+            }
+            let r = StudentResult {
+                student: id.clone(),
+                name: Some(name.clone()),
+                status: Status::NoSubmission,
+                score: 0,
+                max_score: plan.max_points(),
+                passed: false,
+                checks: Vec::new(),
+                problem: Some(format!(
+                    "no submission: {} has no folder {id}",
+                    opts.submissions.display()
+                )),
+                duration_ms: 0,
+            };
+            book.record(&r, &ids).map_err(io)?;
+            summary.no_submission += 1;
+        }
+    }
     let mut progress = Progress::new(todo.len());
     let jobs = stream::iter(todo.iter().map(|student| {
         let (spec, spec_name, run, book, ids, names) =
@@ -382,6 +468,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             Status::Graded => summary.graded += 1,
             Status::BuildFailed => summary.build_failed += 1,
             Status::NotGraded => summary.not_graded += 1,
+            Status::NoSubmission => summary.no_submission += 1,
         }
         if r.passed {
             summary.passed += 1;

@@ -80,6 +80,15 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
                 return Err(Error::Interrupted(signal, "what was graded is kept: rerun with --resume to finish"));
             }
         };
+        for (entry, why) in &s.skipped {
+            eprintln!("skipped {}: {why}", labgrade::report::printable(entry));
+        }
+        if s.no_submission > 0 {
+            eprintln!(
+                "{} roster student(s) have no submission folder (status no_submission in the gradebook)",
+                s.no_submission
+            );
+        }
         println!(
             "graded {} ({} passed), {} did not build, {} not graded, {} already done — {}",
             s.graded,
