@@ -353,8 +353,7 @@ fn report_files_that_cannot_be_written_exit_3_naming_them() {
             .arg("check")
             .arg(&spec)
             .args(&args)
-            .output()
-            .unwrap();
+            .output_within(CHECK_TIME);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
         assert!(
