@@ -96,6 +96,7 @@ causes! {
     WrongStatus = "wrong-status": "the answer's status is not the one the lab asks for",
     AppErrorOnRequest = "app-error-on-request": "the app raised an error on the request (5xx)",
     HardCodedAnswer = "hard-coded-answer": "the answer does not echo the per-run random value: it is hard-coded",
+    EndlessBody = "endless-body": "the answer does not end within 1 MiB (curl would never return)",
     WrongAnswer = "wrong-answer": "the answer's body, JSON or headers differ from what the lab asks",
     // HTTP transport.
     LoopbackBind = "loopback-bind": "the app listens on 127.0.0.1 inside the container, so the published port cannot reach it",

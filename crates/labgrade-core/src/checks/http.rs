@@ -179,8 +179,22 @@ pub(crate) fn judge(
                     Some(_) => {}
                 }
             }
-            if problems.is_empty() {
+            // An answer that does not end within the cap: a student's `curl` would never
+            // return, unless the lab asks for a stream.
+            let endless = *truncated && !h.stream;
+            if problems.is_empty() && !endless {
                 return pass(format!("{status}, {}", quote(body, 60)));
+            }
+            if problems.is_empty() {
+                return fail(
+                    CauseId::EndlessBody,
+                    format!(
+                        "{status}; the body goes on past {} MiB",
+                        crate::facts::BODY_CAP >> 20
+                    ),
+                    "the answer does not end: it is larger than any page this lab needs, or the app keeps writing and never finishes it, so curl would never return",
+                    "make the route return its answer and finish (return a string or jsonify(...) in Flask, not a generator that never stops), then rebuild the image and run the container again",
+                );
             }
             if body_wrong {
                 // Show what the app did answer, so the student sees the difference.

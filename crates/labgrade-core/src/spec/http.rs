@@ -260,6 +260,11 @@ struct RawHttp {
     /// Instructor-only: students see that the check exists, not what it tests.
     #[serde(default)]
     hidden: bool,
+    /// The answer is a stream that may never end (server-sent events, a log tail): judge
+    /// its first MiB. Without it, an answer that does not end there fails, as `curl`
+    /// would never return.
+    #[serde(default)]
+    stream: bool,
 }
 
 impl schemars::JsonSchema for HttpExpect {
@@ -293,6 +298,8 @@ pub struct HttpExpect {
     pub points: Option<u32>,
     /// Instructor-only: students see that the check exists, not what it tests.
     pub hidden: bool,
+    /// An answer that never ends is allowed (its first MiB is judged).
+    pub stream: bool,
     /// The per-run value put where the spec wrote `{{random}}`, once it is.
     pub random: Option<String>,
 }
@@ -329,6 +336,7 @@ impl HttpExpect {
             timeout: None,
             points: None,
             hidden: false,
+            stream: false,
             random: None,
         }
     }
@@ -512,6 +520,7 @@ impl TryFrom<RawHttp> for HttpExpect {
             timeout: r.timeout.map(|s| s.0),
             points: r.points,
             hidden: r.hidden,
+            stream: r.stream,
             random: None,
         })
     }
