@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod fixes;
 pub mod process;
 
 use std::path::{Path, PathBuf};
