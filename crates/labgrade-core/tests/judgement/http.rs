@@ -45,6 +45,20 @@ fn table() {
     let body_regex = spec("  - get: /\n    body_regex: '\"latency_ms\":\\s*[0-9.]+'\n");
     let json = spec("  - get: /\n    json: {\"$.unit\": ms, \"$.latency\": 12}\n");
     let header = spec("  - get: /\n    response_headers: {Content-Type: application/json}\n");
+    let hello = spec("  - get: /\n    body_contains: Hello\n");
+    let stream = spec("  - get: /\n    body_contains: Hello\n    stream: true\n");
+    let endless = |c: &str| {
+        answered(
+            c,
+            URL,
+            ProbeOutcome::Response {
+                status: 200,
+                headers: vec![("content-type".into(), "text/event-stream".into())],
+                body: format!("Hello\n{}", "data: tick\n".repeat(8)),
+                truncated: true,
+            },
+        )
+    };
     let random = spec(
         "  - get: /\n    headers: {X-Labgrade-Probe: \"{{random}}\"}\n    json: {\"$.headers.X-Labgrade-Probe\": \"{{random}}\"}\n",
     );
@@ -259,6 +273,19 @@ fn table() {
                     truncated: true,
                 },
             ),
+        ),
+        Case::fails(
+            "an answer that never ends, the text in its first MiB",
+            &hello,
+            CHECK,
+            CauseId::EndlessBody,
+            endless(CHECK),
+        ),
+        Case::passes(
+            "an endless answer where the lab asks for a stream",
+            &stream,
+            CHECK,
+            endless(CHECK),
         ),
         Case::passes(
             "{{random}} echoed back",
