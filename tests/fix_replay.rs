@@ -526,7 +526,6 @@ fn seed_nautilus_loopback() {
     );
 }
 
-#[ignore = "fix does not work when typed: layer-order fix writes COPY requirements.txt . but the file is src/requirements.txt"]
 #[test]
 fn seed_nautilus_copy_before_install() {
     seed(

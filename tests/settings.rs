@@ -241,9 +241,10 @@ fn dockerfile_rules_on_a_project_folder() {
         order["cause"],
         "the code is copied (line 5) before the dependencies are installed (line 7), so any code change reinstalls them"
     );
+    // In this Dockerfile's own lines.
     assert_eq!(
         order["fix"],
-        "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . ."
+        "copy only the dependency list before the install, and the code after it: COPY requirements.txt . (before line 7), then move `COPY . .` (line 5) below `RUN pip install -r requirements.txt`; then rebuild"
     );
     assert_eq!(
         finding(&report, "dockerfile:DL3042")["found"],
@@ -273,9 +274,11 @@ fn dockerfile_rules_on_a_project_folder() {
         .args(["-f", "json"])
         .output_within(CHECK_TIME);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The folder looked in is named, as the student gave it (made absolute).
+    let canonical = std::fs::canonicalize(&empty).unwrap();
     assert_eq!(
         finding(&report, "dockerfile")["cause"],
-        "there is no Dockerfile in the project folder"
+        format!("there is no Dockerfile in {}", canonical.display())
     );
     assert_eq!(finding(&report, "dockerfile:DL3006")["outcome"], "skipped");
 }

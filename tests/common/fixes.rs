@@ -181,6 +181,12 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     if let Some(line) = dockerfile_line(edit) {
         return write_dockerfile_line(dir, &line);
     }
+    // `copy only the dependency list before the install, and the code after it: COPY
+    // src/requirements.txt . (before line 4), then move `COPY src/ .` (line 3) below
+    // `RUN pip install ...`; then rebuild`.
+    if let Some(rest) = edit.split_once("and the code after it: ").map(|(_, r)| r) {
+        return deps_first(dir, rest);
+    }
     // `COPY requirements.txt . → RUN pip install ... → COPY . . (then rebuild)`.
     if edit.contains(" → ") {
         return reorder(dir, edit);
@@ -319,6 +325,43 @@ fn insert_before_cmd(dir: &Path, line: &str) -> Result<String, String> {
     lines.insert(at, line.to_string());
     write(&path, &(lines.join("\n") + "\n"))?;
     Ok(format!("Dockerfile: added {line:?}"))
+}
+
+/// The layer-order fix in the Dockerfile's own lines: `COPY LIST DEST (before line N),
+/// then move `CODE` (line M) below `RUN ...``, applied literally by line numbers.
+fn deps_first(dir: &Path, rest: &str) -> Result<String, String> {
+    let bad = || format!("cannot read the layer-order fix {rest:?}");
+    let (copy, rest) = rest.split_once(" (before line ").ok_or_else(bad)?;
+    let (n, rest) = rest.split_once(')').ok_or_else(bad)?;
+    let install: usize = n.trim().parse().map_err(|_| bad())?;
+    let (_, rest) = rest.split_once("then move `").ok_or_else(bad)?;
+    let (code, rest) = rest.split_once("` (line ").ok_or_else(bad)?;
+    let (m, _) = rest.split_once(')').ok_or_else(bad)?;
+    let code_line: usize = m.trim().parse().map_err(|_| bad())?;
+    let path = dir.join("Dockerfile");
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let at = |n: usize| n.checked_sub(1).filter(|i| *i < lines.len());
+    let (Some(ci), Some(ii)) = (at(code_line), at(install)) else {
+        return Err(format!(
+            "lines {code_line} and {install} are not in the Dockerfile"
+        ));
+    };
+    if lines[ci].trim() != code.trim() || ci >= ii {
+        return Err(format!(
+            "line {code_line} is {:?}, not {code:?} before the install",
+            lines[ci]
+        ));
+    }
+    let moved = lines.remove(ci);
+    // The install is one line up now; the list goes right before it, the code after it.
+    let ii = ii - 1;
+    lines.insert(ii + 1, moved);
+    lines.insert(ii, copy.trim().to_string());
+    write(&path, &(lines.join("\n") + "\n"))?;
+    Ok(format!(
+        "Dockerfile: {copy} before the install, {code} after it"
+    ))
 }
 
 /// The layer-order fix, `COPY a . → RUN pip install ... → COPY . .`: the Dockerfile's COPY

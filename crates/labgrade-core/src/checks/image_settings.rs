@@ -210,7 +210,9 @@ pub(crate) fn judge(
                 )
             }
         }
-        ImageSetting::DepsBeforeCode(pattern) => layer_order(image, &i.history, pattern.as_ref()),
+        ImageSetting::DepsBeforeCode(pattern) => {
+            layer_order(image, &i.history, pattern.as_ref(), dockerfile)
+        }
         ImageSetting::ExecForm => {
             let shell: Vec<(&str, &Vec<String>)> = [("ENTRYPOINT", &i.entrypoint), ("CMD", &i.cmd)]
                 .into_iter()
@@ -337,6 +339,7 @@ pub(crate) fn layer_order(
     image: &ImageRef,
     history: &[String],
     pattern: Option<&Pattern>,
+    dockerfile: Option<&str>,
 ) -> Judgement {
     let default = regex::Regex::new(INSTALLERS).expect("installers pattern");
     let installs = |s: &str| pattern.map_or_else(|| default.is_match(s), |p| p.0.is_match(s));
@@ -360,7 +363,10 @@ pub(crate) fn layer_order(
     } else {
         order.join(" → ")
     };
-    let fix = "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . . (then rebuild)";
+    // In the Dockerfile's own paths when it was read (the same fix as rule LG002).
+    let fix = dockerfile
+        .and_then(|t| crate::dockerfile::deps_first_fix(&crate::dockerfile::Dockerfile::parse(t)))
+        .unwrap_or_else(|| format!("{} (then rebuild)", crate::dockerfile::GENERIC_DEPS_FIRST));
     match (install, last_copy) {
         (None, _) => fail(
             CauseId::NoInstallStep,
@@ -398,7 +404,7 @@ mod tests {
             "/bin/sh -c #(nop) COPY dir:456 in . ",
             "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
         ]);
-        let j = layer_order(&img, &good, None);
+        let j = layer_order(&img, &good, None, None);
         assert!(j.pass, "{}", j.found);
         assert_eq!(j.found, "COPY → COPY → RUN install → COPY");
         let bad = hist(&[
@@ -407,7 +413,7 @@ mod tests {
             "/bin/sh -c pip install -r requirements.txt",
             "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
         ]);
-        let j = layer_order(&img, &bad, None);
+        let j = layer_order(&img, &bad, None, None);
         assert!(!j.pass);
         assert!(j.cause.unwrap().starts_with("the code is copied before"));
         // BuildKit writes the instruction itself.
@@ -416,10 +422,10 @@ mod tests {
             "RUN /bin/sh -c npm ci # buildkit",
             "COPY . . # buildkit",
         ]);
-        assert!(layer_order(&img, &buildkit, None).pass);
+        assert!(layer_order(&img, &buildkit, None, None).pass);
         let none = hist(&["COPY . . # buildkit"]);
         assert!(
-            layer_order(&img, &none, None)
+            layer_order(&img, &none, None, None)
                 .cause
                 .unwrap()
                 .contains("installs dependencies")

@@ -11,7 +11,9 @@ pub(crate) fn exec_form(args: &[String]) -> String {
         .replace("\",\"", "\", \"")
 }
 
-pub use rules::{LintOptions, RULES, Rule, Violation, exec_words, lint};
+pub use rules::{
+    GENERIC_DEPS_FIRST, LintOptions, RULES, Rule, Violation, deps_first_fix, exec_words, lint,
+};
 
 /// One instruction, with the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

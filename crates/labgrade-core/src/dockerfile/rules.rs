@@ -178,6 +178,86 @@ fn pip_installs(cmd: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The order to write when nothing better is known.
+pub const GENERIC_DEPS_FIRST: &str =
+    "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . .";
+
+/// In the final stage, the first line copying code (not only dependency manifests)
+/// before the install step, and that step.
+fn code_before_install(d: &Dockerfile) -> Option<(&Instruction, &Instruction)> {
+    let last: Vec<&Instruction> = d.last_stage().collect();
+    let at = last.iter().position(|i| {
+        i.keyword == "RUN"
+            && (!pip_installs(&i.args).is_empty()
+                || [
+                    "npm ci",
+                    "npm install",
+                    "yarn install",
+                    "poetry install",
+                    "bundle install",
+                ]
+                .iter()
+                .any(|p| i.args.contains(p)))
+    })?;
+    // Copying anything but dependency manifests (`.`, `src/`, `app.py`) before the
+    // install step: `COPY --from=stage` copies a build result, not the context.
+    let early = last[..at].iter().find(|i| {
+        (i.keyword == "COPY" || i.keyword == "ADD") && !i.args.contains("--from") && {
+            let words = copy_words(i);
+            words.len() >= 2 && words[..words.len() - 1].iter().any(|s| !is_manifest(s))
+        }
+    })?;
+    Some((early, last[at]))
+}
+
+/// The fix for dependencies installed after the code is copied, in this Dockerfile's own
+/// lines and paths: the dependency list copied from where the code comes from (`COPY
+/// src/requirements.txt .` when the code is `COPY src/ .`), then the install as written,
+/// then the code line moved below it. `None` when the Dockerfile has no such mistake.
+pub fn deps_first_fix(d: &Dockerfile) -> Option<String> {
+    let (early, install) = code_before_install(d)?;
+    let words = copy_words(early);
+    let (sources, dest) = words.split_at(words.len() - 1);
+    let dest = &dest[0];
+    let manifest = if install.args.contains("npm ") {
+        "package*.json".to_string()
+    } else if install.args.contains("yarn") {
+        "package.json yarn.lock".to_string()
+    } else if install.args.contains("poetry") {
+        "pyproject.toml poetry.lock".to_string()
+    } else if install.args.contains("bundle") {
+        "Gemfile Gemfile.lock".to_string()
+    } else {
+        // pip: the file after -r, by its name (its path is the image's, not the context's).
+        let w: Vec<&str> = install.args.split_whitespace().collect();
+        w.iter()
+            .position(|x| *x == "-r" || *x == "--requirement")
+            .and_then(|i| w.get(i + 1))
+            .map_or("requirements.txt", |f| f.rsplit('/').next().unwrap_or(f))
+            .to_string()
+    };
+    // Where the code comes from in the context: one folder (`src/`, `.`) holds the list too.
+    let prefix = match sources {
+        [one] if one == "." || one == "./" => String::new(),
+        [one] if one.ends_with('/') || !one.contains('.') => {
+            format!("{}/", one.trim_start_matches("./").trim_end_matches('/'))
+        }
+        _ => String::new(),
+    };
+    let listed: Vec<String> = manifest
+        .split(' ')
+        .map(|m| format!("{prefix}{m}"))
+        .collect();
+    let code = format!("{} {}", early.keyword, early.args);
+    Some(format!(
+        "copy only the dependency list before the install, and the code after it: COPY {} {dest} (before line {}), then move `{code}` (line {}) below `RUN {}`; then rebuild",
+        listed.join(" "),
+        install.line,
+        early.line,
+        install.args
+    ))
+}
+
 /// Runs every rule (LG003 and LG004 only when their options are given).
 pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -333,37 +413,13 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
         }
     }
     // LG002: in the final stage, the whole context copied before the install step.
-    let last: Vec<&Instruction> = d.last_stage().collect();
-    let install = last.iter().position(|i| {
-        i.keyword == "RUN"
-            && (!pip_installs(&i.args).is_empty()
-                || [
-                    "npm ci",
-                    "npm install",
-                    "yarn install",
-                    "poetry install",
-                    "bundle install",
-                ]
-                .iter()
-                .any(|p| i.args.contains(p)))
-    });
-    if let Some(at) = install {
-        // Copying anything but dependency manifests (`.`, `src/`, `app.py`) before the
-        // install step: `COPY --from=stage` copies a build result, not the context.
-        let copies_code = |i: &&&Instruction| {
-            (i.keyword == "COPY" || i.keyword == "ADD") && !i.args.contains("--from") && {
-                let words = copy_words(i);
-                words.len() >= 2 && words[..words.len() - 1].iter().any(|s| !is_manifest(s))
-            }
-        };
-        if let Some(early) = last[..at].iter().find(copies_code) {
-            out.push(v(
-                "LG002",
-                early,
-                format!("the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, last[at].line),
-                "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . .",
-            ));
-        }
+    if let Some((early, install)) = code_before_install(d) {
+        out.push(v(
+            "LG002",
+            early,
+            format!("the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, install.line),
+            deps_first_fix(d).unwrap_or_else(|| GENERIC_DEPS_FIRST.to_string()),
+        ));
     }
     if let Some(port) = opts.expose {
         // `EXPOSE $PORT` counts with the ARG or ENV value it has there.
@@ -562,6 +618,23 @@ mod tests {
             },
         );
         assert_eq!(v, []);
+    }
+
+    #[test]
+    fn the_deps_first_fix_uses_the_dockerfiles_own_paths() {
+        let fix = |t: &str| deps_first_fix(&Dockerfile::parse(t)).unwrap();
+        let f = fix(
+            "FROM python:3.11-slim\nWORKDIR /app\nCOPY src/ .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"server.py\"]\n",
+        );
+        assert!(
+            f.contains("COPY src/requirements.txt . (before line 4)"),
+            "{f}"
+        );
+        assert!(f.contains("move `COPY src/ .` (line 3) below `RUN pip install --no-cache-dir -r requirements.txt`"), "{f}");
+        let f = fix("FROM node:20-slim\nCOPY . /app\nRUN npm ci\n");
+        assert!(f.contains("COPY package*.json /app"), "{f}");
+        assert!(!f.contains("COPY . ."), "{f}");
+        assert!(deps_first_fix(&Dockerfile::parse("FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n")).is_none());
     }
 
     #[test]
