@@ -627,7 +627,7 @@ fn seed_echo_tag_on_older_build() {
 
 const HELLO_OTHERS: &str = "docker run -d --name hello-web -p 5000:5000 hello:v3";
 
-#[ignore = "fix does not work when typed: docker run --rm hello:v1 only shows the output, changes nothing"]
+#[ignore = "fix does not work when typed: a code edit (make the program print a date) that no applier can make"]
 #[test]
 fn seed_hello_v1_no_date() {
     let setup = format!(
@@ -782,7 +782,7 @@ async fn diagnose_paused_container() {
     sample_replay("paused (diagnose.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: prose edit, and docker run with the placeholder IMAGE"]
+#[ignore = "fix does not work when typed: a Dockerfile edit in prose (COPY the file the CMD runs)"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_crash_loop() {
     let mut lab = Lab::new("fx-loop").await;
@@ -808,7 +808,7 @@ async fn diagnose_crash_loop() {
     sample_replay("crash loop (diagnose.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: docker logs, then prose after the ;"]
+#[ignore = "fix does not work when typed: prose: make the app use less memory, or a higher --memory"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_out_of_memory() {
     let mut lab = Lab::new("fx-oom").await;

@@ -51,7 +51,9 @@ pub(crate) fn container_running(
 ) -> Judgement {
     let name = &c.name;
     // Once the code or the Dockerfile must change, `docker start` would run the old build.
-    let rebuild = || rebuild_and_rerun(plan, &ContainerName(name.clone()));
+    // The image as the container was run from it, when the spec names none.
+    let seen = Some(c.image_name.as_str()).filter(|i| !i.is_empty() && !i.starts_with("sha256:"));
+    let rebuild = || rebuild_and_rerun(plan, &ContainerName(name.clone()), seen);
     let last_log = telling_line(&c.log_tail);
     let with_log = |s: String| match last_log {
         Some(l) => format!("{s}; its log says {}", quote(l, 160)),
@@ -147,7 +149,7 @@ pub(crate) fn container_running(
                     CauseId::OomKilled,
                     "the container ran out of memory and was killed".to_string(),
                     format!(
-                        "{logs}; make the app use less memory, or run it with a higher --memory limit"
+                        "make the app use less memory, or run it with a higher --memory limit   ({logs} shows what it did last)"
                     ),
                 )
             } else if c.stop_requested {

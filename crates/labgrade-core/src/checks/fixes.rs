@@ -79,6 +79,12 @@ pub(crate) fn compose_service(plan: &Plan, name: &ContainerName) -> String {
 /// The `docker run` line that creates the container the spec describes: its name, ports,
 /// environment, mounts, restart policy, labels, networks and image.
 pub(crate) fn run_command(plan: &Plan, name: &ContainerName) -> String {
+    run_command_or(plan, name, None)
+}
+
+/// [`run_command`], with the image the container was seen running when the spec names
+/// none (never a placeholder where a name is known).
+pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&str>) -> String {
     let mut cmd = format!("docker run -d --name {name}");
     let mut image = None;
     for c in &plan.checks {
@@ -98,13 +104,13 @@ pub(crate) fn run_command(plan: &Plan, name: &ContainerName) -> String {
         }
     }
     cmd.push(' ');
-    cmd.push_str(image.as_deref().unwrap_or("IMAGE"));
+    cmd.push_str(image.as_deref().or(seen).unwrap_or("IMAGE"));
     cmd
 }
 
 /// What rebuilds the image and runs the container again from it, for a failure whose
 /// fix changes the code or the Dockerfile: `docker start` would restart the old build.
-pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName) -> String {
+pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<&str>) -> String {
     let service = plan.checks.iter().find_map(|c| match &c.kind {
         CheckKind::ContainerExists {
             container,
@@ -124,10 +130,16 @@ pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName) -> String {
             "docker build -t {i} . && docker rm -f {name} && {}",
             run_command(plan, name)
         ),
-        None => format!(
-            "rebuild the image, then: docker rm -f {name} && {}",
-            run_command(plan, name)
-        ),
+        None => match seen {
+            Some(i) => format!(
+                "docker build -t {i} . && docker rm -f {name} && {}",
+                run_command_or(plan, name, seen)
+            ),
+            None => format!(
+                "rebuild the image, then: docker rm -f {name} && {}",
+                run_command(plan, name)
+            ),
+        },
     }
 }
 

@@ -67,7 +67,8 @@ pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
     {
         problems.push(match &r.stdout_regex_means {
             Some(m) => format!("output does not show {m}"),
-            None => format!("output does not match /{}/", p.0.as_str()),
+            // No raw pattern in text for students; the expected text has it.
+            None => "output does not show what the lab asks for".to_string(),
         });
     }
     for t in &r.stderr_contains {
@@ -85,10 +86,26 @@ pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
         }
         _ => format!("the program printed {out}, not what the lab asks for"),
     };
+    // What the program must change, then the commands that rebuild and rerun it.
+    let wanted: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            if p.starts_with("exit code ") {
+                return format!("exit with code {}", r.exit_code);
+            }
+            p.replace("output does not show ", "print ")
+                .replace("output lacks ", "print ")
+                .replace("errors lack ", "write to stderr ")
+        })
+        .collect();
     fail(
         CauseId::RunOutputWrong,
         problems.join("; "),
         cause,
-        format!("{command}   # compare its output with the lab's"),
+        format!(
+            "change the program so that it does what is missing ({}), then: docker build -t {} . && {command}",
+            wanted.join("; "),
+            r.image
+        ),
     )
 }
