@@ -2,16 +2,21 @@
 
 use super::*;
 
-/// What recreates the container as the spec describes: for a compose service, editing
-/// docker-compose.yml and `docker compose up`; otherwise `docker rm -f` and `docker run`.
-pub(crate) fn recreate(plan: &Plan, name: &ContainerName) -> String {
-    let service = plan.checks.iter().find_map(|c| match &c.kind {
+/// The compose service a container of the spec is, if it is one.
+fn compose_service_of<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a String> {
+    plan.checks.iter().find_map(|c| match &c.kind {
         CheckKind::ContainerExists {
             container,
             compose: Some((_, service)),
         } if container == name => Some(service),
         _ => None,
-    });
+    })
+}
+
+/// What recreates the container as the spec describes: for a compose service, editing
+/// docker-compose.yml and `docker compose up`; otherwise `docker rm -f` and `docker run`.
+pub(crate) fn recreate(plan: &Plan, name: &ContainerName) -> String {
+    let service = compose_service_of(plan, name);
     match service {
         Some(s) => format!(
             "in docker-compose.yml, give services.{s} {}; then: docker compose up -d {s} (docker-compose up -d {s} with Compose v1)",
@@ -111,13 +116,7 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
 /// What rebuilds the image and runs the container again from it, for a failure whose
 /// fix changes the code or the Dockerfile: `docker start` would restart the old build.
 pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<&str>) -> String {
-    let service = plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::ContainerExists {
-            container,
-            compose: Some((_, service)),
-        } if container == name => Some(service),
-        _ => None,
-    });
+    let service = compose_service_of(plan, name);
     if let Some(s) = service {
         return format!("docker compose up -d --build {s}");
     }
