@@ -22,51 +22,24 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::docker::{docker, docker_quiet, label_of, lines};
 use common::fixes::{self, Split};
 use common::process::{DOCKER_TIME, run_for};
+use common::seed::{BaseUse, Turn, lab_dir, remove_built_on, root};
 use common::{CHECK_TIME, Lab, Within, free_port, text};
 
-const BASE_LABEL: &str = "io.labgrade.python-base";
-const BASE_TIME: Duration = Duration::from_secs(240);
-/// The bases the labs' Dockerfiles name, all standing for the local one.
-const PYTHON_TAGS: &[&str] = &["python:3.9-slim", "python:3.10-slim", "python:3.11-slim"];
-const CONTAINERS: &[&str] = &[
-    "pythonapp_nautilus",
-    "latency",
-    "flask-echo",
-    "hello-web",
-    "product-api",
-];
-const IMAGES: &[&str] = &[
-    "nautilus/python-app",
-    "latency-service",
-    "flask-echo-headers-server",
-    "student/flask-echo-headers-server",
-    "hello:v1",
-    "hello:v2",
-    "hello:v3",
-    "product-api",
-    "productapi_web",
-];
-const PORTS: &[u16] = &[8097, 8000, 6000, 5000];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn lab_dir(lab: &str) -> PathBuf {
-    root().join("tests/labs").join(lab)
-}
+/// The base image as these labs use it: tagged as the bases the labs' Dockerfiles name,
+/// and `productapi_web` (what compose builds for the compose lab) claimed too.
+const BASE_USE: BaseUse = BaseUse {
+    kind: "fix",
+    tags: &["python:3.9-slim", "python:3.10-slim", "python:3.11-slim"],
+    images: &["productapi_web"],
+};
 
 // ---------------------------------------------------------------------------------------
 // The replay itself, for both kinds of lab.
@@ -181,195 +154,6 @@ fn expect_fix_works(what: &str, s: &mut dyn Subject) {
 // ---------------------------------------------------------------------------------------
 // The seed labs: the specs' fixed names and ports, one lab at a time on the machine.
 
-/// The same turn as tests/seed_labs.rs takes.
-fn take_turn() -> File {
-    let path = std::env::temp_dir().join("labgrade-seed-labs.lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    file.lock()
-        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
-    file
-}
-
-struct Shared {
-    users: usize,
-    base: Option<String>,
-    failed: Option<String>,
-    built: u32,
-}
-
-static SHARED: Mutex<Shared> = Mutex::new(Shared {
-    users: 0,
-    base: None,
-    failed: None,
-    built: 0,
-});
-
-fn shared() -> MutexGuard<'static, Shared> {
-    SHARED.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A lab's claim on the base image; the last one dropped removes it and its python tags.
-struct User;
-
-impl User {
-    fn join() -> User {
-        shared().users += 1;
-        User
-    }
-
-    /// The base's tag, built (and tagged python:3.x-slim) by the first lab that needs it.
-    fn base(&self) -> String {
-        let mut s = shared();
-        if let Some(e) = &s.failed {
-            let e = e.clone();
-            drop(s);
-            panic!("scripts/python-base failed for an earlier lab: {e}");
-        }
-        if let Some(base) = &s.base {
-            return base.clone();
-        }
-        for t in PYTHON_TAGS {
-            match label_of("image", t, BASE_LABEL) {
-                None => {}
-                // A tag an earlier run of this test left.
-                Some(l) if !l.is_empty() => {
-                    docker(&["rmi", t]);
-                }
-                Some(_) => panic!(
-                    "an image {t} exists that no test built; the replay tags the local base \
-                     with that name: remove it or run elsewhere"
-                ),
-            }
-        }
-        s.built += 1;
-        let base = format!(
-            "labgrade-test/python-base:fix-{}-{}",
-            std::process::id(),
-            s.built
-        );
-        s.base = Some(base.clone());
-        let out = run_for(
-            Command::new("bash")
-                .arg(root().join("scripts/python-base"))
-                .arg(&base),
-            BASE_TIME,
-        );
-        let failed = match out {
-            Ok(o) if o.status.success() => None,
-            Ok(o) => Some(format!("{}{}", text(&o.stdout), text(&o.stderr))),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(e) = failed {
-            s.failed = Some(e.clone());
-            drop(s);
-            panic!("scripts/python-base failed: {e}");
-        }
-        for t in PYTHON_TAGS {
-            docker(&["tag", &base, t]);
-        }
-        base
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        let mut s = shared();
-        s.users -= 1;
-        if s.users > 0 {
-            return;
-        }
-        s.failed = None;
-        if let Some(base) = s.base.take() {
-            remove_built_on(&base, &[]);
-            for t in PYTHON_TAGS {
-                if label_of("image", t, BASE_LABEL).as_deref() == Some(base.as_str()) {
-                    docker_quiet(&["rmi", t]);
-                }
-            }
-            docker_quiet(&["rmi", "-f", &base]);
-        }
-    }
-}
-
-/// Removes the containers made from images built on `base`, then those images, except
-/// `keep` (the base and its parents).
-fn remove_built_on(base: &str, keep: &[String]) {
-    let filter = format!("label={BASE_LABEL}={base}");
-    let containers = lines(&docker_quiet(&["ps", "-aq", "--filter", &filter]));
-    if !containers.is_empty() {
-        let mut args = vec!["rm", "-f", "-v"];
-        args.extend(containers.iter().map(String::as_str));
-        docker_quiet(&args);
-    }
-    for _ in 0..4 {
-        let ids: Vec<String> = lines(&docker_quiet(&[
-            "images",
-            "-aq",
-            "--no-trunc",
-            "--filter",
-            &filter,
-        ]))
-        .into_iter()
-        .filter(|id| !keep.contains(id))
-        .collect();
-        if ids.is_empty() {
-            break;
-        }
-        for id in ids {
-            docker_quiet(&["rmi", "-f", &id]);
-        }
-    }
-}
-
-/// The specs' names and ports are free, or this test's (or seed_labs') own leftovers.
-fn claim_names_and_ports() {
-    for name in CONTAINERS {
-        match label_of("container", name, BASE_LABEL) {
-            None => {}
-            Some(l) if !l.is_empty() => {
-                docker(&["rm", "-f", "-v", name]);
-            }
-            Some(_) => panic!("a container named {name} exists that no test made"),
-        }
-    }
-    for image in IMAGES {
-        match label_of("image", image, BASE_LABEL) {
-            None => {}
-            Some(l) if !l.is_empty() => {
-                docker(&["rmi", "-f", image]);
-            }
-            Some(_) => panic!("an image {image} exists that no test built"),
-        }
-    }
-    let format = format!("{{{{.Names}}}} {{{{.Label \"{BASE_LABEL}\"}}}}");
-    for line in lines(&docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        "label=com.docker.compose.service=web",
-        "--format",
-        &format,
-    ])) {
-        match line.split_once(' ') {
-            Some((name, _)) => {
-                docker(&["rm", "-f", "-v", name]);
-            }
-            None => panic!("a compose service `web` container ({line}) exists: remove it"),
-        }
-    }
-    for port in PORTS {
-        assert!(
-            TcpListener::bind(("0.0.0.0", *port)).is_ok(),
-            "host port {port} is in use; the seed specs need it"
-        );
-    }
-}
-
 /// One seed lab, copied to a folder of its own and run as its instructions say.
 struct Seed {
     spec: PathBuf,
@@ -378,13 +162,10 @@ struct Seed {
     dir: PathBuf,
     /// The lab's own build-and-run, in its folder.
     rerun: &'static str,
-    base: String,
-    base_ids: Vec<String>,
     compose: bool,
     _tmp: tempfile::TempDir,
     // Dropped last: the turn passes on once the lab has cleaned up.
-    _turn: File,
-    _user: User,
+    turn: Turn,
 }
 
 impl Seed {
@@ -398,14 +179,7 @@ impl Seed {
         setup: &str,
         rerun: &'static str,
     ) -> Seed {
-        let user = User::join();
-        let turn = take_turn();
-        claim_names_and_ports();
-        let base = user.base();
-        let base_ids = lines(&docker(&["history", "-q", "--no-trunc", &base]))
-            .into_iter()
-            .filter(|id| id.starts_with("sha256:"))
-            .collect();
+        let turn = Turn::take(&BASE_USE);
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(folder);
         common::copy_dir(&lab_dir(lab), &dir);
@@ -414,12 +188,9 @@ impl Seed {
             with_dir,
             dir,
             rerun,
-            base,
-            base_ids,
             compose: setup.contains("docker-compose"),
             _tmp: tmp,
-            _turn: turn,
-            _user: user,
+            turn,
         };
         let out = Command::new("sh")
             .args(["-c", setup])
@@ -476,7 +247,7 @@ impl Drop for Seed {
                 DOCKER_TIME,
             );
         }
-        remove_built_on(&self.base, &self.base_ids);
+        remove_built_on(&self.turn.base, &self.turn.base_ids);
     }
 }
 

@@ -6,9 +6,10 @@
 //! for, with a cause that names the mistake, and pass everything else.
 //!
 //! One test per seed lab. The specs use fixed names and host ports (8097, 8000, 6000,
-//! 5000), so the labs take turns (`take_turn`, a file lock): one runs at a time on the
-//! machine, whatever `--test-threads` says and however many test runs there are. They share the base image (`Shared`): the first lab to need it builds it, the
-//! last one to finish removes it. Each lab refuses to touch a container or image of those
+//! 5000), so the labs take turns (`common::seed::Turn`, a file lock): one runs at a time on
+//! the machine, whatever `--test-threads` says and however many test runs there are. They
+//! share the base image: the first lab to need it builds it, the last one to finish
+//! removes it. Each lab refuses to touch a container or image of those
 //! names that it did not create. Every container, image, network and folder a lab creates
 //! is removed when it ends, pass or fail (`Guard`); everything built on the base image
 //! carries the label `io.labgrade.python-base=<base tag>`, so even dangling layers of a
@@ -20,55 +21,25 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::docker::{docker, docker_cmd, docker_quiet, label_of, lines};
+use common::docker::{docker, docker_cmd, docker_quiet, lines};
 use common::process::{BUILD_TIME, CHECK_TIME, DOCKER_TIME, run_for};
+use common::seed::{BASE_LABEL, BaseUse, Turn, lab_dir, remove_built_on, root};
 use common::{Within, copy_dir, text};
 
 /// The label every test object carries (`.ci/run` looks for leftovers with it).
 const SAMPLE_LABEL: &str = "io.labgrade.sample";
-/// The label `scripts/python-base` puts on the base image (value: its tag); images built on
-/// it and containers made from those inherit it.
-const BASE_LABEL: &str = "io.labgrade.python-base";
 
-/// `scripts/python-base`, apt-get installs included.
-const BASE_TIME: Duration = Duration::from_secs(240);
-
-/// Names the specs fix: a lab must own them while it runs.
-const CONTAINERS: &[&str] = &[
-    "pythonapp_nautilus",
-    "latency",
-    "flask-echo",
-    "hello-web",
-    "product-api",
-];
-const IMAGES: &[&str] = &[
-    "nautilus/python-app",
-    "latency-service",
-    "flask-echo-headers-server",
-    "student/flask-echo-headers-server",
-    "hello:v1",
-    "hello:v2",
-    "hello:v3",
-    "product-api",
-];
-const PORTS: &[u16] = &[8097, 8000, 6000, 5000];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn lab_dir(lab: &str) -> PathBuf {
-    root().join("tests/labs").join(lab)
-}
+/// The base image as these labs use it: no extra tags.
+const BASE_USE: BaseUse = BaseUse {
+    kind: "seed",
+    tags: &[],
+    images: &[],
+};
 
 fn spec(file: &str) -> PathBuf {
     root().join("specs").join(file)
@@ -82,213 +53,6 @@ fn compose_works() -> bool {
         run_for(Command::new("docker-compose").arg("version"), DOCKER_TIME),
         Ok(o) if o.status.success()
     )
-}
-
-/// One lab at a time on this machine: the specs fix the container names and host ports,
-/// so the labs of another test run (another checkout's `cargo test`) take turns with these
-/// too. An exclusive lock on a file in the temp folder, held for a whole lab: other
-/// threads and processes wait for it, and it is released when the file is closed, however
-/// the lab ended (a panic, or the test process killed).
-fn take_turn() -> File {
-    let path = std::env::temp_dir().join("labgrade-seed-labs.lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    file.lock()
-        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
-    file
-}
-
-/// What the labs share: the base image, built by the first lab that needs it and removed
-/// (with everything built on it) when the last lab that wants it is done. A lab is counted
-/// from its start, before it waits for its turn, so with two or more test threads the
-/// count reaches 0 only at the end and the base is built once; with `--test-threads 1`
-/// each lab builds (and removes) its own.
-struct Shared {
-    /// Labs started and not yet done.
-    users: usize,
-    /// The base's tag, once a build was started (removed at the end even if it failed).
-    base: Option<String>,
-    /// Why that build failed: the labs after it fail at once, saying so.
-    failed: Option<String>,
-    /// Bases built so far in this process (each gets a tag of its own).
-    built: u32,
-}
-
-static SHARED: Mutex<Shared> = Mutex::new(Shared {
-    users: 0,
-    base: None,
-    failed: None,
-    built: 0,
-});
-
-fn shared() -> MutexGuard<'static, Shared> {
-    SHARED.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A lab's claim on the base image, from its start; the last one dropped removes the base.
-struct User;
-
-impl User {
-    fn join() -> User {
-        shared().users += 1;
-        User
-    }
-
-    /// The base image's tag, built now if no lab has built it yet (the caller has its
-    /// turn, so no other lab is running). Also says how long the build took, if it ran.
-    fn base(&self) -> (String, Option<Duration>) {
-        let mut s = shared();
-        if let Some(e) = &s.failed {
-            let e = e.clone();
-            drop(s);
-            panic!("scripts/python-base failed for an earlier lab: {e}");
-        }
-        if let Some(base) = &s.base {
-            return (base.clone(), None);
-        }
-        s.built += 1;
-        let base = format!(
-            "labgrade-test/python-base:seed-{}-{}",
-            std::process::id(),
-            s.built
-        );
-        // Recorded before the build, so that the last lab removes whatever it left.
-        s.base = Some(base.clone());
-        let started = Instant::now();
-        let out = run_for(
-            Command::new("bash")
-                .arg(root().join("scripts/python-base"))
-                .arg(&base),
-            BASE_TIME,
-        );
-        let failed = match out {
-            Ok(o) if o.status.success() => None,
-            Ok(o) => Some(format!("{}{}", text(&o.stdout), text(&o.stderr))),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(e) = failed {
-            s.failed = Some(e.clone());
-            drop(s);
-            panic!("scripts/python-base failed: {e}");
-        }
-        (base, Some(started.elapsed()))
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        let mut s = shared();
-        s.users -= 1;
-        if s.users > 0 {
-            return;
-        }
-        s.failed = None;
-        if let Some(base) = s.base.take() {
-            // Everything built on the base (untagged and intermediate images too), then
-            // the base: newest first, so children go before their parents. The lock is
-            // held: a lab that starts now waits, then builds a new base.
-            remove_built_on(&base, &[]);
-            docker_quiet(&["rmi", "-f", &base]);
-            let filter = format!("label={BASE_LABEL}={base}");
-            let left = docker_quiet(&["images", "-aq", "--filter", &filter])
-                + &docker_quiet(&["ps", "-aq", "--filter", &filter]);
-            if !left.trim().is_empty() {
-                eprintln!("seed_labs: could not remove: {left}");
-            }
-        }
-    }
-}
-
-/// Removes the containers made from images built on `base`, then those images (tagged,
-/// untagged, intermediate), except the images `keep` (the base and its parents: the steps
-/// of its own build after its LABEL carry the label too).
-fn remove_built_on(base: &str, keep: &[String]) {
-    let filter = format!("label={BASE_LABEL}={base}");
-    let containers = lines(&docker_quiet(&["ps", "-aq", "--filter", &filter]));
-    if !containers.is_empty() {
-        let mut args = vec!["rm", "-f", "-v"];
-        args.extend(containers.iter().map(String::as_str));
-        docker_quiet(&args);
-    }
-    for _ in 0..4 {
-        let ids: Vec<String> = lines(&docker_quiet(&[
-            "images",
-            "-aq",
-            "--no-trunc",
-            "--filter",
-            &filter,
-        ]))
-        .into_iter()
-        .filter(|id| !keep.contains(id))
-        .collect();
-        if ids.is_empty() {
-            break;
-        }
-        for id in ids {
-            docker_quiet(&["rmi", "-f", &id]);
-        }
-    }
-}
-
-/// The names the specs fix are free (or this test's own leftovers, removed now), and so
-/// are the host ports. Run by each lab when its turn comes.
-fn claim_names_and_ports() {
-    for name in CONTAINERS {
-        match label_of("container", name, BASE_LABEL) {
-            None => {}
-            Some(l) if !l.is_empty() => {
-                docker(&["rm", "-f", "-v", name]);
-            }
-            Some(_) => panic!(
-                "a container named {name} exists and this test did not make it; the seed \
-                 specs need that name: remove it (docker rm -f {name}) or run elsewhere"
-            ),
-        }
-    }
-    for image in IMAGES {
-        match label_of("image", image, BASE_LABEL) {
-            None => {}
-            Some(l) if !l.is_empty() => {
-                docker(&["rmi", "-f", image]);
-            }
-            Some(_) => panic!(
-                "an image {image} exists and this test did not build it; the seed specs \
-                 need that name: remove it (docker rmi {image}) or run elsewhere"
-            ),
-        }
-    }
-    // Compose `web` services: an earlier run's are removed, anyone else's would be
-    // found by specs/product-api-compose.yaml.
-    let format = format!("{{{{.Names}}}} {{{{.Label \"{BASE_LABEL}\"}}}}");
-    let web = lines(&docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        "label=com.docker.compose.service=web",
-        "--format",
-        &format,
-    ]));
-    for line in web {
-        match line.split_once(' ') {
-            Some((name, _)) => {
-                docker(&["rm", "-f", "-v", name]);
-            }
-            None => panic!(
-                "a compose service `web` container ({line}) exists; \
-                 specs/product-api-compose.yaml would find it: remove it first"
-            ),
-        }
-    }
-    for port in PORTS {
-        assert!(
-            TcpListener::bind(("0.0.0.0", *port)).is_ok(),
-            "host port {port} is in use; the seed specs need it"
-        );
-    }
 }
 
 /// Everything a lab created, removed on drop (pass or fail); the base image stays for the
@@ -511,42 +275,30 @@ impl Report {
     }
 }
 
-/// One lab's run: its claim on the base and its turn, what it made, what it found.
+/// One lab's run: its turn (with its claim on the base), what it made, what it found.
 struct Ctx {
     g: Guard,
     project: String,
     summary: Vec<String>,
-    started: Instant,
-    waited: Duration,
     // Dropped after `g` (fields drop in order): the turn passes on once the lab has
     // cleaned up, and the base goes, if no lab wants it any more, after that.
-    _turn: File,
-    _user: User,
+    turn: Turn,
 }
 
 impl Ctx {
     /// Waits for the lab's turn, checks that the fixed names and ports are free (or the
     /// test's own leftovers), and builds the base image if no lab has yet.
     fn new(what: &str) -> Ctx {
-        let waiting = Instant::now();
-        let user = User::join();
-        let turn = take_turn();
-        let waited = waiting.elapsed();
-        let started = Instant::now();
-        claim_names_and_ports();
-        let (base, built_in) = user.base();
-        let base_ids = lines(&docker(&["history", "-q", "--no-trunc", &base]))
-            .into_iter()
-            .filter(|id| id.starts_with("sha256:"))
-            .collect();
+        let turn = Turn::take(&BASE_USE);
+        let base = turn.base.clone();
         let mut summary = vec![format!("{what}:")];
-        if let Some(t) = built_in {
+        if let Some(t) = turn.built_in {
             summary.push(format!("  (the base image {base} built in {t:.0?})"));
         }
         Ctx {
             g: Guard {
                 base,
-                base_ids,
+                base_ids: turn.base_ids.clone(),
                 containers: Vec::new(),
                 tags: Vec::new(),
                 networks: Vec::new(),
@@ -555,10 +307,7 @@ impl Ctx {
             },
             project: format!("labgradeseed{}", std::process::id()),
             summary,
-            started,
-            waited,
-            _turn: turn,
-            _user: user,
+            turn,
         }
     }
 
@@ -948,8 +697,8 @@ impl Drop for Ctx {
         println!(
             "{}\n({verdict}, {:.0?} for this lab after {:.0?} waiting for its turn)",
             self.summary.join("\n"),
-            self.started.elapsed(),
-            self.waited
+            self.turn.started.elapsed(),
+            self.turn.waited
         );
     }
 }

@@ -14,6 +14,7 @@
 pub mod docker;
 pub mod fixes;
 pub mod process;
+pub mod seed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
