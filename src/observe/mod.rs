@@ -110,6 +110,9 @@ fn nearby_dockerfiles(dir: &std::path::Path) -> Vec<String> {
 /// Paths tried on a server that answered 404, besides the spec's own paths.
 const COMMON_PATHS: [&str; 4] = ["/", "/ping", "/health", "/latency"];
 
+/// Probes sent to one server at a time (see `probe_all`).
+const PROBES_PER_SERVER: usize = 6;
+
 /// Readiness wait when neither the command line nor the spec sets one.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
@@ -501,6 +504,12 @@ async fn probe_all(
         .iter()
         .any(|(_, _, e, _, _)| matches!(&e.target, Target::Url(u) if u.starts_with("https:")));
     let clients = probe::clients(opts.probe_timeout.min(Duration::from_secs(2)), https);
+    // A handful of probes at a time per server: a small listen backlog (python -m
+    // http.server, busybox httpd) drops the SYNs of a burst, and the kernel's 1 s, 2 s, 4 s
+    // retransmits then turn right answers into timeouts.
+    let servers: std::sync::Mutex<BTreeMap<String, std::sync::Arc<tokio::sync::Semaphore>>> =
+        Default::default();
+    let servers = &servers;
     let runs = http
         .iter()
         .map(|(check, container, expect, port, host_ip)| {
@@ -562,6 +571,18 @@ async fn probe_all(
                     },
                     None => Instant::now(),
                 };
+                let server = reqwest::Url::parse(&url).map_or(url.clone(), |u| {
+                    format!("{:?}:{:?}", u.host_str(), u.port_or_known_default())
+                });
+                let turn = servers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(server)
+                    .or_insert_with(|| {
+                        std::sync::Arc::new(tokio::sync::Semaphore::new(PROBES_PER_SERVER))
+                    })
+                    .clone();
+                let _turn = turn.acquire_owned().await;
                 let started = Instant::now();
                 let timeout = expect.timeout.unwrap_or(opts.probe_timeout);
                 let mut attempts = 0;
