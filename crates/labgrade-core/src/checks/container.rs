@@ -15,10 +15,7 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
                     Some(format!("docker rename {} {name}", other.name)),
                 );
             }
-            let image = plan.checks.iter().find_map(|k| match &k.kind {
-                CheckKind::ContainerImage { container, image } if container == name => Some(image),
-                _ => None,
-            });
+            let image = spec_image(plan, name);
             let same_image = facts.others.iter().find(|o| {
                 image.is_some_and(|i| o.image.parse::<ImageRef>().ok().as_ref() == Some(i))
             });
@@ -86,6 +83,17 @@ pub(crate) fn container_running(
         );
     }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    // A recognised cause's fix and what to type after it: the rebuild when the fix changes
+    // the image, else `docker start` where the container has to be started again.
+    let hint_fix = |h: &crate::hints::Hint, start: bool| {
+        if needs_rebuild(h.id) {
+            format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
+        } else if start {
+            format!("{}; then docker start {name}", h.fix)
+        } else {
+            h.fix.clone()
+        }
+    };
     if c.restarting {
         let (id, cause, fix) = match &hint {
             Some(h) => (
@@ -94,15 +102,11 @@ pub(crate) fn container_running(
                     "{}; the app keeps crashing and Docker keeps restarting it",
                     h.cause
                 ),
-                if needs_rebuild(h.id) {
-                    format!(
-                        "{}; then: {}   (docker logs {name} shows the whole error)",
-                        without_rebuild(&h.fix),
-                        rebuild()
-                    )
-                } else {
-                    format!("{}   (docker logs {name} shows the whole error)", h.fix)
-                },
+                // Docker restarts it by itself: no `docker start`.
+                format!(
+                    "{}   (docker logs {name} shows the whole error)",
+                    hint_fix(h, false)
+                ),
             ),
             None => (
                 CauseId::RestartLoop,
@@ -126,13 +130,9 @@ pub(crate) fn container_running(
                 (None, Some(e)) => format!("the container could not start: {e}"),
                 (None, None) => "the container was created but never started".into(),
             };
-            let fix = match hint {
-                Some(h) if needs_rebuild(h.id) => {
-                    format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
-                }
-                Some(h) => format!("{}; then docker start {name}", h.fix),
-                None => format!("docker start {name}"),
-            };
+            let fix = hint
+                .as_ref()
+                .map_or(format!("docker start {name}"), |h| hint_fix(h, true));
             fail(id, "created, never started", cause, Some(fix))
         }
         _ => {
@@ -160,16 +160,11 @@ pub(crate) fn container_running(
                     ),
                     format!("docker start {name}"),
                 )
-            } else if let Some(h) = hint {
-                let (fix, then) = if needs_rebuild(h.id) {
-                    (without_rebuild(&h.fix), format!("; then: {}", rebuild()))
-                } else {
-                    (h.fix.as_str(), format!("; then docker start {name}"))
-                };
+            } else if let Some(h) = &hint {
                 (
                     h.id,
-                    with_log(h.cause),
-                    format!("{fix}{then}   ({logs} shows the whole error)"),
+                    with_log(h.cause.clone()),
+                    format!("{}   ({logs} shows the whole error)", hint_fix(h, true)),
                 )
             } else if let Some(cause) = overridden_command(c, image) {
                 (

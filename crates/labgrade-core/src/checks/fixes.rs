@@ -91,7 +91,6 @@ pub(crate) fn run_command(plan: &Plan, name: &ContainerName) -> String {
 /// none (never a placeholder where a name is known).
 pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&str>) -> String {
     let mut cmd = format!("docker run -d --name {name}");
-    let mut image = None;
     for c in &plan.checks {
         match &c.kind {
             CheckKind::PortPublished { container, mapping } if container == name => {
@@ -101,16 +100,21 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
                 cmd.push(' ');
                 cmd.push_str(&container_settings::expected(setting));
             }
-            CheckKind::ContainerImage {
-                container,
-                image: i,
-            } if container == name => image = Some(i.to_string()),
             _ => {}
         }
     }
+    let image = spec_image(plan, name).map(ImageRef::to_string);
     cmd.push(' ');
     cmd.push_str(image.as_deref().or(seen).unwrap_or("IMAGE"));
     cmd
+}
+
+/// The image the spec says a container runs, if it says.
+pub(crate) fn spec_image<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a ImageRef> {
+    plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerImage { container, image } if container == name => Some(image),
+        _ => None,
+    })
 }
 
 /// What rebuilds the image and runs the container again from it, for a failure whose
@@ -120,25 +124,13 @@ pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<
     if let Some(s) = service {
         return format!("docker compose up -d --build {s}");
     }
-    let image = plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::ContainerImage { container, image } if container == name => Some(image),
-        _ => None,
-    });
-    match image {
-        Some(i) => format!(
-            "docker build -t {i} . && docker rm -f {name} && {}",
-            run_command(plan, name)
-        ),
-        None => match seen {
-            Some(i) => format!(
-                "docker build -t {i} . && docker rm -f {name} && {}",
-                run_command_or(plan, name, seen)
-            ),
-            None => format!(
-                "rebuild the image, then: docker rm -f {name} && {}",
-                run_command(plan, name)
-            ),
-        },
+    let run = run_command_or(plan, name, seen);
+    match spec_image(plan, name)
+        .map(ImageRef::to_string)
+        .or(seen.map(str::to_string))
+    {
+        Some(i) => format!("docker build -t {i} . && docker rm -f {name} && {run}"),
+        None => format!("rebuild the image, then: docker rm -f {name} && {run}"),
     }
 }
 

@@ -50,6 +50,10 @@ pub(crate) fn judge(
             if inner.is_some() =>
         {
             let (c, inner) = (c.expect("inner implies container"), inner.expect("checked"));
+            // A command typed after the image name, replacing the server the image starts:
+            // named where nothing else explains the silence.
+            let overridden = overridden_command(c, image);
+            let rerun = || Some(recreate(plan, &ContainerName(c.name.clone())));
             if let Some(listening) = &c.listening {
                 let on_port: Vec<_> = listening
                     .iter()
@@ -87,11 +91,11 @@ pub(crate) fn judge(
                             ),
                             Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
                         ),
-                        None if overridden_command(c, image).is_some() => fail(
+                        None if overridden.is_some() => fail(
                             CauseId::CommandOverridden,
                             found,
-                            overridden_command(c, image).unwrap_or_default(),
-                            Some(recreate(plan, &ContainerName(c.name.clone()))),
+                            overridden.unwrap_or_default(),
+                            rerun(),
                         ),
                         None => match still_starting(c) {
                             Some(young) => fail(
@@ -121,14 +125,8 @@ pub(crate) fn judge(
             let heard = log_addresses(&c.log_tail);
             let everywhere = heard.iter().find(|a| !a.loopback);
             let on_loopback = heard.iter().find(|a| a.loopback);
-            // A command typed after the image name replaced the server the image starts.
-            if let Some(cause) = overridden_command(c, image).filter(|_| on_loopback.is_none()) {
-                return fail(
-                    CauseId::CommandOverridden,
-                    found,
-                    cause,
-                    Some(recreate(plan, &ContainerName(c.name.clone()))),
-                );
+            if let Some(cause) = overridden.filter(|_| on_loopback.is_none()) {
+                return fail(CauseId::CommandOverridden, found, cause, rerun());
             }
             match (everywhere, on_loopback) {
                 (Some(a), _) if a.port.is_some_and(|p| p != inner.container_port) => {

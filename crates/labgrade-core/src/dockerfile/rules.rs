@@ -215,7 +215,11 @@ fn code_before_install(d: &Dockerfile) -> Option<(&Instruction, &Instruction)> {
 /// src/requirements.txt .` when the code is `COPY src/ .`), then the install as written,
 /// then the code line moved below it. `None` when the Dockerfile has no such mistake.
 pub fn deps_first_fix(d: &Dockerfile) -> Option<String> {
-    let (early, install) = code_before_install(d)?;
+    code_before_install(d).map(|(early, install)| deps_first(early, install))
+}
+
+/// [`deps_first_fix`] for the code line and the install step already found.
+fn deps_first(early: &Instruction, install: &Instruction) -> String {
     let words = copy_words(early);
     let (sources, dest) = words.split_at(words.len() - 1);
     let dest = &dest[0];
@@ -249,13 +253,13 @@ pub fn deps_first_fix(d: &Dockerfile) -> Option<String> {
         .map(|m| format!("{prefix}{m}"))
         .collect();
     let code = format!("{} {}", early.keyword, early.args);
-    Some(format!(
+    format!(
         "copy only the dependency list before the install, and the code after it: COPY {} {dest} (before line {}), then move `{code}` (line {}) below `RUN {}`; then rebuild",
         listed.join(" "),
         install.line,
         early.line,
         install.args
-    ))
+    )
 }
 
 /// Runs every rule (LG003 and LG004 only when their options are given).
@@ -418,7 +422,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
             "LG002",
             early,
             format!("the code is copied (line {}) before the dependencies are installed (line {}), so any code change reinstalls them", early.line, install.line),
-            deps_first_fix(d).unwrap_or_else(|| GENERIC_DEPS_FIRST.to_string()),
+            deps_first(early, install),
         ));
     }
     if let Some(port) = opts.expose {
