@@ -241,16 +241,25 @@ impl Report {
 /// What went wrong with a finding (want / found / why / fix / consequence), as the lines
 /// every format shows for a failure.
 pub(crate) fn failure_lines(r: &Report, f: &Finding) -> Vec<String> {
-    let mut lines = Vec::new();
+    failure_parts(r, f)
+        .into_iter()
+        .map(|(label, text)| format!("{label}{text}"))
+        .collect()
+}
+
+/// [`failure_lines`] as (label, text) pairs, the label padded (`"why:   "`), or empty for
+/// the consequence line: for formats that lay the label out themselves.
+pub(crate) fn failure_parts(r: &Report, f: &Finding) -> Vec<(&'static str, String)> {
+    let mut parts = Vec::new();
     if !f.expected.is_empty() {
-        lines.push(format!("want:  {}", f.expected));
+        parts.push(("want:  ", f.expected.clone()));
     }
-    lines.push(format!("found: {}", f.found));
+    parts.push(("found: ", f.found.clone()));
     if let Some(c) = &f.cause {
-        lines.push(format!("why:   {c}"));
+        parts.push(("why:   ", c.clone()));
     }
     if let Some(x) = &f.fix {
-        lines.push(format!("fix:   {x}"));
+        parts.push(("fix:   ", x.clone()));
     }
     if let Some(b) = f.because_of.as_ref().filter(|_| f.outcome == Outcome::Fail) {
         // Students read titles, not check ids.
@@ -259,9 +268,9 @@ pub(crate) fn failure_lines(r: &Report, f: &Finding) -> Vec<String> {
             .iter()
             .find(|x| &x.id == b)
             .map_or(b.as_str(), |x| x.title.as_str());
-        lines.push(format!("(a consequence of \"{title}\" failing)"));
+        parts.push(("", format!("(a consequence of \"{title}\" failing)")));
     }
-    lines
+    parts
 }
 
 /// The failure lines and all the evidence, as one text.

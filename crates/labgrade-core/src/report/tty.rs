@@ -5,7 +5,7 @@ use std::io::Write;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::{Report, failure_lines, printable};
+use super::{Report, failure_parts, printable};
 use crate::verdict::Outcome;
 
 /// How the terminal report is drawn.
@@ -114,12 +114,8 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             .iter()
             .skip(skip)
             .map(|l| ("seen:  ", l.as_str()));
-        let lines = failure_lines(report, f);
-        for line in lines.iter() {
-            // failure_lines gives "want:  …", "found: …", "why:   …", "fix:   …".
-            let (label, text) = line.split_at(line.find(' ').map_or(0, |i| i).min(line.len()));
-            let label = format!("{label:<6} ");
-            block(out, &format!("  {label}"), text.trim_start(), width)?;
+        for (label, text) in failure_parts(report, f) {
+            block(out, &format!("  {label}"), &text, width)?;
         }
         for (label, text) in evidence {
             block(out, &format!("  {label}"), text, width)?;
@@ -352,6 +348,31 @@ mod tests {
         );
         assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
         assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
+    }
+
+    #[test]
+    fn a_consequence_line_stands_alone_under_its_failure() {
+        let mut r = report("connection refused");
+        let mut port = r.findings[0].clone();
+        port.id = "port:web:8097:8088".into();
+        port.title = "Host port 8097 is published".into();
+        r.findings[0].because_of = Some(port.id.clone());
+        r.findings.insert(0, port);
+        let mut out = Vec::new();
+        write_tty(
+            &r,
+            TtyOptions {
+                color: false,
+                width: 80,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("\n  (a consequence of \"Host port 8097 is published\" failing)\n"),
+            "{text}"
+        );
     }
 
     #[test]
