@@ -9,8 +9,8 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder
 use futures_util::StreamExt;
 
 use crate::facts::{
-    BaseEvidence, ContainerBrief, ContainerFacts, DaemonFacts, ImageBrief, ImageFacts, MountFact,
-    PublishedPort,
+    BaseEvidence, ContainerBrief, ContainerFacts, DaemonFacts, HealthFacts, ImageBrief, ImageFacts,
+    MountFact, PublishedPort,
 };
 
 /// Lines of container log kept as evidence.
@@ -162,6 +162,10 @@ impl Daemon {
                     base_evidence: None,
                     lookalikes: Vec::new(),
                     registry: BTreeMap::new(),
+                    healthcheck: cfg.healthcheck.and_then(|h| h.test),
+                    files: BTreeMap::new(),
+                    trees: BTreeMap::new(),
+                    files_error: None,
                 }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
@@ -224,6 +228,21 @@ impl Daemon {
             .and_then(|h| h.port_bindings)
             .map(convert_port_map)
             .unwrap_or_default();
+        let health = state.health.as_ref().and_then(|h| {
+            let status = h
+                .status
+                .map(|s| s.to_string())
+                .filter(|s| s != "none" && !s.is_empty())?;
+            let last = h.log.as_ref().and_then(|l| l.last());
+            Some(HealthFacts {
+                status,
+                failing_streak: h.failing_streak.unwrap_or(0),
+                last_exit_code: last.and_then(|l| l.exit_code),
+                last_output: last
+                    .and_then(|l| l.output.clone())
+                    .map(|o| o.chars().take(2000).collect()),
+            })
+        });
         let running = state.running.unwrap_or(false);
         let started_at = state.started_at.filter(|s| !s.starts_with("0001-"));
         let running_for_secs = if running {
@@ -261,6 +280,7 @@ impl Daemon {
             networks,
             restarts_during_check: 0,
             stop_requested: false,
+            health,
         }))
     }
 
@@ -562,7 +582,7 @@ fn check_socket(path: &str) -> Result<(), DaemonError> {
     }
 }
 
-fn is_not_found(e: &BollardError) -> bool {
+pub(super) fn is_not_found(e: &BollardError) -> bool {
     matches!(
         e,
         BollardError::DockerResponseServerError {
@@ -572,7 +592,7 @@ fn is_not_found(e: &BollardError) -> bool {
     )
 }
 
-fn short_error(e: &BollardError) -> String {
+pub(super) fn short_error(e: &BollardError) -> String {
     match e {
         BollardError::DockerResponseServerError {
             status_code,

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod containers;
 mod docker;
+mod files;
 mod oneshot;
 mod probe;
 mod registry;
@@ -18,7 +19,7 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, Plan};
+use crate::plan::{CheckKind, Need, Plan};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -56,31 +57,36 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
             .display()
             .to_string(),
     );
-    for c in &plan.checks {
-        if let CheckKind::DockerfilePresent { dockerfile } = &c.kind {
-            for rel in [dockerfile.path.clone(), dockerfile.dockerignore_path()] {
-                let mut path = dir.join(&rel);
-                // `docker build` takes a lowercase `dockerfile` too.
-                if rel == "Dockerfile" && !path.exists() && dir.join("dockerfile").is_file() {
-                    path = dir.join("dockerfile");
-                }
-                // Only a regular file of the project, not a link out of it, and not huge.
-                let text = match std::fs::symlink_metadata(&path) {
-                    Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
-                        .ok()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
-                    Ok(m) if m.is_file() => Some(format!(
-                        "# labgrade: {rel} is larger than {} KiB and was not read",
-                        FILE_CAP >> 10
-                    )),
-                    _ => None,
-                };
-                if text.is_none() && rel == dockerfile.path {
-                    facts.dockerfiles_nearby = nearby_dockerfiles(dir);
-                }
-                out.insert(rel, text);
-            }
+    let wanted: std::collections::BTreeSet<String> = plan
+        .checks
+        .iter()
+        .flat_map(|c| c.kind.needs())
+        .filter_map(|n| match n {
+            Need::ProjectFile(rel) => Some(rel),
+            _ => None,
+        })
+        .collect();
+    for rel in wanted {
+        let mut path = dir.join(&rel);
+        // `docker build` takes a lowercase `dockerfile` too.
+        if rel == "Dockerfile" && !path.exists() && dir.join("dockerfile").is_file() {
+            path = dir.join("dockerfile");
         }
+        // Only a regular file of the project, not a link out of it, and not huge.
+        let text = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            Ok(m) if m.is_file() => Some(format!(
+                "# labgrade: {rel} is larger than {} KiB and was not read",
+                FILE_CAP >> 10
+            )),
+            _ => None,
+        };
+        if text.is_none() && rel.rsplit('/').next() == Some("Dockerfile") {
+            facts.dockerfiles_nearby = nearby_dockerfiles(dir);
+        }
+        out.insert(rel, text);
     }
     facts.files = out;
 }
@@ -143,24 +149,26 @@ pub async fn observe(
 ) -> Result<Facts, DaemonError> {
     let mut image_refs = Vec::new();
     let mut container_names = Vec::new();
-    for c in &plan.checks {
-        match &c.kind {
-            CheckKind::ImagePresent { image }
-            | CheckKind::ImageSetting { image, .. }
-            | CheckKind::ContainerImage { image, .. } => {
-                image_refs.push(image.full());
+    let mut image_files: BTreeMap<String, files::Wanted> = BTreeMap::new();
+    for need in plan.checks.iter().flat_map(|c| c.kind.needs()) {
+        match need {
+            Need::Image(i) => image_refs.push(i.full()),
+            Need::Container(c) => container_names.push(c.0),
+            Need::ImageFile { image, path } => {
+                image_files
+                    .entry(image.full())
+                    .or_default()
+                    .paths
+                    .insert(path);
             }
-            _ => {}
-        }
-        match &c.kind {
-            CheckKind::ContainerExists { container, .. }
-            | CheckKind::ContainerRunning { container }
-            | CheckKind::ContainerImage { container, .. }
-            | CheckKind::ContainerSetting { container, .. }
-            | CheckKind::PortPublished { container, .. } => {
-                container_names.push(container.0.clone())
+            Need::ImageTree { image, root } => {
+                image_files
+                    .entry(image.full())
+                    .or_default()
+                    .trees
+                    .insert(root);
             }
-            _ => {}
+            Need::ProjectFile(_) => {}
         }
     }
     // Each image and container is looked at once, however many checks name it.
@@ -180,6 +188,24 @@ pub async fn observe(
         facts.images.insert(r.clone(), i?);
     }
     image_provenance(daemon, plan, &mut facts, opts.probe_timeout).await?;
+    // Files of the images that exist, read without running them.
+    let reads = image_files
+        .iter()
+        .filter_map(|(r, wanted)| match facts.images.get(r) {
+            Some(Some(i)) => Some(async move { (r.clone(), files::read(daemon, i, wanted).await) }),
+            _ => None,
+        });
+    for (r, read) in join_all(reads).await {
+        if let Some(Some(i)) = facts.images.get_mut(&r) {
+            match read {
+                Ok((files, trees)) => {
+                    i.files = files;
+                    i.trees = trees;
+                }
+                Err(e) => i.files_error = Some(e),
+            }
+        }
+    }
     // Build history only for the images whose layer order is checked.
     for c in &plan.checks {
         if let CheckKind::ImageSetting {
@@ -205,6 +231,34 @@ pub async fn observe(
     }
     for (n, c) in container_names.iter().zip(containers) {
         facts.containers.insert(n.clone(), c?);
+    }
+    // A container whose HEALTHCHECK is still `starting` is not ready: the readiness wait
+    // follows its health status (until it settles, it stops, or the wait is over).
+    let window = opts.wait.or(plan.wait).unwrap_or(DEFAULT_WAIT);
+    let settled = join_all(facts.containers.iter().filter_map(|(n, c)| {
+        let c = c.as_ref()?;
+        let starting = c.running && c.health.as_ref().is_some_and(|h| h.status == "starting");
+        let left = window.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
+        (starting && left > 0.0).then_some(async move {
+            let deadline = Instant::now() + Duration::from_secs_f64(left);
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let now = daemon.container(n).await;
+                let done = match &now {
+                    Ok(Some(c)) => {
+                        !c.running || c.health.as_ref().is_none_or(|h| h.status != "starting")
+                    }
+                    _ => true,
+                };
+                if done || Instant::now() >= deadline {
+                    return (n.clone(), now);
+                }
+            }
+        })
+    }))
+    .await;
+    for (n, c) in settled {
+        facts.containers.insert(n, c?);
     }
 
     // One-shot runs of images that exist, alongside the probes.

@@ -41,7 +41,7 @@ impl Drop for Removal {
 }
 
 /// A container name no other run of this process uses, even in parallel batch jobs.
-fn unique_name() -> String {
+pub(super) fn unique_name() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("labgrade-run-{}-{n}", std::process::id())

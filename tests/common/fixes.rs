@@ -192,9 +192,19 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
         return reorder(dir, edit);
     }
     // `create .dockerignore with: a, b` / `add these lines to .dockerignore: a, b`.
+    if let Some(rest) = edit.strip_prefix("add the line `")
+        && let Some((line, after)) = rest.split_once('`')
+        && after.starts_with(" to .dockerignore")
+    {
+        return add_lines(
+            &dir.join(".dockerignore"),
+            &[line.to_string()],
+            ".dockerignore",
+        );
+    }
     for intro in [
-        "create .dockerignore with: ",
-        "add these lines to .dockerignore: ",
+        "create .dockerignore with these lines: ",
+        "add these lines to .dockerignore, one per line: ",
     ] {
         if let Some(at) = edit.find(intro) {
             let names = list_after(&edit[at + intro.len()..]);

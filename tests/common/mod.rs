@@ -116,7 +116,9 @@ impl Lab {
         )
         .unwrap();
         for (name, content) in files {
-            std::fs::write(dir.join(name), content).unwrap();
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
         }
         let full = self.own_tag(tag);
         self.tags.push(full.clone());

@@ -158,6 +158,21 @@ causes! {
     DockerfileNoFrom = "dockerfile-no-from": "the Dockerfile has no FROM line",
     DockerfileMissing = "dockerfile-missing": "there is no Dockerfile in the project folder",
     DockerfileRule = "dockerfile-rule": "a Dockerfile line breaks a teaching rule (the finding names the rule)",
+    // The image's files.
+    FilesUnreadable = "files-unreadable": "the engine would not give the image's files to read",
+    FileMissing = "file-missing": "a file the lab asks for is not in the image",
+    FileNotIgnored = "file-not-ignored": "a file that should have been kept out of the image is in it",
+    FileWrongKind = "file-wrong-kind": "the path is a folder or a link where the lab wants a file, or the reverse",
+    FileContent = "file-content": "a file in the image does not hold the text the lab asks for",
+    FileMode = "file-mode": "a file in the image lacks the permissions the lab asks for (not executable)",
+    FileOwner = "file-owner": "a file in the image belongs to another user",
+    RunsAsRoot = "runs-as-root": "the image runs its app as root: it sets no USER, or USER root",
+    SecretInImage = "secret-in-image": "a secret (.env, a private key) was copied into the image",
+    // Health.
+    NoHealthcheck = "no-healthcheck": "the image declares no HEALTHCHECK",
+    Unhealthy = "unhealthy": "the container's HEALTHCHECK fails",
+    HealthStarting = "health-starting": "the container's HEALTHCHECK has not passed yet",
+    NoHealthStatus = "no-health-status": "the container has no HEALTHCHECK, so it has no health status",
 }
 
 impl std::fmt::Display for CauseId {

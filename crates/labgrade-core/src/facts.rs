@@ -91,6 +91,72 @@ pub struct ImageFacts {
     /// What registries said about the image's tags, keyed by tag.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub registry: BTreeMap<String, RegistryFacts>,
+    /// The HEALTHCHECK test it declares (`["CMD", "curl", ...]`; `["NONE"]` turns one off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Vec<String>>,
+    /// Paths of its filesystem that checks asked about, read from the image through the
+    /// engine's API (never by running it); `None` when the path does not exist.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, Option<FileFacts>>,
+    /// Files under a folder of the image whose names look like secrets, when a check
+    /// asks; keyed by the folder.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trees: BTreeMap<String, TreeFacts>,
+    /// Why the image's files could not be read, when they could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_error: Option<String>,
+}
+
+/// The most of a file in an image that is read for a `contains` check.
+pub const FILE_CAP: usize = 256 * 1024;
+
+/// One path in an image, as its archive header and first bytes show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileFacts {
+    /// `file`, `dir`, `symlink` or `other`.
+    pub kind: String,
+    pub size: u64,
+    /// Permission bits (`0o755`).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    /// The owner's name, when the archive names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Where a symbolic link points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The file's text, up to [`FILE_CAP`] bytes, when it is text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The file holds bytes that are not text.
+    #[serde(default)]
+    pub binary: bool,
+    /// Only the first [`FILE_CAP`] bytes were read.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// A folder of an image walked for files that look like secrets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TreeFacts {
+    /// How many entries the folder holds (all of them, not only those kept).
+    pub entries: u64,
+    /// Files whose names look like secrets (see `crate::secrets`), full paths, with
+    /// whether their first bytes hold a private key.
+    pub suspects: Vec<Suspect>,
+    /// The walk stopped early (too many entries or a time limit).
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// A file that may be a secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Suspect {
+    pub path: String,
+    /// Its first bytes show `PRIVATE KEY`.
+    #[serde(default)]
+    pub private_key: bool,
 }
 
 /// The image another was built FROM.
@@ -208,6 +274,22 @@ pub struct ContainerFacts {
     /// its exit is no crash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stop_requested: bool,
+    /// Its HEALTHCHECK state, when the image or `docker run --health-cmd` declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthFacts>,
+}
+
+/// A container's health, as `docker inspect` shows it under State.Health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthFacts {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub failing_streak: i64,
+    /// The last probe's exit code and output (capped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_output: Option<String>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -360,4 +442,22 @@ impl TransportError {
             TransportError::Other => "request failed",
         }
     }
+}
+
+/// Whether a file's name looks like a secret that does not belong in an image: `.env`
+/// files (not `.env.example`), SSH private keys, key and certificate stores. A `.pem` or
+/// `.key` counts as a secret only when it holds a private key (judged from its first
+/// bytes), so a CA bundle is not one.
+pub fn secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let env = lower == ".env"
+        || (lower.starts_with(".env.")
+            && !["example", "sample", "template", "dist", "defaults"]
+                .iter()
+                .any(|s| lower.ends_with(s)));
+    let ssh = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].contains(&lower.as_str());
+    let store = [".pem", ".key", ".p12", ".pfx"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    env || ssh || store || lower == ".git-credentials" || lower == ".netrc"
 }

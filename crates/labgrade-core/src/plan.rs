@@ -65,6 +65,58 @@ pub enum CheckKind {
         /// Host address the mapping is bound to, when the spec names one.
         host_ip: Option<IpAddr>,
     },
+    /// A kind defined whole in one module of `checks` and registered there in one line.
+    #[serde(untagged)]
+    Registered(crate::checks::Registered),
+}
+
+/// Something the grader must observe for a check: observe gathers the union of what
+/// the plan's checks need, each thing once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// The image, inspected.
+    Image(ImageRef),
+    /// The container, inspected (with its log tail and sockets).
+    Container(ContainerName),
+    /// One path of an image's filesystem: its header and first bytes.
+    ImageFile { image: ImageRef, path: String },
+    /// The files under a folder of an image whose names look like secrets; `None` for
+    /// the image's WORKDIR (or `/`).
+    ImageTree {
+        image: ImageRef,
+        root: Option<String>,
+    },
+    /// A file of the project folder (the Dockerfile, .dockerignore), by relative path.
+    ProjectFile(String),
+}
+
+impl CheckKind {
+    /// What the grader must observe to judge this check.
+    pub fn needs(&self) -> Vec<Need> {
+        let image = |i: &ImageRef| Need::Image(i.clone());
+        let container = |c: &ContainerName| Need::Container(c.clone());
+        match self {
+            CheckKind::ImagePresent { image: i } | CheckKind::ImageSetting { image: i, .. } => {
+                vec![image(i)]
+            }
+            CheckKind::ContainerImage {
+                container: c,
+                image: i,
+            } => vec![container(c), image(i)],
+            CheckKind::ContainerExists { container: c, .. }
+            | CheckKind::ContainerRunning { container: c }
+            | CheckKind::ContainerSetting { container: c, .. }
+            | CheckKind::PortPublished { container: c, .. } => vec![container(c)],
+            CheckKind::DockerfilePresent { dockerfile } => vec![
+                Need::ProjectFile(dockerfile.path.clone()),
+                Need::ProjectFile(dockerfile.dockerignore_path()),
+            ],
+            CheckKind::Run { .. } | CheckKind::DockerfileRule { .. } | CheckKind::Http { .. } => {
+                Vec::new()
+            }
+            CheckKind::Registered(k) => k.needs(),
+        }
+    }
 }
 
 /// Something an image must hold.
@@ -309,6 +361,7 @@ impl Plan {
                     },
                 });
             }
+            checks.extend(crate::checks::for_image(&i, pts));
         }
         if let Some(d) = &spec.dockerfile {
             checks.push(Check {
@@ -470,6 +523,7 @@ impl Plan {
                     },
                 });
             }
+            checks.extend(crate::checks::for_container(c, pts));
             let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
             for h in &c.http {
                 let mapping = h.port.map_or(first_tcp, |port| {

@@ -1,6 +1,10 @@
 //! One module per check kind: what each expects in words and how it is judged from the
 //! facts, each failure with its cause and the fix to type. This file holds the draft
 //! result they share and the one place that sends a check to its module.
+//!
+//! The newer kinds are each one module with a [`kinds::Kind`] type, registered by one
+//! line of the list below; the older ones are [`CheckKind`] variants sent to their
+//! modules by [`judge_one`].
 
 mod container;
 mod container_settings;
@@ -14,6 +18,16 @@ mod registry;
 mod run;
 mod transport;
 mod words;
+#[macro_use]
+mod kinds;
+
+// The registered kinds: `module: Variant(Type);` — a new kind is its module and a line here.
+kinds! {
+    files: File(FileCheck);
+    user: UserNotRoot(UserNotRoot);
+    secrets: NoSecrets(NoSecrets);
+    health: Healthcheck(Healthcheck), Healthy(Healthy);
+}
 
 pub(crate) use fixes::*;
 pub(crate) use words::*;
@@ -197,11 +211,13 @@ pub(crate) fn expected_text(check: &Check) -> String {
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
         CheckKind::PortPublished { mapping, .. } => format!("-p {}", mapping.flag()),
         CheckKind::Http { expect, .. } => http::expected(expect),
+        CheckKind::Registered(k) => k.expected(),
     }
 }
 
 pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
     match &check.kind {
+        CheckKind::Registered(k) => k.judge(plan, facts),
         CheckKind::ImagePresent { image } => image::judge(image, facts),
         CheckKind::ImageSetting { image, setting } => {
             match facts.images.get(&image.full()).and_then(Option::as_ref) {

@@ -460,7 +460,10 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 rule: "LG004",
                 line: 0,
                 message: "there is no .dockerignore, so everything is sent to the build".into(),
-                fix: format!("create .dockerignore with: {}", wanted.join(", ")),
+                fix: format!(
+                    "create .dockerignore with these lines: {}",
+                    one_per_line(wanted)
+                ),
                 found: Some("no .dockerignore".into()),
             }),
             Some(t) => {
@@ -478,7 +481,10 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                             "{} would be sent to the build and copied into the image",
                             names.join(", ")
                         ),
-                        fix: format!("add these lines to .dockerignore: {}", names.join(", ")),
+                        fix: format!(
+                            "add these lines to .dockerignore, one per line: {}",
+                            one_per_line(&names)
+                        ),
                         found: Some(format!(
                             ".dockerignore does not leave out {}",
                             names.join(", ")
@@ -490,6 +496,15 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
     }
     out.sort_by_key(|x| (x.line, x.rule));
     out
+}
+
+/// Lines to write into a file, each in backticks: `` `.git`, `__pycache__` ``.
+fn one_per_line<S: AsRef<str>>(lines: &[S]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("`{}`", l.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 pub use http::{HttpExpect, JsonPath, JsonStep, Target};
 pub use port::{PortMapping, Proto};
 pub use settings::{
-    DockerfileSpec, ExposedPort, ImageEntry, ImageSpec, MountKind, MountSpec, RestartPolicy,
-    RunSpec, Size,
+    DockerfileSpec, ExposedPort, FileMode, FileSpec, ImageEntry, ImageSpec, MountKind, MountSpec,
+    RestartPolicy, RunSpec, Size,
 };
+pub(crate) use values::glob;
 pub use values::{
     ContainerName, DOCKER_HUB, ImagePattern, ImageRef, Method, PassMark, Pattern, RANDOM, Span,
     StatusSpec, parse_duration, registry_host, split_tag,
@@ -103,6 +104,9 @@ pub struct ContainerSpec {
     /// Networks it must be attached to (`docker run --network`).
     #[serde(default)]
     pub networks: Vec<String>,
+    /// Its HEALTHCHECK reports `healthy` (the readiness wait follows the health status).
+    #[serde(default)]
+    pub healthy: bool,
 }
 
 // Only `Spec::parse` sees this shape (the short form: one container's `image:`,
@@ -155,6 +159,9 @@ struct RawSpec {
     /// Short form: networks the container must be attached to.
     #[serde(default)]
     pub networks: Vec<String>,
+    /// Short form: the container's HEALTHCHECK reports `healthy`.
+    #[serde(default)]
+    pub healthy: bool,
     /// More images that must exist (`hello:v1`), or what an image must hold
     /// (`{name: hello:v1, expose: [8088], cmd: [python, app.py], deps_before_code: true}`).
     #[serde(default)]
@@ -414,11 +421,45 @@ impl RawSpec {
                 ),
             ));
         }
+        for i in &self.images {
+            for f in &i.0.files {
+                if !f.path.starts_with('/') {
+                    return Err((
+                        "files",
+                        format!(
+                            "file path `{}` must be absolute, such as /app/{}",
+                            f.path,
+                            f.path.trim_start_matches("./")
+                        ),
+                    ));
+                }
+                let about_content = !f.contains.is_empty()
+                    || f.regex.is_some()
+                    || f.mode.is_some()
+                    || f.owner.is_some();
+                if f.absent && about_content {
+                    return Err((
+                        "absent",
+                        format!(
+                            "`{}` is `absent: true` and also says what the file must hold: keep one",
+                            f.path
+                        ),
+                    ));
+                }
+                if f.points.is_some_and(|p| p > MAX_POINTS) {
+                    return Err((
+                        "points",
+                        format!("points must be at most {MAX_POINTS} per check"),
+                    ));
+                }
+            }
+        }
         let short_settings = !self.env.is_empty()
             || !self.mounts.is_empty()
             || self.restart.is_some()
             || !self.labels.is_empty()
-            || !self.networks.is_empty();
+            || !self.networks.is_empty()
+            || self.healthy;
         if self.container.is_none() && short_settings {
             let set = [
                 ("env", !self.env.is_empty()),
@@ -426,10 +467,11 @@ impl RawSpec {
                 ("restart", self.restart.is_some()),
                 ("labels", !self.labels.is_empty()),
                 ("networks", !self.networks.is_empty()),
+                ("healthy", self.healthy),
             ];
             return Err((
                 set.iter().find(|(_, on)| *on).map_or("env", |(k, _)| *k),
-                "`env`, `mounts`, `restart`, `labels` and `networks` belong to a container: add `container: NAME` beside them".into(),
+                "`env`, `mounts`, `restart`, `labels`, `networks` and `healthy` belong to a container: add `container: NAME` beside them".into(),
             ));
         }
         if self.container.is_none() {
@@ -560,6 +602,7 @@ impl RawSpec {
                 restart: self.restart,
                 labels: self.labels.clone(),
                 networks: self.networks.clone(),
+                healthy: self.healthy,
             });
         }
         out.extend(self.containers.iter().map(|c| {

@@ -133,7 +133,88 @@ pub struct ImageSpec {
     /// A registry that must hold the image under one of its tags: docker.io,
     /// localhost:5000 or a URL (Registry HTTP API v2, read anonymously).
     pub pushed_to: Option<Registry>,
+    /// Paths the image must hold (or not hold), read from the image without running it:
+    /// `[{path: /app/requirements.txt}, {path: /app/.git, absent: true}]`.
+    #[serde(default)]
+    pub files: Vec<FileSpec>,
+    /// The image declares a HEALTHCHECK.
+    #[serde(default)]
+    pub healthcheck: bool,
+    /// The image runs as a USER other than root.
+    #[serde(default)]
+    pub user_not_root: bool,
+    /// No file under the image's WORKDIR (or `/`, system folders aside) looks like a
+    /// secret: `.env`, `id_rsa`, a private key in a `.pem` or `.key`.
+    #[serde(default)]
+    pub no_secrets: bool,
+    /// Paths `no_secrets` accepts (`*` for any text), such as /app/tests/fixture.pem.
+    #[serde(default)]
+    pub allow_secrets: Vec<String>,
 }
+
+/// A path an image must hold, or must not hold, and what it must be like.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// Absolute path in the image, such as /app/requirements.txt.
+    pub path: String,
+    /// The path must not exist (for example, kept out of the build by .dockerignore).
+    #[serde(default)]
+    pub absent: bool,
+    /// Text (or texts) the file must contain.
+    #[serde(default, deserialize_with = "super::http::one_or_many")]
+    #[schemars(with = "Option<super::http::StringOrList>")]
+    pub contains: Vec<String>,
+    /// A regular expression the file's text must match.
+    pub regex: Option<Pattern>,
+    /// `executable`, or permission bits in octal such as 755 or "0644".
+    pub mode: Option<FileMode>,
+    /// The owner: a uid (1000) or a user name the image's /etc/passwd knows (app).
+    pub owner: Option<String>,
+    /// Points for this check (default: the `setting` points).
+    #[schemars(range(max = 10000))]
+    pub points: Option<u32>,
+}
+
+/// A file mode a check wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMode {
+    /// Some execute bit is set.
+    Executable,
+    /// These permission bits exactly.
+    Bits(u32),
+}
+
+impl std::str::FromStr for FileMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("executable") {
+            return Ok(FileMode::Executable);
+        }
+        let digits = t.strip_prefix("0o").unwrap_or(t);
+        match u32::from_str_radix(digits, 8) {
+            Ok(bits) if bits <= 0o7777 => Ok(FileMode::Bits(bits)),
+            _ => Err(format!(
+                "invalid mode `{s}`: expected `executable` or octal permission bits such as 755 or \"0644\""
+            )),
+        }
+    }
+}
+
+impl fmt::Display for FileMode {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            FileMode::Executable => f.write_str("executable"),
+            FileMode::Bits(b) => write!(f, "{b:04o}"),
+        }
+    }
+}
+
+text_value!(
+    FileMode,
+    "`executable` or octal permission bits such as 755"
+);
 
 impl ImageSpec {
     /// Just the name: the image must exist.
@@ -154,6 +235,11 @@ impl ImageSpec {
             base: None,
             tagged_as: None,
             pushed_to: None,
+            files: Vec::new(),
+            healthcheck: false,
+            user_not_root: false,
+            no_secrets: false,
+            allow_secrets: Vec::new(),
         }
     }
 }

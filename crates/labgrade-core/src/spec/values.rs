@@ -462,7 +462,7 @@ pub fn registry_host(registry: &str) -> Option<String> {
 
 /// `*` matches any run of characters other than `/`: the parts between slashes match
 /// one for one.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), text.split('/').collect());
     p.len() == t.len() && p.iter().zip(&t).all(|(p, t)| glob_part(p, t))
 }

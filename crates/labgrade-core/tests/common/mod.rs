@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use labgrade_core::cause::CauseId;
 use labgrade_core::facts::{
-    BaseFacts, ContainerBrief, ContainerFacts, DaemonFacts, Facts, ImageFacts, Listener, MountFact,
-    ProbeFacts, ProbeOutcome, PublishedPort, RegistryFacts, RunFacts, TransportError,
+    BaseFacts, ContainerBrief, ContainerFacts, DaemonFacts, Facts, FileFacts, HealthFacts,
+    ImageFacts, Listener, MountFact, ProbeFacts, ProbeOutcome, PublishedPort, RegistryFacts,
+    RunFacts, Suspect, TransportError, TreeFacts,
 };
 use labgrade_core::plan::Plan;
 use labgrade_core::verdict::{Finding, Outcome, Verdict, judge};
@@ -290,6 +291,68 @@ impl ImageB {
         self.0.registry.insert(tag.into(), answer);
         self
     }
+    /// A text file in the image, owned by root, mode 0644.
+    pub fn text_file(mut self, path: &str, text: &str) -> Self {
+        self.0.files.insert(
+            path.into(),
+            Some(FileFacts {
+                kind: "file".into(),
+                size: text.len() as u64,
+                mode: 0o644,
+                text: Some(text.into()),
+                ..Default::default()
+            }),
+        );
+        self
+    }
+    /// A path in the image of another kind (`dir`, `symlink`) or with its own mode/owner.
+    pub fn entry(mut self, path: &str, f: FileFacts) -> Self {
+        self.0.files.insert(path.into(), Some(f));
+        self
+    }
+    /// A path the checks asked about that the image does not hold.
+    pub fn no_path(mut self, path: &str) -> Self {
+        self.0.files.insert(path.into(), None);
+        self
+    }
+    /// The image's system paths as a Debian-based Python image has them.
+    pub fn debian_python(self) -> Self {
+        self.text_file("/bin/sh", "")
+            .text_file(
+                "/etc/os-release",
+                "PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=debian\n",
+            )
+            .text_file("/usr/local/bin/python3", "")
+            .no_path("/usr/bin/curl")
+    }
+    /// The HEALTHCHECK test it declares.
+    pub fn healthcheck<const N: usize>(mut self, test: [&str; N]) -> Self {
+        self.0.healthcheck = Some(test.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// A folder walked for secrets, with the suspects found (`(path, private key)`).
+    pub fn tree(mut self, root: &str, entries: u64, suspects: &[(&str, bool)]) -> Self {
+        self.0.trees.insert(
+            root.into(),
+            TreeFacts {
+                entries,
+                suspects: suspects
+                    .iter()
+                    .map(|(p, k)| Suspect {
+                        path: p.to_string(),
+                        private_key: *k,
+                    })
+                    .collect(),
+                truncated: false,
+            },
+        );
+        self
+    }
+    /// The engine would not give the image's files.
+    pub fn files_error(mut self, e: &str) -> Self {
+        self.0.files_error = Some(e.into());
+        self
+    }
 }
 
 /// A container as `docker inspect` describes it; running unless told otherwise.
@@ -328,6 +391,16 @@ impl ContainerB {
     }
     pub fn image_id(mut self, id: &str) -> Self {
         self.0.image_id = id.into();
+        self
+    }
+    /// Its health: status, failing streak and the last probe's exit code and output.
+    pub fn health(mut self, status: &str, streak: i64, last: Option<(i64, &str)>) -> Self {
+        self.0.health = Some(HealthFacts {
+            status: status.into(),
+            failing_streak: streak,
+            last_exit_code: last.map(|l| l.0),
+            last_output: last.map(|l| l.1.to_string()),
+        });
         self
     }
     pub fn running(self) -> Self {

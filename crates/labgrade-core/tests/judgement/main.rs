@@ -12,6 +12,7 @@ mod container_settings;
 mod dockerfile;
 mod http;
 mod image;
+mod image_contents;
 mod image_settings;
 mod port;
 mod prerequisites;

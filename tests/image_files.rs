@@ -1,0 +1,219 @@
+//! What an image holds and how its container is doing, checked for real: files read
+//! from built images without running them (present, absent, text, mode), secrets,
+//! USER, HEALTHCHECK and a container's health — and each printed fix applied as
+//! written, the image rebuilt with the printed command and graded again.
+
+mod common;
+
+use common::docker::docker_cmd;
+use common::fixes::apply_edit;
+use common::process::DOCKER_TIME;
+use common::{Lab, Within, finding, outcome};
+
+const DOCKERFILE: &str = "FROM BASE\nWORKDIR /app\nCOPY . .\n";
+
+fn spec(image: &str) -> String {
+    format!(
+        "images:\n  - name: {image}\n    files:\n      - path: /app/requirements.txt\n      - path: /app/.git\n        absent: true\n      - path: /app/__pycache__\n        absent: true\n      - path: /app/server.py\n        contains: \"0.0.0.0\"\n      - path: /labgrade\n        mode: executable\n      - path: /app/server.py\n        regex: 'port=80\\d\\d'\n    user_not_root: true\n    no_secrets: true\n    healthcheck: true\n"
+    )
+}
+
+/// The project of a submission: its code, a .git folder, byte-code, a .env and keys.
+fn project(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut files = vec![
+        ("requirements.txt", "flask\n"),
+        ("server.py", "app.run(host='0.0.0.0', port=8088)\n"),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("__pycache__/server.cpython-312.pyc", "\u{0}\u{0}bytes"),
+        (".env", "SECRET_KEY=hunter2\n"),
+        ("certs/ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"),
+        ("certs/server.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n"),
+    ];
+    files.extend_from_slice(extra);
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_user_secrets_and_healthcheck_of_a_good_image() {
+    let mut lab = Lab::new("imgfiles-good").await;
+    let dockerfile = format!(
+        "{DOCKERFILE}USER 65534\nHEALTHCHECK --interval=1s CMD [\"/labgrade\", \"--version\"]\n"
+    );
+    let image = lab
+        .build(
+            "good",
+            &dockerfile,
+            &project(&[(
+                ".dockerignore",
+                ".git\n__pycache__\n.env\ncerts/server.pem\n",
+            )]),
+        )
+        .await;
+    let spec = lab.spec("good.yaml", &spec(&image));
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let f = finding(&report, &format!("file:{image}:/app/requirements.txt"));
+    assert_eq!(f["found"], "/app/requirements.txt, 6 bytes", "{f:#}");
+    assert_eq!(
+        finding(&report, &format!("file:{image}:/app/.git"))["found"],
+        "not in the image"
+    );
+    assert_eq!(
+        finding(&report, &format!("healthcheck:{image}"))["found"],
+        "HEALTHCHECK CMD [\"/labgrade\", \"--version\"]"
+    );
+    assert_eq!(
+        finding(&report, &format!("user-not-root:{image}"))["found"],
+        "USER 65534"
+    );
+    // The CA certificate is not a secret: only the private key would be.
+    let s = finding(&report, &format!("no-secrets:{image}"));
+    assert!(
+        s["found"].as_str().unwrap().ends_with("none a secret"),
+        "{s:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_careless_image_gets_fixes_that_work_when_typed() {
+    let mut lab = Lab::new("imgfiles-bad").await;
+    let image = lab
+        .build(
+            "bad",
+            DOCKERFILE,
+            &project(&[("server.py", "app.run(port=5000)\n")]),
+        )
+        .await;
+    let dir = lab.dir.path().join("build-bad");
+    let spec = lab.spec("bad.yaml", &spec(&image));
+    let at = ["--dir", dir.to_str().unwrap()];
+    let (code, report) = lab.check_json(&spec, &at);
+    assert_eq!(code, 1, "{report:#}");
+    let cause = |id: &str| {
+        finding(&report, id)["cause_id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let git = finding(&report, &format!("file:{image}:/app/.git"));
+    assert_eq!(
+        cause(&format!("file:{image}:/app/.git")),
+        "file-not-ignored"
+    );
+    assert_eq!(
+        git["cause"],
+        "`COPY . .` (Dockerfile line 3) copied .git from the project: there is no .dockerignore to leave it out"
+    );
+    assert_eq!(
+        git["fix"],
+        format!(
+            "add the line `.git` to .dockerignore (beside the Dockerfile; create it if there is none), then rebuild: docker build -t {image} ."
+        )
+    );
+    let text = finding(&report, &format!("file:{image}:/app/server.py"));
+    assert_eq!(text["cause_id"], "file-content");
+    assert_eq!(text["found"], "/app/server.py has no \"0.0.0.0\"");
+    assert_eq!(
+        text["fix"],
+        format!(
+            "edit server.py in the project: make it contain \"0.0.0.0\", then rebuild: docker build -t {image} ."
+        )
+    );
+    assert_eq!(cause(&format!("user-not-root:{image}")), "runs-as-root");
+    // The sample image has no shell (FROM scratch underneath): a numeric USER is the
+    // line that works, not useradd.
+    assert_eq!(
+        finding(&report, &format!("user-not-root:{image}"))["fix"],
+        format!(
+            "add `USER 65534` to the Dockerfile before CMD (after the COPY and RUN steps that need root), then rebuild: docker build -t {image} ."
+        )
+    );
+    let secrets = finding(&report, &format!("no-secrets:{image}"));
+    assert_eq!(secrets["cause_id"], "secret-in-image");
+    assert_eq!(
+        secrets["found"], "in the image: /app/.env, /app/certs/server.pem",
+        "{secrets:#}"
+    );
+    assert_eq!(cause(&format!("healthcheck:{image}")), "no-healthcheck");
+
+    // Type the fixes: each .dockerignore line as printed, the image rebuilt with the
+    // printed command, graded again until the file and secret checks pass.
+    let rebuild = format!("docker build -t {image} .");
+    let mut rounds = 0;
+    loop {
+        let (_, report) = lab.check_json(&spec, &at);
+        let open: Vec<serde_json::Value> = [
+            format!("file:{image}:/app/.git"),
+            format!("file:{image}:/app/__pycache__"),
+            format!("no-secrets:{image}"),
+        ]
+        .iter()
+        .map(|id| finding(&report, id).clone())
+        .filter(|f| f["outcome"] == "fail")
+        .collect();
+        if open.is_empty() {
+            break;
+        }
+        rounds += 1;
+        assert!(rounds <= 4, "fixes do not converge: {open:#?}");
+        for f in &open {
+            let fix = f["fix"].as_str().unwrap();
+            let (edit, command) = fix.split_once(", then rebuild: ").expect(fix);
+            assert_eq!(command, rebuild);
+            apply_edit(edit, &dir).unwrap_or_else(|e| panic!("{e}: {fix}"));
+        }
+        let before = common::docker::docker(&["image", "inspect", "-f", "{{.Id}}", &image]);
+        let out = docker_cmd(&["build", "-q", "-t", &image, "."])
+            .current_dir(&dir)
+            .output_within(DOCKER_TIME);
+        assert!(out.status.success(), "{}", common::text(&out.stderr));
+        // The build it replaced carries the test label: remove it, leave nothing behind.
+        let _ = docker_cmd(&["rmi", before.trim()]).output_within(DOCKER_TIME);
+    }
+    let ignore = std::fs::read_to_string(dir.join(".dockerignore")).unwrap();
+    assert_eq!(ignore, ".git\n__pycache__\n.env\ncerts/server.pem\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_and_unwanted_files_name_the_copy_and_the_ignore_line() {
+    let mut lab = Lab::new("imgfiles-copy").await;
+    let image = lab
+        .build(
+            "copy",
+            "FROM BASE\nWORKDIR /srv\nCOPY server.py ./\nCOPY static/ /srv/static/\n",
+            &[
+                ("server.py", "print(1)\n"),
+                ("static/index.html", "<h1>hi</h1>\n"),
+                ("static/app.css", "h1 {}\n"),
+                ("requirements.txt", "flask\n"),
+                (".dockerignore", "static/index.html\n"),
+            ],
+        )
+        .await;
+    let spec = lab.spec(
+        "copy.yaml",
+        &format!(
+            "images:\n  - name: {image}\n    files:\n      - path: /srv/requirements.txt\n      - path: /srv/static/index.html\n      - path: /srv/server.py\n        mode: \"0644\"\n        owner: root\n"
+        ),
+    );
+    let dir = lab.dir.path().join("build-copy");
+    let (_, report) = lab.check_json(&spec, &["--dir", dir.to_str().unwrap()]);
+    let req = finding(&report, &format!("file:{image}:/srv/requirements.txt"));
+    assert_eq!(req["cause_id"], "file-missing");
+    assert_eq!(
+        req["fix"],
+        format!(
+            "add `COPY requirements.txt /srv/requirements.txt` to the Dockerfile (after FROM, before CMD), then rebuild: docker build -t {image} ."
+        )
+    );
+    let html = finding(&report, &format!("file:{image}:/srv/static/index.html"));
+    assert_eq!(
+        html["cause"],
+        "`COPY static/ /srv/static/` (Dockerfile line 4) should bring static/index.html from the project, but .dockerignore leaves it out of the build"
+    );
+    assert_eq!(
+        outcome(&report, &format!("file:{image}:/srv/server.py")),
+        "pass",
+        "{report:#}"
+    );
+}
