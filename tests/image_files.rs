@@ -217,3 +217,58 @@ async fn missing_and_unwanted_files_name_the_copy_and_the_ignore_line() {
         "{report:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_is_waited_for_and_its_failure_explained() {
+    let mut lab = Lab::new("health").await;
+    let good = lab
+        .build(
+            "healthy",
+            "FROM BASE\nHEALTHCHECK --interval=1s --timeout=2s CMD [\"/labgrade\", \"--version\"]\n",
+            &[],
+        )
+        .await;
+    let bad = lab
+        .build(
+            "sick",
+            "FROM BASE\nHEALTHCHECK --interval=1s --timeout=2s --retries=1 CMD [\"/labgrade\", \"no-such-command\"]\n",
+            &[],
+        )
+        .await;
+    let plain = lab.image.clone();
+    let ok = lab.run_image("ok", &good).await;
+    let sick = lab.run_image("sick", &bad).await;
+    let none = lab.run_image("none", &plain).await;
+    let spec = lab.spec(
+        "health.yaml",
+        &format!(
+            "containers:\n  - name: {ok}\n    healthy: true\n  - name: {sick}\n    image: {bad}\n    healthy: true\n  - name: {none}\n    healthy: true\n"
+        ),
+    );
+    // Fresh containers are `starting`: the grader waits for their health to settle.
+    let (_, report) = lab.check_json(&spec, &["--wait", "15s"]);
+    assert_eq!(
+        outcome(&report, &format!("healthy:{ok}")),
+        "pass",
+        "{report:#}"
+    );
+    let f = finding(&report, &format!("healthy:{sick}"));
+    assert_eq!(f["cause_id"], "unhealthy", "{f:#}");
+    assert!(
+        f["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("the container's HEALTHCHECK fails: the last probe exited "),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().contains(&format!(
+            "(try it: docker exec {sick} /labgrade no-such-command)"
+        )),
+        "{f:#}"
+    );
+    assert_eq!(
+        finding(&report, &format!("healthy:{none}"))["cause_id"],
+        "no-health-status"
+    );
+}

@@ -20,7 +20,9 @@ use crate::facts::{FILE_CAP, FileFacts, ImageFacts, Suspect, TreeFacts, secret_n
 /// What the checks want read from one image.
 #[derive(Debug, Default)]
 pub struct Wanted {
-    pub paths: BTreeSet<String>,
+    /// Paths, each with whether its owner and first bytes are wanted (a GET of its
+    /// archive) or only its kind, size and mode (a HEAD, several times faster).
+    pub paths: BTreeMap<String, bool>,
     /// Folders to walk for secrets; `None` for the image's WORKDIR (or `/`).
     pub trees: BTreeSet<Option<String>>,
 }
@@ -39,8 +41,103 @@ type Read_ = (
     BTreeMap<String, TreeFacts>,
 );
 
-/// Reads what `wanted` names from the image; an error says why nothing could be read.
+/// What was read from one image before, kept on disk by image id: an image's content
+/// never changes under its id, so a second check of the same build reads nothing.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Cached {
+    /// Path → (read with its first bytes, what was found).
+    files: BTreeMap<String, (bool, Option<FileFacts>)>,
+    trees: BTreeMap<String, TreeFacts>,
+}
+
+/// `$LABGRADE_CACHE_DIR`, else `$XDG_CACHE_HOME/labgrade`, else `~/.cache/labgrade`.
+fn cache_file(image_id: &str) -> Option<std::path::PathBuf> {
+    let id = image_id.trim_start_matches("sha256:");
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let dir = env("LABGRADE_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("labgrade")))
+        .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/labgrade")))?;
+    Some(dir.join("image-files").join(format!("{id}.json")))
+}
+
+/// Reads what `wanted` names from the image (from the cache where it can); an error says
+/// why nothing could be read.
 pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Result<Read_, String> {
+    let cache = cache_file(&image.id);
+    let mut cached: Cached = cache
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let roots: BTreeSet<String> = wanted
+        .trees
+        .iter()
+        .map(|r| {
+            r.clone()
+                .or_else(|| image.workdir.clone())
+                .unwrap_or_else(|| "/".into())
+        })
+        .collect();
+    let paths: BTreeMap<String, bool> = wanted
+        .paths
+        .iter()
+        .filter(|(p, read)| !matches!(cached.files.get(*p), Some((had, _)) if *had || !**read))
+        .map(|(p, r)| (p.clone(), *r))
+        .collect();
+    let trees: BTreeSet<String> = roots
+        .iter()
+        .filter(|r| !cached.trees.contains_key(*r))
+        .cloned()
+        .collect();
+    if !paths.is_empty() || !trees.is_empty() {
+        let (files, walked) = from_engine(daemon, image, &paths, &trees).await?;
+        for (p, f) in files {
+            cached.files.insert(p.clone(), (paths[&p], f));
+        }
+        cached.trees.extend(walked);
+        if let Some(path) = &cache {
+            save(path, &cached);
+        }
+    }
+    let files = wanted
+        .paths
+        .keys()
+        .filter_map(|p| Some((p.clone(), cached.files.get(p)?.1.clone())))
+        .collect();
+    let trees = roots
+        .iter()
+        .filter_map(|r| Some((r.clone(), cached.trees.get(r)?.clone())))
+        .collect();
+    Ok((files, trees))
+}
+
+/// Writes the cache entry whole (a temporary file renamed), or not at all.
+fn save(path: &std::path::Path, cached: &Cached) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let ok = serde_json::to_vec(cached)
+        .ok()
+        .is_some_and(|b| std::fs::write(&tmp, b).is_ok());
+    if !ok || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// Reads paths (each with whether its first bytes are wanted) and walks folders, through
+/// a container created from the image and never started.
+async fn from_engine(
+    daemon: &Daemon,
+    image: &ImageFacts,
+    paths: &BTreeMap<String, bool>,
+    roots: &BTreeSet<String>,
+) -> Result<Read_, String> {
     let name = super::oneshot::unique_name();
     let body = ContainerCreateBody {
         image: Some(image.id.clone()),
@@ -72,19 +169,17 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
         })?;
     let work = async {
         let mut files = BTreeMap::new();
-        for path in &wanted.paths {
-            files.insert(path.clone(), one_file(daemon, &name, path).await?);
+        for (path, read) in paths {
+            let f = if *read {
+                one_file(daemon, &name, path).await?
+            } else {
+                stat(daemon, &name, path).await?
+            };
+            files.insert(path.clone(), f);
         }
         let mut trees = BTreeMap::new();
-        for root in &wanted.trees {
-            let root = root
-                .clone()
-                .or_else(|| image.workdir.clone())
-                .unwrap_or_else(|| "/".into());
-            if let std::collections::btree_map::Entry::Vacant(e) = trees.entry(root) {
-                let t = walk(daemon, &name, e.key()).await?;
-                e.insert(t);
-            }
+        for root in roots {
+            trees.insert(root.clone(), walk(daemon, &name, root).await?);
         }
         Ok((files, trees))
     };
@@ -160,6 +255,58 @@ impl Read for ChannelReader {
         out[..n].copy_from_slice(&self.buf[..n]);
         self.buf = self.buf.slice(n..);
         Ok(n)
+    }
+}
+
+/// Kind, size and mode of one path, from the engine's stat of it (`HEAD .../archive`).
+async fn stat(daemon: &Daemon, container: &str, path: &str) -> Result<Option<FileFacts>, String> {
+    let opts = bollard::query_parameters::ContainerArchiveInfoOptions {
+        path: path.to_string(),
+    };
+    match daemon
+        .client()
+        .get_container_archive_info(container, Some(opts))
+        .await
+    {
+        Ok(s) => Ok(Some(go_mode_facts(s.file_mode, s.size, &s.link_target))),
+        Err(e) if super::docker::is_not_found(&e) => Ok(None),
+        Err(e) => Err(format!(
+            "cannot read {path} from the image: {}",
+            super::docker::short_error(&e)
+        )),
+    }
+}
+
+/// File facts from a Go `os.FileMode` (the engine's stat): type bits high, permissions
+/// low.
+fn go_mode_facts(mode: u32, size: i64, link: &str) -> FileFacts {
+    const DIR: u32 = 1 << 31;
+    const SYMLINK: u32 = 1 << 27;
+    const SETUID: u32 = 1 << 23;
+    const SETGID: u32 = 1 << 22;
+    const STICKY: u32 = 1 << 20;
+    const OTHER: u32 = (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19);
+    let kind = if mode & DIR != 0 {
+        "dir"
+    } else if mode & SYMLINK != 0 {
+        "symlink"
+    } else if mode & OTHER != 0 {
+        "other"
+    } else {
+        "file"
+    };
+    let mut bits = mode & 0o777;
+    for (go, unix) in [(SETUID, 0o4000), (SETGID, 0o2000), (STICKY, 0o1000)] {
+        if mode & go != 0 {
+            bits |= unix;
+        }
+    }
+    FileFacts {
+        kind: kind.into(),
+        size: size.max(0) as u64,
+        mode: bits,
+        link: (!link.is_empty()).then(|| link.to_string()),
+        ..FileFacts::default()
     }
 }
 
@@ -281,4 +428,20 @@ async fn walk(daemon: &Daemon, container: &str, root: &str) -> Result<TreeFacts,
     })
     .await?;
     Ok(tree.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn go_modes() {
+        let f = super::go_mode_facts((1 << 31) | 0o755, 4096, "");
+        assert_eq!((f.kind.as_str(), f.mode), ("dir", 0o755));
+        let f = super::go_mode_facts((1 << 27) | 0o777, 7, "busybox");
+        assert_eq!(
+            (f.kind.as_str(), f.link.as_deref()),
+            ("symlink", Some("busybox"))
+        );
+        let f = super::go_mode_facts((1 << 23) | 0o755, 10, "");
+        assert_eq!((f.kind.as_str(), f.mode), ("file", 0o4755));
+    }
 }

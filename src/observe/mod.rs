@@ -154,12 +154,9 @@ pub async fn observe(
         match need {
             Need::Image(i) => image_refs.push(i.full()),
             Need::Container(c) => container_names.push(c.0),
-            Need::ImageFile { image, path } => {
-                image_files
-                    .entry(image.full())
-                    .or_default()
-                    .paths
-                    .insert(path);
+            Need::ImageFile { image, path, read } => {
+                let wanted = image_files.entry(image.full()).or_default();
+                *wanted.paths.entry(path).or_default() |= read;
             }
             Need::ImageTree { image, root } => {
                 image_files

@@ -153,6 +153,21 @@ impl Lab {
         name
     }
 
+    /// Starts a container named `<suffix>-<id>` from another image (one of `build`'s).
+    pub async fn run_image(&mut self, suffix: &str, image: &str) -> String {
+        let name = format!("{suffix}-{}", self.id);
+        self.containers.push(name.clone());
+        let spec = RunSpec {
+            name: &name,
+            image,
+            ..Default::default()
+        };
+        sample::run(&self.daemon, &spec)
+            .await
+            .expect("container starts");
+        name
+    }
+
     /// Waits (bounded) until a container has stopped, so a test sees the state it set up.
     pub async fn wait_stopped(&self, name: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -78,8 +78,13 @@ pub enum Need {
     Image(ImageRef),
     /// The container, inspected (with its log tail and sockets).
     Container(ContainerName),
-    /// One path of an image's filesystem: its header and first bytes.
-    ImageFile { image: ImageRef, path: String },
+    /// One path of an image's filesystem: its kind, size and mode, and with `read` its
+    /// owner and first bytes too (a slower request).
+    ImageFile {
+        image: ImageRef,
+        path: String,
+        read: bool,
+    },
     /// The files under a folder of an image whose names look like secrets; `None` for
     /// the image's WORKDIR (or `/`).
     ImageTree {

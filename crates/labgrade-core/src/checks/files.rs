@@ -48,6 +48,9 @@ impl Kind for FileCheck {
             Need::ImageFile {
                 image: self.image.clone(),
                 path: self.file.path.clone(),
+                read: !self.file.contains.is_empty()
+                    || self.file.regex.is_some()
+                    || self.file.owner.is_some(),
             },
             Need::ProjectFile("Dockerfile".into()),
             Need::ProjectFile(".dockerignore".into()),
@@ -61,6 +64,7 @@ impl Kind for FileCheck {
             needs.push(Need::ImageFile {
                 image: self.image.clone(),
                 path: "/etc/passwd".into(),
+                read: true,
             });
         }
         needs
@@ -529,8 +533,8 @@ impl Build {
 /// distribution's way to add a user, an interpreter for a HEALTHCHECK).
 const SYSTEM_PATHS: [&str; 8] = [
     "/bin/sh",
-    "/etc/os-release",
-    "/usr/lib/os-release",
+    "/sbin/apk",
+    "/usr/sbin/useradd",
     "/usr/local/bin/python3",
     "/usr/bin/python3",
     "/usr/local/bin/node",
@@ -545,6 +549,7 @@ pub(super) fn system_needs(image: &ImageRef) -> Vec<Need> {
         .map(|p| Need::ImageFile {
             image: image.clone(),
             path: p.to_string(),
+            read: false,
         })
         .collect()
 }
@@ -552,8 +557,9 @@ pub(super) fn system_needs(image: &ImageRef) -> Vec<Need> {
 /// What an image's system offers the commands a fix names, read from its files.
 pub(super) struct System {
     pub shell: bool,
-    /// `ID` of os-release: debian, ubuntu, alpine, ...
-    pub distro: Option<String>,
+    /// Alpine's package manager is there (busybox's adduser, not useradd).
+    pub alpine: bool,
+    pub useradd: bool,
     pub python: bool,
     pub node: bool,
     pub curl: bool,
@@ -563,21 +569,15 @@ pub(super) struct System {
 impl System {
     pub(super) fn of(image: &ImageFacts) -> System {
         let has = |p: &str| matches!(image.files.get(p), Some(Some(_)));
-        let distro = ["/etc/os-release", "/usr/lib/os-release"]
-            .iter()
-            .filter_map(|p| image.files.get(*p)?.as_ref()?.text.as_deref())
-            .find_map(|t| {
-                t.lines()
-                    .find_map(|l| l.strip_prefix("ID="))
-                    .map(|v| v.trim_matches('"').to_ascii_lowercase())
-            });
         System {
             shell: has("/bin/sh"),
+            alpine: has("/sbin/apk"),
+            useradd: has("/usr/sbin/useradd"),
             python: has("/usr/local/bin/python3") || has("/usr/bin/python3"),
             node: has("/usr/local/bin/node"),
             curl: has("/usr/bin/curl"),
-            wget: has("/usr/bin/wget") || distro.as_deref() == Some("alpine"),
-            distro,
+            // busybox's wget comes with Alpine.
+            wget: has("/usr/bin/wget") || has("/sbin/apk"),
         }
     }
 }

@@ -68,7 +68,8 @@ impl Kind for UserNotRoot {
             "`USER 65534`".to_string()
         } else if node_user {
             "`USER node`".to_string()
-        } else if system.distro.as_deref() == Some("alpine") {
+        } else if system.alpine || !system.useradd {
+            // busybox (Alpine and others) has adduser, not useradd.
             "`RUN adduser -D app` and `USER app`".to_string()
         } else {
             "`RUN useradd --create-home app` and `USER app`".to_string()

@@ -318,10 +318,8 @@ impl ImageB {
     /// The image's system paths as a Debian-based Python image has them.
     pub fn debian_python(self) -> Self {
         self.text_file("/bin/sh", "")
-            .text_file(
-                "/etc/os-release",
-                "PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=debian\n",
-            )
+            .text_file("/usr/sbin/useradd", "")
+            .no_path("/sbin/apk")
             .text_file("/usr/local/bin/python3", "")
             .no_path("/usr/bin/curl")
     }

@@ -255,7 +255,7 @@ fn table() {
             image(|i| {
                 i.user("root")
                     .text_file("/bin/sh", "")
-                    .text_file("/etc/os-release", "ID=alpine\n")
+                    .text_file("/sbin/apk", "")
             }),
         ),
         Case::fails(
