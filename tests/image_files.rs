@@ -56,7 +56,7 @@ async fn files_user_secrets_and_healthcheck_of_a_good_image() {
     assert_eq!(f["found"], "/app/requirements.txt, 6 bytes", "{f:#}");
     assert_eq!(
         finding(&report, &format!("file:{image}:/app/.git"))["found"],
-        "not in the image"
+        "no /app/.git in the image"
     );
     assert_eq!(
         finding(&report, &format!("healthcheck:{image}"))["found"],

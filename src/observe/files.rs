@@ -82,12 +82,19 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
                 .unwrap_or_else(|| "/".into())
         })
         .collect();
-    let paths: BTreeMap<String, bool> = wanted
+    // Relative paths are under the WORKDIR; the cache and the engine see absolute ones.
+    let resolved: BTreeMap<&String, String> = wanted
         .paths
-        .iter()
-        .filter(|(p, read)| !matches!(cached.files.get(*p), Some((had, _)) if *had || !**read))
-        .map(|(p, r)| (p.clone(), *r))
+        .keys()
+        .map(|p| (p, labgrade_core::in_image(image, p)))
         .collect();
+    let mut paths: BTreeMap<String, bool> = BTreeMap::new();
+    for (p, read) in &wanted.paths {
+        let at = &resolved[p];
+        if !matches!(cached.files.get(at), Some((had, _)) if *had || !*read) {
+            *paths.entry(at.clone()).or_default() |= *read;
+        }
+    }
     let trees: BTreeSet<String> = roots
         .iter()
         .filter(|r| !cached.trees.contains_key(*r))
@@ -106,7 +113,7 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
     let files = wanted
         .paths
         .keys()
-        .filter_map(|p| Some((p.clone(), cached.files.get(p)?.1.clone())))
+        .filter_map(|p| Some((p.clone(), cached.files.get(&resolved[p])?.1.clone())))
         .collect();
     let trees = roots
         .iter()

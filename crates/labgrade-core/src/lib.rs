@@ -9,6 +9,9 @@
 pub mod base;
 pub mod cause;
 mod checks;
+
+/// Where a spec's file path is in an image (relative paths are under its WORKDIR).
+pub use checks::in_image;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod facts;

@@ -83,19 +83,26 @@ impl Kind for FileCheck {
             return missing_fact();
         };
         let build = Build::read(facts, &self.image);
+        // A relative path is under the image's WORKDIR: say where it is.
+        let at = in_image(image, &self.file.path);
         match (found, self.file.absent) {
-            (None, true) => pass("not in the image"),
-            (Some(f), true) => build.unwanted(&self.file.path, f),
-            (None, false) => build.missing(&self.file.path),
-            (Some(f), false) => judge_present(&self.file, f, image, &build),
+            (None, true) => pass(format!("no {at} in the image")),
+            (Some(f), true) => build.unwanted(&at, f),
+            (None, false) => build.missing(&at),
+            (Some(f), false) => judge_present(&self.file, &at, f, image, &build),
         }
     }
 }
 
 /// What the check wants, in words: "holds /app/app.py", "leaves out /app/.git".
 fn wanted(f: &FileSpec) -> String {
+    let path = if f.path.starts_with('/') {
+        f.path.clone()
+    } else {
+        format!("{} (under its WORKDIR)", f.path)
+    };
     if f.absent {
-        return format!("leaves out {}", f.path);
+        return format!("leaves out {path}");
     }
     let mut parts = Vec::new();
     if let Some(t) = f.contains.first() {
@@ -113,14 +120,19 @@ fn wanted(f: &FileSpec) -> String {
         parts.push(format!("owned by {o}"));
     }
     if parts.is_empty() {
-        format!("holds {}", f.path)
+        format!("holds {path}")
     } else {
-        format!("holds {} {}", f.path, parts.join(", "))
+        format!("holds {path} {}", parts.join(", "))
     }
 }
 
-fn judge_present(want: &FileSpec, f: &FileFacts, image: &ImageFacts, build: &Build) -> Judgement {
-    let path = &want.path;
+fn judge_present(
+    want: &FileSpec,
+    path: &str,
+    f: &FileFacts,
+    image: &ImageFacts,
+    build: &Build,
+) -> Judgement {
     let wants_text = !want.contains.is_empty() || want.regex.is_some();
     if wants_text && f.kind != "file" {
         let what = match (f.kind.as_str(), &f.link) {
@@ -580,6 +592,11 @@ impl System {
             wget: has("/usr/bin/wget") || has("/sbin/apk"),
         }
     }
+}
+
+/// Where a spec's path is in the image: a relative one is under its WORKDIR (or `/`).
+pub fn in_image(image: &ImageFacts, path: &str) -> String {
+    join(image.workdir.as_deref().unwrap_or("/"), path)
 }
 
 /// `dir` joined with `p` as a container path: absolute `p` wins.

@@ -29,6 +29,7 @@ kinds! {
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
 
+pub use files::in_image;
 pub(crate) use fixes::*;
 pub(crate) use words::*;
 

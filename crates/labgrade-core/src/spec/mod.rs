@@ -423,14 +423,10 @@ impl RawSpec {
         }
         for i in &self.images {
             for f in &i.0.files {
-                if !f.path.starts_with('/') {
+                if f.path.trim().is_empty() {
                     return Err((
                         "files",
-                        format!(
-                            "file path `{}` must be absolute, such as /app/{}",
-                            f.path,
-                            f.path.trim_start_matches("./")
-                        ),
+                        "a `files:` entry has an empty path: give one such as /app/requirements.txt (or .git, under the WORKDIR)".into(),
                     ));
                 }
                 let about_content = !f.contains.is_empty()

@@ -156,7 +156,8 @@ pub struct ImageSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileSpec {
-    /// Absolute path in the image, such as /app/requirements.txt.
+    /// Path in the image, such as /app/requirements.txt; a relative path (.git) is under
+    /// the image's WORKDIR (or `/` when it sets none).
     pub path: String,
     /// The path must not exist (for example, kept out of the build by .dockerignore).
     #[serde(default)]

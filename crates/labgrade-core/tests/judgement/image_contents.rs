@@ -32,6 +32,7 @@ fn dir(mode: u32) -> FileFacts {
 fn table() {
     let present = spec("files: [{path: /app/requirements.txt}]");
     let absent = spec("files: [{path: /app/.git, absent: true}]");
+    let relative = spec("files: [{path: __pycache__, absent: true}]");
     let contains = spec("files: [{path: /app/server.py, contains: \"0.0.0.0\"}]");
     let regex = spec("files: [{path: /app/server.py, regex: 'port=\\d+'}]");
     let mode = spec("files: [{path: /app/entrypoint.sh, mode: executable}]");
@@ -122,6 +123,13 @@ fn table() {
             "file:hello:v1:/app/.git",
             CauseId::FileNotIgnored,
             image(|i| i.entry("/app/.git", dir(0o755))).file(".dockerignore", "__pycache__\n"),
+        ),
+        Case::fails(
+            "absent: a path under the WORKDIR",
+            &relative,
+            "file:hello:v1:__pycache__",
+            CauseId::FileNotIgnored,
+            image(|i| i.entry("__pycache__", dir(0o755))).file(".dockerignore", ".git\n"),
         ),
         Case::fails(
             "absent: ignored now, image built before",
