@@ -272,3 +272,125 @@ async fn health_is_waited_for_and_its_failure_explained() {
         "no-health-status"
     );
 }
+
+/// A tiny ELF executable header for the CPU that is not this engine's: enough for the
+/// kernel to refuse it with the real `exec format error`.
+fn foreign_elf(engine_arch: &str) -> (Vec<u8>, &'static str) {
+    // e_machine: 183 is AArch64, 62 is x86-64.
+    let (machine, platform): (u16, &str) = if engine_arch == "arm64" {
+        (62, "linux/amd64")
+    } else {
+        (183, "linux/arm64")
+    };
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend([0u8; 8]);
+    elf.extend(2u16.to_le_bytes()); // ET_EXEC
+    elf.extend(machine.to_le_bytes());
+    elf.extend(1u32.to_le_bytes());
+    elf.extend(0x400078u64.to_le_bytes()); // entry
+    elf.extend(64u64.to_le_bytes()); // program headers at 64
+    elf.extend(0u64.to_le_bytes());
+    elf.extend(0u32.to_le_bytes());
+    for v in [64u16, 56, 1, 0, 0, 0] {
+        elf.extend(v.to_le_bytes());
+    }
+    elf.extend(1u32.to_le_bytes()); // PT_LOAD
+    elf.extend(5u32.to_le_bytes());
+    for v in [0u64, 0x400000, 0x400000, 0x80, 0x80, 0x1000] {
+        elf.extend(v.to_le_bytes());
+    }
+    elf.extend([0u8; 8]);
+    (elf, platform)
+}
+
+/// Removes what the platform test made, however it ends.
+struct Leftovers(Vec<String>, Vec<String>);
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        for c in &self.0 {
+            let _ = docker_cmd(&["rm", "-f", c]).output_within(DOCKER_TIME);
+        }
+        for i in &self.1 {
+            let _ = docker_cmd(&["rmi", "-f", i]).output_within(DOCKER_TIME);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_built_for_another_cpu_is_told_apart() {
+    let engine = common::docker::docker(&["version", "-f", "{{.Server.Arch}}"]);
+    let (elf, platform) = foreign_elf(engine.trim());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("server"), elf).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.path().join("server"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY server /server\nCMD [\"/server\"]\n",
+    )
+    .unwrap();
+    let id = std::process::id();
+    let image = format!("labgrade-test/platform-{id}:v1");
+    let name = format!("platform-{id}");
+    let _left = Leftovers(vec![name.clone()], vec![image.clone()]);
+    let label = format!("{}=1", labgrade::sample::image::LABEL);
+    let out = docker_cmd(&[
+        "build",
+        "-q",
+        "--platform",
+        platform,
+        "--label",
+        &label,
+        "-t",
+        &image,
+        ".",
+    ])
+    .current_dir(dir.path())
+    .output_within(DOCKER_TIME);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    // Started as a student would; it exits at once with the kernel's refusal.
+    let out = docker_cmd(&["run", "-d", "--name", &name, "--label", &label, &image])
+        .output_within(DOCKER_TIME);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let spec = dir.path().join("lab.yaml");
+    std::fs::write(
+        &spec,
+        format!("image: {image}\ncontainer: {name}\nruns:\n  - image: {image}\n"),
+    )
+    .unwrap();
+    let mut report = serde_json::Value::Null;
+    for _ in 0..50 {
+        let out = common::labgrade()
+            .args(["check", spec.to_str().unwrap(), "--format", "json"])
+            .output_within(common::CHECK_TIME);
+        report = serde_json::from_slice(&out.stdout).unwrap();
+        if finding(&report, &format!("running:{name}"))["found"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let f = finding(&report, &format!("running:{name}"));
+    assert_eq!(f["cause_id"], "wrong-platform", "{f:#}");
+    let built = platform.trim_start_matches("linux/");
+    assert!(
+        f["cause"].as_str().unwrap().starts_with(&format!(
+            "the image was built for linux/{built}, and this Docker engine runs linux/{} programs",
+            engine.trim()
+        )),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("docker build --platform linux/{} -t {image} . && docker rm -f {name} && docker run -d --name {name} {image}", engine.trim())),
+        "{f:#}"
+    );
+    let r = finding(&report, &format!("run:{image}"));
+    assert_eq!(r["cause_id"], "wrong-platform", "{r:#}");
+}

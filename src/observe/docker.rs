@@ -123,10 +123,21 @@ impl Daemon {
                 api_version: format!("{}.{}", v.major_version, v.minor_version),
                 server_version: String::new(),
                 probe_host,
+                arch: None,
             },
             docker,
             local,
         })
+    }
+
+    /// The CPU architecture the engine runs programs for (`GET /version`'s Arch).
+    pub async fn arch(&self) -> Option<String> {
+        self.docker
+            .version()
+            .await
+            .ok()
+            .and_then(|v| v.arch)
+            .filter(|a| !a.is_empty())
     }
 
     /// The bollard client, for callers that create containers (demo, tests).
@@ -146,6 +157,8 @@ impl Daemon {
                 let cfg = i.config.unwrap_or_default();
                 Ok(Some(ImageFacts {
                     id: i.id.unwrap_or_default(),
+                    architecture: i.architecture.filter(|a| !a.is_empty()),
+                    os: i.os.filter(|o| !o.is_empty()),
                     repo_tags: i.repo_tags.unwrap_or_default(),
                     created: i.created.map(|c| c.to_string()),
                     size: i.size,

@@ -291,6 +291,18 @@ pub async fn observe(
             facts.containers.insert(n.clone(), Some(c));
         }
     }
+    // A program the engine could not run: which CPU the engine runs programs for tells
+    // an image built for another one from a script with a bad first line.
+    let exec_format = |s: &str| s.contains("exec format error");
+    if facts.containers.values().flatten().any(|c| {
+        c.log_tail.iter().any(|l| exec_format(l)) || c.error.as_deref().is_some_and(exec_format)
+    }) || facts
+        .runs
+        .values()
+        .any(|r| exec_format(&r.stderr) || r.error.as_deref().is_some_and(exec_format))
+    {
+        facts.daemon.arch = daemon.arch().await;
+    }
     let missing = facts.containers.values().any(Option::is_none)
         || facts.images.values().any(Option::is_none)
         || facts.containers.values().flatten().any(|c| {

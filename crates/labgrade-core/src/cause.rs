@@ -69,6 +69,7 @@ causes! {
     PortInUseInside = "port-in-use-inside": "the app could not listen: its port is taken inside the container",
     HostPortTaken = "host-port-taken": "the host port is taken, so Docker could not publish it",
     ProgramMissing = "program-missing": "the program named in CMD/ENTRYPOINT does not exist in the image",
+    WrongPlatform = "wrong-platform": "the image was built for another CPU architecture than the engine's (arm64 on amd64, or the reverse)",
     ExecFormat = "exec-format": "the program was built for another CPU, or a script lacks its #! line",
     SyntaxError = "syntax-error": "the code has a syntax error, so the app never started",
     AppError = "app-error": "another error the app's log names",

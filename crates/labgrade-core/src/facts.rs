@@ -52,12 +52,21 @@ pub struct DaemonFacts {
     pub server_version: String,
     /// Address the probes go to for published ports (127.0.0.1 for a local daemon).
     pub probe_host: String,
+    /// The CPU architecture the engine runs programs for (`amd64`, `arm64`), read only
+    /// when a program failed with `exec format error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
 }
 
 /// An image as the daemon describes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageFacts {
     pub id: String,
+    /// The CPU architecture and OS it was built for (`arm64`, `linux`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
     pub repo_tags: Vec<String>,
     pub created: Option<String>,
     pub size: Option<i64>,

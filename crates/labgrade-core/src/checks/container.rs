@@ -45,6 +45,7 @@ pub(crate) fn container_running(
     plan: &Plan,
     c: &ContainerFacts,
     image: Option<&ImageFacts>,
+    daemon: &crate::facts::DaemonFacts,
 ) -> Judgement {
     let name = &c.name;
     // Once the code or the Dockerfile must change, `docker start` would run the old build.
@@ -83,6 +84,29 @@ pub(crate) fn container_running(
         );
     }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    // `exec format error` from an image built for another CPU: rebuild for this one.
+    if let Some((cause, platform)) = hint
+        .as_ref()
+        .filter(|h| h.id == CauseId::ExecFormat)
+        .and_then(|_| wrong_platform(image, daemon))
+    {
+        let found = match c.exit_code {
+            Some(code) if !c.restarting && c.status != "created" => {
+                format!("{} with code {code}", c.status)
+            }
+            _ => c.status.clone(),
+        };
+        return fail(
+            CauseId::WrongPlatform,
+            found,
+            with_log(cause),
+            rebuild().replacen(
+                "docker build -t",
+                &format!("docker build --platform {platform} -t"),
+                1,
+            ),
+        );
+    }
     // A recognised cause's fix and what to type after it: the rebuild when the fix changes
     // the image, else `docker start` where the container has to be started again.
     let hint_fix = |h: &crate::hints::Hint, start: bool| {

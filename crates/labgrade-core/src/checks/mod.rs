@@ -114,6 +114,30 @@ pub(crate) fn overridden_command(c: &ContainerFacts, image: Option<&ImageFacts>)
     })
 }
 
+/// When a program failed with `exec format error` because its image was built for
+/// another CPU than the engine runs: the cause in words and the platform to build for.
+pub(crate) fn wrong_platform(
+    image: Option<&ImageFacts>,
+    daemon: &crate::facts::DaemonFacts,
+) -> Option<(String, String)> {
+    let image = image?;
+    let (built, engine) = (image.architecture.as_deref()?, daemon.arch.as_deref()?);
+    let os = image.os.as_deref().unwrap_or("linux");
+    (built != engine).then(|| {
+        let mac = if built == "arm64" {
+            " (an image built on an Apple Silicon Mac is arm64)"
+        } else {
+            ""
+        };
+        (
+            format!(
+                "the image was built for {os}/{built}, and this Docker engine runs {os}/{engine} programs{mac}"
+            ),
+            format!("{os}/{engine}"),
+        )
+    })
+}
+
 /// "the container started 3 s ago", for a container young enough to be still starting.
 pub(crate) fn still_starting(c: &ContainerFacts) -> Option<String> {
     let age = c.running_for_secs.filter(|s| *s < 20.0)?;
@@ -227,7 +251,12 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             }
         }
         CheckKind::Run { run } => match facts.runs.get(&check.id) {
-            Some(f) => run::judge(run, f),
+            Some(f) => run::judge(
+                run,
+                f,
+                facts.images.get(&run.image.full()).and_then(Option::as_ref),
+                &facts.daemon,
+            ),
             None => missing_fact(),
         },
         CheckKind::DockerfilePresent { dockerfile } => {
@@ -265,7 +294,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             container::container_exists(plan, container, facts)
         }
         CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
-            Some(c) => container::container_running(plan, c, image_of(facts, c)),
+            Some(c) => container::container_running(plan, c, image_of(facts, c), &facts.daemon),
             None => missing_fact(),
         },
         CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {

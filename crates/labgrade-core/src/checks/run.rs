@@ -25,11 +25,32 @@ pub(crate) fn expected(r: &RunSpec) -> String {
 }
 
 /// Judges a one-shot run.
-pub(crate) fn judge(r: &RunSpec, f: &RunFacts) -> Judgement {
+pub(crate) fn judge(
+    r: &RunSpec,
+    f: &RunFacts,
+    image: Option<&ImageFacts>,
+    daemon: &crate::facts::DaemonFacts,
+) -> Judgement {
     let command = std::iter::once(format!("docker run --rm {}", r.image))
         .chain(r.args.iter().map(|a| shell_word(a)))
         .collect::<Vec<_>>()
         .join(" ");
+    let exec_format = f.stderr.contains("exec format error")
+        || f.error
+            .as_deref()
+            .is_some_and(|e| e.contains("exec format error"));
+    if let Some((cause, platform)) = exec_format.then(|| wrong_platform(image, daemon)).flatten() {
+        return fail(
+            CauseId::WrongPlatform,
+            f.exit_code
+                .map_or("did not run".into(), |c| format!("exit code {c}")),
+            cause,
+            format!(
+                "docker build --platform {platform} -t {} . && {command}",
+                r.image
+            ),
+        );
+    }
     if let Some(e) = &f.error {
         return fail(
             CauseId::RunFailedToStart,

@@ -64,6 +64,7 @@ impl FactsBuilder {
                     api_version: "1.43".into(),
                     server_version: "24.0.7".into(),
                     probe_host: "127.0.0.1".into(),
+                    arch: None,
                 },
                 ..Default::default()
             },
@@ -179,6 +180,12 @@ impl FactsBuilder {
     /// A project file the checks read that is not there.
     pub fn no_file(mut self, path: &str) -> Self {
         self.facts.files.insert(path.into(), None);
+        self
+    }
+
+    /// The CPU architecture the engine runs programs for.
+    pub fn engine_arch(mut self, arch: &str) -> Self {
+        self.facts.daemon.arch = Some(arch.into());
         self
     }
 
@@ -322,6 +329,12 @@ impl ImageB {
             .no_path("/sbin/apk")
             .text_file("/usr/local/bin/python3", "")
             .no_path("/usr/bin/curl")
+    }
+    /// The platform it was built for: `("arm64", "linux")`.
+    pub fn platform(mut self, arch: &str, os: &str) -> Self {
+        self.0.architecture = Some(arch.into());
+        self.0.os = Some(os.into());
+        self
     }
     /// The HEALTHCHECK test it declares.
     pub fn healthcheck<const N: usize>(mut self, test: [&str; N]) -> Self {

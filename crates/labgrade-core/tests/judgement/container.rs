@@ -261,6 +261,42 @@ fn running() {
             lab(|c| c.exited(255).log(["exec /app/start.sh: exec format error"])),
         ),
         Case::fails(
+            "exited: exec format error, same CPU (a script without #!)",
+            SPEC,
+            RUNNING,
+            CauseId::ExecFormat,
+            lab(|c| c.exited(255).log(["exec /app/start.sh: exec format error"]))
+                .image("nautilus/python-app", |i| {
+                    i.exposed(8088).platform("amd64", "linux")
+                })
+                .engine_arch("amd64"),
+        ),
+        Case::fails(
+            "exited: exec format error, an arm64 image on an amd64 engine",
+            SPEC,
+            RUNNING,
+            CauseId::WrongPlatform,
+            lab(|c| {
+                c.exited(1)
+                    .log(["exec /usr/local/bin/python: exec format error"])
+            })
+            .image("nautilus/python-app", |i| {
+                i.exposed(8088)
+                    .cmd(["python", "server.py"])
+                    .platform("arm64", "linux")
+            })
+            .engine_arch("amd64"),
+        ),
+        Case::fails(
+            "restarting: exec format error, an amd64 image on an arm64 engine",
+            SPEC,
+            RUNNING,
+            CauseId::WrongPlatform,
+            lab(|c| c.restarting(4).log(["exec /app/server: exec format error"]))
+                .image("nautilus/python-app", |i| i.platform("amd64", "linux"))
+                .engine_arch("arm64"),
+        ),
+        Case::fails(
             "exited: SyntaxError",
             SPEC,
             RUNNING,
