@@ -4,6 +4,8 @@
 
 pub mod gradebook;
 
+pub mod journal;
+
 pub mod submission;
 
 use std::collections::BTreeMap;
@@ -265,9 +267,9 @@ pub async fn clean(
         containers::remove(daemon, id).await;
     }
     let images = containers::labelled_images(daemon, &filter).await?;
-    for id in &images {
-        containers::remove_image(daemon, id).await;
-    }
+    // By id, never pruning parents: another run's build in flight may stand on them (the
+    // images a build committed are removed by id from the run's journal).
+    containers::remove_images_by_id(daemon, &images).await?;
     Ok((ids.len(), images.len()))
 }
 
@@ -375,6 +377,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     if let Some(old) = last_run(&opts.out).filter(|r| !r.finished) {
         let _ = clean(daemon, Some(&old.run_id)).await;
     }
+    journal::Journal::sweep(daemon, &opts.out).await;
+    let journal = journal::Journal::new(&opts.out);
     let run = run_id();
     save_run(
         &opts.out,
@@ -425,8 +429,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     let mut progress = Progress::new(todo.len());
     let jobs = stream::iter(todo.iter().map(|student| {
-        let (spec, spec_name, run, book, ids, names) =
-            (&spec, &spec_name, &run, &book, &ids, &names);
+        let (spec, spec_name, run, book, ids, names, journal) =
+            (&spec, &spec_name, &run, &book, &ids, &names, &journal);
         async move {
             let dir = opts.submissions.join(student);
             let job = Job {
@@ -438,6 +442,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 dir: &dir,
                 limits: opts.limits,
                 observe: opts.observe,
+                journal,
+                created: Default::default(),
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();
@@ -479,6 +485,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     // A run counts as finished only once its leftovers are gone; otherwise the next
     // --resume removes them first.
     let cleaned = clean(daemon, Some(&run)).await.is_ok();
+    journal::Journal::sweep(daemon, &opts.out).await;
     save_run(
         &opts.out,
         &RunState {

@@ -48,6 +48,10 @@ pub struct Job<'a> {
     pub dir: &'a Path,
     pub limits: Limits,
     pub observe: ObserveOptions,
+    /// Where the run writes down the images its builds commit.
+    pub journal: &'a super::journal::Journal,
+    /// The images this submission's build committed, oldest first: removed by id with it.
+    pub created: std::sync::Mutex<Vec<String>>,
 }
 
 /// What grading one submission produced.
@@ -207,12 +211,28 @@ impl Job<'_> {
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
         let labels = HashMap::from([(LABEL, self.run_id)]);
-        crate::observe::build::build_dir(
+        let tell = |id: &str| {
+            self.journal.record(id);
+            self.created
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id.to_string());
+        };
+        let settings = crate::observe::build::BuildSettings {
+            memory: Some(self.limits.memory_bytes * 2),
+            // Without the cache no build stands on an image another build committed, so
+            // removing one submission's images never pulls a layer from under another's
+            // build in flight, in this run or in another one on the same daemon.
+            nocache: true,
+            on_image: Some(&tell),
+            ..Default::default()
+        };
+        crate::observe::build::build_dir_with(
             self.daemon,
             self.dir,
             &self.image_tag(),
             &labels,
-            Some(self.limits.memory_bytes * 2),
+            &settings,
         )
         .await
     }
@@ -280,12 +300,20 @@ impl Job<'_> {
         Ok((report, rename))
     }
 
-    /// Removes this submission's containers and image.
+    /// Removes this submission's containers and images: its tag, then every image its
+    /// build committed, by id and without pruning parents (another build may stand on them).
     pub async fn cleanup(&self) {
+        use crate::observe::containers;
         for i in 0..self.spec.containers().len() {
-            crate::sample::remove(self.daemon, &self.container_name(i)).await;
+            containers::remove(self.daemon, &self.container_name(i)).await;
         }
-        crate::sample::remove_image(self.daemon, &self.image_tag()).await;
+        containers::untag_image(self.daemon, &self.image_tag()).await;
+        let created = self
+            .created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let _ = containers::remove_images_by_id(self.daemon, &created).await;
     }
 }
 

@@ -103,6 +103,75 @@ pub async fn remove_image(daemon: &Daemon, tag: &str) {
     let _ = daemon.client().remove_image(tag, Some(opts), None).await;
 }
 
+/// Removes images by exact id (full, or the 12-digit ids a build prints), the newest
+/// (the last given) first, with their untagged descendants before them (an image a build
+/// committed after its client went away). Parents are never pruned, since a build in
+/// flight may stand on them, and an image a container still uses or that has other
+/// children is kept (the daemon refuses it): only what these ids name goes. Returns how
+/// many were removed.
+pub async fn remove_images_by_id(daemon: &Daemon, ids: &[String]) -> Result<usize, DaemonError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let opts = ListImagesOptionsBuilder::default().all(true).build();
+    let all = daemon
+        .client()
+        .list_images(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?;
+    let hex = |id: &str| id.trim_start_matches("sha256:").to_string();
+    // An id, never a name: `abc123def456` alone could also be a repository's tag.
+    let mut order: Vec<String> = ids
+        .iter()
+        .filter_map(|short| {
+            let short = hex(short);
+            all.iter()
+                .map(|i| hex(&i.id))
+                .find(|id| !short.is_empty() && id.starts_with(&short))
+        })
+        .collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for i in &all {
+            let (id, parent) = (hex(&i.id), hex(&i.parent_id));
+            let untagged = i.repo_tags.iter().all(|t| t == "<none>:<none>");
+            if untagged && order.contains(&parent) && !order.contains(&id) {
+                order.push(id);
+                grew = true;
+            }
+        }
+    }
+    let mut removed = 0;
+    for id in order.iter().rev() {
+        let opts = RemoveImageOptionsBuilder::default()
+            .force(false)
+            .noprune(true)
+            .build();
+        let full = format!("sha256:{id}");
+        if daemon
+            .client()
+            .remove_image(&full, Some(opts), None)
+            .await
+            .is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes one name of an image (`repository:tag`), never pruning the untagged parents
+/// it leaves (a build in flight may stand on them); the image itself goes with its last
+/// name. A missing one is fine.
+pub async fn untag_image(daemon: &Daemon, tag: &str) {
+    let opts = RemoveImageOptionsBuilder::default()
+        .force(true)
+        .noprune(true)
+        .build();
+    let _ = daemon.client().remove_image(tag, Some(opts), None).await;
+}
+
 /// A container for untrusted code (a batch's submission): capped, with no capabilities,
 /// its ports published on host ports Docker picks.
 #[derive(Debug, Clone, Default)]
