@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::docker::docker_cmd;
+use common::docker::{docker, docker_cmd};
 use common::process::{DOCKER_TIME, TOOL_TIME};
 use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
@@ -616,4 +616,152 @@ async fn builds_and_removals_never_race() {
         Vec::<String>::new(),
         "no image built on the lab's base is left, labelled or not"
     );
+}
+
+/// `docker inspect` of a container, through the API.
+async fn inspect(lab: &Lab, name: &str) -> bollard::models::ContainerInspectResponse {
+    lab.daemon
+        .client()
+        .inspect_container(name, None)
+        .await
+        .unwrap()
+}
+
+/// The (address, gateway) of a container on its one network.
+async fn address(lab: &Lab, name: &str) -> (String, String) {
+    let c = inspect(lab, name).await;
+    let nets = c.network_settings.unwrap().networks.unwrap();
+    let (_, n) = nets.into_iter().next().unwrap();
+    (n.ip_address.unwrap(), n.gateway.unwrap())
+}
+
+/// What `labgrade serve --connect ADDR...` says run inside a container (`docker exec`:
+/// the container's own network namespace, as its app would be).
+fn reach_from(container: &str, addrs: &[&str]) -> String {
+    let mut args = vec!["exec", container, "/labgrade", "serve"];
+    for a in addrs {
+        args.extend(["--connect", a]);
+    }
+    docker(&args)
+}
+
+/// A hostile submission tries, from its build's RUN step and from its running container,
+/// the app of a classmate graded at the same time (at its bridge address), a container on
+/// Docker's default bridge, and a service listening on all of the grading host's
+/// addresses: it reaches none of them, while the same attempts from the default bridge
+/// reach them (so the test can fail) and the grader still grades through the published
+/// port. Traffic goes only to this test's own listener and containers: one connection
+/// attempt per address.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submission_reaches_no_classmate_and_no_host_service() {
+    let mut lab = Lab::new("isolation").await;
+    let host = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let bystander = lab.run("bystander", &[], &[]).await;
+    let (by_ip, by_gw) = address(&lab, &bystander).await;
+    let (by_app, host_svc) = (format!("{by_ip}:8088"), format!("{by_gw}:{port}"));
+    // From the default bridge both answer: the listener and the tool work.
+    let control = reach_from(&bystander, &[&by_app, &host_svc]);
+    assert_eq!(
+        control,
+        format!("reached {by_app}\nreached {host_svc}\n"),
+        "{control}"
+    );
+
+    let subs = lab.dir.path().join("submissions");
+    // Both hang on the grader's request, so both are running while the test looks.
+    let hang = "CMD [\"--behave\", \"hang\"]\n";
+    submission(&subs, "alice", &lab.image, hang, &[]);
+    let probe = format!(
+        "RUN [\"/labgrade\", \"serve\", \"--connect\", \"{by_app}\", \"--connect\", \"{host_svc}\"]\n{hang}"
+    );
+    submission(&subs, "mallory", &lab.image, &probe, &[]);
+    let spec = lab.spec(
+        "lab.yaml",
+        &SPEC.replace(
+            "body_contains: Hello\n",
+            "body_contains: Hello\n    timeout: 15s\n",
+        ),
+    );
+    let out = lab.dir.path().join("grades");
+    let child = grade(&spec, &subs, &out)
+        .args(["-j", "2", "--memory", "64"])
+        .spawn_within(GRADE_TIME);
+
+    // Both submissions' containers, once both run.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (alice, mallory) = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the two containers never ran together"
+        );
+        if let Some(run) = labgrade::batch::last_run(&out) {
+            let label = format!("label=io.labgrade.grade={}", run.run_id);
+            let names = docker_cmd(&["ps", "--filter", &label, "--format", "{{.Names}}"])
+                .output_within(DOCKER_TIME);
+            let names = text(&names.stdout);
+            let find = |s: &str| names.lines().find(|n| n.contains(s)).map(String::from);
+            if let (Some(a), Some(m)) = (find("-alice-"), find("-mallory-")) {
+                break (a, m);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (alice_ip, _) = address(&lab, &alice).await;
+    let (_, mallory_gw) = address(&lab, &mallory).await;
+    let alice_app = format!("{alice_ip}:8088");
+    assert_eq!(
+        reach_from(&alice, &[&alice_app]),
+        format!("reached {alice_app}\n"),
+        "alice's app answers on her own network"
+    );
+    let gw_svc = format!("{mallory_gw}:{port}");
+    let seen = reach_from(&mallory, &[&alice_app, &by_app, &gw_svc, &host_svc]);
+    for addr in [&alice_app, &by_app, &gw_svc, &host_svc] {
+        assert!(
+            seen.contains(&format!("unreachable {addr}:")),
+            "mallory's container reached {addr}:\n{seen}"
+        );
+    }
+    let done = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    assert!(
+        !text(&done.stderr).contains("warning"),
+        "the host is shielded: {}",
+        text(&done.stderr)
+    );
+    let build = std::fs::read_to_string(out.join("logs/mallory.build.log")).unwrap();
+    for addr in [&by_app, &host_svc] {
+        assert!(
+            build.contains(&format!("unreachable {addr}:")),
+            "mallory's build reached {addr}:\n{build}"
+        );
+    }
+    // Graded through the published port: the request got there (and hung, as written).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("reports/alice.json")).unwrap())
+            .unwrap();
+    let http = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("http"))
+        .unwrap();
+    assert!(
+        http.to_string().contains("timed out") || http.to_string().contains("timeout"),
+        "{http:#}"
+    );
+    assert_eq!(leftovers(&out), "");
+    let run = labgrade::batch::last_run(&out).unwrap().run_id;
+    let nets = docker(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label=io.labgrade.grade={run}"),
+        "-q",
+    ]);
+    assert_eq!(nets.trim(), "", "the submissions' networks are removed");
+    drop(host);
 }

@@ -266,6 +266,10 @@ pub async fn clean(
     for id in &ids {
         containers::remove(daemon, id).await;
     }
+    // A network goes once its containers are gone (and a build on it has ended).
+    for id in containers::labelled_networks(daemon, &filter).await? {
+        containers::remove_network(daemon, &id).await;
+    }
     let images = containers::labelled_images(daemon, &filter).await?;
     // By id, never pruning parents: another run's build in flight may stand on them (the
     // images a build committed are removed by id from the run's journal).
@@ -347,6 +351,8 @@ pub struct Summary {
     pub build_failed: usize,
     pub not_graded: usize,
     pub passed: usize,
+    /// What the run could not do as it should (printed on stderr).
+    pub warnings: Vec<String>,
 }
 
 /// Grades every submission of the folder (this shard's share) into the output folder.
@@ -402,6 +408,11 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         skipped: found.skipped,
         ..Summary::default()
     };
+    if let Err(why) = crate::observe::containers::shield_host(daemon).await {
+        summary.warnings.push(format!(
+            "services of the Docker host that listen on all its addresses can be reached from the submissions' networks (no firewall rule: {why}); run as root on the Docker host to shield them"
+        ));
+    }
     // Roster students with no folder get a row that says so (once: in the first shard).
     if opts.shard.is_none_or(|s| s.k == 1) {
         for (id, name) in &names {

@@ -94,6 +94,25 @@ impl Job<'_> {
         )
     }
 
+    /// The submission's own network: its build and its containers are on it, alone.
+    fn network_name(&self) -> String {
+        format!("lg-{}-{}", self.run_id, slug(self.student))
+    }
+
+    /// The Linux bridge of its network: the prefix the host's firewall rule matches, and
+    /// a hash of the run and the student, 15 bytes in all (the kernel's longest name).
+    fn bridge_name(&self) -> String {
+        let key = format!("{}/{}", self.run_id, self.student);
+        let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+        format!(
+            "{}{:012x}",
+            crate::observe::containers::BRIDGE_PREFIX,
+            hash & 0xffff_ffff_ffff
+        )
+    }
+
     fn container_name(&self, i: usize) -> String {
         format!("lg-{}-{}-{i}", self.run_id, slug(self.student))
     }
@@ -131,6 +150,22 @@ impl Job<'_> {
     }
 
     async fn steps(&self, plan: &Plan) -> Graded {
+        let labels = vec![(LABEL.to_string(), self.run_id.to_string())];
+        if let Err(e) = crate::observe::containers::create_network(
+            self.daemon,
+            &self.network_name(),
+            &self.bridge_name(),
+            &labels,
+        )
+        .await
+        {
+            return self.failed(
+                plan,
+                Status::NotGraded,
+                format!("cannot create the submission's own network: {e}"),
+                String::new(),
+            );
+        }
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
             Ok(Err(f)) => {
@@ -211,6 +246,7 @@ impl Job<'_> {
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
         let labels = HashMap::from([(LABEL, self.run_id)]);
+        let network = self.network_name();
         let tell = |id: &str| {
             self.journal.record(id);
             self.created
@@ -224,6 +260,9 @@ impl Job<'_> {
             // removing one submission's images never pulls a layer from under another's
             // build in flight, in this run or in another one on the same daemon.
             nocache: true,
+            // RUN steps can download packages, but reach no other submission and no
+            // service of the grading host.
+            network: Some(&network),
             on_image: Some(&tell),
             ..Default::default()
         };
@@ -246,6 +285,7 @@ impl Job<'_> {
             ..Rename::default()
         };
         let ours = |c: &crate::spec::ContainerSpec| c.image.is_none() || c.image == primary;
+        let network = self.network_name();
         for (i, c) in self
             .spec
             .containers()
@@ -271,6 +311,7 @@ impl Job<'_> {
                 } else {
                     "0.0.0.0"
                 },
+                network: Some(&network),
                 memory_bytes: self.limits.memory_bytes,
                 nano_cpus: self.limits.nano_cpus,
                 pids: self.limits.pids,
@@ -307,6 +348,7 @@ impl Job<'_> {
         for i in 0..self.spec.containers().len() {
             containers::remove(self.daemon, &self.container_name(i)).await;
         }
+        containers::remove_network(self.daemon, &self.network_name()).await;
         containers::untag_image(self.daemon, &self.image_tag()).await;
         let created = self
             .created

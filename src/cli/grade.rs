@@ -81,6 +81,9 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
                 return Err(Error::Interrupted(signal, "what was graded is kept: rerun with --resume to finish"));
             }
         };
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
         for (entry, why) in &s.skipped {
             eprintln!("skipped {}: {why}", labgrade::report::printable(entry));
         }
