@@ -765,3 +765,61 @@ async fn a_submission_reaches_no_classmate_and_no_host_service() {
     assert_eq!(nets.trim(), "", "the submissions' networks are removed");
     drop(host);
 }
+
+/// A RUN step that starts 1,000 processes (threads, each a task to the kernel) fails that
+/// student's build at the build's process limit, as one that eats memory does at the
+/// memory limit; a classmate's ordinary build beside them is graded as usual. The bomb
+/// is bounded (1,000 threads that end with it), so a missing limit fails the test
+/// instead of the machine.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
+    let lab = Lab::new("build-limits").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(
+        &subs,
+        "bomber",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--threads\", \"1000\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "hog",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--hog\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["-j", "3", "--memory", "64"])
+        .output_within(GRADE_TIME);
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(!err.contains("without a process limit"), "{err}");
+    let rows = csv_rows(&out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[2..6], ["11", "11", "true", "graded"]);
+    for s in ["bomber", "hog"] {
+        assert_eq!(row(s)[5], "build_failed", "{s}: {:?}", row(s));
+    }
+    let log = std::fs::read_to_string(out.join("logs/bomber.build.log")).unwrap();
+    let refused: u32 = log
+        .split("thread ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no thread was refused:\n{log}"));
+    assert!(
+        refused < 256,
+        "at most the build's 256 processes run: {refused}\n{log}"
+    );
+    let log = std::fs::read_to_string(out.join("logs/hog.build.log")).unwrap();
+    assert!(
+        log.contains("non-zero code: 137"),
+        "killed at its memory limit: {log}"
+    );
+    assert_eq!(leftovers(&out), "");
+    assert_eq!(descendants(&lab, &lab.image).await, Vec::<String>::new());
+}

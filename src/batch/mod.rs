@@ -408,6 +408,22 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         skipped: found.skipped,
         ..Summary::default()
     };
+    // One cgroup made and removed at once tells whether builds can have a process limit.
+    let build_cgroups = match crate::observe::build::BuildCgroup::new(
+        daemon,
+        &format!("{run}-check"),
+        1,
+    )
+    .await
+    {
+        Ok(_) => true,
+        Err(why) => {
+            summary.warnings.push(format!(
+                    "builds run without a process limit (a fork bomb in a RUN step is bounded only by the build timeout): {why}"
+                ));
+            false
+        }
+    };
     if let Err(why) = crate::observe::containers::shield_host(daemon).await {
         summary.warnings.push(format!(
             "services of the Docker host that listen on all its addresses can be reached from the submissions' networks (no firewall rule: {why}); run as root on the Docker host to shield them"
@@ -455,6 +471,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 observe: opts.observe,
                 journal,
                 created: Default::default(),
+                build_cgroups,
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();

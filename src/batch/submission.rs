@@ -24,6 +24,8 @@ pub struct Limits {
     pub memory_bytes: i64,
     pub nano_cpus: i64,
     pub pids: i64,
+    /// Processes one build may run at once, all its RUN steps together.
+    pub build_pids: i64,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             memory_bytes: 256 * 1024 * 1024,
             nano_cpus: 1_000_000_000,
             pids: 128,
+            build_pids: 256,
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct Job<'a> {
     pub journal: &'a super::journal::Journal,
     /// The images this submission's build committed, oldest first: removed by id with it.
     pub created: std::sync::Mutex<Vec<String>>,
+    /// Builds run in a cgroup of their own with a process limit (the run found it can).
+    pub build_cgroups: bool,
 }
 
 /// What grading one submission produced.
@@ -254,8 +259,26 @@ impl Job<'_> {
                 .unwrap_or_else(|p| p.into_inner())
                 .push(id.to_string());
         };
+        let cgroup = if self.build_cgroups {
+            crate::observe::build::BuildCgroup::new(
+                self.daemon,
+                &format!("{}-{}", self.run_id, slug(self.student)),
+                self.limits.build_pids,
+            )
+            .await
+            .ok()
+        } else {
+            None
+        };
         let settings = crate::observe::build::BuildSettings {
             memory: Some(self.limits.memory_bytes * 2),
+            // As much CPU time as the submission's container gets: a busy RUN step slows
+            // its own build, not the others'.
+            cpu: Some((
+                100_000,
+                i32::try_from(self.limits.nano_cpus / 10_000).unwrap_or(100_000),
+            )),
+            cgroup_parent: cgroup.as_ref().map(|c| c.parent.as_str()),
             // Without the cache no build stands on an image another build committed, so
             // removing one submission's images never pulls a layer from under another's
             // build in flight, in this run or in another one on the same daemon.
@@ -264,7 +287,6 @@ impl Job<'_> {
             // service of the grading host.
             network: Some(&network),
             on_image: Some(&tell),
-            ..Default::default()
         };
         crate::observe::build::build_dir_with(
             self.daemon,
