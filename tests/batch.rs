@@ -101,9 +101,16 @@ fn run_leftovers(run: &str) -> String {
         .output_within(DOCKER_TIME);
     let images = docker_cmd(&["images", "--filter", &label, "--format", "{{.Repository}}"])
         .output_within(DOCKER_TIME);
-    format!("{}{}", text(&out.stdout), text(&images.stdout))
-        .trim()
-        .to_string()
+    let networks = docker_cmd(&["network", "ls", "--filter", &label, "--format", "{{.Name}}"])
+        .output_within(DOCKER_TIME);
+    format!(
+        "{}{}{}",
+        text(&out.stdout),
+        text(&images.stdout),
+        text(&networks.stdout)
+    )
+    .trim()
+    .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -238,8 +238,8 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     let mut quiet_since = started;
     while started.elapsed() < std::time::Duration::from_secs(5) {
         match clean(daemon, run).await {
-            Ok((0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
-            Ok((0, 0)) => {}
+            Ok((0, 0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
+            Ok((0, 0, 0)) => {}
             Ok(_) => quiet_since = std::time::Instant::now(),
             Err(_) => break,
         }
@@ -247,12 +247,12 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     }
 }
 
-/// Removes every container and image a grading run left behind (all runs, and any one-shot
-/// run containers, when `run` is None).
+/// Removes every container, network and image a grading run left behind (all runs, and
+/// any one-shot run containers, when `run` is None); returns how many of each it found.
 pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,
-) -> Result<(usize, usize), crate::observe::DaemonError> {
+) -> Result<(usize, usize, usize), crate::observe::DaemonError> {
     use crate::observe::containers;
     let filter = match run {
         Some(r) => format!("{LABEL}={r}"),
@@ -267,14 +267,15 @@ pub async fn clean(
         containers::remove(daemon, id).await;
     }
     // A network goes once its containers are gone (and a build on it has ended).
-    for id in containers::labelled_networks(daemon, &filter).await? {
-        containers::remove_network(daemon, &id).await;
+    let networks = containers::labelled_networks(daemon, &filter).await?;
+    for id in &networks {
+        containers::remove_network(daemon, id).await;
     }
     let images = containers::labelled_images(daemon, &filter).await?;
     // By id, never pruning parents: another run's build in flight may stand on them (the
     // images a build committed are removed by id from the run's journal).
     containers::remove_images_by_id(daemon, &images).await?;
-    Ok((ids.len(), images.len()))
+    Ok((ids.len(), networks.len(), images.len()))
 }
 
 /// One line per finished submission, or a progress bar on a terminal.
