@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::docker::docker_cmd;
+use common::docker::{docker, docker_cmd};
 use common::process::{DOCKER_TIME, TOOL_TIME};
 use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
@@ -101,9 +101,16 @@ fn run_leftovers(run: &str) -> String {
         .output_within(DOCKER_TIME);
     let images = docker_cmd(&["images", "--filter", &label, "--format", "{{.Repository}}"])
         .output_within(DOCKER_TIME);
-    format!("{}{}", text(&out.stdout), text(&images.stdout))
-        .trim()
-        .to_string()
+    let networks = docker_cmd(&["network", "ls", "--filter", &label, "--format", "{{.Name}}"])
+        .output_within(DOCKER_TIME);
+    format!(
+        "{}{}{}",
+        text(&out.stdout),
+        text(&images.stdout),
+        text(&networks.stdout)
+    )
+    .trim()
+    .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -497,4 +504,329 @@ async fn odd_folders_are_skipped_with_a_reason_and_the_class_goes_on() {
     assert_eq!(status("zed"), "no_submission");
     assert!(!rows.iter().any(|r| r[0] == "mallory"), "{rows:?}");
     assert_eq!(leftovers(&out), "");
+}
+
+/// Every image on the daemon that descends from `base` (the test's own sample image, so
+/// only this test's builds can have made them), as `id (tags)`.
+async fn descendants(lab: &Lab, base: &str) -> Vec<String> {
+    let client = lab.daemon.client();
+    let base_id = client.inspect_image(base).await.unwrap().id.unwrap();
+    let opts = bollard::query_parameters::ListImagesOptionsBuilder::default()
+        .all(true)
+        .build();
+    let all = client.list_images(Some(opts)).await.unwrap();
+    let parent: std::collections::HashMap<&str, &str> = all
+        .iter()
+        .map(|i| (i.id.as_str(), i.parent_id.as_str()))
+        .collect();
+    all.iter()
+        .filter(|i| {
+            let mut at = i.parent_id.as_str();
+            // Bounded: a parent chain is as long as a Dockerfile.
+            for _ in 0..1000 {
+                if at == base_id {
+                    return true;
+                }
+                match parent.get(at) {
+                    Some(p) if !p.is_empty() => at = p,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .map(|i| format!("{} {:?}", i.id, i.repo_tags))
+        .collect()
+}
+
+/// Many submissions whose Dockerfiles share their first steps, graded by two runs at once
+/// (-j 3 each), so that one submission's images are removed while other builds run. With
+/// the build cache they shared intermediate images, and removing one pulled a parent from
+/// under another ("failed to set parent ...: unknown parent image ID", graded
+/// build_failed: seen with this test on the old code, 1 run in 3). Every verdict
+/// must be the submission's own, the same in both runs, and no image is left behind,
+/// not even the unlabelled intermediate images of a build that failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn builds_and_removals_never_race() {
+    let lab = Lab::new("race").await;
+    let subs = lab.dir.path().join("submissions");
+    let shared =
+        "COPY shared.txt /shared.txt\nRUN [\"/labgrade\", \"serve\", \"--say\", \"shared step\"]\n";
+    let students: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    for (i, s) in students.iter().enumerate() {
+        let own =
+            format!("COPY own.txt /own.txt\nRUN [\"/labgrade\", \"serve\", \"--say\", \"{s}\"]\n");
+        let rest = match i {
+            // Fails after committing four images of its own.
+            3 => format!("{shared}{own}COPY missing.txt /\n"),
+            5 => format!("{shared}{own}CMD [\"--listen\", \"127.0.0.1:8088\"]\n"),
+            _ => format!("{shared}{own}"),
+        };
+        submission(
+            &subs,
+            s,
+            &lab.image,
+            &rest,
+            // A large file of its own makes a wide window between a build's cache hit on
+            // the shared steps and its next commit (how the race was hit on old code).
+            &[
+                ("shared.txt", "the same in every submission"),
+                ("own.txt", &s.repeat(1 << 19)),
+            ],
+        );
+    }
+    let spec = lab.spec("lab.yaml", SPEC);
+    let outs = [lab.dir.path().join("run1"), lab.dir.path().join("run2")];
+    let runs: Vec<_> = outs
+        .iter()
+        .map(|out| {
+            grade(&spec, &subs, out)
+                .args(["-j", "3", "--memory", "64"])
+                .spawn_within(GRADE_TIME)
+        })
+        .collect();
+    let mut verdicts = Vec::new();
+    for (run, out) in runs.into_iter().zip(&outs) {
+        let done = tokio::task::spawn_blocking(move || run.wait())
+            .await
+            .unwrap();
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}\n{}",
+            text(&done.stdout),
+            text(&done.stderr)
+        );
+        let rows: Vec<Vec<String>> = csv_rows(out).into_iter().map(|r| r[..7].to_vec()).collect();
+        for r in &rows {
+            let want = match r[0].as_str() {
+                "s3" => ["0", "11", "false", "build_failed"],
+                "s5" => ["8", "11", "false", "graded"],
+                _ => ["11", "11", "true", "graded"],
+            };
+            assert_eq!(r[2..6], want, "{}: {r:?}", out.display());
+        }
+        assert_eq!(rows.len(), students.len());
+        let s3: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("results/s3.json")).unwrap())
+                .unwrap();
+        assert!(
+            s3["problem"].as_str().unwrap().contains("missing.txt"),
+            "{s3:#}"
+        );
+        assert_eq!(leftovers(out), "", "{}", out.display());
+        assert!(!out.join("images.journal").exists());
+        verdicts.push(rows);
+    }
+    assert_eq!(verdicts[0], verdicts[1], "both runs agree");
+    assert_eq!(
+        descendants(&lab, &lab.image).await,
+        Vec::<String>::new(),
+        "no image built on the lab's base is left, labelled or not"
+    );
+}
+
+/// `docker inspect` of a container, through the API.
+async fn inspect(lab: &Lab, name: &str) -> bollard::models::ContainerInspectResponse {
+    lab.daemon
+        .client()
+        .inspect_container(name, None)
+        .await
+        .unwrap()
+}
+
+/// The (address, gateway) of a container on its one network.
+async fn address(lab: &Lab, name: &str) -> (String, String) {
+    let c = inspect(lab, name).await;
+    let nets = c.network_settings.unwrap().networks.unwrap();
+    let (_, n) = nets.into_iter().next().unwrap();
+    (n.ip_address.unwrap(), n.gateway.unwrap())
+}
+
+/// What `labgrade serve --connect ADDR...` says run inside a container (`docker exec`:
+/// the container's own network namespace, as its app would be).
+fn reach_from(container: &str, addrs: &[&str]) -> String {
+    let mut args = vec!["exec", container, "/labgrade", "serve"];
+    for a in addrs {
+        args.extend(["--connect", a]);
+    }
+    docker(&args)
+}
+
+/// A hostile submission tries, from its build's RUN step and from its running container,
+/// the app of a classmate graded at the same time (at its bridge address), a container on
+/// Docker's default bridge, and a service listening on all of the grading host's
+/// addresses: it reaches none of them, while the same attempts from the default bridge
+/// reach them (so the test can fail) and the grader still grades through the published
+/// port. Traffic goes only to this test's own listener and containers: one connection
+/// attempt per address.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submission_reaches_no_classmate_and_no_host_service() {
+    let mut lab = Lab::new("isolation").await;
+    let host = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let bystander = lab.run("bystander", &[], &[]).await;
+    let (by_ip, by_gw) = address(&lab, &bystander).await;
+    let (by_app, host_svc) = (format!("{by_ip}:8088"), format!("{by_gw}:{port}"));
+    // From the default bridge both answer: the listener and the tool work.
+    let control = reach_from(&bystander, &[&by_app, &host_svc]);
+    assert_eq!(
+        control,
+        format!("reached {by_app}\nreached {host_svc}\n"),
+        "{control}"
+    );
+
+    let subs = lab.dir.path().join("submissions");
+    // Both hang on the grader's request, so both are running while the test looks.
+    let hang = "CMD [\"--behave\", \"hang\"]\n";
+    submission(&subs, "alice", &lab.image, hang, &[]);
+    let probe = format!(
+        "RUN [\"/labgrade\", \"serve\", \"--connect\", \"{by_app}\", \"--connect\", \"{host_svc}\"]\n{hang}"
+    );
+    submission(&subs, "mallory", &lab.image, &probe, &[]);
+    let spec = lab.spec(
+        "lab.yaml",
+        &SPEC.replace(
+            "body_contains: Hello\n",
+            "body_contains: Hello\n    timeout: 15s\n",
+        ),
+    );
+    let out = lab.dir.path().join("grades");
+    let child = grade(&spec, &subs, &out)
+        .args(["-j", "2", "--memory", "64"])
+        .spawn_within(GRADE_TIME);
+
+    // Both submissions' containers, once both run.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (alice, mallory) = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the two containers never ran together"
+        );
+        if let Some(run) = labgrade::batch::last_run(&out) {
+            let label = format!("label=io.labgrade.grade={}", run.run_id);
+            let names = docker_cmd(&["ps", "--filter", &label, "--format", "{{.Names}}"])
+                .output_within(DOCKER_TIME);
+            let names = text(&names.stdout);
+            let find = |s: &str| names.lines().find(|n| n.contains(s)).map(String::from);
+            if let (Some(a), Some(m)) = (find("-alice-"), find("-mallory-")) {
+                break (a, m);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (alice_ip, _) = address(&lab, &alice).await;
+    let (_, mallory_gw) = address(&lab, &mallory).await;
+    let alice_app = format!("{alice_ip}:8088");
+    assert_eq!(
+        reach_from(&alice, &[&alice_app]),
+        format!("reached {alice_app}\n"),
+        "alice's app answers on her own network"
+    );
+    let gw_svc = format!("{mallory_gw}:{port}");
+    let seen = reach_from(&mallory, &[&alice_app, &by_app, &gw_svc, &host_svc]);
+    for addr in [&alice_app, &by_app, &gw_svc, &host_svc] {
+        assert!(
+            seen.contains(&format!("unreachable {addr}:")),
+            "mallory's container reached {addr}:\n{seen}"
+        );
+    }
+    let done = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    assert!(
+        !text(&done.stderr).contains("warning"),
+        "the host is shielded: {}",
+        text(&done.stderr)
+    );
+    let build = std::fs::read_to_string(out.join("logs/mallory.build.log")).unwrap();
+    for addr in [&by_app, &host_svc] {
+        assert!(
+            build.contains(&format!("unreachable {addr}:")),
+            "mallory's build reached {addr}:\n{build}"
+        );
+    }
+    // Graded through the published port: the request got there (and hung, as written).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("reports/alice.json")).unwrap())
+            .unwrap();
+    let http = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("http"))
+        .unwrap();
+    assert!(
+        http.to_string().contains("timed out") || http.to_string().contains("timeout"),
+        "{http:#}"
+    );
+    assert_eq!(leftovers(&out), "");
+    let run = labgrade::batch::last_run(&out).unwrap().run_id;
+    let nets = docker(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label=io.labgrade.grade={run}"),
+        "-q",
+    ]);
+    assert_eq!(nets.trim(), "", "the submissions' networks are removed");
+    drop(host);
+}
+
+/// A RUN step that starts 1,000 processes (threads, each a task to the kernel) fails that
+/// student's build at the build's process limit, as one that eats memory does at the
+/// memory limit; a classmate's ordinary build beside them is graded as usual. The bomb
+/// is bounded (1,000 threads that end with it), so a missing limit fails the test
+/// instead of the machine.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
+    let lab = Lab::new("build-limits").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(
+        &subs,
+        "bomber",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--threads\", \"1000\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "hog",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--hog\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["-j", "3", "--memory", "64"])
+        .output_within(GRADE_TIME);
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(!err.contains("without a process limit"), "{err}");
+    let rows = csv_rows(&out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[2..6], ["11", "11", "true", "graded"]);
+    for s in ["bomber", "hog"] {
+        assert_eq!(row(s)[5], "build_failed", "{s}: {:?}", row(s));
+    }
+    let log = std::fs::read_to_string(out.join("logs/bomber.build.log")).unwrap();
+    let refused: u32 = log
+        .split("thread ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no thread was refused:\n{log}"));
+    assert!(
+        refused < 256,
+        "at most the build's 256 processes run: {refused}\n{log}"
+    );
+    let log = std::fs::read_to_string(out.join("logs/hog.build.log")).unwrap();
+    assert!(
+        log.contains("non-zero code: 137"),
+        "killed at its memory limit: {log}"
+    );
+    assert_eq!(leftovers(&out), "");
+    assert_eq!(descendants(&lab, &lab.image).await, Vec::<String>::new());
 }

@@ -4,6 +4,8 @@
 
 pub mod gradebook;
 
+pub mod journal;
+
 pub mod submission;
 
 use std::collections::BTreeMap;
@@ -236,8 +238,8 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     let mut quiet_since = started;
     while started.elapsed() < std::time::Duration::from_secs(5) {
         match clean(daemon, run).await {
-            Ok((0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
-            Ok((0, 0)) => {}
+            Ok((0, 0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
+            Ok((0, 0, 0)) => {}
             Ok(_) => quiet_since = std::time::Instant::now(),
             Err(_) => break,
         }
@@ -245,12 +247,12 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     }
 }
 
-/// Removes every container and image a grading run left behind (all runs, and any one-shot
-/// run containers, when `run` is None).
+/// Removes every container, network and image a grading run left behind (all runs, and
+/// any one-shot run containers, when `run` is None); returns how many of each it found.
 pub async fn clean(
     daemon: &Daemon,
     run: Option<&str>,
-) -> Result<(usize, usize), crate::observe::DaemonError> {
+) -> Result<(usize, usize, usize), crate::observe::DaemonError> {
     use crate::observe::containers;
     let filter = match run {
         Some(r) => format!("{LABEL}={r}"),
@@ -264,11 +266,16 @@ pub async fn clean(
     for id in &ids {
         containers::remove(daemon, id).await;
     }
-    let images = containers::labelled_images(daemon, &filter).await?;
-    for id in &images {
-        containers::remove_image(daemon, id).await;
+    // A network goes once its containers are gone (and a build on it has ended).
+    let networks = containers::labelled_networks(daemon, &filter).await?;
+    for id in &networks {
+        containers::remove_network(daemon, id).await;
     }
-    Ok((ids.len(), images.len()))
+    let images = containers::labelled_images(daemon, &filter).await?;
+    // By id, never pruning parents: another run's build in flight may stand on them (the
+    // images a build committed are removed by id from the run's journal).
+    containers::remove_images_by_id(daemon, &images).await?;
+    Ok((ids.len(), networks.len(), images.len()))
 }
 
 /// One line per finished submission, or a progress bar on a terminal.
@@ -345,6 +352,8 @@ pub struct Summary {
     pub build_failed: usize,
     pub not_graded: usize,
     pub passed: usize,
+    /// What the run could not do as it should (printed on stderr).
+    pub warnings: Vec<String>,
 }
 
 /// Grades every submission of the folder (this shard's share) into the output folder.
@@ -375,6 +384,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     if let Some(old) = last_run(&opts.out).filter(|r| !r.finished) {
         let _ = clean(daemon, Some(&old.run_id)).await;
     }
+    journal::Journal::sweep(daemon, &opts.out).await;
+    let journal = journal::Journal::new(&opts.out);
     let run = run_id();
     save_run(
         &opts.out,
@@ -398,6 +409,27 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         skipped: found.skipped,
         ..Summary::default()
     };
+    // One cgroup made and removed at once tells whether builds can have a process limit.
+    let build_cgroups = match crate::observe::build::BuildCgroup::new(
+        daemon,
+        &format!("{run}-check"),
+        1,
+    )
+    .await
+    {
+        Ok(_) => true,
+        Err(why) => {
+            summary.warnings.push(format!(
+                    "builds run without a process limit (a fork bomb in a RUN step is bounded only by the build timeout): {why}"
+                ));
+            false
+        }
+    };
+    if let Err(why) = crate::observe::containers::shield_host(daemon).await {
+        summary.warnings.push(format!(
+            "services of the Docker host that listen on all its addresses can be reached from the submissions' networks (no firewall rule: {why}); run as root on the Docker host to shield them"
+        ));
+    }
     // Roster students with no folder get a row that says so (once: in the first shard).
     if opts.shard.is_none_or(|s| s.k == 1) {
         for (id, name) in &names {
@@ -425,8 +457,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     let mut progress = Progress::new(todo.len());
     let jobs = stream::iter(todo.iter().map(|student| {
-        let (spec, spec_name, run, book, ids, names) =
-            (&spec, &spec_name, &run, &book, &ids, &names);
+        let (spec, spec_name, run, book, ids, names, journal) =
+            (&spec, &spec_name, &run, &book, &ids, &names, &journal);
         async move {
             let dir = opts.submissions.join(student);
             let job = Job {
@@ -438,6 +470,9 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 dir: &dir,
                 limits: opts.limits,
                 observe: opts.observe,
+                journal,
+                created: Default::default(),
+                build_cgroups,
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();
@@ -479,6 +514,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     // A run counts as finished only once its leftovers are gone; otherwise the next
     // --resume removes them first.
     let cleaned = clean(daemon, Some(&run)).await.is_ok();
+    journal::Journal::sweep(daemon, &opts.out).await;
     save_run(
         &opts.out,
         &RunState {

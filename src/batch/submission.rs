@@ -24,6 +24,8 @@ pub struct Limits {
     pub memory_bytes: i64,
     pub nano_cpus: i64,
     pub pids: i64,
+    /// Processes one build may run at once, all its RUN steps together.
+    pub build_pids: i64,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             memory_bytes: 256 * 1024 * 1024,
             nano_cpus: 1_000_000_000,
             pids: 128,
+            build_pids: 256,
         }
     }
 }
@@ -48,6 +51,12 @@ pub struct Job<'a> {
     pub dir: &'a Path,
     pub limits: Limits,
     pub observe: ObserveOptions,
+    /// Where the run writes down the images its builds commit.
+    pub journal: &'a super::journal::Journal,
+    /// The images this submission's build committed, oldest first: removed by id with it.
+    pub created: std::sync::Mutex<Vec<String>>,
+    /// Builds run in a cgroup of their own with a process limit (the run found it can).
+    pub build_cgroups: bool,
 }
 
 /// What grading one submission produced.
@@ -90,6 +99,25 @@ impl Job<'_> {
         )
     }
 
+    /// The submission's own network: its build and its containers are on it, alone.
+    fn network_name(&self) -> String {
+        format!("lg-{}-{}", self.run_id, slug(self.student))
+    }
+
+    /// The Linux bridge of its network: the prefix the host's firewall rule matches, and
+    /// a hash of the run and the student, 15 bytes in all (the kernel's longest name).
+    fn bridge_name(&self) -> String {
+        let key = format!("{}/{}", self.run_id, self.student);
+        let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+        format!(
+            "{}{:012x}",
+            crate::observe::containers::BRIDGE_PREFIX,
+            hash & 0xffff_ffff_ffff
+        )
+    }
+
     fn container_name(&self, i: usize) -> String {
         format!("lg-{}-{}-{i}", self.run_id, slug(self.student))
     }
@@ -127,6 +155,22 @@ impl Job<'_> {
     }
 
     async fn steps(&self, plan: &Plan) -> Graded {
+        let labels = vec![(LABEL.to_string(), self.run_id.to_string())];
+        if let Err(e) = crate::observe::containers::create_network(
+            self.daemon,
+            &self.network_name(),
+            &self.bridge_name(),
+            &labels,
+        )
+        .await
+        {
+            return self.failed(
+                plan,
+                Status::NotGraded,
+                format!("cannot create the submission's own network: {e}"),
+                String::new(),
+            );
+        }
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
             Ok(Err(f)) => {
@@ -207,12 +251,49 @@ impl Job<'_> {
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
         let labels = HashMap::from([(LABEL, self.run_id)]);
-        crate::observe::build::build_dir(
+        let network = self.network_name();
+        let tell = |id: &str| {
+            self.journal.record(id);
+            self.created
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id.to_string());
+        };
+        let cgroup = if self.build_cgroups {
+            crate::observe::build::BuildCgroup::new(
+                self.daemon,
+                &format!("{}-{}", self.run_id, slug(self.student)),
+                self.limits.build_pids,
+            )
+            .await
+            .ok()
+        } else {
+            None
+        };
+        let settings = crate::observe::build::BuildSettings {
+            memory: Some(self.limits.memory_bytes * 2),
+            // As much CPU time as the submission's container gets: a busy RUN step slows
+            // its own build, not the others'.
+            cpu: Some((
+                100_000,
+                i32::try_from(self.limits.nano_cpus / 10_000).unwrap_or(100_000),
+            )),
+            cgroup_parent: cgroup.as_ref().map(|c| c.parent.as_str()),
+            // Without the cache no build stands on an image another build committed, so
+            // removing one submission's images never pulls a layer from under another's
+            // build in flight, in this run or in another one on the same daemon.
+            nocache: true,
+            // RUN steps can download packages, but reach no other submission and no
+            // service of the grading host.
+            network: Some(&network),
+            on_image: Some(&tell),
+        };
+        crate::observe::build::build_dir_with(
             self.daemon,
             self.dir,
             &self.image_tag(),
             &labels,
-            Some(self.limits.memory_bytes * 2),
+            &settings,
         )
         .await
     }
@@ -226,6 +307,7 @@ impl Job<'_> {
             ..Rename::default()
         };
         let ours = |c: &crate::spec::ContainerSpec| c.image.is_none() || c.image == primary;
+        let network = self.network_name();
         for (i, c) in self
             .spec
             .containers()
@@ -251,6 +333,7 @@ impl Job<'_> {
                 } else {
                     "0.0.0.0"
                 },
+                network: Some(&network),
                 memory_bytes: self.limits.memory_bytes,
                 nano_cpus: self.limits.nano_cpus,
                 pids: self.limits.pids,
@@ -280,12 +363,21 @@ impl Job<'_> {
         Ok((report, rename))
     }
 
-    /// Removes this submission's containers and image.
+    /// Removes this submission's containers and images: its tag, then every image its
+    /// build committed, by id and without pruning parents (another build may stand on them).
     pub async fn cleanup(&self) {
+        use crate::observe::containers;
         for i in 0..self.spec.containers().len() {
-            crate::sample::remove(self.daemon, &self.container_name(i)).await;
+            containers::remove(self.daemon, &self.container_name(i)).await;
         }
-        crate::sample::remove_image(self.daemon, &self.image_tag()).await;
+        containers::remove_network(self.daemon, &self.network_name()).await;
+        containers::untag_image(self.daemon, &self.image_tag()).await;
+        let created = self
+            .created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let _ = containers::remove_images_by_id(self.daemon, &created).await;
     }
 }
 

@@ -6,8 +6,8 @@ use super::{Error, with_daemon};
 
 pub(super) fn run() -> Result<Exit, Error> {
     with_daemon(|daemon| async move {
-        let (c, i) = labgrade::batch::clean(&daemon, None).await?;
-        println!("removed {c} containers and {i} images left by grading runs");
+        let (c, n, i) = labgrade::batch::clean(&daemon, None).await?;
+        println!("removed {c} containers, {n} networks and {i} images left by grading runs");
         Ok(Exit::Passed)
     })
 }

@@ -77,9 +77,13 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
             signal = interrupted() => {
                 let run = labgrade::batch::last_run(&a.out).map(|r| r.run_id);
                 labgrade::batch::clean_settled(&daemon, run.as_deref()).await;
+                labgrade::batch::journal::Journal::sweep(&daemon, &a.out).await;
                 return Err(Error::Interrupted(signal, "what was graded is kept: rerun with --resume to finish"));
             }
         };
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
         for (entry, why) in &s.skipped {
             eprintln!("skipped {}: {why}", labgrade::report::printable(entry));
         }

@@ -49,6 +49,13 @@ pub(super) struct ServeArgs {
     /// Misbehave the way broken or hostile servers do.
     #[arg(long, value_enum, default_value_t = Behave::Normal)]
     behave: Behave,
+    /// Try once to connect to this address (repeatable), print `reached ADDR` or
+    /// `unreachable ADDR: why` and exit: a submission probing its neighbours.
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Start this many threads, then exit: 1 as soon as one is refused (a bounded fork bomb).
+    #[arg(long)]
+    threads: Option<u32>,
 }
 
 /// Ways a server can go wrong, for the grader's hardening tests (see [`Behaviour`]).
@@ -124,6 +131,13 @@ impl From<ServeArgs> for ServeOptions {
 
 /// Serves until killed; `Listen` when the address cannot be bound.
 pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
+    if !a.connect.is_empty() {
+        print!("{}", labgrade::sample::server::reach(&a.connect));
+        return Ok(Exit::Passed);
+    }
+    if let Some(n) = a.threads {
+        labgrade::sample::server::bounded_bomb(n);
+    }
     let opts = ServeOptions::from(a);
     labgrade::sample::server::serve(&opts).map_err(|source| Error::Listen {
         addr: opts.listen.clone(),

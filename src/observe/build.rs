@@ -80,6 +80,96 @@ fn is_transport(e: &bollard::errors::Error) -> bool {
     )
 }
 
+/// What a build asks of the daemon beyond its tag and labels (`Default`: what `docker build`
+/// does, with the cache).
+#[derive(Default)]
+pub struct BuildSettings<'a> {
+    /// Memory limit of each RUN step's container, in bytes.
+    pub memory: Option<i64>,
+    /// Build every step afresh: no build then stands on another's intermediate images, so
+    /// removing one build's images can never pull a layer from under another.
+    pub nocache: bool,
+    /// The network RUN steps are on (`none`, or a network's name).
+    pub network: Option<&'a str>,
+    /// CPU time of each RUN step, as `(period, quota)` in microseconds.
+    pub cpu: Option<(i32, i32)>,
+    /// The cgroup every RUN step's container is put under (`--cgroup-parent`), such as
+    /// one [`BuildCgroup`] made: its process limit bounds the whole build. Sent only to a
+    /// daemon on a unix socket (bollard's build options have no such field).
+    pub cgroup_parent: Option<&'a str>,
+    /// Told the id of every image the build commits (not the FROM bases), as it commits
+    /// it: a build that fails or is cut short leaves these behind, unlabelled.
+    pub on_image: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+}
+
+/// Build errors that are the daemon's or the network's, not the Dockerfile's: a parent
+/// image removed under the build (another build's clean-up), a lost registry or connection.
+const DAEMON_FAULTS: [&str; 14] = [
+    "unknown parent image id",
+    "failed to set parent",
+    "failed to get digest",
+    "no such image: sha256:",
+    "layer does not exist",
+    "failed to register layer",
+    "connection refused",
+    "connection reset by peer",
+    "i/o timeout",
+    "tls handshake timeout",
+    "temporary failure in name resolution",
+    "no such host",
+    "network is unreachable",
+    "unexpected eof",
+];
+
+/// Whether a build's error message is the machine's or the daemon's fault (the
+/// submission is then "not graded", and `--resume` builds it again), not the student's.
+pub fn is_daemon_fault(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    MACHINE_FAULTS
+        .iter()
+        .chain(DAEMON_FAULTS.iter())
+        .any(|m| lower.contains(m))
+}
+
+/// Follows the builder's `Step N/M : ...` and ` ---> ID` lines to tell which images the
+/// build committed: the id after a FROM step is the base's, every other one is new.
+#[derive(Default)]
+struct Steps {
+    partial: String,
+    after_from: bool,
+}
+
+impl Steps {
+    /// Feeds streamed output; returns the ids of the images committed in it.
+    fn feed(&mut self, chunk: &str) -> Vec<String> {
+        self.partial.push_str(chunk);
+        let mut ids = Vec::new();
+        while let Some(end) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=end).collect();
+            let line = line.trim();
+            if let Some((_, instr)) = line
+                .strip_prefix("Step ")
+                .and_then(|rest| rest.split_once(" : "))
+            {
+                self.after_from = instr
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case("FROM"));
+            } else if let Some(id) = line.strip_prefix("---> ")
+                && id.len() >= 12
+                && id.bytes().all(|b| b.is_ascii_hexdigit())
+                && !std::mem::take(&mut self.after_from)
+            {
+                ids.push(id.to_string());
+            }
+        }
+        if self.partial.len() > 4096 {
+            self.partial.clear();
+        }
+        ids
+    }
+}
+
 /// Builds the folder's Dockerfile into `tag`.
 pub async fn build_dir(
     daemon: &Daemon,
@@ -88,13 +178,28 @@ pub async fn build_dir(
     labels: &HashMap<&str, &str>,
     memory: Option<i64>,
 ) -> Result<String, BuildFailure> {
+    let settings = BuildSettings {
+        memory,
+        ..BuildSettings::default()
+    };
+    build_dir_with(daemon, dir, tag, labels, &settings).await
+}
+
+/// Builds the folder's Dockerfile into `tag`, as `settings` say.
+pub async fn build_dir_with(
+    daemon: &Daemon,
+    dir: &Path,
+    tag: &str,
+    labels: &HashMap<&str, &str>,
+    settings: &BuildSettings<'_>,
+) -> Result<String, BuildFailure> {
     if !dir.join("Dockerfile").is_file() {
         return Err(BuildFailure::new(
             "there is no Dockerfile in the submission's top folder",
         ));
     }
     let (body, files) = context_tar(dir)?;
-    build_tar(daemon, body, tag, labels, memory, &files).await
+    build_tar_with(daemon, body, tag, labels, settings, &files).await
 }
 
 /// Sends a tar build context and follows the build to its end.
@@ -106,27 +211,66 @@ pub async fn build_tar(
     memory: Option<i64>,
     files: &[String],
 ) -> Result<String, BuildFailure> {
+    let settings = BuildSettings {
+        memory,
+        ..BuildSettings::default()
+    };
+    build_tar_with(daemon, body, tag, labels, &settings, files).await
+}
+
+/// Sends a tar build context, builds it as `settings` say and follows it to its end.
+pub async fn build_tar_with(
+    daemon: &Daemon,
+    body: Vec<u8>,
+    tag: &str,
+    labels: &HashMap<&str, &str>,
+    settings: &BuildSettings<'_>,
+    files: &[String],
+) -> Result<String, BuildFailure> {
     let mut opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(tag)
         .rm(true)
         .forcerm(true)
+        .nocache(settings.nocache)
         .labels(labels);
-    if let Some(m) = memory {
-        opts = opts.memory(i32::try_from(m).unwrap_or(i32::MAX));
+    if let Some(m) = settings.memory {
+        let m = i32::try_from(m).unwrap_or(i32::MAX);
+        // Swap as large as the memory: a build step cannot swap its way past the limit.
+        opts = opts.memory(m).memswap(m);
     }
+    if let Some(network) = settings.network {
+        opts = opts.networkmode(network);
+    }
+    if let Some((period, quota)) = settings.cpu {
+        opts = opts.cpuperiod(period).cpuquota(quota);
+    }
+    let mut steps = Steps::default();
     let mut log = String::new();
-    let mut stream =
-        daemon
+    let mut stream = match (settings.cgroup_parent, unix_socket(daemon)) {
+        (Some(parent), Some(socket)) => {
+            let query = raw_query(tag, labels, settings, parent);
+            let path = format!("/v{}/build?{query}", daemon.facts().api_version);
+            raw_build(socket.to_string(), path, body).await?.boxed()
+        }
+        _ => daemon
             .client()
-            .build_image(opts.build(), None, Some(bollard::body_full(body.into())));
+            .build_image(opts.build(), None, Some(bollard::body_full(body.into())))
+            .map(|item| {
+                item.map_err(|e| Fault {
+                    transport: is_transport(&e),
+                    message: e.to_string(),
+                })
+            })
+            .boxed(),
+    };
     while let Some(item) = stream.next().await {
         // The daemon answering with an error is the build's; losing the daemon is ours.
         if let Err(e) = &item
-            && is_transport(e)
+            && e.transport
         {
             return Err(BuildFailure {
-                problem: format!("the Docker daemon failed during the build: {e}"),
+                problem: format!("the Docker daemon failed during the build: {}", e.message),
                 log,
                 daemon_fault: true,
             });
@@ -134,6 +278,11 @@ pub async fn build_tar(
         let message = match item {
             Ok(info) => {
                 if let Some(s) = info.stream {
+                    for id in steps.feed(&s) {
+                        if let Some(tell) = settings.on_image {
+                            tell(&id);
+                        }
+                    }
                     log.push_str(&s);
                     if log.len() > LOG_CAP {
                         let cut = (log.len() - LOG_CAP..log.len())
@@ -144,17 +293,17 @@ pub async fn build_tar(
                 }
                 info.error_detail.and_then(|d| d.message)
             }
-            Err(e) => Some(e.to_string()),
+            Err(e) => Some(e.message),
         };
         if let Some(msg) = message {
             log.push_str(&msg);
-            // A full disk or a failing one is the machine's fault, not the submission's:
-            // such a submission is "not graded" (and --resume grades it again).
-            let lower = msg.to_lowercase();
-            if MACHINE_FAULTS.iter().any(|m| lower.contains(m)) {
+            // A full disk, a parent image removed under the build, a lost registry: the
+            // machine's fault, not the submission's. Such a submission is "not graded"
+            // (and --resume grades it again).
+            if is_daemon_fault(&msg) {
                 return Err(BuildFailure {
                     problem: format!(
-                        "the build failed because of the machine, not the submission: {}",
+                        "the build failed because of the machine or the Docker daemon, not the submission: {}",
                         msg.trim()
                     ),
                     log,
@@ -170,4 +319,287 @@ pub async fn build_tar(
         }
     }
     Ok(log)
+}
+
+/// A build stream's error: whether the daemon was lost (rather than answering), and why.
+#[derive(Debug)]
+struct Fault {
+    transport: bool,
+    message: String,
+}
+
+/// The socket path of a daemon reached through a unix socket.
+fn unix_socket(daemon: &Daemon) -> Option<&str> {
+    daemon.facts().host.strip_prefix("unix://")
+}
+
+/// A query string value, percent-encoded.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `/build` query that `settings` ask for, with the cgroup parent bollard cannot send.
+fn raw_query(
+    tag: &str,
+    labels: &HashMap<&str, &str>,
+    settings: &BuildSettings<'_>,
+    parent: &str,
+) -> String {
+    let labels = serde_json::to_string(labels).unwrap_or_else(|_| "{}".into());
+    let mut q = vec![
+        ("dockerfile", "Dockerfile".to_string()),
+        ("t", tag.to_string()),
+        ("rm", "1".into()),
+        ("forcerm", "1".into()),
+        ("nocache", if settings.nocache { "1" } else { "0" }.into()),
+        ("labels", labels),
+        ("cgroupparent", parent.to_string()),
+    ];
+    if let Some(m) = settings.memory {
+        q.push(("memory", m.to_string()));
+        q.push(("memswap", m.to_string()));
+    }
+    if let Some(n) = settings.network {
+        q.push(("networkmode", n.to_string()));
+    }
+    if let Some((period, quota)) = settings.cpu {
+        q.push(("cpuperiod", period.to_string()));
+        q.push(("cpuquota", quota.to_string()));
+    }
+    q.iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `POST /build` by hand over the daemon's unix socket (HTTP/1.0: the daemon streams
+/// its JSON messages, one per line, and closes), for the query bollard cannot send.
+async fn raw_build(
+    socket: String,
+    path: String,
+    body: Vec<u8>,
+) -> Result<impl futures_util::Stream<Item = Result<bollard::models::BuildInfo, Fault>>, BuildFailure>
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lost = |e: std::io::Error| BuildFailure {
+        problem: format!("the Docker daemon failed during the build: {e}"),
+        log: String::new(),
+        daemon_fault: true,
+    };
+    let mut conn = tokio::net::UnixStream::connect(&socket)
+        .await
+        .map_err(lost)?;
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.map_err(lost)?;
+    conn.write_all(&body).await.map_err(lost)?;
+    drop(body);
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if buf.len() > 64 * 1024 {
+            return Err(lost(std::io::Error::other("headers too long")));
+        }
+        let n = conn.read(&mut chunk).await.map_err(lost)?;
+        if n == 0 {
+            return Err(lost(std::io::Error::other("closed before answering")));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let status = String::from_utf8_lossy(&buf[..end])
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    buf.drain(..end);
+    if status != "200" {
+        // An error answer is one JSON message, `{"message": ...}`; read a capped amount.
+        while buf.len() < 64 * 1024 {
+            match conn.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(String::from))
+            .unwrap_or(text);
+        let problem = format!(
+            "the daemon refused the build ({status}): {}",
+            message.trim()
+        );
+        return Err(BuildFailure {
+            daemon_fault: is_daemon_fault(&message) || status.starts_with('5'),
+            problem,
+            log: String::new(),
+        });
+    }
+    Ok(futures_util::stream::unfold(
+        (conn, buf, chunk, false),
+        |(mut conn, mut buf, mut chunk, done)| async move {
+            loop {
+                if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=i).collect();
+                    let line = String::from_utf8_lossy(&line);
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let item = serde_json::from_str(line.trim()).map_err(|e| Fault {
+                        transport: false,
+                        message: format!("unreadable build output: {e}"),
+                    });
+                    return Some((item, (conn, buf, chunk, done)));
+                }
+                if done {
+                    return None;
+                }
+                match conn.read(&mut chunk).await {
+                    Ok(0) => {
+                        // The last message may come without its line break.
+                        buf.push(b'\n');
+                        return Some((
+                            Ok(bollard::models::BuildInfo::default()),
+                            (conn, buf, chunk, true),
+                        ));
+                    }
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(e) => {
+                        let fault = Fault {
+                            transport: true,
+                            message: e.to_string(),
+                        };
+                        return Some((Err(fault), (conn, buf, chunk, true)));
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// A cgroup made for one build, whose process limit bounds every RUN step of it together
+/// (a fork bomb in a RUN step fails that build and nothing else). Made where the daemon
+/// runs on this machine with the `cgroupfs` driver and the grader may write the cgroup
+/// tree (root); removed, in every controller Docker put under it, when dropped.
+pub struct BuildCgroup {
+    /// The parent to give the daemon (`/labgrade-build/NAME`).
+    pub parent: String,
+    name: String,
+}
+
+/// Where cgroups are mounted.
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// labgrade's own folder of build cgroups.
+const CGROUP_DIR: &str = "labgrade-build";
+
+impl BuildCgroup {
+    /// Makes the cgroup `name` with at most `pids` processes, or says why it cannot.
+    pub async fn new(daemon: &Daemon, name: &str, pids: i64) -> Result<BuildCgroup, String> {
+        if unix_socket(daemon).is_none() {
+            return Err("the Docker daemon is not on this machine's unix socket".into());
+        }
+        let info = daemon
+            .client()
+            .info()
+            .await
+            .map_err(|e| format!("cannot ask the daemon: {e}"))?;
+        let driver = info
+            .cgroup_driver
+            .map(|d| format!("{d:?}"))
+            .unwrap_or_default();
+        if !driver.to_lowercase().contains("cgroupfs") {
+            return Err(format!(
+                "the daemon's cgroup driver is {driver}, not cgroupfs"
+            ));
+        }
+        let root = Path::new(CGROUP_ROOT);
+        let pids_dir = if root.join("pids").is_dir() {
+            root.join("pids").join(CGROUP_DIR).join(name)
+        } else {
+            // cgroup v2: one tree; the pids controller must be handed down to ours.
+            let ours = root.join(CGROUP_DIR);
+            std::fs::create_dir_all(&ours).map_err(|e| format!("{}: {e}", ours.display()))?;
+            for dir in [root, ours.as_path()] {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), "+pids");
+            }
+            ours.join(name)
+        };
+        std::fs::create_dir_all(&pids_dir).map_err(|e| format!("{}: {e}", pids_dir.display()))?;
+        let cgroup = BuildCgroup {
+            parent: format!("/{CGROUP_DIR}/{name}"),
+            name: name.to_string(),
+        };
+        std::fs::write(pids_dir.join("pids.max"), pids.to_string())
+            .map_err(|e| format!("{}: {e}", pids_dir.join("pids.max").display()))?;
+        Ok(cgroup)
+    }
+}
+
+impl Drop for BuildCgroup {
+    fn drop(&mut self) {
+        // Docker makes the parent in every controller (v1); each is empty once the
+        // build's containers are gone. A busy one (a step still ending) stays: harmless.
+        let root = Path::new(CGROUP_ROOT);
+        let mut dirs = vec![root.join(CGROUP_DIR).join(&self.name)];
+        if let Ok(controllers) = std::fs::read_dir(root) {
+            for c in controllers.flatten() {
+                dirs.push(c.path().join(CGROUP_DIR).join(&self.name));
+            }
+        }
+        for d in dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_tell_committed_images_from_bases() {
+        let mut s = Steps::default();
+        let out = [
+            "Step 1/4 : FROM base:v1\n",
+            " ---> 0123456789ab\n",
+            "Step 2/4 : COPY . /app\n ---> ",
+            "1111111111aa\nStep 3/4 : RUN [\"/x\"]\n ---> Running in 2222222222bb\n",
+            "Removing intermediate container 2222222222bb\n ---> 3333333333cc\n",
+            "Step 4/4 : from 1111111111aa AS again\n ---> 1111111111aa\n",
+            "Successfully built 3333333333cc\n",
+        ];
+        let ids: Vec<String> = out.iter().flat_map(|c| s.feed(c)).collect();
+        assert_eq!(ids, ["1111111111aa", "3333333333cc"]);
+    }
+
+    #[test]
+    fn daemon_faults_are_not_the_students() {
+        for m in [
+            "failed to set parent sha256:abc: unknown parent image ID sha256:abc",
+            "failed to get digest sha256:abc: open /var/lib/docker/...: no such file or directory",
+            "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: Temporary failure in name resolution",
+            "write /var/lib/docker/tmp/x: no space left on device",
+        ] {
+            assert!(is_daemon_fault(m), "{m}");
+        }
+        for m in [
+            "The command '/bin/sh -c pip install flask' returned a non-zero code: 1",
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat app.py: file does not exist",
+            "pull access denied for pyhton, repository does not exist or may require 'docker login'",
+        ] {
+            assert!(!is_daemon_fault(m), "{m}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
-//! Creating, starting, listing and removing labelled containers and images through the
-//! API: the sample lab's containers, a batch's sandboxed submissions, one-shot runs'
-//! leftovers and a batch's clean-up all use these.
+//! Creating, starting, listing and removing labelled containers, images and networks
+//! through the API: the sample lab's containers, a batch's sandboxed submissions on
+//! networks of their own, one-shot runs' leftovers and a batch's clean-up all use these;
+//! and the host firewall rule that keeps those networks from the grading host's services.
 
 use std::collections::HashMap;
 
@@ -103,6 +104,75 @@ pub async fn remove_image(daemon: &Daemon, tag: &str) {
     let _ = daemon.client().remove_image(tag, Some(opts), None).await;
 }
 
+/// Removes images by exact id (full, or the 12-digit ids a build prints), the newest
+/// (the last given) first, with their untagged descendants before them (an image a build
+/// committed after its client went away). Parents are never pruned, since a build in
+/// flight may stand on them, and an image a container still uses or that has other
+/// children is kept (the daemon refuses it): only what these ids name goes. Returns how
+/// many were removed.
+pub async fn remove_images_by_id(daemon: &Daemon, ids: &[String]) -> Result<usize, DaemonError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let opts = ListImagesOptionsBuilder::default().all(true).build();
+    let all = daemon
+        .client()
+        .list_images(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?;
+    let hex = |id: &str| id.trim_start_matches("sha256:").to_string();
+    // An id, never a name: `abc123def456` alone could also be a repository's tag.
+    let mut order: Vec<String> = ids
+        .iter()
+        .filter_map(|short| {
+            let short = hex(short);
+            all.iter()
+                .map(|i| hex(&i.id))
+                .find(|id| !short.is_empty() && id.starts_with(&short))
+        })
+        .collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for i in &all {
+            let (id, parent) = (hex(&i.id), hex(&i.parent_id));
+            let untagged = i.repo_tags.iter().all(|t| t == "<none>:<none>");
+            if untagged && order.contains(&parent) && !order.contains(&id) {
+                order.push(id);
+                grew = true;
+            }
+        }
+    }
+    let mut removed = 0;
+    for id in order.iter().rev() {
+        let opts = RemoveImageOptionsBuilder::default()
+            .force(false)
+            .noprune(true)
+            .build();
+        let full = format!("sha256:{id}");
+        if daemon
+            .client()
+            .remove_image(&full, Some(opts), None)
+            .await
+            .is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes one name of an image (`repository:tag`), never pruning the untagged parents
+/// it leaves (a build in flight may stand on them); the image itself goes with its last
+/// name. A missing one is fine.
+pub async fn untag_image(daemon: &Daemon, tag: &str) {
+    let opts = RemoveImageOptionsBuilder::default()
+        .force(true)
+        .noprune(true)
+        .build();
+    let _ = daemon.client().remove_image(tag, Some(opts), None).await;
+}
+
 /// A container for untrusted code (a batch's submission): capped, with no capabilities,
 /// its ports published on host ports Docker picks.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +184,8 @@ pub struct SandboxSpec<'a> {
     pub ports: Vec<(u16, String)>,
     /// The host address the ports are published on.
     pub host_ip: &'a str,
+    /// The network it is on (by name); `None`, Docker's default bridge.
+    pub network: Option<&'a str>,
     pub memory_bytes: i64,
     pub nano_cpus: i64,
     pub pids: i64,
@@ -142,6 +214,7 @@ pub async fn create_sandboxed(daemon: &Daemon, spec: &SandboxSpec<'_>) -> Result
             memory_swap: Some(spec.memory_bytes),
             nano_cpus: Some(spec.nano_cpus),
             pids_limit: Some(spec.pids),
+            network_mode: spec.network.map(String::from),
             cap_drop: Some(vec!["ALL".into()]),
             security_opt: Some(vec!["no-new-privileges".into()]),
             privileged: Some(false),
@@ -196,6 +269,121 @@ pub async fn labelled_images(daemon: &Daemon, label: &str) -> Result<Vec<String>
         .await
         .map_err(|e| failed(daemon, e))?;
     Ok(list.into_iter().map(|i| i.id).collect())
+}
+
+/// Creates a bridge network of its own for one submission: its containers (and its
+/// build's RUN steps) talk to each other on it, but Docker keeps every bridge from every
+/// other (no route to another submission, nor to a container on the default bridge), and
+/// [`shield_host`] keeps it from the host's own services. It is not `internal`, so the
+/// ports Docker publishes on the host reach it, and a build can still download packages.
+/// `bridge` is the Linux interface's name (at most 15 bytes, starting [`BRIDGE_PREFIX`]).
+pub async fn create_network(
+    daemon: &Daemon,
+    name: &str,
+    bridge: &str,
+    labels: &[(String, String)],
+) -> Result<(), String> {
+    let options = HashMap::from([
+        (
+            "com.docker.network.bridge.name".to_string(),
+            bridge.to_string(),
+        ),
+        (
+            "com.docker.network.bridge.enable_icc".to_string(),
+            "true".to_string(),
+        ),
+    ]);
+    let body = bollard::models::NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".into()),
+        internal: Some(false),
+        options: Some(options),
+        labels: Some(labels.iter().cloned().collect()),
+        ..Default::default()
+    };
+    daemon
+        .client()
+        .create_network(body)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Removes a network by name or id; a missing one is fine.
+pub async fn remove_network(daemon: &Daemon, name: &str) {
+    let _ = daemon.client().remove_network(name).await;
+}
+
+/// The ids of every network with a label: `key` or `key=value`.
+pub async fn labelled_networks(daemon: &Daemon, label: &str) -> Result<Vec<String>, DaemonError> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let opts = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let list = daemon
+        .client()
+        .list_networks(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?;
+    Ok(list.into_iter().filter_map(|n| n.id).collect())
+}
+
+/// How the Linux bridges of submissions' networks are named: the host rule matches them.
+pub const BRIDGE_PREFIX: &str = "lgb";
+
+/// The host firewall rule (iptables, INPUT) that refuses new connections from the
+/// submissions' bridges to the host itself: without it, a service listening on all the
+/// host's addresses answers a submission at its network's gateway. Answers to the
+/// grader's own connections (the published ports) are not new, so they pass.
+const SHIELD_RULE: [&str; 12] = [
+    "-i",
+    "lgb+",
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "NEW",
+    "-m",
+    "comment",
+    "--comment",
+    "labgrade: graded submissions do not reach this host",
+    "-j",
+    "REJECT",
+];
+
+/// Makes sure the host refuses new connections from submissions' networks (one
+/// iptables rule, added once, matching only labgrade's bridges, so it is left in place:
+/// another run may rely on it). Works where the grader runs as root on the daemon's own
+/// machine; elsewhere the error says why the host is not shielded.
+pub async fn shield_host(daemon: &Daemon) -> Result<(), String> {
+    if !daemon.local {
+        return Err(
+            "the Docker daemon is on another machine, whose firewall labgrade does not manage"
+                .into(),
+        );
+    }
+    let iptables = |op: &str| {
+        let mut c = tokio::process::Command::new("iptables");
+        c.args(["-w", "5", op, "INPUT"])
+            .args(SHIELD_RULE)
+            .args(["--reject-with", "icmp-admin-prohibited"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        c
+    };
+    let run = |mut c: tokio::process::Command| async move {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), c.output()).await {
+            Ok(Ok(o)) if o.status.success() => Ok(()),
+            Ok(Ok(o)) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Ok(Err(e)) => Err(format!("cannot run iptables: {e}")),
+            Err(_) => Err("iptables did not answer within 10s".into()),
+        }
+    };
+    if run(iptables("-C")).await.is_ok() {
+        return Ok(());
+    }
+    run(iptables("-I")).await
 }
 
 fn failed(daemon: &Daemon, e: bollard::errors::Error) -> DaemonError {

@@ -86,6 +86,42 @@ fn thread_bomb() -> ! {
     }
 }
 
+/// Tries once to open a TCP connection to each address (2 s each) and says what happened,
+/// one line per address: `reached ADDR`, or `unreachable ADDR: why`. What a hostile
+/// submission does to its neighbours (bounded: one attempt per address).
+pub fn reach(addrs: &[String]) -> String {
+    let mut out = String::new();
+    for a in addrs {
+        let line = match a.parse::<std::net::SocketAddr>() {
+            Ok(sa) => match TcpStream::connect_timeout(&sa, Duration::from_secs(2)) {
+                Ok(_) => format!("reached {a}"),
+                Err(e) => format!("unreachable {a}: {e}"),
+            },
+            Err(e) => format!("unreachable {a}: {e}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Starts `n` threads that sleep (each is a process to the pids limit), then exits: 0 when
+/// all of them started, 1 as soon as one is refused. A fork bomb with a bound, so that a
+/// test of the limit cannot take the machine down when the limit is missing.
+pub fn bounded_bomb(n: u32) -> ! {
+    for i in 0..n {
+        if let Err(e) = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| std::thread::sleep(Duration::from_secs(30)))
+        {
+            println!("thread {i} of {n} refused: {e}");
+            std::process::exit(1);
+        }
+    }
+    println!("started all {n} threads");
+    std::process::exit(0);
+}
+
 /// Today's date (UTC) as YYYY-MM-DD, without a date library.
 fn today() -> String {
     let days = std::time::SystemTime::now()
