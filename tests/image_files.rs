@@ -394,3 +394,47 @@ async fn an_image_built_for_another_cpu_is_told_apart() {
     let r = finding(&report, &format!("run:{image}"));
     assert_eq!(r["cause_id"], "wrong-platform", "{r:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_app_is_waited_for_until_its_ready_line() {
+    let mut lab = Lab::new("ready").await;
+    let port = common::free_port();
+    let slow = lab.run("slow", &["--delay", "7"], &[(port, 8088)]).await;
+    let crash = lab.run("crash", &["--crash", "boom"], &[]).await;
+    let spec_for = |ready: &str| {
+        format!(
+            "containers:\n  - name: {slow}\n    ports: [\"{port}:8088\"]\n{ready}    http:\n      - get: /\n  - name: {crash}\n{ready}"
+        )
+    };
+    // Without the ready line the 5 s default window is over before the app listens.
+    let plain = lab.spec("plain.yaml", &spec_for(""));
+    let (_, report) = lab.check_json(&plain, &[]);
+    assert_eq!(
+        outcome(&report, &format!("http:{slow}:GET /")),
+        "fail",
+        "{report:#}"
+    );
+    lab.daemon
+        .client()
+        .restart_container(
+            &slow,
+            None::<bollard::query_parameters::RestartContainerOptions>,
+        )
+        .await
+        .unwrap();
+    let ready = lab.spec(
+        "ready.yaml",
+        &spec_for("    ready_when: {log: \"Running on\"}\n"),
+    );
+    let started = std::time::Instant::now();
+    let (_, report) = lab.check_json(&ready, &[]);
+    let took = started.elapsed();
+    assert_eq!(
+        outcome(&report, &format!("http:{slow}:GET /")),
+        "pass",
+        "{report:#}"
+    );
+    // It waited for the line, not for the whole 60 s, and not for the crashed one.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    assert_eq!(outcome(&report, &format!("running:{crash}")), "fail");
+}

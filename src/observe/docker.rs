@@ -294,16 +294,31 @@ impl Daemon {
             restarts_during_check: 0,
             stop_requested: false,
             health,
+            ready: None,
         }))
     }
 
     /// The last lines of a container's output (stdout and stderr), capped in size.
     pub async fn log_tail(&self, name: &str, lines: usize) -> Vec<String> {
-        let opts = LogsOptionsBuilder::default()
+        self.log_tail_since(name, lines, None).await
+    }
+
+    /// The last lines of a container's output written since a time (RFC 3339, such as
+    /// its `started_at`): a restarted container's earlier runs left out.
+    pub async fn log_tail_since(
+        &self,
+        name: &str,
+        lines: usize,
+        since: Option<&str>,
+    ) -> Vec<String> {
+        let mut opts = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
-            .tail(&lines.to_string())
-            .build();
+            .tail(&lines.to_string());
+        if let Some(t) = since.and_then(parse_rfc3339) {
+            opts = opts.since(t.floor() as i32);
+        }
+        let opts = opts.build();
         let mut stream = self.docker.logs(name, Some(opts));
         let mut bytes = Vec::new();
         // Keep the newest bytes: the crash message is at the end.

@@ -121,6 +121,8 @@ const PROBES_PER_SERVER: usize = 6;
 
 /// Readiness wait when neither the command line nor the spec sets one.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+/// How long a `ready_when` log line is waited for when the spec sets no `wait`.
+pub const READY_WAIT: Duration = Duration::from_secs(60);
 
 /// Limits for one observation.
 #[derive(Debug, Clone, Copy)]
@@ -256,6 +258,52 @@ pub async fn observe(
     .await;
     for (n, c) in settled {
         facts.containers.insert(n, c?);
+    }
+    // `ready_when: {log}`: the app is ready once its log shows the text; wait for it
+    // (within `wait`, 60 s by default) unless the container stops first.
+    let ready_window = opts.wait.or(plan.wait).unwrap_or(READY_WAIT);
+    let ready = join_all(plan.ready_logs.iter().filter_map(|(name, text)| {
+        let c = facts.containers.get(&name.0)?.as_ref()?;
+        let left = ready_window.as_secs_f64() - c.running_for_secs.unwrap_or(0.0);
+        let running = c.running;
+        let since = c.started_at.clone();
+        Some(async move {
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs_f64(left.max(0.0));
+            let mut seen = false;
+            loop {
+                // Only this run's lines: a restarted app's earlier "ready" does not count.
+                if daemon
+                    .log_tail_since(&name.0, 500, since.as_deref())
+                    .await
+                    .iter()
+                    .any(|l| l.contains(text.as_str()))
+                {
+                    seen = true;
+                    break;
+                }
+                if !running || Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if !matches!(daemon.container(&name.0).await, Ok(Some(c)) if c.running) {
+                    break;
+                }
+            }
+            let waited = started.elapsed();
+            (name, text, seen, waited, daemon.container(&name.0).await)
+        })
+    }))
+    .await;
+    for (name, text, seen, waited, now) in ready {
+        if let Some(mut c) = now? {
+            c.ready = Some(crate::facts::ReadyFacts {
+                text: text.clone(),
+                seen,
+                waited_ms: waited.as_millis() as u64,
+            });
+            facts.containers.insert(name.0.clone(), Some(c));
+        }
     }
 
     // One-shot runs of images that exist, alongside the probes.

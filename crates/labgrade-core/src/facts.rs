@@ -286,6 +286,20 @@ pub struct ContainerFacts {
     /// Its HEALTHCHECK state, when the image or `docker run --health-cmd` declares one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthFacts>,
+    /// The wait for the log line that says the app is ready (`ready_when: {log}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<ReadyFacts>,
+}
+
+/// How the wait for a container's ready line went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadyFacts {
+    /// The text waited for.
+    pub text: String,
+    /// Its log showed it.
+    pub seen: bool,
+    /// How long the grader waited, in milliseconds.
+    pub waited_ms: u64,
 }
 
 /// A container's health, as `docker inspect` shows it under State.Health.

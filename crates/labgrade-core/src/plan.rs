@@ -183,6 +183,8 @@ pub struct Plan {
     pub checks: Vec<Check>,
     /// Readiness wait from the spec, if it sets one.
     pub wait: Option<std::time::Duration>,
+    /// Containers whose app is ready once their log shows a text (`ready_when: {log}`).
+    pub ready_logs: Vec<(ContainerName, String)>,
 }
 
 /// Reads a spec file and checks it whole: [`Spec::parse`]'s rules and the plan's own.
@@ -556,6 +558,11 @@ impl Plan {
             pass_mark: spec.pass_mark,
             checks,
             wait: spec.wait.map(|w| w.0),
+            ready_logs: spec
+                .containers()
+                .iter()
+                .filter_map(|c| Some((c.name.clone(), c.ready_when.as_ref()?.log.clone())))
+                .collect(),
         }
     }
 

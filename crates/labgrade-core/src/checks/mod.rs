@@ -219,6 +219,13 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
             format!("listening inside the container: {}", shown.join(", "))
         });
     }
+    if let Some(r) = c.ready.as_ref().filter(|r| !r.seen) {
+        out.push(format!(
+            "waited {:.1} s for the log to show {}: it never did",
+            r.waited_ms as f64 / 1000.0,
+            quote(&r.text, 60)
+        ));
+    }
     out.extend(c.log_tail.iter().map(|l| format!("log: {l}")));
     out
 }

@@ -107,6 +107,17 @@ pub struct ContainerSpec {
     /// Its HEALTHCHECK reports `healthy` (the readiness wait follows the health status).
     #[serde(default)]
     pub healthy: bool,
+    /// When the app is ready for requests: `{log: "Running on"}` waits (up to `wait`,
+    /// 60 s by default) until its log shows the text, or it stops.
+    pub ready_when: Option<ReadyWhen>,
+}
+
+/// A sign that a container's app is ready for requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadyWhen {
+    /// Text a line of its log contains once it is ready, such as "Running on".
+    pub log: String,
 }
 
 // Only `Spec::parse` sees this shape (the short form: one container's `image:`,
@@ -162,6 +173,8 @@ struct RawSpec {
     /// Short form: the container's HEALTHCHECK reports `healthy`.
     #[serde(default)]
     pub healthy: bool,
+    /// Short form: when the app is ready for requests, such as `{log: "Running on"}`.
+    pub ready_when: Option<ReadyWhen>,
     /// More images that must exist (`hello:v1`), or what an image must hold
     /// (`{name: hello:v1, expose: [8088], cmd: [python, app.py], deps_before_code: true}`).
     #[serde(default)]
@@ -455,7 +468,8 @@ impl RawSpec {
             || self.restart.is_some()
             || !self.labels.is_empty()
             || !self.networks.is_empty()
-            || self.healthy;
+            || self.healthy
+            || self.ready_when.is_some();
         if self.container.is_none() && short_settings {
             let set = [
                 ("env", !self.env.is_empty()),
@@ -464,10 +478,11 @@ impl RawSpec {
                 ("labels", !self.labels.is_empty()),
                 ("networks", !self.networks.is_empty()),
                 ("healthy", self.healthy),
+                ("ready_when", self.ready_when.is_some()),
             ];
             return Err((
                 set.iter().find(|(_, on)| *on).map_or("env", |(k, _)| *k),
-                "`env`, `mounts`, `restart`, `labels`, `networks` and `healthy` belong to a container: add `container: NAME` beside them".into(),
+                "`env`, `mounts`, `restart`, `labels`, `networks`, `healthy` and `ready_when` belong to a container: add `container: NAME` beside them".into(),
             ));
         }
         if self.container.is_none() {
@@ -599,6 +614,7 @@ impl RawSpec {
                 labels: self.labels.clone(),
                 networks: self.networks.clone(),
                 healthy: self.healthy,
+                ready_when: self.ready_when.clone(),
             });
         }
         out.extend(self.containers.iter().map(|c| {
