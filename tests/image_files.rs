@@ -438,3 +438,172 @@ async fn a_slow_app_is_waited_for_until_its_ready_line() {
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
     assert_eq!(outcome(&report, &format!("running:{crash}")), "fail");
 }
+
+/// One broken start script, built FROM the sample image, run as a student would.
+struct Start {
+    dir: tempfile::TempDir,
+    image: String,
+    name: String,
+    port: u16,
+    _left: Leftovers,
+}
+
+async fn start_lab(lab: &Lab, case: &str, dockerfile: &str, files: &[(&str, &str, u32)]) -> Start {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        dockerfile.replace("BASE", &lab.image),
+    )
+    .unwrap();
+    for (path, text, mode) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(*mode)).unwrap();
+    }
+    let id = std::process::id();
+    let image = format!("labgrade-test/start-{case}-{id}:v1");
+    let name = format!("start-{case}-{id}");
+    let port = common::free_port();
+    let left = Leftovers(vec![name.clone()], vec![image.clone()]);
+    common::fixes::run_printed(&format!("docker build -q -t {image} ."), dir.path()).unwrap();
+    // `docker run` itself fails when the program cannot even be found: that is the lab.
+    let _ = common::fixes::run_printed(
+        &format!("docker run -d --name {name} -p {port}:8088 {image}"),
+        dir.path(),
+    );
+    Start {
+        dir,
+        image,
+        name,
+        port,
+        _left: left,
+    }
+}
+
+impl Start {
+    fn spec(&self) -> String {
+        format!(
+            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n  - get: /\n",
+            self.image, self.name, self.port
+        )
+    }
+
+    /// Grades the lab (waiting out a container still on its way down).
+    fn running(&self, lab: &Lab) -> serde_json::Value {
+        let spec = lab.spec(&format!("{}.yaml", self.name), &self.spec());
+        let at = ["--dir", self.dir.path().to_str().unwrap()];
+        let mut report = serde_json::Value::Null;
+        for _ in 0..30 {
+            report = lab.check_json(&spec, &at).1;
+            if finding(&report, &format!("running:{}", self.name))["found"] != "running" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        finding(&report, &format!("running:{}", self.name)).clone()
+    }
+
+    /// Applies a fix as printed: `edit, then: commands`; the edit through the applier or,
+    /// for "or run: CMD", that command.
+    fn apply(&self, fix: &str) {
+        let (edit, commands) = fix.split_once(", then: ").expect(fix);
+        match edit.split_once("or run: ") {
+            Some((_, cmd)) => {
+                common::fixes::run_printed(cmd.trim_end_matches(')'), self.dir.path()).unwrap();
+            }
+            None => {
+                apply_edit(edit, self.dir.path()).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        let before =
+            common::docker::docker_quiet(&["image", "inspect", "-f", "{{.Id}}", &self.image]);
+        common::fixes::run_printed(commands, self.dir.path()).unwrap();
+        let _ = docker_cmd(&["rmi", before.trim()]).output_within(DOCKER_TIME);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_script_is_read_to_name_the_real_cause() {
+    let lab = Lab::new("start").await;
+    let entry = "FROM BASE\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"/app/start.sh\"]\n";
+    let script = "#!/labgrade serve\n";
+
+    // Windows line endings: the #! line names `/labgrade\r`, which does not exist (as
+    // `#!/bin/sh\r` does not). Once converted the script runs, and what it runs is the
+    // next, real finding: `/labgrade /app/start.sh` is no server.
+    let crlf = start_lab(
+        &lab,
+        "crlf",
+        entry,
+        &[("start.sh", "#!/labgrade\r\n", 0o755)],
+    )
+    .await;
+    let f = crlf.running(&lab);
+    assert_eq!(f["cause_id"], "crlf-script", "{f:#}");
+    assert!(
+        f["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("/app/start.sh has Windows line endings (CRLF): its first line `#!/labgrade` ends in an invisible \\r"),
+        "{f:#}"
+    );
+    crlf.apply(f["fix"].as_str().unwrap());
+    let after = crlf.running(&lab);
+    assert_ne!(after["cause_id"], "crlf-script", "{after:#}");
+    assert!(
+        after["cause"]
+            .as_str()
+            .unwrap()
+            .contains("unrecognized subcommand '/app/start.sh'"),
+        "{after:#}"
+    );
+
+    // The script is in bin/: the ENTRYPOINT names the path it is not at.
+    let moved = start_lab(&lab, "moved", entry, &[("bin/start.sh", script, 0o755)]).await;
+    let f = moved.running(&lab);
+    assert_eq!(f["cause_id"], "file-not-in-image", "{f:#}");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("write `ENTRYPOINT [\"/app/bin/start.sh\"]` in the Dockerfile, then: "),
+        "{f:#}"
+    );
+    moved.apply(f["fix"].as_str().unwrap());
+    assert_eq!(moved.running(&lab)["outcome"], "pass", "after the fix");
+
+    // Not executable: no shell in the image, so chmod on the host.
+    let mode = start_lab(&lab, "mode", entry, &[("start.sh", script, 0o644)]).await;
+    let f = mode.running(&lab);
+    assert_eq!(f["cause_id"], "not-executable", "{f:#}");
+    let fix = f["fix"].as_str().unwrap();
+    let (edit, _) = fix.split_once(", then: ").unwrap();
+    let chmod = edit.split_once(": ").unwrap().1;
+    assert_eq!(chmod, "chmod +x start.sh");
+    common::fixes::run_printed(chmod, mode.dir.path()).unwrap();
+    let (_, commands) = fix.split_once(", then: ").unwrap();
+    let before = common::docker::docker_quiet(&["image", "inspect", "-f", "{{.Id}}", &mode.image]);
+    common::fixes::run_printed(commands, mode.dir.path()).unwrap();
+    let _ = docker_cmd(&["rmi", before.trim()]).output_within(DOCKER_TIME);
+    assert_eq!(mode.running(&lab)["outcome"], "pass", "after the fix");
+
+    // #!/bin/bash where the image has no bash (nor any shell).
+    let bash = start_lab(
+        &lab,
+        "bash",
+        entry,
+        &[("start.sh", "#!/bin/bash\necho hi\n", 0o755)],
+    )
+    .await;
+    let f = bash.running(&lab);
+    assert_eq!(f["cause_id"], "interpreter-missing", "{f:#}");
+    assert!(
+        f["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("/app/start.sh starts with `#!/bin/bash`, and the image has no /bin/bash"),
+        "{f:#}"
+    );
+}

@@ -56,6 +56,10 @@ pub(super) struct ServeArgs {
     /// Start this many threads, then exit: 1 as soon as one is refused (a bounded fork bomb).
     #[arg(long)]
     threads: Option<u32>,
+    /// The script a `#!/labgrade serve` line passes (ignored): lets a test's start script
+    /// run the sample app.
+    #[arg(hide = true)]
+    script: Option<String>,
 }
 
 /// Ways a server can go wrong, for the grader's hardening tests (see [`Behaviour`]).

@@ -178,6 +178,7 @@ impl Daemon {
                     healthcheck: cfg.healthcheck.and_then(|h| h.test),
                     files: BTreeMap::new(),
                     trees: BTreeMap::new(),
+                    named: BTreeMap::new(),
                     files_error: None,
                 }))
             }

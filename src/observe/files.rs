@@ -25,6 +25,8 @@ pub struct Wanted {
     pub paths: BTreeMap<String, bool>,
     /// Folders to walk for secrets; `None` for the image's WORKDIR (or `/`).
     pub trees: BTreeSet<Option<String>>,
+    /// File names to look for under the WORKDIR (or `/`).
+    pub names: BTreeSet<String>,
 }
 
 /// Most entries a walk looks at before it stops.
@@ -36,10 +38,14 @@ const SYSTEM: [&str; 9] = [
     "proc/", "sys/", "dev/", "usr/", "lib/", "lib64/", "etc/", "var/lib/", "bin/",
 ];
 
-type Read_ = (
-    BTreeMap<String, Option<FileFacts>>,
-    BTreeMap<String, TreeFacts>,
-);
+/// What was read from an image: paths, walked folders, and where files of the names
+/// asked for are.
+#[derive(Debug, Default)]
+pub struct Read_ {
+    pub files: BTreeMap<String, Option<FileFacts>>,
+    pub trees: BTreeMap<String, TreeFacts>,
+    pub named: BTreeMap<String, Vec<String>>,
+}
 
 /// What was read from one image before, kept on disk by image id: an image's content
 /// never changes under its id, so a second check of the same build reads nothing.
@@ -48,6 +54,8 @@ struct Cached {
     /// Path → (read with its first bytes, what was found).
     files: BTreeMap<String, (bool, Option<FileFacts>)>,
     trees: BTreeMap<String, TreeFacts>,
+    #[serde(default)]
+    named: BTreeMap<String, Vec<String>>,
 }
 
 /// `$LABGRADE_CACHE_DIR`, else `$XDG_CACHE_HOME/labgrade`, else `~/.cache/labgrade`.
@@ -100,12 +108,20 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
         .filter(|r| !cached.trees.contains_key(*r))
         .cloned()
         .collect();
-    if !paths.is_empty() || !trees.is_empty() {
-        let (files, walked) = from_engine(daemon, image, &paths, &trees).await?;
-        for (p, f) in files {
+    let names: BTreeSet<String> = wanted
+        .names
+        .iter()
+        .filter(|n| !cached.named.contains_key(*n))
+        .cloned()
+        .collect();
+    if !paths.is_empty() || !trees.is_empty() || !names.is_empty() {
+        let root = image.workdir.clone().unwrap_or_else(|| "/".into());
+        let got = from_engine(daemon, image, &paths, &trees, &names, &root).await?;
+        for (p, f) in got.files {
             cached.files.insert(p.clone(), (paths[&p], f));
         }
-        cached.trees.extend(walked);
+        cached.trees.extend(got.trees);
+        cached.named.extend(got.named);
         if let Some(path) = &cache {
             save(path, &cached);
         }
@@ -119,7 +135,16 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
         .iter()
         .filter_map(|r| Some((r.clone(), cached.trees.get(r)?.clone())))
         .collect();
-    Ok((files, trees))
+    let named = wanted
+        .names
+        .iter()
+        .filter_map(|n| Some((n.clone(), cached.named.get(n)?.clone())))
+        .collect();
+    Ok(Read_ {
+        files,
+        trees,
+        named,
+    })
 }
 
 /// Writes the cache entry whole (a temporary file renamed), or not at all.
@@ -144,6 +169,8 @@ async fn from_engine(
     image: &ImageFacts,
     paths: &BTreeMap<String, bool>,
     roots: &BTreeSet<String>,
+    names: &BTreeSet<String>,
+    names_root: &str,
 ) -> Result<Read_, String> {
     let name = super::oneshot::unique_name();
     let body = ContainerCreateBody {
@@ -186,9 +213,18 @@ async fn from_engine(
         }
         let mut trees = BTreeMap::new();
         for root in roots {
-            trees.insert(root.clone(), walk(daemon, &name, root).await?);
+            trees.insert(root.clone(), secrets(daemon, &name, root).await?);
         }
-        Ok((files, trees))
+        let named = if names.is_empty() {
+            BTreeMap::new()
+        } else {
+            named(daemon, &name, names_root, names).await?
+        };
+        Ok(Read_ {
+            files,
+            trees,
+            named,
+        })
     };
     let result = match tokio::time::timeout(TIME_CAP, work).await {
         Ok(r) => r,
@@ -383,25 +419,38 @@ fn header_facts(h: &tar::Header) -> FileFacts {
     }
 }
 
-/// Walks a folder for files whose names look like secrets.
-async fn walk(daemon: &Daemon, container: &str, root: &str) -> Result<TreeFacts, String> {
+/// Walks a folder of the image (the system folders skipped when it is `/`), calling
+/// `visit` with each regular file's full path and its entry (to read its first bytes);
+/// `visit` returns false to stop. Returns what it gathered, the entries seen and whether
+/// it stopped early.
+async fn walk<T, V>(
+    daemon: &Daemon,
+    container: &str,
+    root: &str,
+    mut visit: V,
+) -> Result<(T, u64, bool), String>
+where
+    T: Default + Send + 'static,
+    V: FnMut(&mut T, &str, &mut dyn Read) -> bool + Send + 'static,
+{
     // The archive names entries from the folder's own name (`app/...`; `./...` for /).
     let parent = match root.trim_end_matches('/').rsplit_once('/') {
         Some((p, _)) => format!("{p}/"),
         None => "/".into(),
     };
     let from_root = root.trim_end_matches('/').is_empty();
-    let tree = archive(daemon, container, root, move |r| {
-        let mut t = TreeFacts::default();
+    let walked = archive(daemon, container, root, move |r| {
+        let mut out = T::default();
+        let (mut seen, mut cut) = (0u64, false);
         let mut ar = tar::Archive::new(r);
         let Ok(entries) = ar.entries() else {
-            return t;
+            return (out, seen, cut);
         };
         for entry in entries {
             let Ok(mut entry) = entry else { break };
-            t.entries += 1;
-            if t.entries > TREE_CAP {
-                t.truncated = true;
+            seen += 1;
+            if seen > TREE_CAP {
+                cut = true;
                 break;
             }
             let rel = entry
@@ -409,32 +458,88 @@ async fn walk(daemon: &Daemon, container: &str, root: &str) -> Result<TreeFacts,
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             let rel = rel.trim_start_matches("./").to_string();
-            if from_root && SYSTEM.iter().any(|s| rel.starts_with(s)) {
+            if (from_root && SYSTEM.iter().any(|s| rel.starts_with(s)))
+                || !entry.header().entry_type().is_file()
+            {
                 continue;
             }
-            let file_name = rel.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-            if !entry.header().entry_type().is_file() || !secret_name(file_name) {
-                continue;
-            }
-            let mut head = Vec::new();
-            let _ = (&mut entry).take(4096).read_to_end(&mut head);
-            t.suspects.push(Suspect {
-                path: if from_root {
-                    format!("/{rel}")
-                } else {
-                    format!("{parent}{rel}")
-                },
-                private_key: String::from_utf8_lossy(&head).contains("PRIVATE KEY"),
-            });
-            if t.suspects.len() >= 100 {
-                t.truncated = true;
+            let full = if from_root {
+                format!("/{rel}")
+            } else {
+                format!("{parent}{rel}")
+            };
+            if !visit(&mut out, &full, &mut entry) {
+                cut = true;
                 break;
             }
         }
-        t
+        (out, seen, cut)
     })
     .await?;
-    Ok(tree.unwrap_or_default())
+    Ok(walked.unwrap_or_default())
+}
+
+/// The file name at the end of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Walks a folder for files whose names look like secrets.
+async fn secrets(daemon: &Daemon, container: &str, root: &str) -> Result<TreeFacts, String> {
+    let (suspects, entries, truncated) = walk(
+        daemon,
+        container,
+        root,
+        |found: &mut Vec<Suspect>, path, entry| {
+            if secret_name(file_name(path)) {
+                let mut head = Vec::new();
+                let _ = entry.take(4096).read_to_end(&mut head);
+                found.push(Suspect {
+                    path: path.to_string(),
+                    private_key: String::from_utf8_lossy(&head).contains("PRIVATE KEY"),
+                });
+            }
+            found.len() < 100
+        },
+    )
+    .await?;
+    Ok(TreeFacts {
+        entries,
+        suspects,
+        truncated,
+    })
+}
+
+/// Walks a folder for files with these names: where a file a CMD names really is.
+async fn named(
+    daemon: &Daemon,
+    container: &str,
+    root: &str,
+    names: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let asked = names.clone();
+    let names = names.clone();
+    let (mut found, _, _) = walk(
+        daemon,
+        container,
+        root,
+        move |found: &mut BTreeMap<String, Vec<String>>, path, _| {
+            let name = file_name(path);
+            if names.contains(name) {
+                let at = found.entry(name.to_string()).or_default();
+                if at.len() < 5 {
+                    at.push(path.to_string());
+                }
+            }
+            true
+        },
+    )
+    .await?;
+    // Every name asked for is answered, an empty list for none found.
+    for n in asked {
+        found.entry(n).or_default();
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

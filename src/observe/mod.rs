@@ -91,6 +91,54 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
     facts.files = out;
 }
 
+/// Reads the files a failed start names (and their `#!` interpreters, and where files of
+/// their names are when they are missing) into the image's facts.
+async fn explain_files(daemon: &Daemon, image: &mut crate::facts::ImageFacts, paths: &[String]) {
+    let mut first = files::Wanted::default();
+    for p in paths {
+        first.paths.insert(p.clone(), true);
+    }
+    let read = match files::read(daemon, image, &first).await {
+        Ok(r) => r,
+        Err(e) => {
+            image.files_error = Some(e);
+            return;
+        }
+    };
+    let mut then = files::Wanted::default();
+    // Whether the image has a shell tells which fix works (a RUN step needs one).
+    then.paths.insert("/bin/sh".into(), false);
+    for (p, f) in &read.files {
+        match f {
+            None => {
+                then.names
+                    .insert(p.rsplit('/').next().unwrap_or(p).to_string());
+            }
+            Some(f) => {
+                if let Some(interpreter) = f
+                    .text
+                    .as_deref()
+                    .and_then(|t| t.strip_prefix("#!"))
+                    .and_then(|t| t.lines().next())
+                    .and_then(|l| l.split_whitespace().next())
+                    .map(|w| w.trim_end_matches('\r'))
+                    .filter(|w| w.starts_with('/'))
+                {
+                    then.paths.insert(interpreter.to_string(), false);
+                }
+            }
+        }
+    }
+    image.files.extend(read.files);
+    match files::read(daemon, image, &then).await {
+        Ok(r) => {
+            image.files.extend(r.files);
+            image.named.extend(r.named);
+        }
+        Err(e) => image.files_error = Some(e),
+    }
+}
+
 /// Dockerfiles in the folders just below `dir` (`src/Dockerfile`), by relative path.
 fn nearby_dockerfiles(dir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -197,9 +245,9 @@ pub async fn observe(
     for (r, read) in join_all(reads).await {
         if let Some(Some(i)) = facts.images.get_mut(&r) {
             match read {
-                Ok((files, trees)) => {
-                    i.files = files;
-                    i.trees = trees;
+                Ok(r) => {
+                    i.files = r.files;
+                    i.trees = r.trees;
                 }
                 Err(e) => i.files_error = Some(e),
             }
@@ -338,6 +386,40 @@ pub async fn observe(
             }
             facts.containers.insert(n.clone(), Some(c));
         }
+    }
+    // A start that names a file (the script python could not open, the program exec
+    // could not run): read it from the image, then its #! interpreter and, when it is
+    // not there, where files of its name are.
+    for n in &failing {
+        let Some(Some(c)) = facts.containers.get(n) else {
+            continue;
+        };
+        if c.running && !c.restarting {
+            continue;
+        }
+        let (log, error, image_id) = (c.log_tail.clone(), c.error.clone(), c.image_id.clone());
+        let key = match facts
+            .images
+            .iter()
+            .find(|(_, i)| i.as_ref().is_some_and(|i| i.id == image_id))
+        {
+            Some((k, _)) => k.clone(),
+            None => match daemon.image(&image_id).await? {
+                Some(i) => {
+                    facts.images.insert(image_id.clone(), Some(i));
+                    image_id.clone()
+                }
+                None => continue,
+            },
+        };
+        let Some(Some(image)) = facts.images.get_mut(&key) else {
+            continue;
+        };
+        let paths = crate::hints::named_paths(&log, error.as_deref(), image.workdir.as_deref());
+        if paths.is_empty() {
+            continue;
+        }
+        explain_files(daemon, image, &paths).await;
     }
     // A program the engine could not run: which CPU the engine runs programs for tells
     // an image built for another one from a script with a bad first line.

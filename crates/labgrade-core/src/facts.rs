@@ -111,6 +111,10 @@ pub struct ImageFacts {
     /// asks; keyed by the folder.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub trees: BTreeMap<String, TreeFacts>,
+    /// Where files of these names are in the image (under its WORKDIR, or `/`), looked
+    /// for when a failed start names a file that is not where it says.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub named: BTreeMap<String, Vec<String>>,
     /// Why the image's files could not be read, when they could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files_error: Option<String>,

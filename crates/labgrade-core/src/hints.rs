@@ -37,6 +37,57 @@ pub fn recognise(log: &[String], start_error: Option<&str>) -> Option<Hint> {
     })
 }
 
+/// The files in the image a failed start names as missing or unrunnable, made absolute
+/// against the WORKDIR: the script Python could not open, the program `exec` could not
+/// run, the module Node could not find. The grader reads these (and looks for files of
+/// their names) to tell a file copied elsewhere from one with Windows line endings or a
+/// missing interpreter.
+pub fn named_paths(
+    log: &[String],
+    start_error: Option<&str>,
+    workdir: Option<&str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in start_error
+        .into_iter()
+        .chain(log.iter().map(String::as_str))
+    {
+        let found = [
+            ("can't open file '", "'"),
+            ("exec: \"", "\""),
+            ("Cannot find module '", "'"),
+        ]
+        .iter()
+        .find_map(|(open, close)| {
+            let rest = &line[line.find(open)? + open.len()..];
+            Some(rest[..rest.find(close)?].to_string())
+        })
+        .or_else(|| {
+            // runc: `exec /app/start.sh: no such file or directory` (or permission denied).
+            let rest = line.strip_prefix("exec ")?;
+            let (path, why) = rest.split_once(": ")?;
+            (why.contains("no such file") || why.contains("permission denied"))
+                .then(|| path.to_string())
+        });
+        let Some(path) = found.filter(|p| !p.is_empty() && !p.contains(char::is_whitespace)) else {
+            continue;
+        };
+        // A bare program name (`flask`) is looked up in PATH, not a file to read here.
+        let path = if path.starts_with('/') {
+            path
+        } else if path.contains('/') || path.contains('.') {
+            format!("{}/{path}", workdir.unwrap_or("").trim_end_matches('/'))
+        } else {
+            continue;
+        };
+        if !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out.truncate(3);
+    out
+}
+
 /// `File "/app/server.py", line 6` in a Python traceback: the file and the line.
 fn traceback_spot(l: &str) -> Option<(String, u32)> {
     let rest = l.trim_start().strip_prefix("File \"")?;
@@ -286,6 +337,57 @@ mod tests {
         assert_eq!(h.id, CauseId::SyntaxError);
         assert!(h.cause.contains("/app/server.py, line 6"), "{}", h.cause);
         assert!(h.fix.contains("line 6 of /app/server.py"), "{}", h.fix);
+    }
+
+    #[test]
+    fn paths_a_failed_start_names() {
+        assert_eq!(
+            named_paths(
+                &log(&[
+                    "python: can't open file '/app/server.py': [Errno 2] No such file or directory"
+                ]),
+                None,
+                None
+            ),
+            ["/app/server.py"]
+        );
+        assert_eq!(
+            named_paths(
+                &log(&["exec /app/start.sh: no such file or directory"]),
+                None,
+                None
+            ),
+            ["/app/start.sh"]
+        );
+        assert_eq!(
+            named_paths(
+                &[],
+                Some(
+                    "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/app/missing.sh\": stat /app/missing.sh: no such file or directory: unknown"
+                ),
+                None
+            ),
+            ["/app/missing.sh"]
+        );
+        assert_eq!(
+            named_paths(
+                &log(&[
+                    "python: can't open file 'src/app.py': [Errno 2] No such file or directory"
+                ]),
+                None,
+                Some("/srv")
+            ),
+            ["/srv/src/app.py"]
+        );
+        // A program looked up in PATH is not a file to read.
+        assert!(
+            named_paths(
+                &[],
+                Some("exec: \"flask\": executable file not found in $PATH"),
+                None
+            )
+            .is_empty()
+        );
     }
 
     #[test]

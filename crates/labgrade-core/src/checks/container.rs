@@ -45,8 +45,9 @@ pub(crate) fn container_running(
     plan: &Plan,
     c: &ContainerFacts,
     image: Option<&ImageFacts>,
-    daemon: &crate::facts::DaemonFacts,
+    facts: &Facts,
 ) -> Judgement {
+    let daemon = &facts.daemon;
     let name = &c.name;
     // Once the code or the Dockerfile must change, `docker start` would run the old build.
     // The image as the container was run from it, when the spec names none.
@@ -84,6 +85,20 @@ pub(crate) fn container_running(
         );
     }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    // What the image's own files show about the program that would not start.
+    if let Some(e) = image.and_then(|i| super::program::explain(facts, c, i)) {
+        let found = match c.exit_code {
+            _ if c.restarting => format!("restarting (restarted {})", times(c.restart_count)),
+            Some(code) if c.status != "created" => format!("{} with code {code}", c.status),
+            _ => c.status.clone(),
+        };
+        return fail(
+            e.id,
+            found,
+            with_log(e.cause),
+            format!("{}, then: {}", e.edit, rebuild()),
+        );
+    }
     // `exec format error` from an image built for another CPU: rebuild for this one.
     if let Some((cause, platform)) = hint
         .as_ref()

@@ -264,7 +264,7 @@ fn name_of(passwd: &str, uid: u64) -> Option<String> {
 }
 
 /// One COPY or ADD of the final stage, with its destination made absolute.
-struct Copy {
+pub(super) struct Copy {
     line: usize,
     text: String,
     sources: Vec<String>,
@@ -350,7 +350,7 @@ impl Build {
     }
 
     /// The COPY that brought `path` into the image and the project path it came from.
-    fn source_of(&self, path: &str) -> Option<(&Copy, String)> {
+    pub(super) fn source_of(&self, path: &str) -> Option<(&Copy, String)> {
         self.copies.iter().rev().find_map(|c| {
             c.sources.iter().find_map(|s| {
                 let whole = s == "." || s == "./";
@@ -450,7 +450,7 @@ impl Build {
     }
 
     /// A path the lab wants that the image lacks.
-    fn missing(&self, path: &str) -> Judgement {
+    pub(super) fn missing(&self, path: &str) -> Judgement {
         let found = format!("no {path} in the image");
         if let Some((c, src)) = self.source_of(path) {
             let ignored = self.ignore.as_ref().is_some_and(|i| i.is_excluded(&src, false));
@@ -507,7 +507,7 @@ impl Build {
     }
 
     /// A fix that changes a file's mode.
-    fn chmod_fix(&self, path: &str, mode: &str) -> String {
+    pub(super) fn chmod_fix(&self, path: &str, mode: &str) -> String {
         if self.scratch {
             let src = self
                 .source_of(path)

@@ -14,6 +14,7 @@ mod http;
 mod image;
 mod image_settings;
 mod port;
+mod program;
 mod registry;
 mod run;
 mod transport;
@@ -301,7 +302,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             container::container_exists(plan, container, facts)
         }
         CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
-            Some(c) => container::container_running(plan, c, image_of(facts, c), &facts.daemon),
+            Some(c) => container::container_running(plan, c, image_of(facts, c), facts),
             None => missing_fact(),
         },
         CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {

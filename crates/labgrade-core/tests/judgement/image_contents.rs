@@ -382,3 +382,95 @@ fn table() {
     ];
     insta::assert_snapshot!("image_contents", run_table(&cases));
 }
+
+/// A container whose program would not start, and the files the grader then read.
+fn failed_start(log: &str, f: impl FnOnce(ImageB) -> ImageB) -> FactsBuilder {
+    FactsBuilder::new()
+        .image(IMAGE, |i| {
+            f(i.workdir("/app").exposed(8088).debian_python())
+        })
+        .container("web", |c| c.image(IMAGE).exited(1).log([log]))
+        .file("Dockerfile", DOCKERFILE)
+}
+
+#[test]
+fn failed_starts_read_from_the_image() {
+    let spec = "container: web\nimage: hello:v1\n";
+    let script = |text: &str, mode: u32| FileFacts {
+        kind: "file".into(),
+        size: text.len() as u64,
+        mode,
+        text: Some(text.into()),
+        ..Default::default()
+    };
+    let cases = [
+        Case::fails(
+            "CMD names a file the build put in src/",
+            spec,
+            "running:web",
+            CauseId::FileNotInImage,
+            failed_start(
+                "python: can't open file '/app/server.py': [Errno 2] No such file or directory",
+                |i| {
+                    let mut i = i.cmd(["python", "server.py"]).no_path("/app/server.py");
+                    i.0.named
+                        .insert("server.py".into(), vec!["/app/src/server.py".into()]);
+                    i
+                },
+            ),
+        ),
+        Case::fails(
+            "CMD names a file that is nowhere in the image",
+            spec,
+            "running:web",
+            CauseId::FileNotInImage,
+            failed_start(
+                "python: can't open file '/app/server.py': [Errno 2] No such file or directory",
+                |i| {
+                    let mut i = i.cmd(["python", "server.py"]).no_path("/app/server.py");
+                    i.0.named.insert("server.py".into(), vec![]);
+                    i
+                },
+            ),
+        ),
+        Case::fails(
+            "a start script saved with CRLF",
+            spec,
+            "running:web",
+            CauseId::CrlfScript,
+            failed_start("exec /app/start.sh: no such file or directory", |i| {
+                i.entrypoint(["/app/start.sh"]).entry(
+                    "/app/start.sh",
+                    script("#!/bin/sh\r\nexec python server.py\r\n", 0o755),
+                )
+            }),
+        ),
+        Case::fails(
+            "#!/bin/bash on an image without bash",
+            spec,
+            "running:web",
+            CauseId::InterpreterMissing,
+            failed_start("exec /app/start.sh: no such file or directory", |i| {
+                i.entrypoint(["/app/start.sh"])
+                    .entry(
+                        "/app/start.sh",
+                        script("#!/bin/bash\nexec python server.py\n", 0o755),
+                    )
+                    .no_path("/bin/bash")
+            }),
+        ),
+        Case::fails(
+            "a start script without its execute bit",
+            spec,
+            "running:web",
+            CauseId::NotExecutable,
+            failed_start("exec /app/start.sh: permission denied", |i| {
+                i.entrypoint(["/app/start.sh"]).entry(
+                    "/app/start.sh",
+                    script("#!/bin/sh\nexec python server.py\n", 0o644),
+                )
+            }),
+        ),
+    ];
+    insta::assert_snapshot!("failed_starts", run_table(&cases));
+}
