@@ -675,7 +675,6 @@ async fn check_wrong_container_name() {
     sample_replay("container under another name (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: prose: stop the holder or publish another port"]
 #[tokio::test(flavor = "multi_thread")]
 async fn check_host_port_already_allocated() {
     let mut lab = Lab::new("fx-allocated").await;

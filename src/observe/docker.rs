@@ -396,6 +396,18 @@ impl Daemon {
                     .to_string(),
                 image: c.image.unwrap_or_default(),
                 status: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                host_ports: {
+                    let mut p: Vec<u16> = c
+                        .ports
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|p| p.typ.as_ref().is_none_or(|t| t.to_string() == "tcp"))
+                        .filter_map(|p| p.public_port)
+                        .collect();
+                    p.sort_unstable();
+                    p.dedup();
+                    p
+                },
             })
             .collect())
     }

@@ -433,7 +433,14 @@ pub async fn observe(
     {
         facts.daemon.arch = daemon.arch().await;
     }
-    let missing = facts.containers.values().any(Option::is_none)
+    // A host port Docker could not publish: the list of containers says which holds it.
+    let port_taken = facts.containers.values().flatten().any(|c| {
+        c.error
+            .as_deref()
+            .is_some_and(|e| e.contains("port is already allocated"))
+    });
+    let missing = port_taken
+        || facts.containers.values().any(Option::is_none)
         || facts.images.values().any(Option::is_none)
         || facts.containers.values().flatten().any(|c| {
             plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::ContainerImage { container, image } if container.0 == c.name && !image_matches(&facts, c, &image.full())))

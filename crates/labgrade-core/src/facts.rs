@@ -385,6 +385,9 @@ pub struct ContainerBrief {
     pub name: String,
     pub image: String,
     pub status: String,
+    /// The host ports it publishes (tcp), for "which container holds port 8097".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_ports: Vec<u16>,
 }
 
 /// How an HTTP probe went.

@@ -85,6 +85,26 @@ pub(crate) fn container_running(
         );
     }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    // A host port another container holds: name it, and free the port for this one.
+    if hint
+        .as_ref()
+        .is_some_and(|h| h.id == CauseId::HostPortTaken)
+        && let Some(port) = c.error.as_deref().and_then(allocated_port)
+        && let Some(holder) = facts
+            .others
+            .iter()
+            .find(|o| o.name != *name && o.status == "running" && o.host_ports.contains(&port))
+    {
+        return fail(
+            CauseId::HostPortTaken,
+            format!("{}, never started", c.status),
+            format!(
+                "host port {port} is already published by container {} (running), so Docker could not publish it for {name}",
+                holder.name
+            ),
+            format!("docker stop {} && docker start {name}", holder.name),
+        );
+    }
     // What the image's own files show about the program that would not start.
     if let Some(e) = image.and_then(|i| super::program::explain(facts, c, i)) {
         let found = match c.exit_code {
@@ -276,6 +296,12 @@ pub(crate) fn container_image(
 
 /// Whether fixing a recognised cause changes the image (code, packages, CMD), so the
 /// container must be rebuilt and run again rather than started.
+/// The host port in Docker's "Bind for 0.0.0.0:8097 failed: port is already allocated".
+fn allocated_port(error: &str) -> Option<u16> {
+    let before = &error[..error.find(" failed: port is already allocated")?];
+    before.rsplit(':').next()?.parse().ok()
+}
+
 fn needs_rebuild(id: CauseId) -> bool {
     !matches!(id, CauseId::PortInUseInside | CauseId::HostPortTaken)
 }

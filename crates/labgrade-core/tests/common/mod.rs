@@ -123,6 +123,18 @@ impl FactsBuilder {
             name: name.into(),
             image: image.into(),
             status: status.into(),
+            host_ports: Vec::new(),
+        });
+        self
+    }
+
+    /// Another container on the daemon that publishes these host ports.
+    pub fn other_publishing(mut self, name: &str, image: &str, ports: &[u16]) -> Self {
+        self.facts.others.push(ContainerBrief {
+            name: name.into(),
+            image: image.into(),
+            status: "running".into(),
+            host_ports: ports.to_vec(),
         });
         self
     }

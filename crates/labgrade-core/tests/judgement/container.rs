@@ -254,6 +254,16 @@ fn running() {
             }),
         ),
         Case::fails(
+            "created: host port held by another container",
+            SPEC,
+            RUNNING,
+            CauseId::HostPortTaken,
+            lab(|c| {
+                c.created().error("driver failed programming external connectivity on endpoint pythonapp_nautilus: Bind for 0.0.0.0:8097 failed: port is already allocated")
+            })
+            .other_publishing("old_attempt", "nautilus/python-app", &[8097]),
+        ),
+        Case::fails(
             "exited: exec format error",
             SPEC,
             RUNNING,
