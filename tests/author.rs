@@ -8,7 +8,12 @@ use common::{CHECK_TIME, Lab, Within, free_port, labgrade, text};
 async fn record_writes_a_spec_the_reference_solution_passes() {
     let mut lab = Lab::new("record").await;
     let port = free_port();
-    let name = lab.run("ref", &[], &[(port, 8088)]).await;
+    let name = lab
+        .run_set("ref", &[(port, 8088)], |r| {
+            r.env = vec!["APP_ENV=production".into()];
+            r.restart_always = true;
+        })
+        .await;
     let spec = lab.dir.path().join("recorded.yaml");
     let out = labgrade()
         .args(["record", "--container", &name, "-o"])
@@ -24,6 +29,17 @@ async fn record_writes_a_spec_the_reference_solution_passes() {
         written.contains("body_contains: \"Hello from the labgrade sample app!\""),
         "{written}"
     );
+    // How the reference was run, and what its image holds, for the instructor to prune.
+    for line in [
+        "env: {\"APP_ENV\": \"production\"}",
+        "restart: always",
+        "images:",
+        "    expose: [\"8088\"]",
+        "    entrypoint: [\"/labgrade\", \"serve\"]",
+        "    cmd: [\"--listen\", \"0.0.0.0:8088\"]",
+    ] {
+        assert!(written.contains(line), "{line} in {written}");
+    }
     let (code, report) = lab.check_json(&spec, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["score"], report["max_score"]);

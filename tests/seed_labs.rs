@@ -383,6 +383,45 @@ impl Ctx {
         r
     }
 
+    /// `labgrade record` of the running reference `container` (with `--get` for each
+    /// path), then the recorded spec checked against that reference: it must pass whole.
+    fn record_passes(&mut self, container: &str, gets: &[&str], dir: Option<&Path>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = tmp.path().join("recorded.yaml");
+        let mut cmd = common::labgrade();
+        cmd.args(["record", "--container", container, "-o"])
+            .arg(&spec);
+        for g in gets {
+            cmd.args(["--get", g]);
+        }
+        let out = cmd.output_within(CHECK_TIME);
+        assert!(
+            out.status.success(),
+            "record {container}: {}",
+            text(&out.stderr)
+        );
+        let written = std::fs::read_to_string(&spec).unwrap();
+        let mut check = common::labgrade();
+        check.arg("check").arg(&spec).args(["--format", "json"]);
+        if let Some(d) = dir {
+            check.arg("--dir").arg(d);
+        }
+        let out = check.output_within(CHECK_TIME);
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "recorded spec's report is not JSON ({e}): {}",
+                text(&out.stderr)
+            )
+        });
+        let r = Report {
+            what: format!("the spec recorded from {container}:\n{written}"),
+            code: out.status.code().unwrap_or(-1),
+            json,
+        };
+        self.summary.push(format!("  recorded: {}", r.summary()));
+        r.expect_full_score();
+    }
+
     /// The compose lab in a copy of `lab` (compose bind-mounts the project folder, which
     /// must not be the repository's): `docker-compose up -d`, or the same through the CLI.
     fn compose_up(&mut self, lab: &str) -> PathBuf {
@@ -462,6 +501,7 @@ fn nautilus(cx: &mut Ctx) {
     start(cx, "nautilus-python-app");
     cx.check("nautilus-python-app.yaml", None, "the reference")
         .expect_full_score();
+    cx.record_passes(name, &["/"], None);
     cx.check(
         "nautilus-python-app-full.yaml",
         Some(&reference),
@@ -530,6 +570,7 @@ fn latency(cx: &mut Ctx) {
     cx.build("latency-service", &[image]);
     cx.run(name, &["-p", "8000:8080"], image);
     cx.check(spec, None, "the reference").expect_full_score();
+    cx.record_passes(name, &["/latency", "/ping"], None);
     cx.rm(name);
 
     // The seed's first run: the host port forwarded to 8000 while the app listens on 8080.
@@ -576,6 +617,7 @@ fn echo(cx: &mut Ctx) {
     // The probe's value is fresh on every run: the echo passes again.
     cx.check(spec, None, "the reference, again")
         .expect_full_score();
+    cx.record_passes(name, &["/"], None);
 
     // The push step's `docker tag` never done.
     docker(&["rmi", pushed]);
@@ -616,6 +658,7 @@ fn hello(cx: &mut Ctx) {
     let r = cx.check(spec, None, "the reference");
     r.expect_full_score();
     r.expect_says("run:hello:v1#2", "found", &["Today is 20"]);
+    cx.record_passes("hello-web", &["/"], None);
 
     // Part B: the greeting without today's date.
     cx.build("hello-v1-no-date", &["hello:v1"]);
@@ -643,6 +686,7 @@ fn product_api(cx: &mut Ctx) {
     cx.build("product-api", &[image]);
     cx.run(name, &run, image);
     cx.check(spec, None, "the reference").expect_full_score();
+    cx.record_passes(name, &["/", "/health"], None);
     cx.rm(name);
 
     // Started without -e FLASK_ENV=production.
@@ -676,6 +720,8 @@ fn product_api_compose(cx: &mut Ctx) {
     let dir = cx.compose_up("product-api");
     cx.check(spec, Some(&dir), "the reference")
         .expect_full_score();
+    let web = format!("{}_web_1", cx.project);
+    cx.record_passes(&web, &["/", "/health"], Some(&dir));
     cx.g.remove_containers();
 
     // No volumes: the code is not mounted at /app.

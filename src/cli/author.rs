@@ -42,6 +42,9 @@ pub(super) struct RecordArgs {
     /// Name of the running reference container
     #[arg(long)]
     container: String,
+    /// A path whose answer to record (repeatable; default /), e.g. --get /latency --get /ping
+    #[arg(long)]
+    get: Vec<String>,
     /// Write the spec to this file instead of standard output
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -60,15 +63,22 @@ pub(super) fn init(a: InitArgs) -> Result<Exit, Error> {
                 path: p.clone(),
                 status: a.status,
                 body_contains: a.body_contains.clone(),
+                json: Vec::new(),
             })
             .collect(),
+        ..Draft::default()
     };
     emit(draft.render(), a.output.as_deref())
 }
 
 pub(super) fn record(a: RecordArgs) -> Result<Exit, Error> {
     with_daemon(|daemon| async move {
-        let draft = labgrade::author::record(&daemon, &a.container).await?;
+        for p in a.get.iter().filter(|p| !p.starts_with('/')) {
+            return Err(Error::InvalidDraft(format!(
+                "--get {p}: give a path that starts with /, such as /{p}"
+            )));
+        }
+        let draft = labgrade::author::record(&daemon, &a.container, &a.get).await?;
         for h in draft
             .http
             .iter()
