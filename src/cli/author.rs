@@ -73,7 +73,7 @@ pub(super) fn init(a: InitArgs) -> Result<Exit, Error> {
 
 pub(super) fn record(a: RecordArgs) -> Result<Exit, Error> {
     with_daemon(|daemon| async move {
-        for p in a.get.iter().filter(|p| !p.starts_with('/')) {
+        if let Some(p) = a.get.iter().find(|p| !p.starts_with('/')) {
             return Err(Error::InvalidDraft(format!(
                 "--get {p}: give a path that starts with /, such as /{p}"
             )));
