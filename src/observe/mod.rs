@@ -19,7 +19,7 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, Need, Plan};
+use crate::plan::{CheckKind, ImageSettingCheck, Need, Plan, Registered};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -255,10 +255,10 @@ pub async fn observe(
     }
     // Build history only for the images whose layer order is checked.
     for c in &plan.checks {
-        if let CheckKind::ImageSetting {
+        if let CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck {
             image,
             setting: crate::plan::ImageSetting::DepsBeforeCode(_),
-        } = &c.kind
+        })) = &c.kind
             && let Some(Some(facts)) = facts.images.get_mut(&image.full())
             && facts.history.is_empty()
         {
@@ -515,7 +515,9 @@ async fn image_provenance(
 ) -> Result<(), DaemonError> {
     use crate::plan::ImageSetting;
     for c in &plan.checks {
-        let CheckKind::ImageSetting { image, setting } = &c.kind else {
+        let CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck { image, setting })) =
+            &c.kind
+        else {
             continue;
         };
         let Some(Some(i)) = facts.images.get_mut(&image.full()) else {

@@ -5,13 +5,14 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::dockerfile::exec_form;
 use crate::spec::{RANDOM, SpecError};
 
 use crate::spec::{
-    ContainerName, DockerfileSpec, ExposedPort, HttpExpect, ImagePattern, ImageRef, MountSpec,
-    PassMark, Pattern, PortMapping, Proto, RestartPolicy, RunSpec, Size, Spec, Target,
+    ContainerName, DockerfileSpec, HttpExpect, ImageRef, MountSpec, PassMark, PortMapping, Proto,
+    RestartPolicy, RunSpec, Spec, Target,
 };
+
+pub use crate::checks::{ImageSetting, ImageSettingCheck, Registered};
 
 /// What a check looks at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,10 +20,6 @@ use crate::spec::{
 pub enum CheckKind {
     ImagePresent {
         image: ImageRef,
-    },
-    ImageSetting {
-        image: ImageRef,
-        setting: ImageSetting,
     },
     ContainerSetting {
         container: ContainerName,
@@ -101,9 +98,7 @@ impl CheckKind {
         let image = |i: &ImageRef| Need::Image(i.clone());
         let container = |c: &ContainerName| Need::Container(c.clone());
         match self {
-            CheckKind::ImagePresent { image: i } | CheckKind::ImageSetting { image: i, .. } => {
-                vec![image(i)]
-            }
+            CheckKind::ImagePresent { image: i } => vec![image(i)],
             CheckKind::ContainerImage {
                 container: c,
                 image: i,
@@ -122,32 +117,6 @@ impl CheckKind {
             CheckKind::Registered(k) => k.needs(),
         }
     }
-}
-
-/// Something an image must hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImageSetting {
-    Expose(ExposedPort),
-    Cmd(Vec<String>),
-    CmdContains(String),
-    Entrypoint(Vec<String>),
-    Workdir(String),
-    Env(String, String),
-    User(String),
-    MaxSize(Size),
-    /// Dependencies installed (by a step matching the pattern, or a known installer)
-    /// before the rest of the code is copied.
-    DepsBeforeCode(Option<Pattern>),
-    /// CMD and ENTRYPOINT written in exec (JSON) form.
-    ExecForm,
-    /// Built FROM an image that matches.
-    Base(ImagePattern),
-    /// Also carries a tag that matches.
-    TaggedAs(ImagePattern),
-    /// The registry holds this build under a tag of the image that names the registry
-    /// (and matches the pattern, when `tagged_as` gives one).
-    PushedTo(String, Option<ImagePattern>),
 }
 
 /// Something a container must be set up with.
@@ -245,8 +214,9 @@ impl Plan {
 
     /// Builds the checks for a spec.
     pub fn new(spec: &Spec) -> Plan {
+        use crate::checks::Place;
         let pts = &spec.points;
-        let mut checks = Vec::new();
+        let mut checks = crate::checks::for_spec(spec, Place::BeforeImages, pts);
         for image in spec.images() {
             checks.push(Check {
                 id: format!("image:{image}"),
@@ -258,118 +228,9 @@ impl Plan {
             });
         }
         for i in spec.image_specs() {
-            let image = &i.name;
-            let mut settings: Vec<(String, String, ImageSetting)> = Vec::new();
-            for p in &i.expose {
-                settings.push((
-                    format!("expose:{image}:{p}"),
-                    format!("Image {image} EXPOSEs {p}"),
-                    ImageSetting::Expose(*p),
-                ));
-            }
-            if let Some(c) = &i.cmd {
-                settings.push((
-                    format!("cmd:{image}"),
-                    format!("Image {image} has CMD {}", exec_form(c)),
-                    ImageSetting::Cmd(c.clone()),
-                ));
-            }
-            if let Some(c) = &i.cmd_contains {
-                settings.push((
-                    format!("cmd-contains:{image}"),
-                    format!("Image {image} runs {c}"),
-                    ImageSetting::CmdContains(c.clone()),
-                ));
-            }
-            if i.exec_form {
-                settings.push((
-                    format!("exec-form:{image}"),
-                    format!("Image {image} has CMD and ENTRYPOINT in exec form"),
-                    ImageSetting::ExecForm,
-                ));
-            }
-            if let Some(e) = &i.entrypoint {
-                settings.push((
-                    format!("entrypoint:{image}"),
-                    format!("Image {image} has ENTRYPOINT {}", exec_form(e)),
-                    ImageSetting::Entrypoint(e.clone()),
-                ));
-            }
-            if let Some(w) = &i.workdir {
-                settings.push((
-                    format!("workdir:{image}"),
-                    format!("Image {image} has WORKDIR {w}"),
-                    ImageSetting::Workdir(w.clone()),
-                ));
-            }
-            for (k, v) in &i.env {
-                settings.push((
-                    format!("image-env:{image}:{k}"),
-                    format!("Image {image} sets ENV {k}={v}"),
-                    ImageSetting::Env(k.clone(), v.clone()),
-                ));
-            }
-            if let Some(u) = &i.user {
-                settings.push((
-                    format!("user:{image}"),
-                    format!("Image {image} runs as USER {u}"),
-                    ImageSetting::User(u.clone()),
-                ));
-            }
-            if let Some(m) = i.max_size {
-                settings.push((
-                    format!("size:{image}"),
-                    format!("Image {image} is at most {m}"),
-                    ImageSetting::MaxSize(m),
-                ));
-            }
-            if i.deps_before_code {
-                settings.push((
-                    format!("layer-order:{image}"),
-                    format!("Image {image} installs dependencies before copying the code"),
-                    ImageSetting::DepsBeforeCode(i.install_command.clone()),
-                ));
-            }
-            if let Some(b) = &i.base {
-                settings.push((
-                    format!("base:{image}"),
-                    format!("Image {image} is built FROM {b}"),
-                    ImageSetting::Base(b.clone()),
-                ));
-            }
-            if let Some(t) = &i.tagged_as {
-                settings.push((
-                    format!("tagged:{image}"),
-                    format!("Image {image} is also tagged {t}"),
-                    ImageSetting::TaggedAs(t.clone()),
-                ));
-            }
-            if let Some(r) = &i.pushed_to {
-                settings.push((
-                    format!("pushed:{image}"),
-                    format!("Image {image} is pushed to {r}"),
-                    ImageSetting::PushedTo(r.to_string(), i.tagged_as.clone()),
-                ));
-            }
-            for (id, title, setting) in settings {
-                let mut requires = vec![format!("image:{image}")];
-                if matches!(setting, ImageSetting::PushedTo(_, Some(_))) {
-                    requires.push(format!("tagged:{image}"));
-                }
-                checks.push(Check {
-                    id,
-                    title,
-                    points: pts.setting,
-                    requires,
-                    hidden: false,
-                    kind: CheckKind::ImageSetting {
-                        image: image.clone(),
-                        setting,
-                    },
-                });
-            }
             checks.extend(crate::checks::for_image(&i, pts));
         }
+        checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
         if let Some(d) = &spec.dockerfile {
             checks.push(Check {
                 id: "dockerfile".into(),
@@ -552,6 +413,7 @@ impl Plan {
         for h in &spec.http {
             checks.push(http_check(spec, h, None, h.port, None, vec![]));
         }
+        checks.extend(crate::checks::for_spec(spec, Place::Last, pts));
         dedup_ids(&mut checks);
         Plan {
             name: spec.name.clone(),

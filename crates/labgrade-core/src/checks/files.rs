@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::kinds::Kind;
+use super::kinds::{Ctx, Kind};
 use super::*;
 use crate::dockerfile::Dockerfile;
 use crate::dockerignore::DockerIgnore;
@@ -70,7 +70,8 @@ impl Kind for FileCheck {
         needs
     }
 
-    fn judge(&self, _plan: &Plan, facts: &Facts) -> Judgement {
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
         let Some(Some(image)) = facts.images.get(&self.image.full()) else {
             return missing_fact();
         };

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::files::{Build, System, system_needs};
-use super::kinds::Kind;
+use super::kinds::{Ctx, Kind};
 use super::*;
 use crate::plan::Need;
 use crate::spec::{ContainerSpec, ImageSpec, Points};
@@ -54,7 +54,8 @@ impl Kind for Healthcheck {
         needs
     }
 
-    fn judge(&self, _plan: &Plan, facts: &Facts) -> Judgement {
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
         let Some(Some(image)) = facts.images.get(&self.image.full()) else {
             return missing_fact();
         };
@@ -110,7 +111,8 @@ impl Kind for Healthy {
         needs
     }
 
-    fn judge(&self, plan: &Plan, facts: &Facts) -> Judgement {
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let (plan, facts) = (cx.plan, cx.facts);
         let Some(c) = container_facts(facts, &self.container) else {
             return missing_fact();
         };

@@ -1,9 +1,180 @@
 //! Image settings (EXPOSE, CMD, ENTRYPOINT, WORKDIR, ENV, USER, size, base image, layer order): what each expects in words and how it is judged from the image's config and history.
 
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind};
 use super::*;
+use crate::plan::Need;
+use crate::spec::{ExposedPort, ImageSpec, Points, Size};
+
+/// Something an image must hold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSetting {
+    Expose(ExposedPort),
+    Cmd(Vec<String>),
+    CmdContains(String),
+    Entrypoint(Vec<String>),
+    Workdir(String),
+    Env(String, String),
+    User(String),
+    MaxSize(Size),
+    /// Dependencies installed (by a step matching the pattern, or a known installer)
+    /// before the rest of the code is copied.
+    DepsBeforeCode(Option<Pattern>),
+    /// CMD and ENTRYPOINT written in exec (JSON) form.
+    ExecForm,
+    /// Built FROM an image that matches.
+    Base(ImagePattern),
+    /// Also carries a tag that matches.
+    TaggedAs(ImagePattern),
+    /// The registry holds this build under a tag of the image that names the registry
+    /// (and matches the pattern, when `tagged_as` gives one).
+    PushedTo(String, Option<ImagePattern>),
+}
+
+/// One setting of one `images:` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageSettingCheck {
+    pub image: ImageRef,
+    pub setting: ImageSetting,
+}
+
+impl Kind for ImageSettingCheck {
+    fn for_image(i: &ImageSpec, points: &Points) -> Vec<Check> {
+        let image = &i.name;
+        let mut settings: Vec<(String, String, ImageSetting)> = Vec::new();
+        for p in &i.expose {
+            settings.push((
+                format!("expose:{image}:{p}"),
+                format!("Image {image} EXPOSEs {p}"),
+                ImageSetting::Expose(*p),
+            ));
+        }
+        if let Some(c) = &i.cmd {
+            settings.push((
+                format!("cmd:{image}"),
+                format!("Image {image} has CMD {}", exec_form(c)),
+                ImageSetting::Cmd(c.clone()),
+            ));
+        }
+        if let Some(c) = &i.cmd_contains {
+            settings.push((
+                format!("cmd-contains:{image}"),
+                format!("Image {image} runs {c}"),
+                ImageSetting::CmdContains(c.clone()),
+            ));
+        }
+        if i.exec_form {
+            settings.push((
+                format!("exec-form:{image}"),
+                format!("Image {image} has CMD and ENTRYPOINT in exec form"),
+                ImageSetting::ExecForm,
+            ));
+        }
+        if let Some(e) = &i.entrypoint {
+            settings.push((
+                format!("entrypoint:{image}"),
+                format!("Image {image} has ENTRYPOINT {}", exec_form(e)),
+                ImageSetting::Entrypoint(e.clone()),
+            ));
+        }
+        if let Some(w) = &i.workdir {
+            settings.push((
+                format!("workdir:{image}"),
+                format!("Image {image} has WORKDIR {w}"),
+                ImageSetting::Workdir(w.clone()),
+            ));
+        }
+        for (k, v) in &i.env {
+            settings.push((
+                format!("image-env:{image}:{k}"),
+                format!("Image {image} sets ENV {k}={v}"),
+                ImageSetting::Env(k.clone(), v.clone()),
+            ));
+        }
+        if let Some(u) = &i.user {
+            settings.push((
+                format!("user:{image}"),
+                format!("Image {image} runs as USER {u}"),
+                ImageSetting::User(u.clone()),
+            ));
+        }
+        if let Some(m) = i.max_size {
+            settings.push((
+                format!("size:{image}"),
+                format!("Image {image} is at most {m}"),
+                ImageSetting::MaxSize(m),
+            ));
+        }
+        if i.deps_before_code {
+            settings.push((
+                format!("layer-order:{image}"),
+                format!("Image {image} installs dependencies before copying the code"),
+                ImageSetting::DepsBeforeCode(i.install_command.clone()),
+            ));
+        }
+        if let Some(b) = &i.base {
+            settings.push((
+                format!("base:{image}"),
+                format!("Image {image} is built FROM {b}"),
+                ImageSetting::Base(b.clone()),
+            ));
+        }
+        if let Some(t) = &i.tagged_as {
+            settings.push((
+                format!("tagged:{image}"),
+                format!("Image {image} is also tagged {t}"),
+                ImageSetting::TaggedAs(t.clone()),
+            ));
+        }
+        if let Some(r) = &i.pushed_to {
+            settings.push((
+                format!("pushed:{image}"),
+                format!("Image {image} is pushed to {r}"),
+                ImageSetting::PushedTo(r.to_string(), i.tagged_as.clone()),
+            ));
+        }
+        settings
+            .into_iter()
+            .map(|(id, title, setting)| {
+                let mut requires = vec![format!("image:{image}")];
+                if matches!(setting, ImageSetting::PushedTo(_, Some(_))) {
+                    requires.push(format!("tagged:{image}"));
+                }
+                Check {
+                    id,
+                    title,
+                    points: points.setting,
+                    requires,
+                    hidden: false,
+                    kind: CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck {
+                        image: image.clone(),
+                        setting,
+                    })),
+                }
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        expected(&self.setting)
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Image(self.image.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        match cx.facts.images.get(&self.image.full()).and_then(Option::as_ref) {
+            Some(i) => judge(&self.image, &self.setting, i, dockerfile_text(cx.facts)),
+            None => missing_fact(),
+        }
+    }
+}
 
 /// What the check expects, in words.
-pub(crate) fn expected(s: &ImageSetting) -> String {
+fn expected(s: &ImageSetting) -> String {
     match s {
         ImageSetting::Expose(p) => format!("EXPOSE {p}"),
         ImageSetting::Cmd(c) => format!("CMD {}", exec_form(c)),
@@ -25,7 +196,7 @@ pub(crate) fn expected(s: &ImageSetting) -> String {
 pub(crate) const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn(\s+install)?\s*($|&&|;|\|)|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
 
 /// Judges one image setting.
-pub(crate) fn judge(
+fn judge(
     image: &ImageRef,
     setting: &ImageSetting,
     i: &ImageFacts,

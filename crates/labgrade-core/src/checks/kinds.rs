@@ -11,10 +11,50 @@
 use super::{Check, Judgement, Plan};
 use crate::facts::Facts;
 use crate::plan::Need;
-use crate::spec::{ContainerSpec, ImageSpec, Points};
+use crate::spec::{ContainerSpec, ImageSpec, Points, Spec};
+use crate::verdict::Finding;
+
+/// Where a kind's [`Kind::for_spec`] checks go in the plan, which lists, in this order:
+/// the checks of the lab as a whole placed [`Place::BeforeImages`], each `images:`
+/// entry's ([`Kind::for_image`]), those placed [`Place::BeforeContainers`], each
+/// container's ([`Kind::for_container`]), then those placed [`Place::Last`]. Within
+/// each part, kinds come in the order of the list in `checks/mod.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    BeforeImages,
+    BeforeContainers,
+    Last,
+}
+
+/// What a check is judged on.
+pub(crate) struct Ctx<'a> {
+    pub plan: &'a Plan,
+    pub facts: &'a Facts,
+    /// The check's id, under which one-shot runs and requests are observed.
+    pub id: &'a str,
+    /// The findings of the checks before it in the plan.
+    pub done: &'a [Finding],
+}
 
 /// One check kind, defined in one module.
 pub(crate) trait Kind {
+    /// Where the checks of [`Kind::for_spec`] go in the plan.
+    fn place() -> Place
+    where
+        Self: Sized,
+    {
+        Place::BeforeContainers
+    }
+
+    /// The checks this kind adds for the lab as a whole (`dockerfile:`, `runs:`, the
+    /// requests to no container, one check per image the lab needs).
+    fn for_spec(_spec: &Spec, _points: &Points) -> Vec<Check>
+    where
+        Self: Sized,
+    {
+        Vec::new()
+    }
+
     /// The checks this kind adds for one `images:` entry.
     fn for_image(_image: &ImageSpec, _points: &Points) -> Vec<Check>
     where
@@ -39,7 +79,7 @@ pub(crate) trait Kind {
     fn needs(&self) -> Vec<Need>;
 
     /// The verdict on the facts.
-    fn judge(&self, plan: &Plan, facts: &Facts) -> Judgement;
+    fn judge(&self, cx: &Ctx) -> Judgement;
 }
 
 /// Declares the registered kinds' modules and generates [`Registered`] and the
@@ -71,9 +111,23 @@ macro_rules! kinds {
                 self.def().expected()
             }
 
-            pub(crate) fn judge(&self, plan: &Plan, facts: &Facts) -> Judgement {
-                self.def().judge(plan, facts)
+            pub(crate) fn judge(&self, cx: &kinds::Ctx) -> Judgement {
+                self.def().judge(cx)
             }
+        }
+
+        /// The registered kinds' checks for the lab as a whole placed at `place`, in
+        /// registration order.
+        pub(crate) fn for_spec(
+            spec: &$crate::spec::Spec,
+            place: kinds::Place,
+            points: &$crate::spec::Points,
+        ) -> Vec<Check> {
+            let mut out = Vec::new();
+            $($(if <$module::$ty as kinds::Kind>::place() == place {
+                out.extend(<$module::$ty as kinds::Kind>::for_spec(spec, points));
+            })+)*
+            out
         }
 
         /// The registered kinds' checks for one image entry, in registration order.

@@ -12,7 +12,6 @@ mod dockerfile;
 mod fixes;
 mod http;
 mod image;
-mod image_settings;
 mod port;
 mod program;
 mod registry;
@@ -24,6 +23,7 @@ mod kinds;
 
 // The registered kinds: `module: Variant(Type);` — a new kind is its module and a line here.
 kinds! {
+    image_settings: ImageSetting(ImageSettingCheck);
     files: File(FileCheck);
     user: UserNotRoot(UserNotRoot);
     secrets: NoSecrets(NoSecrets);
@@ -32,6 +32,7 @@ kinds! {
 
 pub use files::in_image;
 pub(crate) use fixes::*;
+pub(crate) use kinds::Place;
 pub(crate) use words::*;
 
 pub(crate) use crate::cause::CauseId;
@@ -40,12 +41,13 @@ pub(crate) use crate::facts::{
     BaseFacts, ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort,
     RegistryFacts, RunFacts, TransportError,
 };
-pub(crate) use crate::plan::{Check, CheckKind, ContainerSetting, ImageSetting, Plan};
+pub(crate) use crate::plan::{Check, CheckKind, ContainerSetting, Plan};
 pub(crate) use crate::spec::{
     ContainerName, DockerfileSpec, HttpExpect, ImagePattern, ImageRef, MountKind, Pattern,
     PortMapping, Proto, RunSpec,
 };
 pub(crate) use crate::verdict::{Finding, Outcome};
+pub use image_settings::{ImageSetting, ImageSettingCheck};
 
 /// Draft result of one check before points and prerequisites are applied.
 pub(crate) struct Judgement {
@@ -234,7 +236,6 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
         CheckKind::ImagePresent { image } => format!("image {}", image.full()),
-        CheckKind::ImageSetting { setting, .. } => image_settings::expected(setting),
         CheckKind::ContainerSetting { setting, .. } => container_settings::expected(setting),
         CheckKind::Run { run } => run::expected(run),
         CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
@@ -250,14 +251,13 @@ pub(crate) fn expected_text(check: &Check) -> String {
 
 pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
     match &check.kind {
-        CheckKind::Registered(k) => k.judge(plan, facts),
+        CheckKind::Registered(k) => k.judge(&kinds::Ctx {
+            plan,
+            facts,
+            id: &check.id,
+            done,
+        }),
         CheckKind::ImagePresent { image } => image::judge(image, facts),
-        CheckKind::ImageSetting { image, setting } => {
-            match facts.images.get(&image.full()).and_then(Option::as_ref) {
-                Some(i) => image_settings::judge(image, setting, i, dockerfile_text(facts)),
-                None => missing_fact(),
-            }
-        }
         CheckKind::Run { run } => match facts.runs.get(&check.id) {
             Some(f) => run::judge(
                 run,

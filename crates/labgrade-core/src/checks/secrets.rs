@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::files::Build;
-use super::kinds::Kind;
+use super::kinds::{Ctx, Kind};
 use super::*;
 use crate::facts::FileFacts;
 use crate::plan::Need;
@@ -52,7 +52,8 @@ impl Kind for NoSecrets {
         ]
     }
 
-    fn judge(&self, _plan: &Plan, facts: &Facts) -> Judgement {
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
         let Some(Some(image)) = facts.images.get(&self.image.full()) else {
             return missing_fact();
         };

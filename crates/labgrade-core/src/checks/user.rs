@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::files::{Build, System, system_needs};
-use super::kinds::Kind;
+use super::kinds::{Ctx, Kind};
 use super::*;
 use crate::plan::Need;
 use crate::spec::{ImageSpec, Points};
@@ -45,7 +45,8 @@ impl Kind for UserNotRoot {
         needs
     }
 
-    fn judge(&self, _plan: &Plan, facts: &Facts) -> Judgement {
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
         let Some(Some(image)) = facts.images.get(&self.image.full()) else {
             return missing_fact();
         };
