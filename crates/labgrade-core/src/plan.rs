@@ -8,11 +8,13 @@ use serde::Serialize;
 use crate::spec::{RANDOM, SpecError};
 
 use crate::spec::{
-    ContainerName, DockerfileSpec, HttpExpect, ImageRef, MountSpec, PassMark, PortMapping, Proto,
-    RestartPolicy, RunSpec, Spec, Target,
+    ContainerName, DockerfileSpec, HttpExpect, ImageRef, PassMark, PortMapping, Proto, RunSpec,
+    Spec, Target,
 };
 
-pub use crate::checks::{ImageSetting, ImageSettingCheck, Registered};
+pub use crate::checks::{
+    ContainerSetting, ContainerSettingCheck, ImageSetting, ImageSettingCheck, Registered,
+};
 
 /// What a check looks at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,10 +22,6 @@ pub use crate::checks::{ImageSetting, ImageSettingCheck, Registered};
 pub enum CheckKind {
     ImagePresent {
         image: ImageRef,
-    },
-    ContainerSetting {
-        container: ContainerName,
-        setting: ContainerSetting,
     },
     /// A one-shot `docker run --rm` and the output it must give.
     Run {
@@ -105,7 +103,6 @@ impl CheckKind {
             } => vec![container(c), image(i)],
             CheckKind::ContainerExists { container: c, .. }
             | CheckKind::ContainerRunning { container: c }
-            | CheckKind::ContainerSetting { container: c, .. }
             | CheckKind::PortPublished { container: c, .. } => vec![container(c)],
             CheckKind::DockerfilePresent { dockerfile } => vec![
                 Need::ProjectFile(dockerfile.path.clone()),
@@ -117,17 +114,6 @@ impl CheckKind {
             CheckKind::Registered(k) => k.needs(),
         }
     }
-}
-
-/// Something a container must be set up with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContainerSetting {
-    Env(String, String),
-    Mount(MountSpec),
-    Restart(RestartPolicy),
-    Label(String, String),
-    Network(String),
 }
 
 /// One check of the lab.
@@ -284,46 +270,6 @@ impl Plan {
             let name = c.name.clone();
             let exists = format!("container:{name}");
             let running = format!("running:{name}");
-            let mut settings: Vec<(String, String, ContainerSetting)> = Vec::new();
-            for (k, v) in &c.env {
-                settings.push((
-                    format!("env:{name}:{k}"),
-                    format!("{name} has {k}={v} in its environment"),
-                    ContainerSetting::Env(k.clone(), v.clone()),
-                ));
-            }
-            for m in &c.mounts {
-                let what = m
-                    .source
-                    .as_deref()
-                    .map_or(String::new(), |s| format!("{s} "));
-                settings.push((
-                    format!("mount:{name}:{}", m.destination),
-                    format!("{name} mounts {what}at {}", m.destination),
-                    ContainerSetting::Mount(m.clone()),
-                ));
-            }
-            if let Some(r) = c.restart {
-                settings.push((
-                    format!("restart:{name}"),
-                    format!("{name} has restart policy {}", r.as_str()),
-                    ContainerSetting::Restart(r),
-                ));
-            }
-            for (k, v) in &c.labels {
-                settings.push((
-                    format!("label:{name}:{k}"),
-                    format!("{name} has label {k}={v}"),
-                    ContainerSetting::Label(k.clone(), v.clone()),
-                ));
-            }
-            for n in &c.networks {
-                settings.push((
-                    format!("network:{name}:{n}"),
-                    format!("{name} is on network {n}"),
-                    ContainerSetting::Network(n.clone()),
-                ));
-            }
             let compose = c.service.clone().map(|s| (c.project.clone(), s));
             checks.push(Check {
                 id: exists.clone(),
@@ -375,19 +321,6 @@ impl Plan {
                     kind: CheckKind::PortPublished {
                         container: name.clone(),
                         mapping: m.clone(),
-                    },
-                });
-            }
-            for (id, title, setting) in settings {
-                checks.push(Check {
-                    id,
-                    title,
-                    points: pts.setting,
-                    requires: vec![exists.clone()],
-                    hidden: false,
-                    kind: CheckKind::ContainerSetting {
-                        container: name.clone(),
-                        setting,
                     },
                 });
             }

@@ -1,6 +1,104 @@
 //! Container settings (environment, mounts, restart policy, labels, networks): what each expects in words and how it is judged from the container's inspect facts.
 
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind};
 use super::*;
+use crate::plan::Need;
+use crate::spec::{ContainerSpec, MountSpec, Points, RestartPolicy};
+
+/// Something a container must be set up with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerSetting {
+    Env(String, String),
+    Mount(MountSpec),
+    Restart(RestartPolicy),
+    Label(String, String),
+    Network(String),
+}
+
+/// One setting of one container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerSettingCheck {
+    pub container: ContainerName,
+    pub setting: ContainerSetting,
+}
+
+impl Kind for ContainerSettingCheck {
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let name = &c.name;
+        let mut settings: Vec<(String, String, ContainerSetting)> = Vec::new();
+        for (k, v) in &c.env {
+            settings.push((
+                format!("env:{name}:{k}"),
+                format!("{name} has {k}={v} in its environment"),
+                ContainerSetting::Env(k.clone(), v.clone()),
+            ));
+        }
+        for m in &c.mounts {
+            let what = m
+                .source
+                .as_deref()
+                .map_or(String::new(), |s| format!("{s} "));
+            settings.push((
+                format!("mount:{name}:{}", m.destination),
+                format!("{name} mounts {what}at {}", m.destination),
+                ContainerSetting::Mount(m.clone()),
+            ));
+        }
+        if let Some(r) = c.restart {
+            settings.push((
+                format!("restart:{name}"),
+                format!("{name} has restart policy {}", r.as_str()),
+                ContainerSetting::Restart(r),
+            ));
+        }
+        for (k, v) in &c.labels {
+            settings.push((
+                format!("label:{name}:{k}"),
+                format!("{name} has label {k}={v}"),
+                ContainerSetting::Label(k.clone(), v.clone()),
+            ));
+        }
+        for n in &c.networks {
+            settings.push((
+                format!("network:{name}:{n}"),
+                format!("{name} is on network {n}"),
+                ContainerSetting::Network(n.clone()),
+            ));
+        }
+        settings
+            .into_iter()
+            .map(|(id, title, setting)| Check {
+                id,
+                title,
+                points: points.setting,
+                requires: vec![format!("container:{name}")],
+                hidden: false,
+                kind: CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
+                    container: name.clone(),
+                    setting,
+                })),
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        expected(&self.setting)
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Container(self.container.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        match container_facts(cx.facts, &self.container) {
+            Some(c) => judge(&self.setting, c, &recreate(cx.plan, &self.container)),
+            None => missing_fact(),
+        }
+    }
+}
 
 /// What the check expects, in words.
 pub(crate) fn expected(s: &ContainerSetting) -> String {
@@ -20,7 +118,7 @@ pub(crate) fn expected(s: &ContainerSetting) -> String {
 }
 
 /// Judges one container setting.
-pub(crate) fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &str) -> Judgement {
+fn judge(setting: &ContainerSetting, c: &ContainerFacts, recreate: &str) -> Judgement {
     // A live change (docker update, docker network connect) would not survive the next
     // `docker compose up`: a compose service is fixed in docker-compose.yml.
     let compose = c.labels.contains_key("com.docker.compose.service");

@@ -29,7 +29,7 @@ pub(crate) fn recreate(plan: &Plan, name: &ContainerName) -> String {
 /// What the spec asks of a compose service, in docker-compose.yml's own keys:
 /// `ports: ["5000:5000"], environment: {FLASK_ENV: development}, volumes: [".:/app"]`.
 pub(crate) fn compose_service(plan: &Plan, name: &ContainerName) -> String {
-    use crate::plan::ContainerSetting as S;
+    use super::ContainerSetting as S;
     let (mut ports, mut env, mut volumes, mut labels, mut networks) =
         (vec![], vec![], vec![], vec![], vec![]);
     let mut restart = None;
@@ -38,18 +38,19 @@ pub(crate) fn compose_service(plan: &Plan, name: &ContainerName) -> String {
             CheckKind::PortPublished { container, mapping } if container == name => {
                 ports.push(format!("\"{}\"", mapping.flag()));
             }
-            CheckKind::ContainerSetting { container, setting } if container == name => {
-                match setting {
-                    S::Env(k, v) => env.push(format!("{k}: {v}")),
-                    S::Mount(m) => volumes.push(match &m.source {
-                        Some(s) => format!("\"{s}:{}\"", m.destination),
-                        None => format!("\"{}\"", m.destination),
-                    }),
-                    S::Restart(r) => restart = Some(r.as_str()),
-                    S::Label(k, v) => labels.push(format!("{k}: {v}")),
-                    S::Network(n) => networks.push(n.clone()),
-                }
-            }
+            CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
+                container,
+                setting,
+            })) if container == name => match setting {
+                S::Env(k, v) => env.push(format!("{k}: {v}")),
+                S::Mount(m) => volumes.push(match &m.source {
+                    Some(s) => format!("\"{s}:{}\"", m.destination),
+                    None => format!("\"{}\"", m.destination),
+                }),
+                S::Restart(r) => restart = Some(r.as_str()),
+                S::Label(k, v) => labels.push(format!("{k}: {v}")),
+                S::Network(n) => networks.push(n.clone()),
+            },
             _ => {}
         }
     }
@@ -96,7 +97,10 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
             CheckKind::PortPublished { container, mapping } if container == name => {
                 cmd.push_str(&format!(" -p {}", mapping.flag()));
             }
-            CheckKind::ContainerSetting { container, setting } if container == name => {
+            CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
+                container,
+                setting,
+            })) if container == name => {
                 cmd.push(' ');
                 cmd.push_str(&container_settings::expected(setting));
             }

@@ -7,7 +7,6 @@
 //! modules by [`judge_one`].
 
 mod container;
-mod container_settings;
 mod dockerfile;
 mod fixes;
 mod http;
@@ -27,11 +26,14 @@ kinds! {
     files: File(FileCheck);
     user: UserNotRoot(UserNotRoot);
     secrets: NoSecrets(NoSecrets);
+    container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
 
+pub use container_settings::{ContainerSetting, ContainerSettingCheck};
 pub use files::in_image;
 pub(crate) use fixes::*;
+pub use image_settings::{ImageSetting, ImageSettingCheck};
 pub(crate) use kinds::Place;
 pub(crate) use words::*;
 
@@ -41,13 +43,12 @@ pub(crate) use crate::facts::{
     BaseFacts, ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort,
     RegistryFacts, RunFacts, TransportError,
 };
-pub(crate) use crate::plan::{Check, CheckKind, ContainerSetting, Plan};
+pub(crate) use crate::plan::{Check, CheckKind, Plan};
 pub(crate) use crate::spec::{
     ContainerName, DockerfileSpec, HttpExpect, ImagePattern, ImageRef, MountKind, Pattern,
     PortMapping, Proto, RunSpec,
 };
 pub(crate) use crate::verdict::{Finding, Outcome};
-pub use image_settings::{ImageSetting, ImageSettingCheck};
 
 /// Draft result of one check before points and prerequisites are applied.
 pub(crate) struct Judgement {
@@ -236,7 +237,6 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
         CheckKind::ImagePresent { image } => format!("image {}", image.full()),
-        CheckKind::ContainerSetting { setting, .. } => container_settings::expected(setting),
         CheckKind::Run { run } => run::expected(run),
         CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
         CheckKind::DockerfileRule { rule, .. } => format!("rule {rule} followed"),
@@ -272,15 +272,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
         }
         CheckKind::DockerfileRule { dockerfile, rule } => {
             dockerfile::dockerfile_rule(dockerfile, rule, &facts.files)
-        }
-        CheckKind::ContainerSetting { container, setting } => {
-            match container_facts(facts, container) {
-                Some(c) => {
-                    let recreate = recreate(plan, container);
-                    container_settings::judge(setting, c, &recreate)
-                }
-                None => missing_fact(),
-            }
         }
         CheckKind::ContainerExists {
             container,
