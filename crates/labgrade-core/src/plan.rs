@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::spec::{RANDOM, SpecError};
 
 use crate::spec::{
-    ContainerName, DockerfileSpec, HttpExpect, ImageRef, PassMark, PortMapping, Proto, RunSpec,
-    Spec, Target,
+    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, RunSpec, Spec, Target,
 };
 
 pub use crate::checks::{
@@ -26,15 +25,6 @@ pub enum CheckKind {
     /// A one-shot `docker run --rm` and the output it must give.
     Run {
         run: Box<RunSpec>,
-    },
-    /// The Dockerfile exists.
-    DockerfilePresent {
-        dockerfile: DockerfileSpec,
-    },
-    /// The Dockerfile follows one rule.
-    DockerfileRule {
-        dockerfile: DockerfileSpec,
-        rule: &'static str,
     },
     ContainerExists {
         container: ContainerName,
@@ -104,13 +94,7 @@ impl CheckKind {
             CheckKind::ContainerExists { container: c, .. }
             | CheckKind::ContainerRunning { container: c }
             | CheckKind::PortPublished { container: c, .. } => vec![container(c)],
-            CheckKind::DockerfilePresent { dockerfile } => vec![
-                Need::ProjectFile(dockerfile.path.clone()),
-                Need::ProjectFile(dockerfile.dockerignore_path()),
-            ],
-            CheckKind::Run { .. } | CheckKind::DockerfileRule { .. } | CheckKind::Http { .. } => {
-                Vec::new()
-            }
+            CheckKind::Run { .. } | CheckKind::Http { .. } => Vec::new(),
             CheckKind::Registered(k) => k.needs(),
         }
     }
@@ -217,39 +201,6 @@ impl Plan {
             checks.extend(crate::checks::for_image(&i, pts));
         }
         checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
-        if let Some(d) = &spec.dockerfile {
-            checks.push(Check {
-                id: "dockerfile".into(),
-                title: format!("{} exists", d.path),
-                points: pts.setting,
-                requires: vec![],
-                hidden: false,
-                kind: CheckKind::DockerfilePresent {
-                    dockerfile: d.clone(),
-                },
-            });
-            let wanted = |id: &str| match id {
-                "LG003" => d.expose.is_some(),
-                "LG004" => d.dockerignore.is_some(),
-                _ => true,
-            };
-            for rule in crate::dockerfile::RULES
-                .iter()
-                .filter(|r| wanted(r.id) && !d.skip.iter().any(|s| s.eq_ignore_ascii_case(r.id)))
-            {
-                checks.push(Check {
-                    id: format!("dockerfile:{}", rule.id),
-                    title: format!("{} ({})", rule.title, rule.id),
-                    points: pts.setting,
-                    requires: vec!["dockerfile".into()],
-                    hidden: false,
-                    kind: CheckKind::DockerfileRule {
-                        dockerfile: d.clone(),
-                        rule: rule.id,
-                    },
-                });
-            }
-        }
         for r in &spec.runs {
             let shown = std::iter::once(r.image.to_string())
                 .chain(r.args.iter().cloned())

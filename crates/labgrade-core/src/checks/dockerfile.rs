@@ -1,17 +1,119 @@
 //! Dockerfile checks: the file is there, and each teaching rule (hadolint's ids where they overlap) is followed, with the line and the fix.
 
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind, Place};
 use super::*;
+use crate::plan::Need;
+use crate::spec::{Points, Spec};
+
+/// The Dockerfile exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DockerfilePresent {
+    pub dockerfile: DockerfileSpec,
+}
+
+/// The Dockerfile follows one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DockerfileRule {
+    pub dockerfile: DockerfileSpec,
+    pub rule: &'static str,
+}
+
+impl Kind for DockerfilePresent {
+    fn place() -> Place {
+        Place::BeforeContainers
+    }
+
+    fn for_spec(spec: &Spec, points: &Points) -> Vec<Check> {
+        let Some(d) = &spec.dockerfile else {
+            return Vec::new();
+        };
+        vec![Check {
+            id: "dockerfile".into(),
+            title: format!("{} exists", d.path),
+            points: points.setting,
+            requires: vec![],
+            hidden: false,
+            kind: CheckKind::Registered(Registered::DockerfilePresent(DockerfilePresent {
+                dockerfile: d.clone(),
+            })),
+        }]
+    }
+
+    fn expected(&self) -> String {
+        format!("a file {}", self.dockerfile.path)
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![
+            Need::ProjectFile(self.dockerfile.path.clone()),
+            Need::ProjectFile(self.dockerfile.dockerignore_path()),
+        ]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        dockerfile_present(&self.dockerfile, cx.facts)
+    }
+}
+
+impl Kind for DockerfileRule {
+    fn place() -> Place {
+        Place::BeforeContainers
+    }
+
+    /// One check per teaching rule, less those the spec skips (and those about the
+    /// EXPOSE and the .dockerignore when it asks for none).
+    fn for_spec(spec: &Spec, points: &Points) -> Vec<Check> {
+        let Some(d) = &spec.dockerfile else {
+            return Vec::new();
+        };
+        let wanted = |id: &str| match id {
+            "LG003" => d.expose.is_some(),
+            "LG004" => d.dockerignore.is_some(),
+            _ => true,
+        };
+        crate::dockerfile::RULES
+            .iter()
+            .filter(|r| wanted(r.id) && !d.skip.iter().any(|s| s.eq_ignore_ascii_case(r.id)))
+            .map(|rule| Check {
+                id: format!("dockerfile:{}", rule.id),
+                title: format!("{} ({})", rule.title, rule.id),
+                points: points.setting,
+                requires: vec!["dockerfile".into()],
+                hidden: false,
+                kind: CheckKind::Registered(Registered::DockerfileRule(DockerfileRule {
+                    dockerfile: d.clone(),
+                    rule: rule.id,
+                })),
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        format!("rule {} followed", self.rule)
+    }
+
+    /// Nothing of its own: the Dockerfile check before it reads the files.
+    fn needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        dockerfile_rule(&self.dockerfile, self.rule, &cx.facts.files)
+    }
+}
 
 /// The file a Dockerfile check reads, as observed.
-pub(crate) fn file<'a>(
+fn file<'a>(
     files: &'a std::collections::BTreeMap<String, Option<String>>,
     path: &str,
 ) -> Option<&'a str> {
     files.get(path).and_then(|t| t.as_deref())
 }
 
-/// The Dockerfile exists.
-pub(crate) fn dockerfile_present(d: &DockerfileSpec, facts: &Facts) -> Judgement {
+/// Judges whether the Dockerfile exists.
+fn dockerfile_present(d: &DockerfileSpec, facts: &Facts) -> Judgement {
     let (files, project_dir, nearby) = (
         &facts.files,
         facts.project_dir.as_deref(),
@@ -63,8 +165,8 @@ pub(crate) fn dockerfile_present(d: &DockerfileSpec, facts: &Facts) -> Judgement
     }
 }
 
-/// The Dockerfile follows one rule.
-pub(crate) fn dockerfile_rule(
+/// Judges one rule.
+fn dockerfile_rule(
     d: &DockerfileSpec,
     rule: &str,
     files: &std::collections::BTreeMap<String, Option<String>>,

@@ -7,7 +7,6 @@
 //! modules by [`judge_one`].
 
 mod container;
-mod dockerfile;
 mod fixes;
 mod http;
 mod image;
@@ -26,6 +25,7 @@ kinds! {
     files: File(FileCheck);
     user: UserNotRoot(UserNotRoot);
     secrets: NoSecrets(NoSecrets);
+    dockerfile: DockerfilePresent(DockerfilePresent), DockerfileRule(DockerfileRule);
     container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
@@ -238,8 +238,6 @@ pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
         CheckKind::ImagePresent { image } => format!("image {}", image.full()),
         CheckKind::Run { run } => run::expected(run),
-        CheckKind::DockerfilePresent { dockerfile } => format!("a file {}", dockerfile.path),
-        CheckKind::DockerfileRule { rule, .. } => format!("rule {rule} followed"),
         CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -267,12 +265,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             ),
             None => missing_fact(),
         },
-        CheckKind::DockerfilePresent { dockerfile } => {
-            dockerfile::dockerfile_present(dockerfile, facts)
-        }
-        CheckKind::DockerfileRule { dockerfile, rule } => {
-            dockerfile::dockerfile_rule(dockerfile, rule, &facts.files)
-        }
         CheckKind::ContainerExists {
             container,
             compose: Some((project, service)),
