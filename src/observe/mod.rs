@@ -19,7 +19,7 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, ImageSettingCheck, Need, Plan, Registered};
+use crate::plan::{CheckKind, ImageSettingCheck, Need, Plan, Registered, RunCheck};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -356,7 +356,9 @@ pub async fn observe(
 
     // One-shot runs of images that exist, alongside the probes.
     let runs = plan.checks.iter().filter_map(|c| match &c.kind {
-        CheckKind::Run { run } if matches!(facts.images.get(&run.image.full()), Some(Some(_))) => {
+        CheckKind::Registered(Registered::Run(RunCheck { run }))
+            if matches!(facts.images.get(&run.image.full()), Some(Some(_))) =>
+        {
             Some((c.id.clone(), run))
         }
         _ => None,

@@ -8,11 +8,11 @@ use serde::Serialize;
 use crate::spec::{RANDOM, SpecError};
 
 use crate::spec::{
-    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, RunSpec, Spec, Target,
+    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target,
 };
 
 pub use crate::checks::{
-    ContainerSetting, ContainerSettingCheck, ImageSetting, ImageSettingCheck, Registered,
+    ContainerSetting, ContainerSettingCheck, ImageSetting, ImageSettingCheck, Registered, RunCheck,
 };
 
 /// What a check looks at.
@@ -21,10 +21,6 @@ pub use crate::checks::{
 pub enum CheckKind {
     ImagePresent {
         image: ImageRef,
-    },
-    /// A one-shot `docker run --rm` and the output it must give.
-    Run {
-        run: Box<RunSpec>,
     },
     ContainerExists {
         container: ContainerName,
@@ -94,7 +90,7 @@ impl CheckKind {
             CheckKind::ContainerExists { container: c, .. }
             | CheckKind::ContainerRunning { container: c }
             | CheckKind::PortPublished { container: c, .. } => vec![container(c)],
-            CheckKind::Run { .. } | CheckKind::Http { .. } => Vec::new(),
+            CheckKind::Http { .. } => Vec::new(),
             CheckKind::Registered(k) => k.needs(),
         }
     }
@@ -201,22 +197,6 @@ impl Plan {
             checks.extend(crate::checks::for_image(&i, pts));
         }
         checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
-        for r in &spec.runs {
-            let shown = std::iter::once(r.image.to_string())
-                .chain(r.args.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(" ");
-            checks.push(Check {
-                id: format!("run:{}", r.image),
-                title: format!("docker run --rm {shown} gives the expected output"),
-                points: r.points.unwrap_or(pts.run),
-                requires: vec![format!("image:{}", r.image)],
-                hidden: false,
-                kind: CheckKind::Run {
-                    run: Box::new(r.clone()),
-                },
-            });
-        }
         for c in spec.containers() {
             let name = c.name.clone();
             let exists = format!("container:{name}");

@@ -13,7 +13,6 @@ mod image;
 mod port;
 mod program;
 mod registry;
-mod run;
 mod transport;
 mod words;
 #[macro_use]
@@ -26,6 +25,7 @@ kinds! {
     user: UserNotRoot(UserNotRoot);
     secrets: NoSecrets(NoSecrets);
     dockerfile: DockerfilePresent(DockerfilePresent), DockerfileRule(DockerfileRule);
+    run: Run(RunCheck);
     container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
@@ -35,6 +35,7 @@ pub use files::in_image;
 pub(crate) use fixes::*;
 pub use image_settings::{ImageSetting, ImageSettingCheck};
 pub(crate) use kinds::Place;
+pub use run::RunCheck;
 pub(crate) use words::*;
 
 pub(crate) use crate::cause::CauseId;
@@ -237,7 +238,6 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
         CheckKind::ImagePresent { image } => format!("image {}", image.full()),
-        CheckKind::Run { run } => run::expected(run),
         CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -256,15 +256,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             done,
         }),
         CheckKind::ImagePresent { image } => image::judge(image, facts),
-        CheckKind::Run { run } => match facts.runs.get(&check.id) {
-            Some(f) => run::judge(
-                run,
-                f,
-                facts.images.get(&run.image.full()).and_then(Option::as_ref),
-                &facts.daemon,
-            ),
-            None => missing_fact(),
-        },
         CheckKind::ContainerExists {
             container,
             compose: Some((project, service)),

@@ -1,9 +1,71 @@
 //! One-shot runs: a command run in the image must exit as expected and print what the spec asks.
 
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind, Place};
 use super::*;
+use crate::plan::Need;
+use crate::spec::{Points, Spec};
+
+/// A one-shot `docker run --rm` and the output it must give.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunCheck {
+    pub run: Box<RunSpec>,
+}
+
+impl Kind for RunCheck {
+    fn place() -> Place {
+        Place::BeforeContainers
+    }
+
+    fn for_spec(spec: &Spec, points: &Points) -> Vec<Check> {
+        spec.runs
+            .iter()
+            .map(|r| {
+                let shown = std::iter::once(r.image.to_string())
+                    .chain(r.args.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Check {
+                    id: format!("run:{}", r.image),
+                    title: format!("docker run --rm {shown} gives the expected output"),
+                    points: r.points.unwrap_or(points.run),
+                    requires: vec![format!("image:{}", r.image)],
+                    hidden: false,
+                    kind: CheckKind::Registered(Registered::Run(RunCheck {
+                        run: Box::new(r.clone()),
+                    })),
+                }
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        expected(&self.run)
+    }
+
+    /// Nothing to inspect: observe runs the command for every run check whose image
+    /// exists, and records the result under the check's id.
+    fn needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
+        match facts.runs.get(cx.id) {
+            Some(f) => judge(
+                &self.run,
+                f,
+                facts.images.get(&self.run.image.full()).and_then(Option::as_ref),
+                &facts.daemon,
+            ),
+            None => missing_fact(),
+        }
+    }
+}
 
 /// What a one-shot run must give, in words.
-pub(crate) fn expected(r: &RunSpec) -> String {
+fn expected(r: &RunSpec) -> String {
     let mut parts = vec![format!("exit code {}", r.exit_code)];
     parts.extend(
         r.stdout_contains
@@ -25,7 +87,7 @@ pub(crate) fn expected(r: &RunSpec) -> String {
 }
 
 /// Judges a one-shot run.
-pub(crate) fn judge(
+fn judge(
     r: &RunSpec,
     f: &RunFacts,
     image: Option<&ImageFacts>,
