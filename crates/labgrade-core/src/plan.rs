@@ -11,17 +11,13 @@ use crate::spec::{
     ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target,
 };
 
-pub use crate::checks::{
-    ContainerSetting, ContainerSettingCheck, ImageSetting, ImageSettingCheck, Registered, RunCheck,
-};
+pub use crate::checks::types::*;
+pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
 
 /// What a check looks at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckKind {
-    ImagePresent {
-        image: ImageRef,
-    },
     ContainerExists {
         container: ContainerName,
         /// Set when the container is a docker compose service: (project, service).
@@ -82,7 +78,6 @@ impl CheckKind {
         let image = |i: &ImageRef| Need::Image(i.clone());
         let container = |c: &ContainerName| Need::Container(c.clone());
         match self {
-            CheckKind::ImagePresent { image: i } => vec![image(i)],
             CheckKind::ContainerImage {
                 container: c,
                 image: i,
@@ -183,16 +178,6 @@ impl Plan {
         use crate::checks::Place;
         let pts = &spec.points;
         let mut checks = crate::checks::for_spec(spec, Place::BeforeImages, pts);
-        for image in spec.images() {
-            checks.push(Check {
-                id: format!("image:{image}"),
-                title: format!("Image {image} exists"),
-                points: pts.image,
-                requires: vec![],
-                hidden: false,
-                kind: CheckKind::ImagePresent { image },
-            });
-        }
         for i in spec.image_specs() {
             checks.extend(crate::checks::for_image(&i, pts));
         }

@@ -1,8 +1,52 @@
 //! The image check: is there an image of the wanted name and tag, and if not, what is there instead.
 
-use super::*;
+use serde::Serialize;
 
-pub(crate) fn judge(image: &ImageRef, facts: &Facts) -> Judgement {
+use super::kinds::{Ctx, Kind, Place};
+use super::*;
+use crate::plan::Need;
+use crate::spec::{Points, Spec};
+
+/// An image the lab needs exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImagePresent {
+    pub image: ImageRef,
+}
+
+impl Kind for ImagePresent {
+    fn place() -> Place {
+        Place::BeforeImages
+    }
+
+    /// One check per image the lab needs, in the order the spec first names them.
+    fn for_spec(spec: &Spec, points: &Points) -> Vec<Check> {
+        spec.images()
+            .into_iter()
+            .map(|image| Check {
+                id: format!("image:{image}"),
+                title: format!("Image {image} exists"),
+                points: points.image,
+                requires: vec![],
+                hidden: false,
+                kind: CheckKind::Registered(Registered::ImagePresent(ImagePresent { image })),
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        format!("image {}", self.image.full())
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Image(self.image.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        judge(&self.image, cx.facts)
+    }
+}
+
+fn judge(image: &ImageRef, facts: &Facts) -> Judgement {
     match facts.images.get(&image.full()) {
         Some(Some(i)) => pass(format!("{} ({})", image.full(), short_id(&i.id))),
         Some(None) => {

@@ -88,6 +88,11 @@ macro_rules! kinds {
     ($($module:ident: $($variant:ident($ty:ident)),+;)*) => {
         $(mod $module;)*
 
+        /// Each registered kind's type, re-exported by `plan`.
+        pub mod types {
+            $(pub use super::$module::{$($ty),+};)*
+        }
+
         /// A check of a kind registered in the list in `checks/mod.rs`: its module's type.
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]

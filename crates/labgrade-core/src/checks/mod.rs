@@ -9,7 +9,6 @@
 mod container;
 mod fixes;
 mod http;
-mod image;
 mod port;
 mod program;
 mod registry;
@@ -20,6 +19,7 @@ mod kinds;
 
 // The registered kinds: `module: Variant(Type);` — a new kind is its module and a line here.
 kinds! {
+    image: ImagePresent(ImagePresent);
     image_settings: ImageSetting(ImageSettingCheck);
     files: File(FileCheck);
     user: UserNotRoot(UserNotRoot);
@@ -30,12 +30,12 @@ kinds! {
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
 
-pub use container_settings::{ContainerSetting, ContainerSettingCheck};
+pub use container_settings::ContainerSetting;
 pub use files::in_image;
 pub(crate) use fixes::*;
-pub use image_settings::{ImageSetting, ImageSettingCheck};
+pub use image_settings::ImageSetting;
 pub(crate) use kinds::Place;
-pub use run::RunCheck;
+pub(crate) use types::*;
 pub(crate) use words::*;
 
 pub(crate) use crate::cause::CauseId;
@@ -237,7 +237,6 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
-        CheckKind::ImagePresent { image } => format!("image {}", image.full()),
         CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
@@ -255,7 +254,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             id: &check.id,
             done,
         }),
-        CheckKind::ImagePresent { image } => image::judge(image, facts),
         CheckKind::ContainerExists {
             container,
             compose: Some((project, service)),
