@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use crate::spec::{RANDOM, SpecError};
 
-use crate::spec::{
-    ContainerName, HttpExpect, ImageRef, PassMark, PortMapping, Proto, Spec, Target,
-};
+use crate::spec::{ContainerName, HttpExpect, ImageRef, PassMark, Proto, Spec, Target};
 
 pub use crate::checks::types::*;
 pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
@@ -29,10 +27,6 @@ pub enum CheckKind {
     ContainerImage {
         container: ContainerName,
         image: ImageRef,
-    },
-    PortPublished {
-        container: ContainerName,
-        mapping: PortMapping,
     },
     Http {
         container: Option<ContainerName>,
@@ -83,8 +77,7 @@ impl CheckKind {
                 image: i,
             } => vec![container(c), image(i)],
             CheckKind::ContainerExists { container: c, .. }
-            | CheckKind::ContainerRunning { container: c }
-            | CheckKind::PortPublished { container: c, .. } => vec![container(c)],
+            | CheckKind::ContainerRunning { container: c } => vec![container(c)],
             CheckKind::Http { .. } => Vec::new(),
             CheckKind::Registered(k) => k.needs(),
         }
@@ -221,22 +214,6 @@ impl Plan {
                     kind: CheckKind::ContainerImage {
                         container: name.clone(),
                         image: image.clone(),
-                    },
-                });
-            }
-            for m in &c.ports {
-                checks.push(Check {
-                    id: format!("port:{name}:{m}"),
-                    title: format!(
-                        "Host port {} is published to {}/{} in {name}",
-                        m.host_port, m.container_port, m.proto
-                    ),
-                    points: pts.port,
-                    requires: vec![exists.clone()],
-                    hidden: false,
-                    kind: CheckKind::PortPublished {
-                        container: name.clone(),
-                        mapping: m.clone(),
                     },
                 });
             }

@@ -35,7 +35,10 @@ pub(crate) fn compose_service(plan: &Plan, name: &ContainerName) -> String {
     let mut restart = None;
     for c in &plan.checks {
         match &c.kind {
-            CheckKind::PortPublished { container, mapping } if container == name => {
+            CheckKind::Registered(Registered::PortPublished(PortPublished {
+                container,
+                mapping,
+            })) if container == name => {
                 ports.push(format!("\"{}\"", mapping.flag()));
             }
             CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
@@ -94,7 +97,10 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
     let mut cmd = format!("docker run -d --name {name}");
     for c in &plan.checks {
         match &c.kind {
-            CheckKind::PortPublished { container, mapping } if container == name => {
+            CheckKind::Registered(Registered::PortPublished(PortPublished {
+                container,
+                mapping,
+            })) if container == name => {
                 cmd.push_str(&format!(" -p {}", mapping.flag()));
             }
             CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {

@@ -9,7 +9,6 @@
 mod container;
 mod fixes;
 mod http;
-mod port;
 mod program;
 mod registry;
 mod transport;
@@ -26,6 +25,7 @@ kinds! {
     secrets: NoSecrets(NoSecrets);
     dockerfile: DockerfilePresent(DockerfilePresent), DockerfileRule(DockerfileRule);
     run: Run(RunCheck);
+    port: PortPublished(PortPublished);
     container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
 }
@@ -240,7 +240,6 @@ pub(crate) fn expected_text(check: &Check) -> String {
         CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
         CheckKind::ContainerRunning { .. } => "status running".into(),
         CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
-        CheckKind::PortPublished { mapping, .. } => format!("-p {}", mapping.flag()),
         CheckKind::Http { expect, .. } => http::expected(expect),
         CheckKind::Registered(k) => k.expected(),
     }
@@ -286,12 +285,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             ),
             None => missing_fact(),
         },
-        CheckKind::PortPublished { container, mapping } => {
-            match container_facts(facts, container) {
-                Some(c) => port::judge(plan, c, mapping),
-                None => missing_fact(),
-            }
-        }
         CheckKind::Http {
             container,
             expect,
@@ -305,7 +298,7 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
                 if !j.pass {
                     // A request through a port that is not published fails because of that.
                     let port_check = plan.checks.iter().find(|k| {
-                        matches!(&k.kind, CheckKind::PortPublished { container: n, mapping }
+                        matches!(&k.kind, CheckKind::Registered(Registered::PortPublished(PortPublished { container: n, mapping }))
                             if Some(n) == container.as_ref() && Some(mapping.host_port) == *port)
                     });
                     j.because_of = port_check

@@ -1,12 +1,62 @@
 //! The port check: is the container's port published on the wanted host port, and if not, where it went.
 
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind};
 use super::*;
+use crate::plan::Need;
+use crate::spec::{ContainerSpec, Points};
+
+/// A host port is published to a port of the container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortPublished {
+    pub container: ContainerName,
+    pub mapping: PortMapping,
+}
+
+impl Kind for PortPublished {
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let name = &c.name;
+        c.ports
+            .iter()
+            .map(|m| Check {
+                id: format!("port:{name}:{m}"),
+                title: format!(
+                    "Host port {} is published to {}/{} in {name}",
+                    m.host_port, m.container_port, m.proto
+                ),
+                points: points.port,
+                requires: vec![format!("container:{name}")],
+                hidden: false,
+                kind: CheckKind::Registered(Registered::PortPublished(PortPublished {
+                    container: name.clone(),
+                    mapping: m.clone(),
+                })),
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        format!("-p {}", self.mapping.flag())
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Container(self.container.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        match container_facts(cx.facts, &self.container) {
+            Some(c) => judge(cx.plan, c, &self.mapping),
+            None => missing_fact(),
+        }
+    }
+}
 
 pub(crate) fn any_ip(ip: &str) -> bool {
     ip.is_empty() || ip == "0.0.0.0" || ip == "::"
 }
 
-pub(crate) fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
+fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
     let proto = m.proto.to_string();
     // A stopped container publishes nothing; what was asked at `docker run` still counts.
     // A restarting one publishes nothing between its runs either.
