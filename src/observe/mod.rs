@@ -19,7 +19,7 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, ImageSettingCheck, Need, Plan, Registered, RunCheck};
+use crate::plan::{CheckKind, ContainerImage, ImageSettingCheck, Need, Plan, Registered, RunCheck};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -445,7 +445,7 @@ pub async fn observe(
         || facts.containers.values().any(Option::is_none)
         || facts.images.values().any(Option::is_none)
         || facts.containers.values().flatten().any(|c| {
-            plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::ContainerImage { container, image } if container.0 == c.name && !image_matches(&facts, c, &image.full())))
+            plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::Registered(Registered::ContainerImage(ContainerImage { container, image })) if container.0 == c.name && !image_matches(&facts, c, &image.full())))
         });
     if missing {
         facts.others = daemon.all_containers().await?;

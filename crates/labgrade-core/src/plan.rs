@@ -16,18 +16,6 @@ pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckKind {
-    ContainerExists {
-        container: ContainerName,
-        /// Set when the container is a docker compose service: (project, service).
-        compose: Option<(Option<String>, String)>,
-    },
-    ContainerRunning {
-        container: ContainerName,
-    },
-    ContainerImage {
-        container: ContainerName,
-        image: ImageRef,
-    },
     Http {
         container: Option<ContainerName>,
         expect: Box<HttpExpect>,
@@ -69,15 +57,7 @@ pub enum Need {
 impl CheckKind {
     /// What the grader must observe to judge this check.
     pub fn needs(&self) -> Vec<Need> {
-        let image = |i: &ImageRef| Need::Image(i.clone());
-        let container = |c: &ContainerName| Need::Container(c.clone());
         match self {
-            CheckKind::ContainerImage {
-                container: c,
-                image: i,
-            } => vec![container(c), image(i)],
-            CheckKind::ContainerExists { container: c, .. }
-            | CheckKind::ContainerRunning { container: c } => vec![container(c)],
             CheckKind::Http { .. } => Vec::new(),
             CheckKind::Registered(k) => k.needs(),
         }
@@ -177,46 +157,7 @@ impl Plan {
         checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
         for c in spec.containers() {
             let name = c.name.clone();
-            let exists = format!("container:{name}");
             let running = format!("running:{name}");
-            let compose = c.service.clone().map(|s| (c.project.clone(), s));
-            checks.push(Check {
-                id: exists.clone(),
-                title: match &compose {
-                    Some((_, service)) => format!("Compose service {service} has a container"),
-                    None => format!("Container {name} exists"),
-                },
-                points: pts.container,
-                requires: vec![],
-                hidden: false,
-                kind: CheckKind::ContainerExists {
-                    container: name.clone(),
-                    compose,
-                },
-            });
-            checks.push(Check {
-                id: running.clone(),
-                title: format!("Container {name} is running"),
-                points: pts.running,
-                requires: vec![exists.clone()],
-                hidden: false,
-                kind: CheckKind::ContainerRunning {
-                    container: name.clone(),
-                },
-            });
-            if let Some(image) = &c.image {
-                checks.push(Check {
-                    id: format!("from-image:{name}"),
-                    title: format!("{name} runs image {image}"),
-                    points: pts.from_image,
-                    requires: vec![exists.clone()],
-                    hidden: false,
-                    kind: CheckKind::ContainerImage {
-                        container: name.clone(),
-                        image: image.clone(),
-                    },
-                });
-            }
             checks.extend(crate::checks::for_container(c, pts));
             let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
             for h in &c.http {

@@ -1,8 +1,164 @@
 //! Container checks: a container of the wanted name exists, is running (and why not: exited, crashed, restarting, OOM-killed), and was created from the wanted image.
 
-use super::*;
+use serde::Serialize;
 
-pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgement {
+use super::kinds::{Ctx, Kind};
+use super::*;
+use crate::plan::Need;
+use crate::spec::{ContainerSpec, Points};
+
+/// A container of the wanted name exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerExists {
+    pub container: ContainerName,
+    /// Set when the container is a docker compose service: (project, service).
+    pub compose: Option<(Option<String>, String)>,
+}
+
+/// The container is running.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerRunning {
+    pub container: ContainerName,
+}
+
+/// The container was created from the wanted image (its current build).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerImage {
+    pub container: ContainerName,
+    pub image: ImageRef,
+}
+
+impl Kind for ContainerExists {
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let name = &c.name;
+        let compose = c.service.clone().map(|s| (c.project.clone(), s));
+        vec![Check {
+            id: format!("container:{name}"),
+            title: match &compose {
+                Some((_, service)) => format!("Compose service {service} has a container"),
+                None => format!("Container {name} exists"),
+            },
+            points: points.container,
+            requires: vec![],
+            hidden: false,
+            kind: CheckKind::Registered(Registered::ContainerExists(ContainerExists {
+                container: name.clone(),
+                compose,
+            })),
+        }]
+    }
+
+    fn expected(&self) -> String {
+        format!("a container named {}", self.container)
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Container(self.container.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        match &self.compose {
+            Some((project, service))
+                if matches!(cx.facts.containers.get(&self.container.0), Some(None)) =>
+            {
+                let within = project
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" in project {p}"));
+                fail(
+                    CauseId::ServiceMissing,
+                    "no such service container",
+                    format!(
+                        "no container belongs to compose service {service}{within} (docker compose ps lists none)"
+                    ),
+                    Some("docker compose up -d   # in the folder of docker-compose.yml".into()),
+                )
+            }
+            _ => container_exists(cx.plan, &self.container, cx.facts),
+        }
+    }
+}
+
+impl Kind for ContainerRunning {
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let name = &c.name;
+        vec![Check {
+            id: format!("running:{name}"),
+            title: format!("Container {name} is running"),
+            points: points.running,
+            requires: vec![format!("container:{name}")],
+            hidden: false,
+            kind: CheckKind::Registered(Registered::ContainerRunning(ContainerRunning {
+                container: name.clone(),
+            })),
+        }]
+    }
+
+    fn expected(&self) -> String {
+        "status running".into()
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Container(self.container.clone())]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        match container_facts(cx.facts, &self.container) {
+            Some(c) => container_running(cx.plan, c, image_of(cx.facts, c), cx.facts),
+            None => missing_fact(),
+        }
+    }
+
+    /// The container's last log lines.
+    fn evidence(&self, facts: &Facts) -> Vec<String> {
+        container_evidence(facts, &self.container, false)
+    }
+}
+
+impl Kind for ContainerImage {
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let name = &c.name;
+        let Some(image) = &c.image else {
+            return Vec::new();
+        };
+        vec![Check {
+            id: format!("from-image:{name}"),
+            title: format!("{name} runs image {image}"),
+            points: points.from_image,
+            requires: vec![format!("container:{name}")],
+            hidden: false,
+            kind: CheckKind::Registered(Registered::ContainerImage(ContainerImage {
+                container: name.clone(),
+                image: image.clone(),
+            })),
+        }]
+    }
+
+    fn expected(&self) -> String {
+        format!("created from {}", self.image.full())
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![
+            Need::Container(self.container.clone()),
+            Need::Image(self.image.clone()),
+        ]
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let facts = cx.facts;
+        match container_facts(facts, &self.container) {
+            Some(c) => container_image(
+                cx.plan,
+                c,
+                &self.image,
+                facts.images.get(&self.image.full()).and_then(Option::as_ref),
+            ),
+            None => missing_fact(),
+        }
+    }
+}
+
+fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgement {
     match facts.containers.get(&name.0) {
         Some(Some(c)) => pass(format!("{} ({})", c.name, short_id(&c.id))),
         Some(None) => {
@@ -41,7 +197,7 @@ pub(crate) fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts)
     }
 }
 
-pub(crate) fn container_running(
+fn container_running(
     plan: &Plan,
     c: &ContainerFacts,
     image: Option<&ImageFacts>,
@@ -252,7 +408,7 @@ pub(crate) fn container_running(
     }
 }
 
-pub(crate) fn container_image(
+fn container_image(
     plan: &Plan,
     c: &ContainerFacts,
     image: &ImageRef,

@@ -5,10 +5,10 @@ use super::*;
 /// The compose service a container of the spec is, if it is one.
 fn compose_service_of<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a String> {
     plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::ContainerExists {
+        CheckKind::Registered(Registered::ContainerExists(ContainerExists {
             container,
             compose: Some((_, service)),
-        } if container == name => Some(service),
+        })) if container == name => Some(service),
         _ => None,
     })
 }
@@ -122,7 +122,11 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
 /// The image the spec says a container runs, if it says.
 pub(crate) fn spec_image<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a ImageRef> {
     plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::ContainerImage { container, image } if container == name => Some(image),
+        CheckKind::Registered(Registered::ContainerImage(ContainerImage { container, image }))
+            if container == name =>
+        {
+            Some(image)
+        }
         _ => None,
     })
 }

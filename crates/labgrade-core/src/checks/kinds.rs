@@ -80,6 +80,11 @@ pub(crate) trait Kind {
 
     /// The verdict on the facts.
     fn judge(&self, cx: &Ctx) -> Judgement;
+
+    /// What the grader saw that explains the check's failure (log lines, sockets).
+    fn evidence(&self, _facts: &Facts) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Declares the registered kinds' modules and generates [`Registered`] and the
@@ -118,6 +123,10 @@ macro_rules! kinds {
 
             pub(crate) fn judge(&self, cx: &kinds::Ctx) -> Judgement {
                 self.def().judge(cx)
+            }
+
+            pub(crate) fn evidence(&self, facts: &Facts) -> Vec<String> {
+                self.def().evidence(facts)
             }
         }
 

@@ -6,7 +6,6 @@
 //! line of the list below; the older ones are [`CheckKind`] variants sent to their
 //! modules by [`judge_one`].
 
-mod container;
 mod fixes;
 mod http;
 mod program;
@@ -25,6 +24,8 @@ kinds! {
     secrets: NoSecrets(NoSecrets);
     dockerfile: DockerfilePresent(DockerfilePresent), DockerfileRule(DockerfileRule);
     run: Run(RunCheck);
+    container: ContainerExists(ContainerExists), ContainerRunning(ContainerRunning),
+        ContainerImage(ContainerImage);
     port: PortPublished(PortPublished);
     container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
@@ -201,17 +202,25 @@ pub(crate) fn container_facts<'a>(
     facts.containers.get(&name.0).and_then(Option::as_ref)
 }
 
-/// What the grader saw that explains a failed check about a container: its listening
-/// sockets (for requests) and its last log lines.
+/// What the grader saw that explains a failed check.
 pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
-    let (name, with_sockets) = match &check.kind {
-        CheckKind::ContainerRunning { container } => (container, false),
+    match &check.kind {
+        CheckKind::Registered(k) => k.evidence(facts),
         CheckKind::Http {
             container: Some(container),
             ..
-        } => (container, true),
-        _ => return Vec::new(),
-    };
+        } => container_evidence(facts, container, true),
+        _ => Vec::new(),
+    }
+}
+
+/// What explains a failed check about a container: its listening sockets (for requests,
+/// `with_sockets`) and its last log lines.
+pub(crate) fn container_evidence(
+    facts: &Facts,
+    name: &ContainerName,
+    with_sockets: bool,
+) -> Vec<String> {
     let Some(c) = container_facts(facts, name) else {
         return Vec::new();
     };
@@ -237,9 +246,6 @@ pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
 
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
-        CheckKind::ContainerExists { container, .. } => format!("a container named {container}"),
-        CheckKind::ContainerRunning { .. } => "status running".into(),
-        CheckKind::ContainerImage { image, .. } => format!("created from {}", image.full()),
         CheckKind::Http { expect, .. } => http::expected(expect),
         CheckKind::Registered(k) => k.expected(),
     }
@@ -253,38 +259,6 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             id: &check.id,
             done,
         }),
-        CheckKind::ContainerExists {
-            container,
-            compose: Some((project, service)),
-        } if matches!(facts.containers.get(&container.0), Some(None)) => {
-            let within = project
-                .as_ref()
-                .map_or(String::new(), |p| format!(" in project {p}"));
-            fail(
-                CauseId::ServiceMissing,
-                "no such service container",
-                format!(
-                    "no container belongs to compose service {service}{within} (docker compose ps lists none)"
-                ),
-                Some("docker compose up -d   # in the folder of docker-compose.yml".into()),
-            )
-        }
-        CheckKind::ContainerExists { container, .. } => {
-            container::container_exists(plan, container, facts)
-        }
-        CheckKind::ContainerRunning { container } => match container_facts(facts, container) {
-            Some(c) => container::container_running(plan, c, image_of(facts, c), facts),
-            None => missing_fact(),
-        },
-        CheckKind::ContainerImage { container, image } => match container_facts(facts, container) {
-            Some(c) => container::container_image(
-                plan,
-                c,
-                image,
-                facts.images.get(&image.full()).and_then(Option::as_ref),
-            ),
-            None => missing_fact(),
-        },
         CheckKind::Http {
             container,
             expect,
