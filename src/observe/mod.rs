@@ -19,7 +19,9 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, ContainerImage, ImageSettingCheck, Need, Plan, Registered, RunCheck};
+use crate::plan::{
+    CheckKind, ContainerImage, HttpCheck, ImageSettingCheck, Need, Plan, Registered, RunCheck,
+};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -473,11 +475,11 @@ pub async fn probe_once(url: &str, expect: &crate::spec::HttpExpect) -> ProbeOut
 /// (a 5xx especially: the traceback is in the log).
 fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
     plan.checks.iter().any(|c| match &c.kind {
-        CheckKind::Http {
+        CheckKind::Registered(Registered::Http(HttpCheck {
             container: Some(n),
             expect,
             ..
-        } if n.0 == name => match facts.probes.get(&c.id) {
+        })) if n.0 == name => match facts.probes.get(&c.id) {
             Some(p) => match &p.outcome {
                 ProbeOutcome::Response { status, .. } => !expect.status.matches(*status),
                 _ => true,
@@ -653,11 +655,11 @@ async fn other_routes(
     let own = base.path().to_string();
     let mut paths: Vec<String> = Vec::new();
     let spec_paths = plan.checks.iter().filter_map(|k| match &k.kind {
-        CheckKind::Http {
+        CheckKind::Registered(Registered::Http(HttpCheck {
             container: c,
             expect,
             ..
-        } if c.as_ref() == container => match &expect.target {
+        })) if c.as_ref() == container => match &expect.target {
             Target::Path(p) => Some(p.split('?').next().unwrap_or(p).to_string()),
             Target::Url(_) => None,
         },
@@ -692,12 +694,12 @@ async fn probe_all(
         .checks
         .iter()
         .filter_map(|c| match &c.kind {
-            CheckKind::Http {
+            CheckKind::Registered(Registered::Http(HttpCheck {
                 container,
                 expect,
                 port,
                 host_ip,
-            } => Some((c, container, expect, port, host_ip)),
+            })) => Some((c, container, expect, port, host_ip)),
             _ => None,
         })
         .collect();

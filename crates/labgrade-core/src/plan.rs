@@ -1,13 +1,11 @@
 //! Expands a spec into the flat list of checks to run, each with a stable id, a title a
 //! beginner understands, its points and the checks it depends on.
 
-use std::net::IpAddr;
-
 use serde::Serialize;
 
 use crate::spec::{RANDOM, SpecError};
 
-use crate::spec::{ContainerName, HttpExpect, ImageRef, PassMark, Proto, Spec, Target};
+use crate::spec::{ContainerName, ImageRef, PassMark, Spec};
 
 pub use crate::checks::types::*;
 pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
@@ -16,14 +14,6 @@ pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckKind {
-    Http {
-        container: Option<ContainerName>,
-        expect: Box<HttpExpect>,
-        /// Host port the request goes to when the target is a path.
-        port: Option<u16>,
-        /// Host address the mapping is bound to, when the spec names one.
-        host_ip: Option<IpAddr>,
-    },
     /// A kind defined whole in one module of `checks` and registered there in one line.
     #[serde(untagged)]
     Registered(crate::checks::Registered),
@@ -58,7 +48,6 @@ impl CheckKind {
     /// What the grader must observe to judge this check.
     pub fn needs(&self) -> Vec<Need> {
         match self {
-            CheckKind::Http { .. } => Vec::new(),
             CheckKind::Registered(k) => k.needs(),
         }
     }
@@ -130,7 +119,7 @@ impl Plan {
     /// check ids keep the placeholder, so they stay the same from run to run.
     pub fn randomise(&mut self, token: &str) {
         for c in &mut self.checks {
-            if let CheckKind::Http { expect, .. } = &mut c.kind {
+            if let CheckKind::Registered(Registered::Http(HttpCheck { expect, .. })) = &mut c.kind {
                 expect.randomise(RANDOM, token);
             }
         }
@@ -156,29 +145,7 @@ impl Plan {
         }
         checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
         for c in spec.containers() {
-            let name = c.name.clone();
-            let running = format!("running:{name}");
             checks.extend(crate::checks::for_container(c, pts));
-            let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
-            for h in &c.http {
-                let mapping = h.port.map_or(first_tcp, |port| {
-                    c.ports
-                        .iter()
-                        .find(|p| p.host_port == port && p.proto == Proto::Tcp)
-                });
-                let port = h.port.or(first_tcp.map(|p| p.host_port));
-                checks.push(http_check(
-                    spec,
-                    h,
-                    Some(&name),
-                    port,
-                    mapping.and_then(|m| m.host_ip),
-                    vec![running.clone()],
-                ));
-            }
-        }
-        for h in &spec.http {
-            checks.push(http_check(spec, h, None, h.port, None, vec![]));
         }
         checks.extend(crate::checks::for_spec(spec, Place::Last, pts));
         dedup_ids(&mut checks);
@@ -201,60 +168,6 @@ impl Plan {
     }
 }
 
-fn http_check(
-    spec: &Spec,
-    h: &HttpExpect,
-    container: Option<&ContainerName>,
-    port: Option<u16>,
-    host_ip: Option<IpAddr>,
-    requires: Vec<String>,
-) -> Check {
-    let shown = match (&h.target, port) {
-        (Target::Url(u), _) => u.clone(),
-        (Target::Path(p), Some(port)) => format!("localhost:{port}{p}"),
-        (Target::Path(p), None) => p.clone(),
-    };
-    let mut expected = match h.status {
-        crate::spec::StatusSpec::Exact(c) => format!("answers {c}"),
-        crate::spec::StatusSpec::Class(c) => format!("answers {c}xx"),
-    };
-    // The title names what the check looks for in the answer, not only the status.
-    let short = |t: &str| {
-        let t: String = t.chars().take(40).collect();
-        format!("\"{t}\"")
-    };
-    let body = h
-        .body_equals
-        .as_deref()
-        .or(h.body_contains.first().map(String::as_str));
-    if let Some(b) = body {
-        expected.push_str(&format!(" with {}", short(b)));
-    } else if let Some((path, v)) = h.json.first() {
-        expected.push_str(&format!(" with {} = {v}", path.text));
-    }
-    let id = match (&h.id, container) {
-        (Some(id), _) => id.clone(),
-        (None, Some(c)) => format!("http:{c}:{}", h.request_line()),
-        (None, None) => format!("http:{}", h.request_line()),
-    };
-    Check {
-        id,
-        title: h
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("{} {shown} {expected}", h.method)),
-        points: h.points.unwrap_or(spec.points.http),
-        requires,
-        hidden: h.hidden,
-        kind: CheckKind::Http {
-            container: container.cloned(),
-            expect: Box::new(h.clone()),
-            port,
-            host_ip,
-        },
-    }
-}
-
 /// Keeps ids unique when the same request is checked twice: the second becomes `id#2`.
 fn dedup_ids(checks: &mut [Check]) {
     let mut seen = std::collections::BTreeSet::<String>::new();
@@ -271,6 +184,7 @@ fn dedup_ids(checks: &mut [Check]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Target;
 
     #[test]
     fn short_form_checks_and_points() {
@@ -309,7 +223,7 @@ mod tests {
         plan.randomise("c0ffee");
         let http = plan.checks.last().unwrap();
         assert_eq!(http.id, "http:echo:GET /echo?v={{random}}");
-        let CheckKind::Http { expect, .. } = &http.kind else {
+        let CheckKind::Registered(Registered::Http(HttpCheck { expect, .. })) = &http.kind else {
             panic!("{http:?}")
         };
         assert_eq!(expect.target, Target::Path("/echo?v=c0ffee".into()));

@@ -1,8 +1,167 @@
 //! The HTTP check: status, body, JSON and headers of the answer, and why a request that did answer was wrong (route missing, wrong port, hard-coded answer).
 
-use super::*;
+use std::net::IpAddr;
 
-pub(crate) fn expected(h: &HttpExpect) -> String {
+use serde::Serialize;
+
+use super::kinds::{Ctx, Kind, Place};
+use super::*;
+use crate::plan::Need;
+use crate::spec::{ContainerSpec, Points, Spec, Target};
+
+/// One request and the answer it must get.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpCheck {
+    pub container: Option<ContainerName>,
+    pub expect: Box<HttpExpect>,
+    /// Host port the request goes to when the target is a path.
+    pub port: Option<u16>,
+    /// Host address the mapping is bound to, when the spec names one.
+    pub host_ip: Option<IpAddr>,
+}
+
+impl Kind for HttpCheck {
+    /// The requests to no container come after every container's checks.
+    fn place() -> Place {
+        Place::Last
+    }
+
+    fn for_spec(spec: &Spec, points: &Points) -> Vec<Check> {
+        spec.http
+            .iter()
+            .map(|h| check(points, h, None, h.port, None, vec![]))
+            .collect()
+    }
+
+    /// A container's requests go to the host port its first TCP mapping publishes (or
+    /// the one they name), once it runs.
+    fn for_container(c: &ContainerSpec, points: &Points) -> Vec<Check> {
+        let first_tcp = c.ports.iter().find(|p| p.proto == Proto::Tcp);
+        c.http
+            .iter()
+            .map(|h| {
+                let mapping = h.port.map_or(first_tcp, |port| {
+                    c.ports
+                        .iter()
+                        .find(|p| p.host_port == port && p.proto == Proto::Tcp)
+                });
+                let port = h.port.or(first_tcp.map(|p| p.host_port));
+                check(
+                    points,
+                    h,
+                    Some(&c.name),
+                    port,
+                    mapping.and_then(|m| m.host_ip),
+                    vec![format!("running:{}", c.name)],
+                )
+            })
+            .collect()
+    }
+
+    fn expected(&self) -> String {
+        expected(&self.expect)
+    }
+
+    /// Nothing to inspect: observe sends every request of the plan and records the
+    /// answer under the check's id.
+    fn needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+
+    fn judge(&self, cx: &Ctx) -> Judgement {
+        let (plan, facts) = (cx.plan, cx.facts);
+        let Some(p) = facts.probes.get(cx.id) else {
+            return missing_fact();
+        };
+        let c = self
+            .container
+            .as_ref()
+            .and_then(|n| container_facts(facts, n));
+        let image = c.and_then(|c| image_of(facts, c));
+        let mut j = judge(plan, &self.expect, p, c, image, self.port);
+        if !j.pass {
+            // A request through a port that is not published fails because of that.
+            let port_check = plan.checks.iter().find(|k| {
+                matches!(&k.kind, CheckKind::Registered(Registered::PortPublished(PortPublished { container: n, mapping }))
+                    if Some(n) == self.container.as_ref() && Some(mapping.host_port) == self.port)
+            });
+            j.because_of = port_check
+                .filter(|k| {
+                    cx.done
+                        .iter()
+                        .any(|f| f.id == k.id && f.outcome == Outcome::Fail)
+                })
+                .filter(|_| matches!(p.outcome, ProbeOutcome::Failed { .. }))
+                .map(|k| k.id.clone());
+        }
+        j
+    }
+
+    /// The container's listening sockets and last log lines.
+    fn evidence(&self, facts: &Facts) -> Vec<String> {
+        match &self.container {
+            Some(name) => container_evidence(facts, name, true),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The check of one request.
+fn check(
+    points: &Points,
+    h: &HttpExpect,
+    container: Option<&ContainerName>,
+    port: Option<u16>,
+    host_ip: Option<IpAddr>,
+    requires: Vec<String>,
+) -> Check {
+    let shown = match (&h.target, port) {
+        (Target::Url(u), _) => u.clone(),
+        (Target::Path(p), Some(port)) => format!("localhost:{port}{p}"),
+        (Target::Path(p), None) => p.clone(),
+    };
+    let mut expected = match h.status {
+        crate::spec::StatusSpec::Exact(c) => format!("answers {c}"),
+        crate::spec::StatusSpec::Class(c) => format!("answers {c}xx"),
+    };
+    // The title names what the check looks for in the answer, not only the status.
+    let short = |t: &str| {
+        let t: String = t.chars().take(40).collect();
+        format!("\"{t}\"")
+    };
+    let body = h
+        .body_equals
+        .as_deref()
+        .or(h.body_contains.first().map(String::as_str));
+    if let Some(b) = body {
+        expected.push_str(&format!(" with {}", short(b)));
+    } else if let Some((path, v)) = h.json.first() {
+        expected.push_str(&format!(" with {} = {v}", path.text));
+    }
+    let id = match (&h.id, container) {
+        (Some(id), _) => id.clone(),
+        (None, Some(c)) => format!("http:{c}:{}", h.request_line()),
+        (None, None) => format!("http:{}", h.request_line()),
+    };
+    Check {
+        id,
+        title: h
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("{} {shown} {expected}", h.method)),
+        points: h.points.unwrap_or(points.http),
+        requires,
+        hidden: h.hidden,
+        kind: CheckKind::Registered(Registered::Http(HttpCheck {
+            container: container.cloned(),
+            expect: Box::new(h.clone()),
+            port,
+            host_ip,
+        })),
+    }
+}
+
+fn expected(h: &HttpExpect) -> String {
     let mut parts = vec![format!("status {}", h.status)];
     if let Some(b) = &h.body_equals {
         parts.push(format!("body = {}", quote(b, 40)));
@@ -22,7 +181,7 @@ pub(crate) fn expected(h: &HttpExpect) -> String {
     parts.join(", ")
 }
 
-pub(crate) fn judge(
+fn judge(
     plan: &Plan,
     h: &HttpExpect,
     p: &ProbeFacts,

@@ -7,7 +7,6 @@
 //! modules by [`judge_one`].
 
 mod fixes;
-mod http;
 mod program;
 mod registry;
 mod transport;
@@ -29,6 +28,7 @@ kinds! {
     port: PortPublished(PortPublished);
     container_settings: ContainerSetting(ContainerSettingCheck);
     health: Healthcheck(Healthcheck), Healthy(Healthy);
+    http: Http(HttpCheck);
 }
 
 pub use container_settings::ContainerSetting;
@@ -202,18 +202,6 @@ pub(crate) fn container_facts<'a>(
     facts.containers.get(&name.0).and_then(Option::as_ref)
 }
 
-/// What the grader saw that explains a failed check.
-pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
-    match &check.kind {
-        CheckKind::Registered(k) => k.evidence(facts),
-        CheckKind::Http {
-            container: Some(container),
-            ..
-        } => container_evidence(facts, container, true),
-        _ => Vec::new(),
-    }
-}
-
 /// What explains a failed check about a container: its listening sockets (for requests,
 /// `with_sockets`) and its last log lines.
 pub(crate) fn container_evidence(
@@ -246,7 +234,6 @@ pub(crate) fn container_evidence(
 
 pub(crate) fn expected_text(check: &Check) -> String {
     match &check.kind {
-        CheckKind::Http { expect, .. } => http::expected(expect),
         CheckKind::Registered(k) => k.expected(),
     }
 }
@@ -259,33 +246,12 @@ pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Findi
             id: &check.id,
             done,
         }),
-        CheckKind::Http {
-            container,
-            expect,
-            port,
-            ..
-        } => match facts.probes.get(&check.id) {
-            Some(p) => {
-                let c = container.as_ref().and_then(|n| container_facts(facts, n));
-                let image = c.and_then(|c| image_of(facts, c));
-                let mut j = http::judge(plan, expect, p, c, image, *port);
-                if !j.pass {
-                    // A request through a port that is not published fails because of that.
-                    let port_check = plan.checks.iter().find(|k| {
-                        matches!(&k.kind, CheckKind::Registered(Registered::PortPublished(PortPublished { container: n, mapping }))
-                            if Some(n) == container.as_ref() && Some(mapping.host_port) == *port)
-                    });
-                    j.because_of = port_check
-                        .filter(|k| {
-                            done.iter()
-                                .any(|f| f.id == k.id && f.outcome == Outcome::Fail)
-                        })
-                        .filter(|_| matches!(p.outcome, ProbeOutcome::Failed { .. }))
-                        .map(|k| k.id.clone());
-                }
-                j
-            }
-            None => missing_fact(),
-        },
+    }
+}
+
+/// What the grader saw that explains a failed check.
+pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
+    match &check.kind {
+        CheckKind::Registered(k) => k.evidence(facts),
     }
 }
