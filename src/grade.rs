@@ -39,8 +39,8 @@ pub async fn grade(
     let mut facts = observe(daemon, &plan, &opts).await?;
     crate::observe::read_files(&plan, dir, &mut facts);
     let randomised = plan.checks.iter().any(|c| {
-        use crate::plan::{CheckKind, HttpCheck, Registered};
-        matches!(&c.kind, CheckKind::Registered(Registered::Http(HttpCheck { expect, .. })) if expect.random.is_some())
+        use crate::plan::{CheckKind, HttpCheck};
+        matches!(&c.kind, CheckKind::Http(HttpCheck { expect, .. }) if expect.random.is_some())
     });
     facts.random = randomised.then_some(token);
     let verdict = judge(&plan, &facts);

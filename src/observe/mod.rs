@@ -19,9 +19,7 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{
-    CheckKind, ContainerImage, HttpCheck, ImageSettingCheck, Need, Plan, Registered, RunCheck,
-};
+use crate::plan::{CheckKind, ContainerImage, HttpCheck, ImageSettingCheck, Need, Plan, RunCheck};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -257,10 +255,10 @@ pub async fn observe(
     }
     // Build history only for the images whose layer order is checked.
     for c in &plan.checks {
-        if let CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck {
+        if let CheckKind::ImageSetting(ImageSettingCheck {
             image,
             setting: crate::plan::ImageSetting::DepsBeforeCode(_),
-        })) = &c.kind
+        }) = &c.kind
             && let Some(Some(facts)) = facts.images.get_mut(&image.full())
             && facts.history.is_empty()
         {
@@ -358,7 +356,7 @@ pub async fn observe(
 
     // One-shot runs of images that exist, alongside the probes.
     let runs = plan.checks.iter().filter_map(|c| match &c.kind {
-        CheckKind::Registered(Registered::Run(RunCheck { run }))
+        CheckKind::Run(RunCheck { run })
             if matches!(facts.images.get(&run.image.full()), Some(Some(_))) =>
         {
             Some((c.id.clone(), run))
@@ -447,7 +445,7 @@ pub async fn observe(
         || facts.containers.values().any(Option::is_none)
         || facts.images.values().any(Option::is_none)
         || facts.containers.values().flatten().any(|c| {
-            plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::Registered(Registered::ContainerImage(ContainerImage { container, image })) if container.0 == c.name && !image_matches(&facts, c, &image.full())))
+            plan.checks.iter().any(|k| matches!(&k.kind, CheckKind::ContainerImage(ContainerImage { container, image }) if container.0 == c.name && !image_matches(&facts, c, &image.full())))
         });
     if missing {
         facts.others = daemon.all_containers().await?;
@@ -475,11 +473,11 @@ pub async fn probe_once(url: &str, expect: &crate::spec::HttpExpect) -> ProbeOut
 /// (a 5xx especially: the traceback is in the log).
 fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
     plan.checks.iter().any(|c| match &c.kind {
-        CheckKind::Registered(Registered::Http(HttpCheck {
+        CheckKind::Http(HttpCheck {
             container: Some(n),
             expect,
             ..
-        })) if n.0 == name => match facts.probes.get(&c.id) {
+        }) if n.0 == name => match facts.probes.get(&c.id) {
             Some(p) => match &p.outcome {
                 ProbeOutcome::Response { status, .. } => !expect.status.matches(*status),
                 _ => true,
@@ -519,9 +517,7 @@ async fn image_provenance(
 ) -> Result<(), DaemonError> {
     use crate::plan::ImageSetting;
     for c in &plan.checks {
-        let CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck { image, setting })) =
-            &c.kind
-        else {
+        let CheckKind::ImageSetting(ImageSettingCheck { image, setting }) = &c.kind else {
             continue;
         };
         let Some(Some(i)) = facts.images.get_mut(&image.full()) else {
@@ -655,11 +651,11 @@ async fn other_routes(
     let own = base.path().to_string();
     let mut paths: Vec<String> = Vec::new();
     let spec_paths = plan.checks.iter().filter_map(|k| match &k.kind {
-        CheckKind::Registered(Registered::Http(HttpCheck {
+        CheckKind::Http(HttpCheck {
             container: c,
             expect,
             ..
-        })) if c.as_ref() == container => match &expect.target {
+        }) if c.as_ref() == container => match &expect.target {
             Target::Path(p) => Some(p.split('?').next().unwrap_or(p).to_string()),
             Target::Url(_) => None,
         },
@@ -694,12 +690,12 @@ async fn probe_all(
         .checks
         .iter()
         .filter_map(|c| match &c.kind {
-            CheckKind::Registered(Registered::Http(HttpCheck {
+            CheckKind::Http(HttpCheck {
                 container,
                 expect,
                 port,
                 host_ip,
-            })) => Some((c, container, expect, port, host_ip)),
+            }) => Some((c, container, expect, port, host_ip)),
             _ => None,
         })
         .collect();

@@ -1,5 +1,9 @@
 //! Expands a spec into the flat list of checks to run, each with a stable id, a title a
 //! beginner understands, its points and the checks it depends on.
+//!
+//! The expansion itself belongs to the check kinds: each kind's module in `checks` says
+//! which checks the spec asks of it, and [`Plan::new`] takes them all in the order the
+//! registration list in `checks/mod.rs` gives, then keeps their ids unique.
 
 use serde::Serialize;
 
@@ -7,17 +11,10 @@ use crate::spec::{RANDOM, SpecError};
 
 use crate::spec::{ContainerName, ImageRef, PassMark, Spec};
 
+/// What a check looks at: one variant per check kind, holding its module's type.
+pub use crate::checks::CheckKind;
 pub use crate::checks::types::*;
-pub use crate::checks::{ContainerSetting, ImageSetting, Registered};
-
-/// What a check looks at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CheckKind {
-    /// A kind defined whole in one module of `checks` and registered there in one line.
-    #[serde(untagged)]
-    Registered(crate::checks::Registered),
-}
+pub use crate::checks::{ContainerSetting, ImageSetting};
 
 /// Something the grader must observe for a check: observe gathers the union of what
 /// the plan's checks need, each thing once.
@@ -42,15 +39,6 @@ pub enum Need {
     },
     /// A file of the project folder (the Dockerfile, .dockerignore), by relative path.
     ProjectFile(String),
-}
-
-impl CheckKind {
-    /// What the grader must observe to judge this check.
-    pub fn needs(&self) -> Vec<Need> {
-        match self {
-            CheckKind::Registered(k) => k.needs(),
-        }
-    }
 }
 
 /// One check of the lab.
@@ -119,7 +107,7 @@ impl Plan {
     /// check ids keep the placeholder, so they stay the same from run to run.
     pub fn randomise(&mut self, token: &str) {
         for c in &mut self.checks {
-            if let CheckKind::Registered(Registered::Http(HttpCheck { expect, .. })) = &mut c.kind {
+            if let CheckKind::Http(HttpCheck { expect, .. }) = &mut c.kind {
                 expect.randomise(RANDOM, token);
             }
         }
@@ -137,17 +125,7 @@ impl Plan {
 
     /// Builds the checks for a spec.
     pub fn new(spec: &Spec) -> Plan {
-        use crate::checks::Place;
-        let pts = &spec.points;
-        let mut checks = crate::checks::for_spec(spec, Place::BeforeImages, pts);
-        for i in spec.image_specs() {
-            checks.extend(crate::checks::for_image(&i, pts));
-        }
-        checks.extend(crate::checks::for_spec(spec, Place::BeforeContainers, pts));
-        for c in spec.containers() {
-            checks.extend(crate::checks::for_container(c, pts));
-        }
-        checks.extend(crate::checks::for_spec(spec, Place::Last, pts));
+        let mut checks = crate::checks::expand(spec);
         dedup_ids(&mut checks);
         Plan {
             name: spec.name.clone(),
@@ -223,7 +201,7 @@ mod tests {
         plan.randomise("c0ffee");
         let http = plan.checks.last().unwrap();
         assert_eq!(http.id, "http:echo:GET /echo?v={{random}}");
-        let CheckKind::Registered(Registered::Http(HttpCheck { expect, .. })) = &http.kind else {
+        let CheckKind::Http(HttpCheck { expect, .. }) = &http.kind else {
             panic!("{http:?}")
         };
         assert_eq!(expect.target, Target::Path("/echo?v=c0ffee".into()));

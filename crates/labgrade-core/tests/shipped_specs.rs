@@ -1,7 +1,7 @@
 //! The specs shipped in specs/ judge real students' output the way the course means:
 //! each pattern is tried on the texts a correct (and a wrong) solution prints.
 
-use labgrade_core::plan::{CheckKind, Plan, Registered, RunCheck, load};
+use labgrade_core::plan::{CheckKind, Plan, RunCheck, load};
 
 fn spec_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +19,7 @@ fn hello_docker_accepts_the_dates_python_prints() {
         .checks
         .iter()
         .find_map(|c| match &c.kind {
-            CheckKind::Registered(Registered::Run(RunCheck { run }))
+            CheckKind::Run(RunCheck { run })
                 if run.stdout_regex_means.as_deref() == Some("a date") =>
             {
                 run.stdout_regex.clone()

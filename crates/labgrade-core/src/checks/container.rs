@@ -41,10 +41,10 @@ impl Kind for ContainerExists {
             points: points.container,
             requires: vec![],
             hidden: false,
-            kind: CheckKind::Registered(Registered::ContainerExists(ContainerExists {
+            kind: CheckKind::ContainerExists(ContainerExists {
                 container: name.clone(),
                 compose,
-            })),
+            }),
         }]
     }
 
@@ -87,9 +87,9 @@ impl Kind for ContainerRunning {
             points: points.running,
             requires: vec![format!("container:{name}")],
             hidden: false,
-            kind: CheckKind::Registered(Registered::ContainerRunning(ContainerRunning {
+            kind: CheckKind::ContainerRunning(ContainerRunning {
                 container: name.clone(),
-            })),
+            }),
         }]
     }
 
@@ -126,10 +126,10 @@ impl Kind for ContainerImage {
             points: points.from_image,
             requires: vec![format!("container:{name}")],
             hidden: false,
-            kind: CheckKind::Registered(Registered::ContainerImage(ContainerImage {
+            kind: CheckKind::ContainerImage(ContainerImage {
                 container: name.clone(),
                 image: image.clone(),
-            })),
+            }),
         }]
     }
 

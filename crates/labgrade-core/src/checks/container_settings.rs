@@ -76,10 +76,10 @@ impl Kind for ContainerSettingCheck {
                 points: points.setting,
                 requires: vec![format!("container:{name}")],
                 hidden: false,
-                kind: CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
+                kind: CheckKind::ContainerSetting(ContainerSettingCheck {
                     container: name.clone(),
                     setting,
-                })),
+                }),
             })
             .collect()
     }

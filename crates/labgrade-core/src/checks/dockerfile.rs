@@ -35,9 +35,9 @@ impl Kind for DockerfilePresent {
             points: points.setting,
             requires: vec![],
             hidden: false,
-            kind: CheckKind::Registered(Registered::DockerfilePresent(DockerfilePresent {
+            kind: CheckKind::DockerfilePresent(DockerfilePresent {
                 dockerfile: d.clone(),
-            })),
+            }),
         }]
     }
 
@@ -82,10 +82,10 @@ impl Kind for DockerfileRule {
                 points: points.setting,
                 requires: vec!["dockerfile".into()],
                 hidden: false,
-                kind: CheckKind::Registered(Registered::DockerfileRule(DockerfileRule {
+                kind: CheckKind::DockerfileRule(DockerfileRule {
                     dockerfile: d.clone(),
                     rule: rule.id,
-                })),
+                }),
             })
             .collect()
     }

@@ -30,10 +30,10 @@ impl Kind for FileCheck {
                 points: f.points.unwrap_or(points.setting),
                 requires: vec![format!("image:{}", i.name)],
                 hidden: false,
-                kind: CheckKind::Registered(Registered::File(FileCheck {
+                kind: CheckKind::File(FileCheck {
                     image: i.name.clone(),
                     file: f.clone(),
-                })),
+                }),
             })
             .collect()
     }

@@ -5,10 +5,10 @@ use super::*;
 /// The compose service a container of the spec is, if it is one.
 fn compose_service_of<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a String> {
     plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::Registered(Registered::ContainerExists(ContainerExists {
+        CheckKind::ContainerExists(ContainerExists {
             container,
             compose: Some((_, service)),
-        })) if container == name => Some(service),
+        }) if container == name => Some(service),
         _ => None,
     })
 }
@@ -35,25 +35,23 @@ pub(crate) fn compose_service(plan: &Plan, name: &ContainerName) -> String {
     let mut restart = None;
     for c in &plan.checks {
         match &c.kind {
-            CheckKind::Registered(Registered::PortPublished(PortPublished {
-                container,
-                mapping,
-            })) if container == name => {
+            CheckKind::PortPublished(PortPublished { container, mapping }) if container == name => {
                 ports.push(format!("\"{}\"", mapping.flag()));
             }
-            CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
-                container,
-                setting,
-            })) if container == name => match setting {
-                S::Env(k, v) => env.push(format!("{k}: {v}")),
-                S::Mount(m) => volumes.push(match &m.source {
-                    Some(s) => format!("\"{s}:{}\"", m.destination),
-                    None => format!("\"{}\"", m.destination),
-                }),
-                S::Restart(r) => restart = Some(r.as_str()),
-                S::Label(k, v) => labels.push(format!("{k}: {v}")),
-                S::Network(n) => networks.push(n.clone()),
-            },
+            CheckKind::ContainerSetting(ContainerSettingCheck { container, setting })
+                if container == name =>
+            {
+                match setting {
+                    S::Env(k, v) => env.push(format!("{k}: {v}")),
+                    S::Mount(m) => volumes.push(match &m.source {
+                        Some(s) => format!("\"{s}:{}\"", m.destination),
+                        None => format!("\"{}\"", m.destination),
+                    }),
+                    S::Restart(r) => restart = Some(r.as_str()),
+                    S::Label(k, v) => labels.push(format!("{k}: {v}")),
+                    S::Network(n) => networks.push(n.clone()),
+                }
+            }
             _ => {}
         }
     }
@@ -97,16 +95,12 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
     let mut cmd = format!("docker run -d --name {name}");
     for c in &plan.checks {
         match &c.kind {
-            CheckKind::Registered(Registered::PortPublished(PortPublished {
-                container,
-                mapping,
-            })) if container == name => {
+            CheckKind::PortPublished(PortPublished { container, mapping }) if container == name => {
                 cmd.push_str(&format!(" -p {}", mapping.flag()));
             }
-            CheckKind::Registered(Registered::ContainerSetting(ContainerSettingCheck {
-                container,
-                setting,
-            })) if container == name => {
+            CheckKind::ContainerSetting(ContainerSettingCheck { container, setting })
+                if container == name =>
+            {
                 cmd.push(' ');
                 cmd.push_str(&container_settings::expected(setting));
             }
@@ -122,9 +116,7 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
 /// The image the spec says a container runs, if it says.
 pub(crate) fn spec_image<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a ImageRef> {
     plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::Registered(Registered::ContainerImage(ContainerImage { container, image }))
-            if container == name =>
-        {
+        CheckKind::ContainerImage(ContainerImage { container, image }) if container == name => {
             Some(image)
         }
         _ => None,

@@ -35,9 +35,9 @@ impl Kind for Healthcheck {
             points: points.setting,
             requires: vec![format!("image:{}", i.name)],
             hidden: false,
-            kind: CheckKind::Registered(Registered::Healthcheck(Healthcheck {
+            kind: CheckKind::Healthcheck(Healthcheck {
                 image: i.name.clone(),
-            })),
+            }),
         }]
     }
 
@@ -88,10 +88,10 @@ impl Kind for Healthy {
             points: points.setting,
             requires: vec![format!("running:{}", c.name)],
             hidden: false,
-            kind: CheckKind::Registered(Registered::Healthy(Healthy {
+            kind: CheckKind::Healthy(Healthy {
                 container: c.name.clone(),
                 image: c.image.clone(),
-            })),
+            }),
         }]
     }
 

@@ -82,7 +82,7 @@ impl Kind for HttpCheck {
         if !j.pass {
             // A request through a port that is not published fails because of that.
             let port_check = plan.checks.iter().find(|k| {
-                matches!(&k.kind, CheckKind::Registered(Registered::PortPublished(PortPublished { container: n, mapping }))
+                matches!(&k.kind, CheckKind::PortPublished(PortPublished { container: n, mapping })
                     if Some(n) == self.container.as_ref() && Some(mapping.host_port) == self.port)
             });
             j.because_of = port_check
@@ -152,12 +152,12 @@ fn check(
         points: h.points.unwrap_or(points.http),
         requires,
         hidden: h.hidden,
-        kind: CheckKind::Registered(Registered::Http(HttpCheck {
+        kind: CheckKind::Http(HttpCheck {
             container: container.cloned(),
             expect: Box::new(h.clone()),
             port,
             host_ip,
-        })),
+        }),
     }
 }
 

@@ -28,7 +28,7 @@ impl Kind for ImagePresent {
                 points: points.image,
                 requires: vec![],
                 hidden: false,
-                kind: CheckKind::Registered(Registered::ImagePresent(ImagePresent { image })),
+                kind: CheckKind::ImagePresent(ImagePresent { image }),
             })
             .collect()
     }

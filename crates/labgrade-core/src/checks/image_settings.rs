@@ -148,10 +148,10 @@ impl Kind for ImageSettingCheck {
                     points: points.setting,
                     requires,
                     hidden: false,
-                    kind: CheckKind::Registered(Registered::ImageSetting(ImageSettingCheck {
+                    kind: CheckKind::ImageSetting(ImageSettingCheck {
                         image: image.clone(),
                         setting,
-                    })),
+                    }),
                 }
             })
             .collect()

@@ -1,12 +1,16 @@
-//! The check kinds defined whole in one module each, and the one list that registers
-//! them.
+//! What a check kind is — the [`Kind`] trait every kind's module implements — and the
+//! `kinds!` macro that turns the one list in `checks/mod.rs` into
+//! [`CheckKind`](super::CheckKind) and the plan's expansion.
 //!
-//! A kind's module holds a type that implements [`Kind`]: the checks a spec entry
-//! expands into ([`Kind::for_image`], [`Kind::for_container`]), what the check expects
-//! in words, what the grader must observe for it, and how it is judged. Adding a kind is
-//! that module plus one line in the list in `checks/mod.rs` (and the spec key it
-//! reads, in `spec`). The
-//! kinds that predate this list are the [`CheckKind`] variants beside it.
+//! A kind's module holds a type that implements [`Kind`]: the checks the spec expands
+//! into ([`Kind::for_spec`] for the lab as a whole, [`Kind::for_image`] per `images:`
+//! entry, [`Kind::for_container`] per container), what the check expects in words, what
+//! the grader must observe for it, how it is judged and what evidence explains its
+//! failure. Adding a kind is that module plus one line in the list in `checks/mod.rs`
+//! (and the spec key it reads, in `spec`). Nothing else dispatches on the kind; code
+//! matches one kind only where it looks for it on purpose (observe sends the plan's
+//! requests and one-shot runs; the fixes rebuild a `docker run` from the plan's ports
+//! and settings).
 
 use super::{Check, Judgement, Plan};
 use crate::facts::Facts;
@@ -87,8 +91,9 @@ pub(crate) trait Kind {
     }
 }
 
-/// Declares the registered kinds' modules and generates [`Registered`] and the
-/// expansion over all of them: `module: Variant(Type), ...;` per module.
+/// Declares the registered kinds' modules and generates from them `CheckKind` (one
+/// variant per kind, holding its type), `types` and `expand`: `module: Variant(Type),
+/// ...;` per module. The variant's name, in snake_case, is the check's `kind` in JSON.
 macro_rules! kinds {
     ($($module:ident: $($variant:ident($ty:ident)),+;)*) => {
         $(mod $module;)*
@@ -98,21 +103,22 @@ macro_rules! kinds {
             $(pub use super::$module::{$($ty),+};)*
         }
 
-        /// A check of a kind registered in the list in `checks/mod.rs`: its module's type.
+        /// What a check looks at: one variant per kind registered in the list in
+        /// `checks/mod.rs`, holding its module's type.
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]
-        pub enum Registered {
+        pub enum CheckKind {
             $($($variant($module::$ty),)+)*
         }
 
-        impl Registered {
+        impl CheckKind {
             fn def(&self) -> &dyn kinds::Kind {
                 match self {
-                    $($(Registered::$variant(k) => k,)+)*
+                    $($(CheckKind::$variant(k) => k,)+)*
                 }
             }
 
-            /// What the grader must observe for the check.
+            /// What the grader must observe to judge this check.
             pub fn needs(&self) -> Vec<$crate::plan::Need> {
                 self.def().needs()
             }
@@ -130,37 +136,27 @@ macro_rules! kinds {
             }
         }
 
-        /// The registered kinds' checks for the lab as a whole placed at `place`, in
-        /// registration order.
-        pub(crate) fn for_spec(
-            spec: &$crate::spec::Spec,
-            place: kinds::Place,
-            points: &$crate::spec::Points,
-        ) -> Vec<Check> {
-            let mut out = Vec::new();
-            $($(if <$module::$ty as kinds::Kind>::place() == place {
-                out.extend(<$module::$ty as kinds::Kind>::for_spec(spec, points));
-            })+)*
-            out
-        }
-
-        /// The registered kinds' checks for one image entry, in registration order.
-        pub(crate) fn for_image(
-            image: &$crate::spec::ImageSpec,
-            points: &$crate::spec::Points,
-        ) -> Vec<Check> {
-            let mut out = Vec::new();
-            $($(out.extend(<$module::$ty as kinds::Kind>::for_image(image, points));)+)*
-            out
-        }
-
-        /// The registered kinds' checks for one container, in registration order.
-        pub(crate) fn for_container(
-            container: &$crate::spec::ContainerSpec,
-            points: &$crate::spec::Points,
-        ) -> Vec<Check> {
-            let mut out = Vec::new();
-            $($(out.extend(<$module::$ty as kinds::Kind>::for_container(container, points));)+)*
+        /// Every registered kind's checks for a spec, in the plan's order (see
+        /// [`kinds::Place`]): within each part, in the order of the list.
+        pub(crate) fn expand(spec: &$crate::spec::Spec) -> Vec<Check> {
+            use kinds::{Kind, Place};
+            let points = &spec.points;
+            let for_spec = |place: Place| {
+                let mut out = Vec::new();
+                $($(if <$module::$ty as Kind>::place() == place {
+                    out.extend(<$module::$ty as Kind>::for_spec(spec, points));
+                })+)*
+                out
+            };
+            let mut out = for_spec(Place::BeforeImages);
+            for image in spec.image_specs() {
+                $($(out.extend(<$module::$ty as Kind>::for_image(&image, points));)+)*
+            }
+            out.extend(for_spec(Place::BeforeContainers));
+            for container in spec.containers() {
+                $($(out.extend(<$module::$ty as Kind>::for_container(container, points));)+)*
+            }
+            out.extend(for_spec(Place::Last));
             out
         }
     };

@@ -1,10 +1,11 @@
-//! One module per check kind: what each expects in words and how it is judged from the
-//! facts, each failure with its cause and the fix to type. This file holds the draft
-//! result they share and the one place that sends a check to its module.
+//! One module per check kind, each holding what the spec expands into, what the check
+//! expects in words and how it is judged from the facts, each failure with its cause
+//! and the fix to type. This file holds the one list that registers the kinds, the
+//! draft result they share and the helpers several kinds use.
 //!
-//! The newer kinds are each one module with a [`kinds::Kind`] type, registered by one
-//! line of the list below; the older ones are [`CheckKind`] variants sent to their
-//! modules by [`judge_one`].
+//! Every kind is a type implementing [`kinds::Kind`] in its own module, registered by
+//! one line of the list below; the list generates [`CheckKind`] (one variant per kind)
+//! and [`expand`], which `Plan::new` calls. A new kind is one new file plus one line.
 
 mod fixes;
 mod program;
@@ -14,7 +15,10 @@ mod words;
 #[macro_use]
 mod kinds;
 
-// The registered kinds: `module: Variant(Type);` — a new kind is its module and a line here.
+// The registered kinds: `module: Variant(Type), ...;` — a new kind is its module and a line
+// here. The order is the plan's within each part (see `kinds::Place`): per image, its
+// settings, files, user, secrets, healthcheck; per container, exists, running, image,
+// ports, settings, health, requests.
 kinds! {
     image: ImagePresent(ImagePresent);
     image_settings: ImageSetting(ImageSettingCheck);
@@ -35,7 +39,6 @@ pub use container_settings::ContainerSetting;
 pub use files::in_image;
 pub(crate) use fixes::*;
 pub use image_settings::ImageSetting;
-pub(crate) use kinds::Place;
 pub(crate) use types::*;
 pub(crate) use words::*;
 
@@ -45,7 +48,7 @@ pub(crate) use crate::facts::{
     BaseFacts, ContainerFacts, Facts, ImageFacts, ProbeFacts, ProbeOutcome, PublishedPort,
     RegistryFacts, RunFacts, TransportError,
 };
-pub(crate) use crate::plan::{Check, CheckKind, Plan};
+pub(crate) use crate::plan::{Check, Plan};
 pub(crate) use crate::spec::{
     ContainerName, DockerfileSpec, HttpExpect, ImagePattern, ImageRef, MountKind, Pattern,
     PortMapping, Proto, RunSpec,
@@ -232,26 +235,23 @@ pub(crate) fn container_evidence(
     out
 }
 
+/// What the check expects, in words.
 pub(crate) fn expected_text(check: &Check) -> String {
-    match &check.kind {
-        CheckKind::Registered(k) => k.expected(),
-    }
+    check.kind.expected()
 }
 
+/// Sends a check to its kind's module: the draft verdict on the facts, given the
+/// findings of the checks before it.
 pub(crate) fn judge_one(plan: &Plan, check: &Check, facts: &Facts, done: &[Finding]) -> Judgement {
-    match &check.kind {
-        CheckKind::Registered(k) => k.judge(&kinds::Ctx {
-            plan,
-            facts,
-            id: &check.id,
-            done,
-        }),
-    }
+    check.kind.judge(&kinds::Ctx {
+        plan,
+        facts,
+        id: &check.id,
+        done,
+    })
 }
 
 /// What the grader saw that explains a failed check.
 pub(crate) fn evidence(check: &Check, facts: &Facts) -> Vec<String> {
-    match &check.kind {
-        CheckKind::Registered(k) => k.evidence(facts),
-    }
+    check.kind.evidence(facts)
 }

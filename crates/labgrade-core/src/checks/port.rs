@@ -28,10 +28,10 @@ impl Kind for PortPublished {
                 points: points.port,
                 requires: vec![format!("container:{name}")],
                 hidden: false,
-                kind: CheckKind::Registered(Registered::PortPublished(PortPublished {
+                kind: CheckKind::PortPublished(PortPublished {
                     container: name.clone(),
                     mapping: m.clone(),
-                })),
+                }),
             })
             .collect()
     }

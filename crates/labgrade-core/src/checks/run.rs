@@ -32,9 +32,9 @@ impl Kind for RunCheck {
                     points: r.points.unwrap_or(points.run),
                     requires: vec![format!("image:{}", r.image)],
                     hidden: false,
-                    kind: CheckKind::Registered(Registered::Run(RunCheck {
+                    kind: CheckKind::Run(RunCheck {
                         run: Box::new(r.clone()),
-                    })),
+                    }),
                 }
             })
             .collect()

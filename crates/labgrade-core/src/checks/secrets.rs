@@ -29,10 +29,10 @@ impl Kind for NoSecrets {
             points: points.setting,
             requires: vec![format!("image:{}", i.name)],
             hidden: false,
-            kind: CheckKind::Registered(Registered::NoSecrets(NoSecrets {
+            kind: CheckKind::NoSecrets(NoSecrets {
                 image: i.name.clone(),
                 allow: i.allow_secrets.clone(),
-            })),
+            }),
         }]
     }
 

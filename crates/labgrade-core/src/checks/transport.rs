@@ -22,12 +22,10 @@ pub(crate) fn judge(
     // The container port the spec wants behind this host port.
     let wanted_inner = c.and_then(|c| {
         plan.checks.iter().find_map(|k| match &k.kind {
-            CheckKind::Registered(Registered::PortPublished(PortPublished {
-                container,
-                mapping,
-            })) if container.0 == c.name
-                && Some(mapping.host_port) == host_port
-                && mapping.proto == Proto::Tcp =>
+            CheckKind::PortPublished(PortPublished { container, mapping })
+                if container.0 == c.name
+                    && Some(mapping.host_port) == host_port
+                    && mapping.proto == Proto::Tcp =>
             {
                 Some(mapping.container_port)
             }

@@ -26,9 +26,9 @@ impl Kind for UserNotRoot {
             points: points.setting,
             requires: vec![format!("image:{}", i.name)],
             hidden: false,
-            kind: CheckKind::Registered(Registered::UserNotRoot(UserNotRoot {
+            kind: CheckKind::UserNotRoot(UserNotRoot {
                 image: i.name.clone(),
-            })),
+            }),
         }]
     }
 
