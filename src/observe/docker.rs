@@ -130,6 +130,48 @@ impl Daemon {
         })
     }
 
+    /// Runs a command in a running container (`docker exec`) and returns its standard
+    /// output, capped at `cap` bytes, when it exits 0 within `timeout`.
+    pub async fn exec_output(
+        &self,
+        container: &str,
+        cmd: &[&str],
+        timeout: Duration,
+        cap: usize,
+    ) -> Option<String> {
+        use bollard::exec::{StartExecOptions, StartExecResults};
+        let config = bollard::models::ExecConfig {
+            cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(false),
+            ..Default::default()
+        };
+        let run = async {
+            let exec = self.docker.create_exec(container, config).await.ok()?;
+            let StartExecResults::Attached { mut output, .. } = self
+                .docker
+                .start_exec(&exec.id, None::<StartExecOptions>)
+                .await
+                .ok()?
+            else {
+                return None;
+            };
+            let mut out = Vec::new();
+            while let Some(Ok(chunk)) = output.next().await {
+                if let bollard::container::LogOutput::StdOut { message } = chunk {
+                    out.extend_from_slice(&message);
+                    if out.len() > cap {
+                        out.truncate(cap);
+                        break;
+                    }
+                }
+            }
+            let done = self.docker.inspect_exec(&exec.id).await.ok()?;
+            (done.exit_code == Some(0)).then(|| String::from_utf8_lossy(&out).into_owned())
+        };
+        tokio::time::timeout(timeout, run).await.ok().flatten()
+    }
+
     /// The CPU architecture the engine runs programs for (`GET /version`'s Arch).
     pub async fn arch(&self) -> Option<String> {
         self.docker
@@ -295,6 +337,7 @@ impl Daemon {
             restarts_during_check: 0,
             stop_requested: false,
             health,
+            listening_via: None,
             ready: None,
         }))
     }

@@ -129,6 +129,59 @@ impl Lab {
         full
     }
 
+    /// Builds a Dockerfile with binary files (written executable) into a tag of this
+    /// test's: programs copied from the host, such as /bin/cat.
+    pub async fn build_bin(
+        &mut self,
+        tag: &str,
+        dockerfile: &str,
+        files: &[(&str, Vec<u8>)],
+    ) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.dir.path().join(format!("build-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Dockerfile"),
+            dockerfile.replace("BASE", &self.image),
+        )
+        .unwrap();
+        for (name, bytes) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let full = self.own_tag(tag);
+        self.tags.push(full.clone());
+        let labels = std::collections::HashMap::from([(sample::image::LABEL, "1")]);
+        labgrade::observe::build::build_dir(&self.daemon, &dir, &full, &labels, None)
+            .await
+            .unwrap_or_else(|f| panic!("build {full}: {} {}", f.problem, f.log));
+        full
+    }
+
+    /// Starts a container from `image` named `<suffix>-<id>`, with sample-app arguments.
+    pub async fn run_image_with(
+        &mut self,
+        suffix: &str,
+        image: &str,
+        args: &[&str],
+        ports: &[(u16, u16)],
+    ) -> String {
+        let name = format!("{suffix}-{}", self.id);
+        self.containers.push(name.clone());
+        let spec = RunSpec {
+            name: &name,
+            image,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ports: ports.to_vec(),
+            ..Default::default()
+        };
+        sample::run(&self.daemon, &spec)
+            .await
+            .expect("container starts");
+        name
+    }
+
     pub async fn run_custom(
         &mut self,
         suffix: &str,
