@@ -17,4 +17,5 @@ pub mod demo;
 pub mod exit;
 pub mod grade;
 pub mod observe;
+pub mod owner;
 pub mod sample;

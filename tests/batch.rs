@@ -830,3 +830,157 @@ async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
     assert_eq!(leftovers(&out), "");
     assert_eq!(descendants(&lab, &lab.image).await, Vec::<String>::new());
 }
+
+/// The names of a run's containers (running or not).
+fn run_containers(run: &str) -> Vec<String> {
+    let label = format!("label=io.labgrade.grade={run}");
+    let out = docker_cmd(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"])
+        .output_within(DOCKER_TIME);
+    text(&out.stdout).lines().map(String::from).collect()
+}
+
+/// Waits (bounded) until the run writing into `out` has a container of `student`'s,
+/// and returns the run's id with the container's name.
+fn container_of(out: &Path, student: &str) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "{}: no container", out.display());
+        if let Some(run) = labgrade::batch::last_run(out) {
+            let own = format!("-{student}-");
+            if let Some(c) = run_containers(&run.run_id)
+                .into_iter()
+                .find(|c| c.contains(&own))
+            {
+                return (run.run_id, c);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `labgrade clean` while a class is being graded: the live run's containers are left
+/// alone (and its verdicts are the submissions' own), while what a run killed with -9
+/// left is removed, and a run whose owner this machine cannot see (another host's) is
+/// kept unless named with `--run`. `clean --run` of the live run is refused. On the old
+/// `clean`, which removed every run's containers, the hanging submission's container
+/// went and its check said so instead of "timed out".
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_leaves_a_run_in_progress_alone() {
+    let lab = Lab::new("clean-scoped").await;
+    let subs = lab.dir.path().join("submissions");
+    let hang = "CMD [\"--behave\", \"hang\"]\n";
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(&subs, "hanger", &lab.image, hang, &[]);
+    let spec = lab.spec(
+        "lab.yaml",
+        &SPEC.replace(
+            "body_contains: Hello\n",
+            "body_contains: Hello\n    timeout: 20s\n",
+        ),
+    );
+    let live_out = lab.dir.path().join("live");
+    let live = grade(&spec, &subs, &live_out)
+        .args(["-j", "2", "--memory", "64"])
+        .spawn_within(GRADE_TIME);
+    let (live_run, hanging) = container_of(&live_out, "hanger");
+    // A second run, killed with -9 once it has a container: its leftovers are dead.
+    let dead_subs = lab.dir.path().join("dead-subs");
+    submission(&dead_subs, "bob", &lab.image, hang, &[]);
+    let dead_out = lab.dir.path().join("dead");
+    let mut dead = grade(&spec, &dead_subs, &dead_out)
+        .args(["--memory", "64"])
+        .spawn_within(GRADE_TIME);
+    let (dead_run, _) = container_of(&dead_out, "bob");
+    dead.kill();
+    // A run on another grading host sharing this daemon: its owner cannot be seen here.
+    let far_run = format!("far-{}", lab.id);
+    let far_net = format!("lg-far-{}", lab.id);
+    docker(&[
+        "network",
+        "create",
+        "--label",
+        &format!("io.labgrade.grade={far_run}"),
+        "--label",
+        "io.labgrade.owner.host=another-grader.invalid",
+        "--label",
+        "io.labgrade.owner.pid=1",
+        "--label",
+        "io.labgrade.owner.process=x/y/1",
+        &far_net,
+    ]);
+    let cleaned = labgrade().arg("clean").output_within(GRADE_TIME);
+    let (said, err) = (text(&cleaned.stdout), text(&cleaned.stderr));
+    assert_eq!(cleaned.status.code(), Some(0), "{said}{err}");
+    assert!(
+        said.contains(&format!("run {dead_run}: removed, its labgrade (pid")),
+        "{said}{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "run {live_run}: kept, still in progress (labgrade pid {}",
+            live.id()
+        )),
+        "{said}{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "run {far_run}: kept, it belongs to labgrade pid 1 on host another-grader.invalid"
+        )),
+        "{said}{err}"
+    );
+    assert_eq!(
+        run_leftovers(&dead_run),
+        "",
+        "the killed run's leftovers went"
+    );
+    assert!(
+        run_containers(&live_run).contains(&hanging),
+        "the live run's container stays"
+    );
+    let refused = labgrade()
+        .args(["clean", "--run", &live_run])
+        .output_within(GRADE_TIME);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("is still in progress"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(run_containers(&live_run).contains(&hanging));
+    // --resume into the folder of a run in progress is refused too.
+    let twice = grade(&spec, &subs, &live_out)
+        .arg("--resume")
+        .output_within(GRADE_TIME);
+    assert_eq!(twice.status.code(), Some(2), "{}", text(&twice.stderr));
+    assert!(
+        text(&twice.stderr).contains("is being graded right now"),
+        "{}",
+        text(&twice.stderr)
+    );
+    let far = labgrade()
+        .args(["clean", "--run", &far_run])
+        .output_within(GRADE_TIME);
+    assert_eq!(far.status.code(), Some(0), "{}", text(&far.stderr));
+    assert_eq!(run_leftovers(&far_run), "");
+
+    let done = tokio::task::spawn_blocking(move || live.wait())
+        .await
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let rows = csv_rows(&live_out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[5], "graded");
+    assert_eq!(row("alice")[4], "true", "{:?}", row("alice"));
+    let report = std::fs::read_to_string(live_out.join("reports/hanger.txt")).unwrap();
+    assert!(
+        report.contains("Container pythonapp_nautilus is running")
+            && report.contains("no answer before the timeout"),
+        "the hanging app was graded on its own behaviour, its container untouched:\n{report}"
+    );
+    assert_eq!(leftovers(&live_out), "");
+    assert_eq!(
+        descendants(&lab, &lab.image).await,
+        Vec::<String>::new(),
+        "no image of either run is left, not even the killed one's intermediate images"
+    );
+}

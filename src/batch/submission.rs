@@ -47,6 +47,8 @@ pub struct Job<'a> {
     pub spec: &'a Spec,
     pub spec_name: &'a str,
     pub run_id: &'a str,
+    /// Labels on everything it creates: the run's id and its owner process.
+    pub labels: &'a [(String, String)],
     pub student: &'a str,
     pub dir: &'a Path,
     pub limits: Limits,
@@ -155,12 +157,11 @@ impl Job<'_> {
     }
 
     async fn steps(&self, plan: &Plan) -> Graded {
-        let labels = vec![(LABEL.to_string(), self.run_id.to_string())];
         if let Err(e) = crate::observe::containers::create_network(
             self.daemon,
             &self.network_name(),
             &self.bridge_name(),
-            &labels,
+            self.labels,
         )
         .await
         {
@@ -250,7 +251,11 @@ impl Job<'_> {
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
-        let labels = HashMap::from([(LABEL, self.run_id)]);
+        let labels: HashMap<&str, &str> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let network = self.network_name();
         let tell = |id: &str| {
             self.journal.record(id);
@@ -322,7 +327,7 @@ impl Job<'_> {
             let sandbox = crate::observe::containers::SandboxSpec {
                 name: &name,
                 image: &tag.full(),
-                labels: vec![(LABEL.to_string(), self.run_id.to_string())],
+                labels: self.labels.to_vec(),
                 ports: c
                     .ports
                     .iter()
