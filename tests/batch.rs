@@ -9,7 +9,7 @@ use common::docker::{docker, docker_cmd};
 use common::process::{DOCKER_TIME, TOOL_TIME};
 use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
-const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
+const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nallowed_bases: [\"labgrade-test/*\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
 
 /// Writes one student's submission: a Dockerfile on top of the test's sample image.
 fn submission(
@@ -143,17 +143,14 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
     };
     assert_eq!(rows.len(), 6);
     // alice: the right answer, 11/11, even with a memory hog and a fork bomb beside her.
-    assert_eq!(
-        &row("alice")[1..6],
-        ["\"Alice", " A.\"", "11", "11", "true"]
-    );
-    assert_eq!(row("bob")[2..6], ["8", "11", "false", "graded"]);
+    assert_eq!(&row("alice")[1..6], ["\"Alice", " A.\"", "7", "7", "true"]);
+    assert_eq!(row("bob")[2..6], ["4", "7", "false", "graded"]);
     assert!(
         row("bob")[1].starts_with("'="),
         "formula defused: {:?}",
         row("bob")
     );
-    assert_eq!(row("carol")[2..6], ["0", "11", "false", "build_failed"]);
+    assert_eq!(row("carol")[2..6], ["0", "7", "false", "build_failed"]);
     assert_eq!(row("frank")[5], "build_failed");
     for s in ["dave", "erin"] {
         let r = row(s);
@@ -599,9 +596,9 @@ async fn builds_and_removals_never_race() {
         let rows: Vec<Vec<String>> = csv_rows(out).into_iter().map(|r| r[..7].to_vec()).collect();
         for r in &rows {
             let want = match r[0].as_str() {
-                "s3" => ["0", "11", "false", "build_failed"],
-                "s5" => ["8", "11", "false", "graded"],
-                _ => ["11", "11", "true", "graded"],
+                "s3" => ["0", "7", "false", "build_failed"],
+                "s5" => ["4", "7", "false", "graded"],
+                _ => ["7", "7", "true", "graded"],
             };
             assert_eq!(r[2..6], want, "{}: {r:?}", out.display());
         }
@@ -807,7 +804,7 @@ async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
     assert!(!err.contains("without a process limit"), "{err}");
     let rows = csv_rows(&out);
     let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
-    assert_eq!(row("alice")[2..6], ["11", "11", "true", "graded"]);
+    assert_eq!(row("alice")[2..6], ["7", "7", "true", "graded"]);
     for s in ["bomber", "hog"] {
         assert_eq!(row(s)[5], "build_failed", "{s}: {:?}", row(s));
     }
@@ -983,4 +980,145 @@ async fn clean_leaves_a_run_in_progress_alone() {
         Vec::<String>::new(),
         "no image of either run is left, not even the killed one's intermediate images"
     );
+}
+
+/// The header of the gradebook CSV.
+fn csv_header(out: &Path) -> String {
+    let text = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    text.lines().next().unwrap().to_string()
+}
+
+/// In a batch the grader creates the container itself, from the student's image, with
+/// the lab's ports: "container exists", "runs image" and "port published" are given
+/// (shown, no points, not in the maximum, no gradebook column), a container that exits
+/// loses only what it did, and reports speak of host port 8097 and the spec's names,
+/// never the port Docker picked. A submission built FROM the lab's own image, or FROM
+/// any image made on the grading machine, is refused unless the spec allows that base.
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_scores_measure_the_student() {
+    let mut lab = Lab::new("scores").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(
+        &subs,
+        "bob",
+        &lab.image,
+        "CMD [\"--listen\", \"127.0.0.1:8088\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "quitter",
+        &lab.image,
+        "CMD [\"--crash\", \"boom\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let header = csv_header(&out);
+    assert!(
+        !header.contains("container:")
+            && !header.contains("port:")
+            && !header.contains("from-image"),
+        "given checks have no column: {header}"
+    );
+    let rows = csv_rows(&out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[2..6], ["7", "7", "true", "graded"]);
+    assert_eq!(row("bob")[2..6], ["4", "7", "false", "graded"]);
+    let report = |s: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("reports/{s}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    for s in ["alice", "bob", "quitter"] {
+        let r = report(s);
+        assert_eq!(r["max_score"], 7, "{s}: {r:#}");
+        let findings = r["findings"].as_array().unwrap();
+        let given: Vec<&serde_json::Value> = findings
+            .iter()
+            .filter(|f| f["outcome"] == "given")
+            .collect();
+        assert_eq!(given.len(), 3, "{s}: {r:#}");
+        for f in given {
+            assert_eq!(
+                (f["points"].as_u64(), f["max_points"].as_u64()),
+                (Some(0), Some(0))
+            );
+        }
+        // Every host port named is the lab's.
+        let all = r.to_string();
+        for (i, _) in all.match_indices("localhost:") {
+            assert!(
+                all[i..].starts_with("localhost:8097"),
+                "{s}: {}",
+                &all[i..i + 40]
+            );
+        }
+        assert!(!all.contains("lg-"), "{s}: the grader's names: {all}");
+        let txt = std::fs::read_to_string(out.join(format!("reports/{s}.txt"))).unwrap();
+        assert!(
+            txt.contains("GIVEN") && txt.contains("Host port 8097 is published"),
+            "{s}:\n{txt}"
+        );
+    }
+    let quitter = std::fs::read_to_string(out.join("reports/quitter.txt")).unwrap();
+    assert!(!quitter.contains("host port 0"), "{quitter}");
+    // A fix that looks into the container says how to get one on the student's machine.
+    let running = report("quitter")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("running"))
+        .unwrap()
+        .clone();
+    assert!(
+        running["fix"].as_str().unwrap().starts_with(
+            "on your own machine, run it as the grader did: docker build -t nautilus/python-app . && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app; then docker logs pythonapp_nautilus"
+        ),
+        "{running:#}"
+    );
+
+    // Without allowed_bases: the lab's own image (the instructor's reference, here a
+    // tag of the test's image) and any image built here (no registry digest) are refused.
+    let reference = lab.tag("reference").await;
+    let subs2 = lab.dir.path().join("submissions2");
+    submission(&subs2, "cheat", &reference, "", &[]);
+    // Another image built here (not the lab's): an instructor's or a classmate's build.
+    let other = lab.build("other", "FROM BASE\nLABEL other=1\n", &[]).await;
+    submission(&subs2, "local", &other, "", &[]);
+    let spec2 = lab.spec(
+        "lab2.yaml",
+        &SPEC
+            .replace("nautilus/python-app", &reference)
+            .replace("allowed_bases: [\"labgrade-test/*\"]\n", ""),
+    );
+    let out2 = lab.dir.path().join("grades2");
+    let run = grade(&spec2, &subs2, &out2)
+        .args(["--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let rows = csv_rows(&out2);
+    let reason = |s: &str| {
+        let r = rows.iter().find(|r| r[0] == s).unwrap();
+        assert_eq!(r[5], "build_failed", "{r:?}");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out2.join(format!("results/{s}.json"))).unwrap(),
+        )
+        .unwrap();
+        json["problem"].as_str().unwrap().to_string()
+    };
+    assert!(
+        reason("cheat").contains("refused base: the Dockerfile builds on")
+            && reason("cheat").contains("the image this lab asks you to build"),
+        "{rows:?}"
+    );
+    assert!(reason("local").contains("no registry digest"), "{rows:?}");
+    assert_eq!(leftovers(&out), "");
+    assert_eq!(leftovers(&out2), "");
 }

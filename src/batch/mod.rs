@@ -494,7 +494,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     let spec = crate::plan::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let spec_name = opts.spec_path.display().to_string();
     let plan = Plan::new(&spec);
-    let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
+    let ids = scored_ids(&spec, &plan);
+    let (batch_max, _) = crate::instance::batch_points(&spec, &plan);
     let names = opts
         .roster
         .as_deref()
@@ -514,7 +515,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         )));
     }
     // What a previous, interrupted run of this folder left behind goes first.
-    if let Some(old) = last_run(&opts.out).filter(|r| !r.finished) {
+    let interrupted = last_run(&opts.out).filter(|r| !r.finished);
+    if let Some(old) = &interrupted {
         // Never pull a live run's containers from under it: two runs into one folder
         // would also write over each other's results.
         if let Some(o) = old
@@ -601,7 +603,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 name: Some(name.clone()),
                 status: Status::NoSubmission,
                 score: 0,
-                max_score: plan.max_points(),
+                max_score: batch_max,
                 passed: false,
                 checks: Vec::new(),
                 problem: Some(format!(
@@ -674,7 +676,12 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     book.rebuild(&ids).map_err(io)?;
     // A run counts as finished only once its leftovers are gone; otherwise the next
     // --resume removes them first.
-    let cleaned = clean_run(daemon, &run).await.is_ok();
+    let mut cleaned = clean_run(daemon, &run).await.is_ok();
+    // A killed run's last requests (a network or an image being created) can still
+    // complete on the daemon after the clean-up above: its id is cleaned once more.
+    if let Some(old) = &interrupted {
+        cleaned &= clean_run(daemon, &old.run_id).await.is_ok();
+    }
     journal::Journal::sweep(daemon, &opts.out).await;
     save_run(
         &opts.out,
@@ -686,6 +693,17 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     )
     .map_err(io)?;
     Ok(summary)
+}
+
+/// The ids of the checks that score a submission in a batch, in spec order: the
+/// gradebook's columns. The checks the grader's own actions satisfy are left out.
+pub fn scored_ids(spec: &crate::spec::Spec, plan: &Plan) -> Vec<String> {
+    let given = crate::instance::given_checks(spec, plan);
+    plan.checks
+        .iter()
+        .map(|c| c.id.clone())
+        .filter(|id| !given.contains(id))
+        .collect()
 }
 
 /// `run.json` in the output folder: which run wrote it last, and whether it finished.
@@ -712,12 +730,9 @@ fn save_run(out: &Path, state: &RunState) -> std::io::Result<()> {
 /// Joins the results of several output folders (shards) into one gradebook.
 pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, BatchError> {
     let spec = crate::plan::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
-    let ids: Vec<String> = Plan::new(&spec)
-        .checks
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    let max = Plan::new(&spec).max_points();
+    let plan = Plan::new(&spec);
+    let ids = scored_ids(&spec, &plan);
+    let (max, _) = crate::instance::batch_points(&spec, &plan);
     let io = |p: &Path, e: std::io::Error| BatchError::Io(format!("{}: {e}", p.display()));
     let book = Gradebook::open(out).map_err(|e| io(out, e))?;
     let mut seen = BTreeMap::new();

@@ -564,6 +564,45 @@ impl Drop for BuildCgroup {
     }
 }
 
+/// What the daemon knows of a base image a submission's Dockerfile names, for the
+/// spec's `allowed_bases` (judged by [`crate::bases::judge`]): whether it is here, its
+/// registry digests, whether a grading run built it (it carries `grade_label`), and
+/// whether it is one of the lab's own images (`lab_images`), by name or by image id.
+pub async fn base_facts(
+    daemon: &Daemon,
+    reference: &str,
+    lab_images: &[String],
+    grade_label: &str,
+) -> crate::bases::BaseFacts {
+    use crate::bases::normalise;
+    let name = normalise(reference);
+    let mut facts = crate::bases::BaseFacts {
+        reference: reference.to_string(),
+        lab_image: lab_images.iter().any(|l| normalise(l) == name),
+        ..Default::default()
+    };
+    let Ok(image) = daemon.client().inspect_image(reference).await else {
+        return facts;
+    };
+    facts.present = true;
+    facts.digests = image.repo_digests.unwrap_or_default();
+    facts.graded_build = image
+        .config
+        .and_then(|c| c.labels)
+        .is_some_and(|l| l.contains_key(grade_label));
+    if !facts.lab_image {
+        for lab in lab_images {
+            if let Ok(l) = daemon.client().inspect_image(lab).await
+                && l.id.is_some()
+                && l.id == image.id
+            {
+                facts.lab_image = true;
+            }
+        }
+    }
+    facts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
