@@ -1122,3 +1122,100 @@ async fn batch_scores_measure_the_student() {
     assert_eq!(leftovers(&out), "");
     assert_eq!(leftovers(&out2), "");
 }
+
+/// Every submission gets a report, the ones that did not build too, each with the cause
+/// in words and as an id, the fix and the build log's explaining lines: a lowercase
+/// `dockerfile`, a Dockerfile in a subfolder, a RUN step killed at the memory limit, and
+/// an app that hits the process limit at run time (named as such, not as a port problem).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_submission_gets_feedback() {
+    let lab = Lab::new("feedback").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "lower", &lab.image, "", &[]);
+    std::fs::rename(subs.join("lower/Dockerfile"), subs.join("lower/dockerfile")).unwrap();
+    submission(&subs, "nested", &lab.image, "", &[]);
+    std::fs::create_dir_all(subs.join("nested/app")).unwrap();
+    std::fs::rename(
+        subs.join("nested/Dockerfile"),
+        subs.join("nested/app/Dockerfile"),
+    )
+    .unwrap();
+    submission(
+        &subs,
+        "hog",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--hog\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "threads",
+        &lab.image,
+        "CMD [\"--threads\", \"1000\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["-j", "2", "--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let report = |s: &str| -> (serde_json::Value, String) {
+        let json = std::fs::read_to_string(out.join(format!("reports/{s}.json")))
+            .unwrap_or_else(|e| panic!("{s} has no report: {e}"));
+        let txt = std::fs::read_to_string(out.join(format!("reports/{s}.txt"))).unwrap();
+        (serde_json::from_str(&json).unwrap(), txt)
+    };
+    let first = |r: &serde_json::Value| r["findings"][0].clone();
+    let (lower, txt) = report("lower");
+    assert_eq!(
+        first(&lower)["cause_id"],
+        "dockerfile-misnamed",
+        "{lower:#}"
+    );
+    assert!(txt.contains("git mv dockerfile Dockerfile"), "{txt}");
+    assert_eq!(lower["max_score"], 7);
+    let (nested, _) = report("nested");
+    assert_eq!(
+        first(&nested)["cause_id"],
+        "dockerfile-not-at-top",
+        "{nested:#}"
+    );
+    assert!(
+        first(&nested)["cause"]
+            .as_str()
+            .unwrap()
+            .contains("in app/")
+    );
+    let (hog, txt) = report("hog");
+    assert_eq!(first(&hog)["cause_id"], "build-out-of-memory", "{hog:#}");
+    assert!(txt.contains("out of memory"), "{txt}");
+    let evidence = first(&hog)["evidence"].to_string();
+    assert!(
+        evidence.contains("log: Step") && evidence.contains("137"),
+        "{evidence}"
+    );
+    // Every scored check is there, skipped because of the build.
+    assert!(
+        hog["findings"].as_array().unwrap()[1..]
+            .iter()
+            .all(|f| f["outcome"] == "skipped" && f["because_of"] == "build"),
+        "{hog:#}"
+    );
+    let (threads, _) = report("threads");
+    let running = threads["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("running"))
+        .unwrap()
+        .clone();
+    assert_eq!(running["cause_id"], "process-limit", "{threads:#}");
+    let rows = csv_rows(&out);
+    let status = |s: &str| rows.iter().find(|r| r[0] == s).unwrap()[5].clone();
+    for s in ["lower", "nested", "hog"] {
+        assert_eq!(status(s), "build_failed");
+    }
+    assert_eq!(status("threads"), "graded");
+    assert_eq!(leftovers(&out), "");
+}

@@ -639,6 +639,21 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();
+            // Every submission gets a report, a build that failed too.
+            if graded.report.is_none() {
+                let status = serde_json::to_value(graded.result.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                graded.report = Some(crate::instance::unbuilt_report(
+                    spec,
+                    spec_name,
+                    &status,
+                    graded.result.problem.as_deref().unwrap_or_default(),
+                    graded.cause_id,
+                    &graded.build_log,
+                ));
+            }
             if let Some(report) = &graded.report {
                 let mut tty = Vec::new();
                 let mut json = Vec::new();

@@ -66,6 +66,8 @@ pub struct Graded {
     pub result: StudentResult,
     pub report: Option<Report>,
     pub build_log: String,
+    /// Why it could not be graded, as a cause id, when that is known.
+    pub cause_id: Option<crate::cause::CauseId>,
 }
 
 /// A name part Docker accepts (lowercase letters, digits, `-`, `_`, `.`), with a short hash
@@ -153,6 +155,7 @@ impl Job<'_> {
             },
             report: None,
             build_log,
+            cause_id: None,
         }
     }
 
@@ -173,12 +176,14 @@ impl Job<'_> {
             );
         }
         if let Some(r) = self.refused_base().await {
-            return self.failed(
+            let mut g = self.failed(
                 plan,
                 Status::BuildFailed,
                 format!("refused base: {}\nfix: {}", r.why, r.fix),
                 String::new(),
             );
+            g.cause_id = Some(crate::cause::CauseId::BaseRefused);
+            return g;
         }
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
@@ -188,7 +193,9 @@ impl Job<'_> {
                 } else {
                     Status::BuildFailed
                 };
-                return self.failed(plan, status, f.problem, f.log);
+                let mut g = self.failed(plan, status, f.problem, f.log);
+                g.cause_id = f.cause_id;
+                return g;
             }
             Err(_) => {
                 return self.failed(
@@ -232,6 +239,7 @@ impl Job<'_> {
                     },
                     report: Some(report),
                     build_log: log,
+                    cause_id: None,
                 }
             }
             Ok(Err(problem)) => self.failed(plan, Status::NotGraded, problem, log),

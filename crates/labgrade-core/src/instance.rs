@@ -241,6 +241,97 @@ pub fn batch_report(report: Report, spec: &Spec, rename: &Rename) -> Report {
     report
 }
 
+/// The report of a submission that could not be graded (its build failed, its base was
+/// refused, the grader could not finish): one finding that says why, with the fix and
+/// the build log's explaining lines, and the lab's scored checks skipped because of it,
+/// so every student gets a report. `status` is the gradebook's word for it.
+pub fn unbuilt_report(
+    spec: &Spec,
+    spec_name: &str,
+    status: &str,
+    problem: &str,
+    cause_id: Option<crate::cause::CauseId>,
+    build_log: &str,
+) -> Report {
+    let plan = Plan::new(spec);
+    let given = given_checks(spec, &plan);
+    let (max, pass) = batch_points(spec, &plan);
+    let (cause, fix) = match problem.split_once(" — ") {
+        Some((c, f)) => (c.to_string(), Some(f.to_string())),
+        None => match problem.split_once("\nfix: ") {
+            Some((c, f)) => (c.to_string(), Some(f.to_string())),
+            None => (problem.to_string(), None),
+        },
+    };
+    let graded = status != "not_graded";
+    let first = crate::verdict::Finding {
+        id: "build".into(),
+        title: "The image builds from the submission's Dockerfile".into(),
+        outcome: if graded {
+            Outcome::Fail
+        } else {
+            Outcome::Error
+        },
+        points: 0,
+        max_points: 0,
+        expected: "docker build succeeds".into(),
+        found: status.replace('_', " "),
+        cause: Some(cause),
+        cause_id: cause_id.or(Some(crate::cause::CauseId::BuildFailed)),
+        fix,
+        because_of: None,
+        evidence: explaining_lines(build_log),
+        hidden: false,
+    };
+    let mut findings = vec![first];
+    for c in plan.checks.iter().filter(|c| !given.contains(&c.id)) {
+        findings.push(crate::verdict::Finding {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            outcome: Outcome::Skipped,
+            points: 0,
+            max_points: c.points,
+            expected: String::new(),
+            found: "not checked".into(),
+            cause: Some("not checked, because the image did not build".into()),
+            cause_id: Some(crate::cause::CauseId::PrerequisiteFailed),
+            fix: None,
+            because_of: Some("build".into()),
+            evidence: Vec::new(),
+            hidden: c.hidden,
+        });
+    }
+    let verdict = crate::verdict::Verdict {
+        findings,
+        score: 0,
+        max_score: max,
+        pass_points: pass,
+        passed: false,
+        root_cause: graded.then(|| "build".to_string()),
+    };
+    let pass_mark = match plan.pass_mark {
+        crate::spec::PassMark::Points(_) => pass.to_string(),
+        crate::spec::PassMark::Percent(_) => plan.pass_mark.to_string(),
+    };
+    Report::new(spec_name, plan.name.clone(), pass_mark, verdict, 0)
+}
+
+/// The lines of a build log that explain its failure: the last step it ran and what that
+/// step printed (at most 12 lines, the last ones), each prefixed `log: `.
+pub fn explaining_lines(log: &str) -> Vec<String> {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let from = lines
+        .iter()
+        .rposition(|l| l.starts_with("Step ") || l.starts_with("#"))
+        .unwrap_or(0);
+    let tail = &lines[from..];
+    let skip = tail.len().saturating_sub(12);
+    tail.iter()
+        .skip(skip)
+        .map(|l| format!("log: {}", l.trim_end()))
+        .collect()
+}
+
 /// The commands that build and run the lab as a batch does, on the student's machine:
 /// `docker build -t IMAGE . && docker run -d --name NAME -p 8097:8088 IMAGE`.
 fn reproduce(spec: &Spec) -> Option<String> {
