@@ -234,7 +234,10 @@ impl Daemon {
         let c = match self.docker.inspect_container(name, None).await {
             Ok(c) => c,
             Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(self.failed(&e)),
+            Err(e) => match lenient(&e) {
+                Some(c) => c,
+                None => return Err(self.failed(&e)),
+            },
         };
         // Docker matches a unique id prefix too; only an exact name counts.
         let found_name = c
@@ -421,11 +424,11 @@ impl Daemon {
     /// Every container on the daemon, briefly, for near-miss hints.
     pub async fn all_containers(&self) -> Result<Vec<ContainerBrief>, DaemonError> {
         let opts = ListContainersOptionsBuilder::default().all(true).build();
-        let list = self
-            .docker
-            .list_containers(Some(opts))
-            .await
-            .map_err(|e| self.failed(&e))?;
+        let list: Vec<bollard::models::ContainerSummary> =
+            match self.docker.list_containers(Some(opts)).await {
+                Ok(l) => l,
+                Err(e) => lenient(&e).ok_or_else(|| self.failed(&e))?,
+            };
         Ok(list
             .into_iter()
             .map(|c| ContainerBrief {
@@ -666,6 +669,20 @@ fn check_socket(path: &str) -> Result<(), DaemonError> {
     }
 }
 
+/// An answer bollard could not read because the engine named a container state Docker
+/// does not have (Podman's `stopped`, `configured`, `initialized`), read again with the
+/// nearest Docker state in its place.
+fn lenient<T: serde::de::DeserializeOwned>(e: &BollardError) -> Option<T> {
+    let BollardError::JsonDataError { contents, .. } = e else {
+        return None;
+    };
+    let fixed = contents
+        .replace("\"stopped\"", "\"exited\"")
+        .replace("\"configured\"", "\"created\"")
+        .replace("\"initialized\"", "\"created\"");
+    serde_json::from_str(&fixed).ok()
+}
+
 pub(super) fn is_not_found(e: &BollardError) -> bool {
     matches!(
         e,
@@ -807,6 +824,21 @@ mod tests {
         assert_eq!(
             tail_lines(log.as_bytes(), 10),
             ["red true moved cursor link c1\tend", ""]
+        );
+    }
+
+    #[test]
+    fn podman_states_are_read_as_dockers() {
+        let e = BollardError::JsonDataError {
+            message: "unknown variant `stopped`".into(),
+            contents: r#"[{"Id":"abc","Names":["/web"],"State":"stopped","Status":"Exited (0)"}]"#
+                .into(),
+            column: 40,
+        };
+        let list: Vec<bollard::models::ContainerSummary> = lenient(&e).unwrap();
+        assert_eq!(
+            list[0].state.map(|s| s.to_string()).as_deref(),
+            Some("exited")
         );
     }
 
