@@ -108,25 +108,11 @@ impl Lab {
 
     /// Builds a Dockerfile (its text, plus files) into a tag of this test's, removed at the end.
     pub async fn build(&mut self, tag: &str, dockerfile: &str, files: &[(&str, &str)]) -> String {
-        let dir = self.dir.path().join(format!("build-{tag}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("Dockerfile"),
-            dockerfile.replace("BASE", &self.image),
-        )
-        .unwrap();
-        for (name, content) in files {
-            let path = dir.join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
-        }
-        let full = self.own_tag(tag);
-        self.tags.push(full.clone());
-        let labels = std::collections::HashMap::from([(sample::image::LABEL, "1")]);
-        labgrade::observe::build::build_dir(&self.daemon, &dir, &full, &labels, None)
-            .await
-            .unwrap_or_else(|f| panic!("build {full}: {} {}", f.problem, f.log));
-        full
+        let files: Vec<(&str, &[u8], u32)> = files
+            .iter()
+            .map(|(n, t)| (*n, t.as_bytes(), 0o644))
+            .collect();
+        self.build_files(tag, dockerfile, &files).await
     }
 
     /// Builds a Dockerfile with binary files (written executable) into a tag of this
@@ -137,6 +123,21 @@ impl Lab {
         dockerfile: &str,
         files: &[(&str, Vec<u8>)],
     ) -> String {
+        let files: Vec<(&str, &[u8], u32)> = files
+            .iter()
+            .map(|(n, b)| (*n, b.as_slice(), 0o755))
+            .collect();
+        self.build_files(tag, dockerfile, &files).await
+    }
+
+    /// Writes the Dockerfile (`BASE` standing for this test's image) and the files with
+    /// their modes into a folder, and builds it into a tag of this test's.
+    async fn build_files(
+        &mut self,
+        tag: &str,
+        dockerfile: &str,
+        files: &[(&str, &[u8], u32)],
+    ) -> String {
         use std::os::unix::fs::PermissionsExt;
         let dir = self.dir.path().join(format!("build-{tag}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -145,10 +146,11 @@ impl Lab {
             dockerfile.replace("BASE", &self.image),
         )
         .unwrap();
-        for (name, bytes) in files {
+        for (name, bytes, mode) in files {
             let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, bytes).unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
         }
         let full = self.own_tag(tag);
         self.tags.push(full.clone());
