@@ -40,6 +40,8 @@ cat >"$work/lab.yaml" <<YAML
 image: nautilus/python-app
 container: pythonapp_nautilus
 ports: ["8097:8088"]
+# The sample image is built here (no registry digest): allowed by name.
+allowed_bases: ["$base"]
 http:
   - get: /
     status: 200

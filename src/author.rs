@@ -58,6 +58,15 @@ pub struct Draft {
     pub image_settings: Option<DraftImage>,
 }
 
+/// A YAML flow map of quoted keys and values: `{"APP_ENV": "production"}`.
+fn map(pairs: &[(String, String)]) -> String {
+    let kv: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}: {}", q(k), q(v)))
+        .collect();
+    format!("{{{}}}", kv.join(", "))
+}
+
 /// A YAML flow list of quoted strings.
 fn list(items: &[String]) -> String {
     let q: Vec<String> = items.iter().map(|i| q(i)).collect();
@@ -160,12 +169,7 @@ impl DraftSetup {
             "{indent}# How the reference container was set up; prune what the lab does not ask for."
         );
         if !self.env.is_empty() {
-            let kv: Vec<String> = self
-                .env
-                .iter()
-                .map(|(k, v)| format!("{}: {}", q(k), q(v)))
-                .collect();
-            let _ = writeln!(y, "{indent}env: {{{}}}", kv.join(", "));
+            let _ = writeln!(y, "{indent}env: {}", map(&self.env));
         }
         if !self.mounts.is_empty() {
             let _ = writeln!(y, "{indent}mounts:");
@@ -213,12 +217,7 @@ impl DraftImage {
             let _ = writeln!(y, "    user: {}", q(u));
         }
         if !self.env.is_empty() {
-            let kv: Vec<String> = self
-                .env
-                .iter()
-                .map(|(k, v)| format!("{}: {}", q(k), q(v)))
-                .collect();
-            let _ = writeln!(y, "    env: {{{}}}", kv.join(", "));
+            let _ = writeln!(y, "    env: {}", map(&self.env));
         }
         if self.healthcheck {
             let _ = writeln!(y, "    healthcheck: true");

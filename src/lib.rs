@@ -7,7 +7,8 @@
 //! the IO, the batch, the demo and the command line.
 
 pub use labgrade_core::{
-    base, cause, dockerfile, dockerignore, facts, hints, instance, plan, report, spec, verdict,
+    base, bases, cause, dockerfile, dockerignore, facts, hints, instance, plan, report, spec,
+    verdict,
 };
 
 pub mod author;
@@ -17,4 +18,5 @@ pub mod demo;
 pub mod exit;
 pub mod grade;
 pub mod observe;
+pub mod owner;
 pub mod sample;

@@ -9,7 +9,7 @@ use common::docker::{docker, docker_cmd};
 use common::process::{DOCKER_TIME, TOOL_TIME};
 use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
-const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
+const SPEC: &str = "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nallowed_bases: [\"labgrade-test/*\"]\nhttp:\n  - get: /\n    status: 200\n    body_contains: Hello\n";
 
 /// Writes one student's submission: a Dockerfile on top of the test's sample image.
 fn submission(
@@ -143,17 +143,14 @@ async fn a_class_is_graded_isolated_and_cleaned_up() {
     };
     assert_eq!(rows.len(), 6);
     // alice: the right answer, 11/11, even with a memory hog and a fork bomb beside her.
-    assert_eq!(
-        &row("alice")[1..6],
-        ["\"Alice", " A.\"", "11", "11", "true"]
-    );
-    assert_eq!(row("bob")[2..6], ["8", "11", "false", "graded"]);
+    assert_eq!(&row("alice")[1..6], ["\"Alice", " A.\"", "7", "7", "true"]);
+    assert_eq!(row("bob")[2..6], ["4", "7", "false", "graded"]);
     assert!(
         row("bob")[1].starts_with("'="),
         "formula defused: {:?}",
         row("bob")
     );
-    assert_eq!(row("carol")[2..6], ["0", "11", "false", "build_failed"]);
+    assert_eq!(row("carol")[2..6], ["0", "7", "false", "build_failed"]);
     assert_eq!(row("frank")[5], "build_failed");
     for s in ["dave", "erin"] {
         let r = row(s);
@@ -599,9 +596,9 @@ async fn builds_and_removals_never_race() {
         let rows: Vec<Vec<String>> = csv_rows(out).into_iter().map(|r| r[..7].to_vec()).collect();
         for r in &rows {
             let want = match r[0].as_str() {
-                "s3" => ["0", "11", "false", "build_failed"],
-                "s5" => ["8", "11", "false", "graded"],
-                _ => ["11", "11", "true", "graded"],
+                "s3" => ["0", "7", "false", "build_failed"],
+                "s5" => ["4", "7", "false", "graded"],
+                _ => ["7", "7", "true", "graded"],
             };
             assert_eq!(r[2..6], want, "{}: {r:?}", out.display());
         }
@@ -807,7 +804,7 @@ async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
     assert!(!err.contains("without a process limit"), "{err}");
     let rows = csv_rows(&out);
     let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
-    assert_eq!(row("alice")[2..6], ["11", "11", "true", "graded"]);
+    assert_eq!(row("alice")[2..6], ["7", "7", "true", "graded"]);
     for s in ["bomber", "hog"] {
         assert_eq!(row(s)[5], "build_failed", "{s}: {:?}", row(s));
     }
@@ -829,4 +826,396 @@ async fn a_fork_bomb_or_memory_hog_in_a_build_fails_only_that_build() {
     );
     assert_eq!(leftovers(&out), "");
     assert_eq!(descendants(&lab, &lab.image).await, Vec::<String>::new());
+}
+
+/// The names of a run's containers (running or not).
+fn run_containers(run: &str) -> Vec<String> {
+    let label = format!("label=io.labgrade.grade={run}");
+    let out = docker_cmd(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"])
+        .output_within(DOCKER_TIME);
+    text(&out.stdout).lines().map(String::from).collect()
+}
+
+/// Waits (bounded) until the run writing into `out` has a container of `student`'s,
+/// and returns the run's id with the container's name.
+fn container_of(out: &Path, student: &str) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "{}: no container", out.display());
+        if let Some(run) = labgrade::batch::last_run(out) {
+            let own = format!("-{student}-");
+            if let Some(c) = run_containers(&run.run_id)
+                .into_iter()
+                .find(|c| c.contains(&own))
+            {
+                return (run.run_id, c);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `labgrade clean` while a class is being graded: the live run's containers are left
+/// alone (and its verdicts are the submissions' own), while what a run killed with -9
+/// left is removed, and a run whose owner this machine cannot see (another host's) is
+/// kept unless named with `--run`. `clean --run` of the live run is refused. On the old
+/// `clean`, which removed every run's containers, the hanging submission's container
+/// went and its check said so instead of "timed out".
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_leaves_a_run_in_progress_alone() {
+    let lab = Lab::new("clean-scoped").await;
+    let subs = lab.dir.path().join("submissions");
+    let hang = "CMD [\"--behave\", \"hang\"]\n";
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(&subs, "hanger", &lab.image, hang, &[]);
+    let spec = lab.spec(
+        "lab.yaml",
+        &SPEC.replace(
+            "body_contains: Hello\n",
+            "body_contains: Hello\n    timeout: 20s\n",
+        ),
+    );
+    let live_out = lab.dir.path().join("live");
+    let live = grade(&spec, &subs, &live_out)
+        .args(["-j", "2", "--memory", "64"])
+        .spawn_within(GRADE_TIME);
+    let (live_run, hanging) = container_of(&live_out, "hanger");
+    // A second run, killed with -9 once it has a container: its leftovers are dead.
+    let dead_subs = lab.dir.path().join("dead-subs");
+    submission(&dead_subs, "bob", &lab.image, hang, &[]);
+    let dead_out = lab.dir.path().join("dead");
+    let mut dead = grade(&spec, &dead_subs, &dead_out)
+        .args(["--memory", "64"])
+        .spawn_within(GRADE_TIME);
+    let (dead_run, _) = container_of(&dead_out, "bob");
+    dead.kill();
+    // A run on another grading host sharing this daemon: its owner cannot be seen here.
+    let far_run = format!("far-{}", lab.id);
+    let far_net = format!("lg-far-{}", lab.id);
+    docker(&[
+        "network",
+        "create",
+        "--label",
+        &format!("io.labgrade.grade={far_run}"),
+        "--label",
+        "io.labgrade.owner.host=another-grader.invalid",
+        "--label",
+        "io.labgrade.owner.pid=1",
+        "--label",
+        "io.labgrade.owner.process=x/y/1",
+        &far_net,
+    ]);
+    let cleaned = labgrade().arg("clean").output_within(GRADE_TIME);
+    let (said, err) = (text(&cleaned.stdout), text(&cleaned.stderr));
+    assert_eq!(cleaned.status.code(), Some(0), "{said}{err}");
+    assert!(
+        said.contains(&format!("run {dead_run}: removed, its labgrade (pid")),
+        "{said}{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "run {live_run}: kept, still in progress (labgrade pid {}",
+            live.id()
+        )),
+        "{said}{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "run {far_run}: kept, it belongs to labgrade pid 1 on host another-grader.invalid"
+        )),
+        "{said}{err}"
+    );
+    assert_eq!(
+        run_leftovers(&dead_run),
+        "",
+        "the killed run's leftovers went"
+    );
+    assert!(
+        run_containers(&live_run).contains(&hanging),
+        "the live run's container stays"
+    );
+    let refused = labgrade()
+        .args(["clean", "--run", &live_run])
+        .output_within(GRADE_TIME);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("is still in progress"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(run_containers(&live_run).contains(&hanging));
+    // --resume into the folder of a run in progress is refused too.
+    let twice = grade(&spec, &subs, &live_out)
+        .arg("--resume")
+        .output_within(GRADE_TIME);
+    assert_eq!(twice.status.code(), Some(2), "{}", text(&twice.stderr));
+    assert!(
+        text(&twice.stderr).contains("is being graded right now"),
+        "{}",
+        text(&twice.stderr)
+    );
+    let far = labgrade()
+        .args(["clean", "--run", &far_run])
+        .output_within(GRADE_TIME);
+    assert_eq!(far.status.code(), Some(0), "{}", text(&far.stderr));
+    assert_eq!(run_leftovers(&far_run), "");
+
+    let done = tokio::task::spawn_blocking(move || live.wait())
+        .await
+        .unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let rows = csv_rows(&live_out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[5], "graded");
+    assert_eq!(row("alice")[4], "true", "{:?}", row("alice"));
+    let report = std::fs::read_to_string(live_out.join("reports/hanger.txt")).unwrap();
+    assert!(
+        report.contains("Container pythonapp_nautilus is running")
+            && report.contains("no answer before the timeout"),
+        "the hanging app was graded on its own behaviour, its container untouched:\n{report}"
+    );
+    assert_eq!(leftovers(&live_out), "");
+    assert_eq!(
+        descendants(&lab, &lab.image).await,
+        Vec::<String>::new(),
+        "no image of either run is left, not even the killed one's intermediate images"
+    );
+}
+
+/// The header of the gradebook CSV.
+fn csv_header(out: &Path) -> String {
+    let text = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    text.lines().next().unwrap().to_string()
+}
+
+/// In a batch the grader creates the container itself, from the student's image, with
+/// the lab's ports: "container exists", "runs image" and "port published" are given
+/// (shown, no points, not in the maximum, no gradebook column), a container that exits
+/// loses only what it did, and reports speak of host port 8097 and the spec's names,
+/// never the port Docker picked. A submission built FROM the lab's own image, or FROM
+/// any image made on the grading machine, is refused unless the spec allows that base.
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_scores_measure_the_student() {
+    let mut lab = Lab::new("scores").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "alice", &lab.image, "", &[]);
+    submission(
+        &subs,
+        "bob",
+        &lab.image,
+        "CMD [\"--listen\", \"127.0.0.1:8088\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "quitter",
+        &lab.image,
+        "CMD [\"--crash\", \"boom\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let header = csv_header(&out);
+    assert!(
+        !header.contains("container:")
+            && !header.contains("port:")
+            && !header.contains("from-image"),
+        "given checks have no column: {header}"
+    );
+    let rows = csv_rows(&out);
+    let row = |s: &str| rows.iter().find(|r| r[0] == s).unwrap().clone();
+    assert_eq!(row("alice")[2..6], ["7", "7", "true", "graded"]);
+    assert_eq!(row("bob")[2..6], ["4", "7", "false", "graded"]);
+    let report = |s: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("reports/{s}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    for s in ["alice", "bob", "quitter"] {
+        let r = report(s);
+        assert_eq!(r["max_score"], 7, "{s}: {r:#}");
+        let findings = r["findings"].as_array().unwrap();
+        let given: Vec<&serde_json::Value> = findings
+            .iter()
+            .filter(|f| f["outcome"] == "given")
+            .collect();
+        assert_eq!(given.len(), 3, "{s}: {r:#}");
+        for f in given {
+            assert_eq!(
+                (f["points"].as_u64(), f["max_points"].as_u64()),
+                (Some(0), Some(0))
+            );
+        }
+        // Every host port named is the lab's.
+        let all = r.to_string();
+        for (i, _) in all.match_indices("localhost:") {
+            assert!(
+                all[i..].starts_with("localhost:8097"),
+                "{s}: {}",
+                &all[i..i + 40]
+            );
+        }
+        assert!(!all.contains("lg-"), "{s}: the grader's names: {all}");
+        let txt = std::fs::read_to_string(out.join(format!("reports/{s}.txt"))).unwrap();
+        assert!(
+            txt.contains("GIVEN") && txt.contains("Host port 8097 is published"),
+            "{s}:\n{txt}"
+        );
+    }
+    let quitter = std::fs::read_to_string(out.join("reports/quitter.txt")).unwrap();
+    assert!(!quitter.contains("host port 0"), "{quitter}");
+    // A fix that looks into the container says how to get one on the student's machine.
+    let running = report("quitter")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("running"))
+        .unwrap()
+        .clone();
+    assert!(
+        running["fix"].as_str().unwrap().starts_with(
+            "on your own machine, run it as the grader did: docker build -t nautilus/python-app . && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app; then docker logs pythonapp_nautilus"
+        ),
+        "{running:#}"
+    );
+
+    // Without allowed_bases: the lab's own image (the instructor's reference, here a
+    // tag of the test's image) and any image built here (no registry digest) are refused.
+    let reference = lab.tag("reference").await;
+    let subs2 = lab.dir.path().join("submissions2");
+    submission(&subs2, "cheat", &reference, "", &[]);
+    // Another image built here (not the lab's): an instructor's or a classmate's build.
+    let other = lab.build("other", "FROM BASE\nLABEL other=1\n", &[]).await;
+    submission(&subs2, "local", &other, "", &[]);
+    let spec2 = lab.spec(
+        "lab2.yaml",
+        &SPEC
+            .replace("nautilus/python-app", &reference)
+            .replace("allowed_bases: [\"labgrade-test/*\"]\n", ""),
+    );
+    let out2 = lab.dir.path().join("grades2");
+    let run = grade(&spec2, &subs2, &out2)
+        .args(["--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let rows = csv_rows(&out2);
+    let reason = |s: &str| {
+        let r = rows.iter().find(|r| r[0] == s).unwrap();
+        assert_eq!(r[5], "build_failed", "{r:?}");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out2.join(format!("results/{s}.json"))).unwrap(),
+        )
+        .unwrap();
+        json["problem"].as_str().unwrap().to_string()
+    };
+    assert!(
+        reason("cheat").contains("refused base: the Dockerfile builds on")
+            && reason("cheat").contains("the image this lab asks you to build"),
+        "{rows:?}"
+    );
+    assert!(reason("local").contains("no registry digest"), "{rows:?}");
+    assert_eq!(leftovers(&out), "");
+    assert_eq!(leftovers(&out2), "");
+}
+
+/// Every submission gets a report, the ones that did not build too, each with the cause
+/// in words and as an id, the fix and the build log's explaining lines: a lowercase
+/// `dockerfile`, a Dockerfile in a subfolder, a RUN step killed at the memory limit, and
+/// an app that hits the process limit at run time (named as such, not as a port problem).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_submission_gets_feedback() {
+    let lab = Lab::new("feedback").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(&subs, "lower", &lab.image, "", &[]);
+    std::fs::rename(subs.join("lower/Dockerfile"), subs.join("lower/dockerfile")).unwrap();
+    submission(&subs, "nested", &lab.image, "", &[]);
+    std::fs::create_dir_all(subs.join("nested/app")).unwrap();
+    std::fs::rename(
+        subs.join("nested/Dockerfile"),
+        subs.join("nested/app/Dockerfile"),
+    )
+    .unwrap();
+    submission(
+        &subs,
+        "hog",
+        &lab.image,
+        "RUN [\"/labgrade\", \"serve\", \"--hog\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "threads",
+        &lab.image,
+        "CMD [\"--threads\", \"1000\"]\n",
+        &[],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["-j", "2", "--memory", "64"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let report = |s: &str| -> (serde_json::Value, String) {
+        let json = std::fs::read_to_string(out.join(format!("reports/{s}.json")))
+            .unwrap_or_else(|e| panic!("{s} has no report: {e}"));
+        let txt = std::fs::read_to_string(out.join(format!("reports/{s}.txt"))).unwrap();
+        (serde_json::from_str(&json).unwrap(), txt)
+    };
+    let first = |r: &serde_json::Value| r["findings"][0].clone();
+    let (lower, txt) = report("lower");
+    assert_eq!(
+        first(&lower)["cause_id"],
+        "dockerfile-misnamed",
+        "{lower:#}"
+    );
+    assert!(txt.contains("git mv dockerfile Dockerfile"), "{txt}");
+    assert_eq!(lower["max_score"], 7);
+    let (nested, _) = report("nested");
+    assert_eq!(
+        first(&nested)["cause_id"],
+        "dockerfile-not-at-top",
+        "{nested:#}"
+    );
+    assert!(
+        first(&nested)["cause"]
+            .as_str()
+            .unwrap()
+            .contains("in app/")
+    );
+    let (hog, txt) = report("hog");
+    assert_eq!(first(&hog)["cause_id"], "build-out-of-memory", "{hog:#}");
+    assert!(txt.contains("out of memory"), "{txt}");
+    let evidence = first(&hog)["evidence"].to_string();
+    assert!(
+        evidence.contains("log: Step") && evidence.contains("137"),
+        "{evidence}"
+    );
+    // Every scored check is there, skipped because of the build.
+    assert!(
+        hog["findings"].as_array().unwrap()[1..]
+            .iter()
+            .all(|f| f["outcome"] == "skipped" && f["because_of"] == "build"),
+        "{hog:#}"
+    );
+    let (threads, _) = report("threads");
+    let running = threads["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("running"))
+        .unwrap()
+        .clone();
+    assert_eq!(running["cause_id"], "process-limit", "{threads:#}");
+    let rows = csv_rows(&out);
+    let status = |s: &str| rows.iter().find(|r| r[0] == s).unwrap()[5].clone();
+    for s in ["lower", "nested", "hog"] {
+        assert_eq!(status(s), "build_failed");
+    }
+    assert_eq!(status("threads"), "graded");
+    assert_eq!(leftovers(&out), "");
 }

@@ -454,7 +454,7 @@ async fn near_miss_names_get_the_command_that_fixes_them() {
 async fn host_port_already_allocated() {
     let mut lab = Lab::new("allocated").await;
     let port = free_port();
-    lab.run("first", &[], &[(port, 8088)]).await;
+    let first = lab.run("first", &[], &[(port, 8088)]).await;
     let second = lab.run_with("second", &[], &[(port, 8088)], true).await;
     let err = lab
         .daemon
@@ -467,13 +467,17 @@ async fn host_port_already_allocated() {
     let (code, report) = lab.check_json(&spec, &[]);
     assert_eq!(code, 1);
     let running = finding(&report, &format!("running:{second}"));
+    assert_eq!(running["cause_id"], "host-port-taken");
+    // The container that holds the port is named, and freeing it is the fix.
     assert_eq!(
         running["cause"],
-        "the host port is already taken by another container or program, so Docker could not publish it"
+        format!(
+            "host port {port} is already published by container {first} (running), so Docker could not publish it for {second}"
+        )
     );
-    assert!(
-        running["fix"].as_str().unwrap().contains("docker ps"),
-        "{running:#}"
+    assert_eq!(
+        running["fix"],
+        format!("docker stop {first} && docker start {second}")
     );
 }
 

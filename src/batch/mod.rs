@@ -218,6 +218,10 @@ pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
     Ok(out)
 }
 
+/// Label on everything a grading run creates: its output folder (where its journal of
+/// committed images is), so that `clean` can remove all that a killed run left.
+pub const OUT_LABEL: &str = "io.labgrade.grade.out";
+
 /// A short id for this run's labels and names.
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -234,10 +238,11 @@ fn run_id() -> String {
 /// moment later, so this cleans again until a whole second passes with nothing to remove
 /// (five seconds at most).
 pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
+    let Some(run) = run else { return };
     let started = std::time::Instant::now();
     let mut quiet_since = started;
     while started.elapsed() < std::time::Duration::from_secs(5) {
-        match clean(daemon, run).await {
+        match clean_run(daemon, run).await {
             Ok((0, 0, 0)) if quiet_since.elapsed() >= std::time::Duration::from_secs(1) => break,
             Ok((0, 0, 0)) => {}
             Ok(_) => quiet_since = std::time::Instant::now(),
@@ -247,35 +252,163 @@ pub async fn clean_settled(daemon: &Daemon, run: Option<&str>) {
     }
 }
 
-/// Removes every container, network and image a grading run left behind (all runs, and
-/// any one-shot run containers, when `run` is None); returns how many of each it found.
+/// Removes every container, network and image labelled with one grading run, whatever
+/// that run is doing: for the run's own clean-up, its interrupt, and the `--resume` of a
+/// run known to have ended. Returns how many of each it found.
+pub async fn clean_run(
+    daemon: &Daemon,
+    run: &str,
+) -> Result<(usize, usize, usize), crate::observe::DaemonError> {
+    let [containers, networks, images] =
+        crate::observe::containers::labelled_all(daemon, &format!("{LABEL}={run}")).await?;
+    remove_all(daemon, &containers, &networks, &images).await?;
+    Ok((containers.len(), networks.len(), images.len()))
+}
+
+async fn remove_all(
+    daemon: &Daemon,
+    containers: &[crate::observe::containers::Labelled],
+    networks: &[crate::observe::containers::Labelled],
+    images: &[crate::observe::containers::Labelled],
+) -> Result<(), crate::observe::DaemonError> {
+    use crate::observe::containers::{self, Labelled};
+    for c in containers {
+        containers::remove(daemon, &c.id).await;
+    }
+    // A network goes once its containers are gone (and a build on it has ended).
+    for n in networks {
+        containers::remove_network(daemon, &n.id).await;
+    }
+    // By id, never pruning parents: another run's build in flight may stand on them (the
+    // images a build committed are removed by id from the run's journal). Parents are
+    // given first, so that each goes after its children (removal runs newest first).
+    let depth = |i: &Labelled| {
+        let mut d = 0;
+        let mut at = i.parent.as_str();
+        while let Some(p) = images.iter().find(|x| x.id == at) {
+            d += 1;
+            at = p.parent.as_str();
+            if d > images.len() {
+                break;
+            }
+        }
+        d
+    };
+    let mut ordered: Vec<(usize, &Labelled)> = images.iter().map(|i| (depth(i), i)).collect();
+    ordered.sort_by_key(|(d, _)| *d);
+    let ids: Vec<String> = ordered.into_iter().map(|(_, i)| i.id.clone()).collect();
+    containers::remove_images_by_id(daemon, &ids).await?;
+    Ok(())
+}
+
+/// What `labgrade clean` removed and what it left alone.
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    pub containers: usize,
+    pub networks: usize,
+    pub images: usize,
+    /// Runs whose leftovers were removed, with how they are known to have ended.
+    pub removed: Vec<(String, String)>,
+    /// Runs left alone, with why (one still running, or one that cannot be told).
+    pub kept: Vec<(String, String)>,
+    /// A run that is still in progress, among `kept`.
+    pub alive: Vec<String>,
+}
+
+/// `labgrade clean`: removes what grading runs that have ended left behind — only run
+/// `only` when given — and never anything of a run still in progress. Each run's owner
+/// (host, pid, process identity: [`crate::owner`]) is read from its labels; a run whose
+/// owner cannot be told (another host, another PID namespace, no owner recorded) is kept
+/// unless it is named with `only`. One-shot containers of `check` are removed likewise
+/// (when `only` is not given).
 pub async fn clean(
     daemon: &Daemon,
-    run: Option<&str>,
-) -> Result<(usize, usize, usize), crate::observe::DaemonError> {
-    use crate::observe::containers;
-    let filter = match run {
+    only: Option<&str>,
+) -> Result<Cleaned, crate::observe::DaemonError> {
+    use crate::observe::containers::{self, Labelled};
+    use crate::owner::{Liveness, Owner};
+    let filter = match only {
         Some(r) => format!("{LABEL}={r}"),
         None => LABEL.to_string(),
     };
-    let mut ids = containers::labelled_containers(daemon, &filter).await?;
-    if run.is_none() {
+    let [cs, ns, is] = containers::labelled_all(daemon, &filter).await?;
+    // Everything of one run together, with the owner any of it records.
+    let mut runs: BTreeMap<String, [Vec<Labelled>; 3]> = BTreeMap::new();
+    for (kind, list) in [cs, ns, is].into_iter().enumerate() {
+        for o in list {
+            let run = o.labels.get(LABEL).cloned().unwrap_or_default();
+            runs.entry(run).or_default()[kind].push(o);
+        }
+    }
+    let mut done = Cleaned::default();
+    for (run, [cs, ns, is]) in &runs {
+        let owner = cs
+            .iter()
+            .chain(ns)
+            .chain(is)
+            .find_map(|o| Owner::from_labels(&o.labels));
+        let liveness = owner.as_ref().map_or_else(
+            || Liveness::Unknown("it records no owner process (made by an older labgrade)".into()),
+            Owner::liveness,
+        );
+        let why = match liveness {
+            Liveness::Alive => {
+                let o = owner.as_ref().map(Owner::describe).unwrap_or_default();
+                done.kept
+                    .push((run.clone(), format!("still in progress ({o}): not touched")));
+                done.alive.push(run.clone());
+                continue;
+            }
+            Liveness::Unknown(why) if only.is_none() => {
+                done.kept.push((
+                    run.clone(),
+                    format!(
+                        "{why}; once you know it has stopped, `labgrade clean --run {run}` removes it"
+                    ),
+                ));
+                continue;
+            }
+            Liveness::Unknown(why) => format!("named with --run ({why})"),
+            Liveness::Dead(why) => why,
+        };
+        remove_all(daemon, cs, ns, is).await?;
+        // The images its builds committed before their labels (a build's own steps) are
+        // named in its output folder's journal, while that folder is still this run's.
+        if let Some(out) = cs
+            .iter()
+            .chain(ns)
+            .chain(is)
+            .find_map(|o| o.labels.get(OUT_LABEL))
+            .map(PathBuf::from)
+            .filter(|out| last_run(out).is_some_and(|r| &r.run_id == run))
+        {
+            journal::Journal::sweep(daemon, &out).await;
+        }
+        done.containers += cs.len();
+        done.networks += ns.len();
+        done.images += is.len();
+        done.removed.push((run.clone(), why));
+    }
+    if only.is_none() {
         // One-shot runs are removed as they end; a killed check can leave one behind.
-        ids.extend(containers::labelled_containers(daemon, crate::observe::RUN_LABEL).await?);
+        let [oneshots, _, _] = containers::labelled_all(daemon, crate::observe::RUN_LABEL).await?;
+        for c in oneshots {
+            let ended = match Owner::from_labels(&c.labels) {
+                Some(o) => matches!(o.liveness(), Liveness::Dead(_)),
+                // Named `labgrade-run-<pid>-<n>`: kept while a process has that pid here.
+                None => c
+                    .name
+                    .strip_prefix("labgrade-run-")
+                    .and_then(|r| r.split('-').next())
+                    .is_none_or(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()),
+            };
+            if ended {
+                containers::remove(daemon, &c.id).await;
+                done.containers += 1;
+            }
+        }
     }
-    for id in &ids {
-        containers::remove(daemon, id).await;
-    }
-    // A network goes once its containers are gone (and a build on it has ended).
-    let networks = containers::labelled_networks(daemon, &filter).await?;
-    for id in &networks {
-        containers::remove_network(daemon, id).await;
-    }
-    let images = containers::labelled_images(daemon, &filter).await?;
-    // By id, never pruning parents: another run's build in flight may stand on them (the
-    // images a build committed are removed by id from the run's journal).
-    containers::remove_images_by_id(daemon, &images).await?;
-    Ok((ids.len(), networks.len(), images.len()))
+    Ok(done)
 }
 
 /// One line per finished submission, or a progress bar on a terminal.
@@ -361,7 +494,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     let spec = crate::plan::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let spec_name = opts.spec_path.display().to_string();
     let plan = Plan::new(&spec);
-    let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
+    let ids = scored_ids(&spec, &plan);
+    let (batch_max, _) = crate::instance::batch_points(&spec, &plan);
     let names = opts
         .roster
         .as_deref()
@@ -381,17 +515,44 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         )));
     }
     // What a previous, interrupted run of this folder left behind goes first.
-    if let Some(old) = last_run(&opts.out).filter(|r| !r.finished) {
-        let _ = clean(daemon, Some(&old.run_id)).await;
+    let interrupted = last_run(&opts.out).filter(|r| !r.finished);
+    if let Some(old) = &interrupted {
+        // Never pull a live run's containers from under it: two runs into one folder
+        // would also write over each other's results.
+        if let Some(o) = old
+            .owner
+            .as_ref()
+            .filter(|o| o.liveness() == crate::owner::Liveness::Alive)
+        {
+            return Err(BatchError::Usage(format!(
+                "{} is being graded right now by run {} ({}): wait for it to finish, or stop it first",
+                opts.out.display(),
+                old.run_id,
+                o.describe()
+            )));
+        }
+        let _ = clean_run(daemon, &old.run_id).await;
     }
     journal::Journal::sweep(daemon, &opts.out).await;
     let journal = journal::Journal::new(&opts.out);
     let run = run_id();
+    let owner = crate::owner::Owner::me();
+    // Everything the run creates carries its id and its owner process, so that `clean`
+    // can tell whether the run is still in progress.
+    let out_dir = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone());
+    let labels: Vec<(String, String)> = [
+        (LABEL.to_string(), run.clone()),
+        (OUT_LABEL.to_string(), out_dir.display().to_string()),
+    ]
+    .into_iter()
+    .chain(owner.labels())
+    .collect();
     save_run(
         &opts.out,
         &RunState {
             run_id: run.clone(),
             finished: false,
+            owner: Some(owner.clone()),
         },
     )
     .map_err(io)?;
@@ -442,7 +603,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 name: Some(name.clone()),
                 status: Status::NoSubmission,
                 score: 0,
-                max_score: plan.max_points(),
+                max_score: batch_max,
                 passed: false,
                 checks: Vec::new(),
                 problem: Some(format!(
@@ -457,8 +618,9 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     let mut progress = Progress::new(todo.len());
     let jobs = stream::iter(todo.iter().map(|student| {
-        let (spec, spec_name, run, book, ids, names, journal) =
-            (&spec, &spec_name, &run, &book, &ids, &names, &journal);
+        let (spec, spec_name, run, book, ids, names, journal, labels) = (
+            &spec, &spec_name, &run, &book, &ids, &names, &journal, &labels,
+        );
         async move {
             let dir = opts.submissions.join(student);
             let job = Job {
@@ -466,6 +628,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 spec,
                 spec_name,
                 run_id: run,
+                labels,
                 student,
                 dir: &dir,
                 limits: opts.limits,
@@ -476,6 +639,21 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();
+            // Every submission gets a report, a build that failed too.
+            if graded.report.is_none() {
+                let status = serde_json::to_value(graded.result.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                graded.report = Some(crate::instance::unbuilt_report(
+                    spec,
+                    spec_name,
+                    &status,
+                    graded.result.problem.as_deref().unwrap_or_default(),
+                    graded.cause_id,
+                    &graded.build_log,
+                ));
+            }
             if let Some(report) = &graded.report {
                 let mut tty = Vec::new();
                 let mut json = Vec::new();
@@ -513,17 +691,34 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     book.rebuild(&ids).map_err(io)?;
     // A run counts as finished only once its leftovers are gone; otherwise the next
     // --resume removes them first.
-    let cleaned = clean(daemon, Some(&run)).await.is_ok();
+    let mut cleaned = clean_run(daemon, &run).await.is_ok();
+    // A killed run's last requests (a network or an image being created) can still
+    // complete on the daemon after the clean-up above: its id is cleaned once more.
+    if let Some(old) = &interrupted {
+        cleaned &= clean_run(daemon, &old.run_id).await.is_ok();
+    }
     journal::Journal::sweep(daemon, &opts.out).await;
     save_run(
         &opts.out,
         &RunState {
             run_id: run.clone(),
             finished: cleaned,
+            owner: Some(owner),
         },
     )
     .map_err(io)?;
     Ok(summary)
+}
+
+/// The ids of the checks that score a submission in a batch, in spec order: the
+/// gradebook's columns. The checks the grader's own actions satisfy are left out.
+pub fn scored_ids(spec: &crate::spec::Spec, plan: &Plan) -> Vec<String> {
+    let given = crate::instance::given_checks(spec, plan);
+    plan.checks
+        .iter()
+        .map(|c| c.id.clone())
+        .filter(|id| !given.contains(id))
+        .collect()
 }
 
 /// `run.json` in the output folder: which run wrote it last, and whether it finished.
@@ -532,6 +727,9 @@ pub struct RunState {
     /// The label value on everything that run created.
     pub run_id: String,
     pub finished: bool,
+    /// The labgrade process that ran it (absent in folders of older versions).
+    #[serde(default)]
+    pub owner: Option<crate::owner::Owner>,
 }
 
 /// The last run recorded in an output folder.
@@ -547,12 +745,9 @@ fn save_run(out: &Path, state: &RunState) -> std::io::Result<()> {
 /// Joins the results of several output folders (shards) into one gradebook.
 pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, BatchError> {
     let spec = crate::plan::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
-    let ids: Vec<String> = Plan::new(&spec)
-        .checks
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    let max = Plan::new(&spec).max_points();
+    let plan = Plan::new(&spec);
+    let ids = scored_ids(&spec, &plan);
+    let (max, _) = crate::instance::batch_points(&spec, &plan);
     let io = |p: &Path, e: std::io::Error| BatchError::Io(format!("{}: {e}", p.display()));
     let book = Gradebook::open(out).map_err(|e| io(out, e))?;
     let mut seen = BTreeMap::new();

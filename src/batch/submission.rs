@@ -47,6 +47,8 @@ pub struct Job<'a> {
     pub spec: &'a Spec,
     pub spec_name: &'a str,
     pub run_id: &'a str,
+    /// Labels on everything it creates: the run's id and its owner process.
+    pub labels: &'a [(String, String)],
     pub student: &'a str,
     pub dir: &'a Path,
     pub limits: Limits,
@@ -64,6 +66,8 @@ pub struct Graded {
     pub result: StudentResult,
     pub report: Option<Report>,
     pub build_log: String,
+    /// Why it could not be graded, as a cause id, when that is known.
+    pub cause_id: Option<crate::cause::CauseId>,
 }
 
 /// A name part Docker accepts (lowercase letters, digits, `-`, `_`, `.`), with a short hash
@@ -126,7 +130,7 @@ impl Job<'_> {
     pub async fn run(&self) -> Graded {
         let started = Instant::now();
         let plan = Plan::new(self.spec);
-        let ids: Vec<String> = plan.checks.iter().map(|c| c.id.clone()).collect();
+        let ids = super::scored_ids(self.spec, &plan);
         let mut graded = self.steps(&plan).await;
         self.cleanup().await;
         graded.result.duration_ms = started.elapsed().as_millis() as u64;
@@ -143,7 +147,7 @@ impl Job<'_> {
                 name: None,
                 status,
                 score: 0,
-                max_score: plan.max_points(),
+                max_score: crate::instance::batch_points(self.spec, plan).0,
                 passed: false,
                 checks: Vec::new(),
                 problem: Some(problem),
@@ -151,16 +155,16 @@ impl Job<'_> {
             },
             report: None,
             build_log,
+            cause_id: None,
         }
     }
 
     async fn steps(&self, plan: &Plan) -> Graded {
-        let labels = vec![(LABEL.to_string(), self.run_id.to_string())];
         if let Err(e) = crate::observe::containers::create_network(
             self.daemon,
             &self.network_name(),
             &self.bridge_name(),
-            &labels,
+            self.labels,
         )
         .await
         {
@@ -171,6 +175,16 @@ impl Job<'_> {
                 String::new(),
             );
         }
+        if let Some(r) = self.refused_base().await {
+            let mut g = self.failed(
+                plan,
+                Status::BuildFailed,
+                format!("refused base: {}\nfix: {}", r.why, r.fix),
+                String::new(),
+            );
+            g.cause_id = Some(crate::cause::CauseId::BaseRefused);
+            return g;
+        }
         let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
             Ok(Ok(log)) => log,
             Ok(Err(f)) => {
@@ -179,7 +193,9 @@ impl Job<'_> {
                 } else {
                     Status::BuildFailed
                 };
-                return self.failed(plan, status, f.problem, f.log);
+                let mut g = self.failed(plan, status, f.problem, f.log);
+                g.cause_id = f.cause_id;
+                return g;
             }
             Err(_) => {
                 return self.failed(
@@ -195,30 +211,20 @@ impl Job<'_> {
         };
         match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade()).await {
             Ok(Ok((report, rename))) => {
-                let report = rename.restore_report(report);
-                // The instance has the spec's checks in the spec's order (its ids carry the
-                // instance's ports); should that ever differ, match what the ids still share.
-                let checks = if plan.checks.len() == report.findings.len() {
-                    plan.checks
-                        .iter()
-                        .zip(&report.findings)
-                        .map(|(c, f)| (c.id.clone(), f.points))
-                        .collect()
-                } else {
-                    plan.checks
-                        .iter()
-                        .map(|c| {
-                            (
-                                c.id.clone(),
-                                report
-                                    .findings
-                                    .iter()
-                                    .find(|f| f.id == c.id)
-                                    .map_or(0, |f| f.points),
-                            )
-                        })
-                        .collect()
-                };
+                let report = crate::instance::batch_report(report, self.spec, &rename);
+                // The report has the spec's ids now; the gradebook's columns are those
+                // that score the student.
+                let checks = super::scored_ids(self.spec, plan)
+                    .into_iter()
+                    .map(|id| {
+                        let points = report
+                            .findings
+                            .iter()
+                            .find(|f| f.id == id)
+                            .map_or(0, |f| f.points);
+                        (id, points)
+                    })
+                    .collect();
                 Graded {
                     result: StudentResult {
                         student: self.student.to_string(),
@@ -233,6 +239,7 @@ impl Job<'_> {
                     },
                     report: Some(report),
                     build_log: log,
+                    cause_id: None,
                 }
             }
             Ok(Err(problem)) => self.failed(plan, Status::NotGraded, problem, log),
@@ -248,9 +255,27 @@ impl Job<'_> {
         }
     }
 
+    /// The first base of the submission's Dockerfile that the spec's `allowed_bases` (or
+    /// their default) refuse, if any.
+    async fn refused_base(&self) -> Option<crate::bases::Refusal> {
+        let text = std::fs::read_to_string(self.dir.join("Dockerfile")).ok()?;
+        let lab: Vec<String> = self.spec.images().iter().map(|i| i.full()).collect();
+        for base in crate::bases::bases_of(&text) {
+            let facts = crate::observe::build::base_facts(self.daemon, &base, &lab, LABEL).await;
+            if let Some(r) = crate::bases::judge(&self.spec.allowed_bases, &facts) {
+                return Some(r);
+            }
+        }
+        None
+    }
+
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
-        let labels = HashMap::from([(LABEL, self.run_id)]);
+        let labels: HashMap<&str, &str> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let network = self.network_name();
         let tell = |id: &str| {
             self.journal.record(id);
@@ -301,19 +326,19 @@ impl Job<'_> {
     /// Starts the lab's containers from the built image and grades them.
     async fn run_and_grade(&self) -> Result<(Report, Rename), String> {
         let primary = self.spec.images().first().cloned();
+        let ours = crate::instance::batch_containers(self.spec);
         let tag: ImageRef = self.image_tag().parse().map_err(|e: String| e)?;
         let mut rename = Rename {
             image: primary.clone().map(|p| (p, tag.clone())),
             ..Rename::default()
         };
-        let ours = |c: &crate::spec::ContainerSpec| c.image.is_none() || c.image == primary;
         let network = self.network_name();
         for (i, c) in self
             .spec
             .containers()
             .iter()
             .enumerate()
-            .filter(|(_, c)| ours(c))
+            .filter(|(_, c)| ours.contains(c))
         {
             let name = self.container_name(i);
             rename.containers.insert(c.name.0.clone(), name.clone());
@@ -322,7 +347,7 @@ impl Job<'_> {
             let sandbox = crate::observe::containers::SandboxSpec {
                 name: &name,
                 image: &tag.full(),
-                labels: vec![(LABEL.to_string(), self.run_id.to_string())],
+                labels: self.labels.to_vec(),
                 ports: c
                     .ports
                     .iter()

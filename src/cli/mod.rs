@@ -45,8 +45,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Grade every submission in a folder: build, run, grade and clean up each, in parallel
     Grade(grade::GradeArgs),
-    /// Remove the containers and images that an interrupted `grade` left behind
-    Clean,
+    /// Remove what `grade` runs that have ended left behind (never a run in progress's)
+    Clean(clean::CleanArgs),
     /// Join the output folders of several `grade --shard` runs into one gradebook
     Merge(merge::MergeArgs),
     /// Build a sample lab locally, run a correct and a broken container, grade both, clean up
@@ -85,7 +85,7 @@ impl Cli {
         match self.command {
             Command::Check(args) => check::run(args, matches.subcommand_matches("check")),
             Command::Grade(args) => grade::run(args),
-            Command::Clean => clean::run(),
+            Command::Clean(args) => clean::run(args),
             Command::Merge(args) => merge::run(args),
             Command::Demo(args) => demo::run(args),
             Command::Schema(args) => schema::run(args),

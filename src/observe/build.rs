@@ -28,6 +28,8 @@ pub struct BuildFailure {
     pub log: String,
     /// The daemon could not be reached or failed, so the submission was not judged.
     pub daemon_fault: bool,
+    /// The recognised cause, when the failure is the submission's.
+    pub cause_id: Option<crate::cause::CauseId>,
 }
 
 impl BuildFailure {
@@ -36,6 +38,7 @@ impl BuildFailure {
             problem: problem.into(),
             log: String::new(),
             daemon_fault: false,
+            cause_id: None,
         }
     }
 }
@@ -194,9 +197,17 @@ pub async fn build_dir_with(
     settings: &BuildSettings<'_>,
 ) -> Result<String, BuildFailure> {
     if !dir.join("Dockerfile").is_file() {
-        return Err(BuildFailure::new(
-            "there is no Dockerfile in the submission's top folder",
-        ));
+        // Said exactly: a `dockerfile`, or a Dockerfile in a subfolder, is a common slip.
+        let files: Vec<String> = crate::dockerignore::context_files(dir)
+            .map(|f| f.into_iter().map(|(_, rel)| rel).collect())
+            .unwrap_or_default();
+        let h = crate::hints::no_dockerfile(&files);
+        return Err(BuildFailure {
+            problem: format!("{} — {}", h.cause, h.fix),
+            log: String::new(),
+            daemon_fault: false,
+            cause_id: Some(h.id),
+        });
     }
     let (body, files) = context_tar(dir)?;
     build_tar_with(daemon, body, tag, labels, settings, &files).await
@@ -273,6 +284,7 @@ pub async fn build_tar_with(
                 problem: format!("the Docker daemon failed during the build: {}", e.message),
                 log,
                 daemon_fault: true,
+                cause_id: None,
             });
         }
         let message = match item {
@@ -308,6 +320,7 @@ pub async fn build_tar_with(
                     ),
                     log,
                     daemon_fault: true,
+                    cause_id: None,
                 });
             }
             let h = crate::hints::build_hint(&msg, files);
@@ -315,6 +328,7 @@ pub async fn build_tar_with(
                 problem: format!("{} — {}", h.cause, h.fix),
                 log,
                 daemon_fault: false,
+                cause_id: Some(h.id),
             });
         }
     }
@@ -392,6 +406,7 @@ async fn raw_build(
         problem: format!("the Docker daemon failed during the build: {e}"),
         log: String::new(),
         daemon_fault: true,
+        cause_id: None,
     };
     let mut conn = tokio::net::UnixStream::connect(&socket)
         .await
@@ -443,6 +458,7 @@ async fn raw_build(
         );
         return Err(BuildFailure {
             daemon_fault: is_daemon_fault(&message) || status.starts_with('5'),
+            cause_id: None,
             problem,
             log: String::new(),
         });
@@ -562,6 +578,45 @@ impl Drop for BuildCgroup {
             let _ = std::fs::remove_dir(d);
         }
     }
+}
+
+/// What the daemon knows of a base image a submission's Dockerfile names, for the
+/// spec's `allowed_bases` (judged by [`crate::bases::judge`]): whether it is here, its
+/// registry digests, whether a grading run built it (it carries `grade_label`), and
+/// whether it is one of the lab's own images (`lab_images`), by name or by image id.
+pub async fn base_facts(
+    daemon: &Daemon,
+    reference: &str,
+    lab_images: &[String],
+    grade_label: &str,
+) -> crate::bases::BaseFacts {
+    use crate::bases::normalise;
+    let name = normalise(reference);
+    let mut facts = crate::bases::BaseFacts {
+        reference: reference.to_string(),
+        lab_image: lab_images.iter().any(|l| normalise(l) == name),
+        ..Default::default()
+    };
+    let Ok(image) = daemon.client().inspect_image(reference).await else {
+        return facts;
+    };
+    facts.present = true;
+    facts.digests = image.repo_digests.unwrap_or_default();
+    facts.graded_build = image
+        .config
+        .and_then(|c| c.labels)
+        .is_some_and(|l| l.contains_key(grade_label));
+    if !facts.lab_image {
+        for lab in lab_images {
+            if let Ok(l) = daemon.client().inspect_image(lab).await
+                && l.id.is_some()
+                && l.id == image.id
+            {
+                facts.lab_image = true;
+            }
+        }
+    }
+    facts
 }
 
 #[cfg(test)]

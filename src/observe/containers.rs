@@ -257,6 +257,78 @@ pub async fn labelled_containers(daemon: &Daemon, label: &str) -> Result<Vec<Str
     Ok(list.into_iter().filter_map(|c| c.id).collect())
 }
 
+/// What a listing of labelled objects says of one: its id, name and labels.
+#[derive(Debug, Clone, Default)]
+pub struct Labelled {
+    pub id: String,
+    /// A container's or network's name (without the leading `/`); empty for an image.
+    pub name: String,
+    pub labels: HashMap<String, String>,
+    /// An image's parent image id; empty otherwise.
+    pub parent: String,
+}
+
+/// Every container, network and image (in that order) with a label (`key` or
+/// `key=value`), with their labels.
+pub async fn labelled_all(daemon: &Daemon, label: &str) -> Result<[Vec<Labelled>; 3], DaemonError> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let client = daemon.client();
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let containers = client
+        .list_containers(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?
+        .into_iter()
+        .map(|c| Labelled {
+            id: c.id.unwrap_or_default(),
+            name: c
+                .names
+                .and_then(|n| n.into_iter().next())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default(),
+            labels: c.labels.unwrap_or_default(),
+            parent: String::new(),
+        })
+        .collect();
+    let opts = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let networks = client
+        .list_networks(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?
+        .into_iter()
+        .map(|n| Labelled {
+            id: n.id.unwrap_or_default(),
+            name: n.name.unwrap_or_default(),
+            labels: n.labels.unwrap_or_default(),
+            parent: String::new(),
+        })
+        .collect();
+    // Intermediate images too: a build's labels are steps of their own, so the images
+    // between its last step and its result carry some of them.
+    let opts = ListImagesOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let images = client
+        .list_images(Some(opts))
+        .await
+        .map_err(|e| failed(daemon, e))?
+        .into_iter()
+        .map(|i| Labelled {
+            id: i.id,
+            name: String::new(),
+            labels: i.labels,
+            parent: i.parent_id,
+        })
+        .collect();
+    Ok([containers, networks, images])
+}
+
 /// The ids of every image with a label: `key` or `key=value`.
 pub async fn labelled_images(daemon: &Daemon, label: &str) -> Result<Vec<String>, DaemonError> {
     let filters = HashMap::from([("label", vec![label])]);

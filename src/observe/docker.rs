@@ -130,6 +130,48 @@ impl Daemon {
         })
     }
 
+    /// Runs a command in a running container (`docker exec`) and returns its standard
+    /// output, capped at `cap` bytes, when it exits 0 within `timeout`.
+    pub async fn exec_output(
+        &self,
+        container: &str,
+        cmd: &[&str],
+        timeout: Duration,
+        cap: usize,
+    ) -> Option<String> {
+        use bollard::exec::{StartExecOptions, StartExecResults};
+        let config = bollard::models::ExecConfig {
+            cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(false),
+            ..Default::default()
+        };
+        let run = async {
+            let exec = self.docker.create_exec(container, config).await.ok()?;
+            let StartExecResults::Attached { mut output, .. } = self
+                .docker
+                .start_exec(&exec.id, None::<StartExecOptions>)
+                .await
+                .ok()?
+            else {
+                return None;
+            };
+            let mut out = Vec::new();
+            while let Some(Ok(chunk)) = output.next().await {
+                if let bollard::container::LogOutput::StdOut { message } = chunk {
+                    out.extend_from_slice(&message);
+                    if out.len() > cap {
+                        out.truncate(cap);
+                        break;
+                    }
+                }
+            }
+            let done = self.docker.inspect_exec(&exec.id).await.ok()?;
+            (done.exit_code == Some(0)).then(|| String::from_utf8_lossy(&out).into_owned())
+        };
+        tokio::time::timeout(timeout, run).await.ok().flatten()
+    }
+
     /// The CPU architecture the engine runs programs for (`GET /version`'s Arch).
     pub async fn arch(&self) -> Option<String> {
         self.docker
@@ -192,7 +234,10 @@ impl Daemon {
         let c = match self.docker.inspect_container(name, None).await {
             Ok(c) => c,
             Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(self.failed(&e)),
+            Err(e) => match lenient(&e) {
+                Some(c) => c,
+                None => return Err(self.failed(&e)),
+            },
         };
         // Docker matches a unique id prefix too; only an exact name counts.
         let found_name = c
@@ -295,6 +340,7 @@ impl Daemon {
             restarts_during_check: 0,
             stop_requested: false,
             health,
+            listening_via: None,
             ready: None,
         }))
     }
@@ -378,11 +424,11 @@ impl Daemon {
     /// Every container on the daemon, briefly, for near-miss hints.
     pub async fn all_containers(&self) -> Result<Vec<ContainerBrief>, DaemonError> {
         let opts = ListContainersOptionsBuilder::default().all(true).build();
-        let list = self
-            .docker
-            .list_containers(Some(opts))
-            .await
-            .map_err(|e| self.failed(&e))?;
+        let list: Vec<bollard::models::ContainerSummary> =
+            match self.docker.list_containers(Some(opts)).await {
+                Ok(l) => l,
+                Err(e) => lenient(&e).ok_or_else(|| self.failed(&e))?,
+            };
         Ok(list
             .into_iter()
             .map(|c| ContainerBrief {
@@ -623,6 +669,20 @@ fn check_socket(path: &str) -> Result<(), DaemonError> {
     }
 }
 
+/// An answer bollard could not read because the engine named a container state Docker
+/// does not have (Podman's `stopped`, `configured`, `initialized`), read again with the
+/// nearest Docker state in its place.
+fn lenient<T: serde::de::DeserializeOwned>(e: &BollardError) -> Option<T> {
+    let BollardError::JsonDataError { contents, .. } = e else {
+        return None;
+    };
+    let fixed = contents
+        .replace("\"stopped\"", "\"exited\"")
+        .replace("\"configured\"", "\"created\"")
+        .replace("\"initialized\"", "\"created\"");
+    serde_json::from_str(&fixed).ok()
+}
+
 pub(super) fn is_not_found(e: &BollardError) -> bool {
     matches!(
         e,
@@ -764,6 +824,21 @@ mod tests {
         assert_eq!(
             tail_lines(log.as_bytes(), 10),
             ["red true moved cursor link c1\tend", ""]
+        );
+    }
+
+    #[test]
+    fn podman_states_are_read_as_dockers() {
+        let e = BollardError::JsonDataError {
+            message: "unknown variant `stopped`".into(),
+            contents: r#"[{"Id":"abc","Names":["/web"],"State":"stopped","Status":"Exited (0)"}]"#
+                .into(),
+            column: 40,
+        };
+        let list: Vec<bollard::models::ContainerSummary> = lenient(&e).unwrap();
+        assert_eq!(
+            list[0].state.map(|s| s.to_string()).as_deref(),
+            Some("exited")
         );
     }
 

@@ -179,10 +179,12 @@ async fn from_engine(
         // image with no CMD.
         entrypoint: Some(vec!["/labgrade-never-started".into()]),
         cmd: Some(Vec::new()),
-        labels: Some(HashMap::from([(
-            super::RUN_LABEL.to_string(),
-            "1".to_string(),
-        )])),
+        // Its owner, so that `labgrade clean` leaves a check in progress alone.
+        labels: Some(
+            std::iter::once((super::RUN_LABEL.to_string(), "1".to_string()))
+                .chain(crate::owner::Owner::me().labels())
+                .collect::<HashMap<_, _>>(),
+        ),
         network_disabled: Some(true),
         host_config: Some(HostConfig {
             network_mode: Some("none".into()),

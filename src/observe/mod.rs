@@ -496,6 +496,16 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
     if daemon.local {
         c.listening = c.pid.and_then(sockets::listening);
     }
+    // The PID is not visible here (Docker Desktop's VM, rootless, remote, Podman): read
+    // the tables inside the container through the engine, where it has a program to.
+    if c.listening.is_none()
+        && c.running
+        && !c.restarting
+        && let Some((l, via)) = sockets::listening_via_exec(daemon, &c.id).await
+    {
+        c.listening = Some(l);
+        c.listening_via = Some(via);
+    }
     // Stopped by a signal (or cleanly): the events tell an OOM kill whose flag lost a
     // race, and a `docker stop`/`docker kill`, from a crash.
     if !c.running && matches!(c.exit_code, Some(0 | 130 | 137 | 143)) {
@@ -621,10 +631,11 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
             .iter()
             .find(|p| p.host_port == hp && p.proto == "tcp")
     });
-    let listening = if daemon.local {
-        c.pid.and_then(sockets::listening)
-    } else {
-        None
+    let listening = match c.pid.filter(|_| daemon.local).and_then(sockets::listening) {
+        Some(l) => Some(l),
+        None => sockets::listening_via_exec(daemon, &c.id)
+            .await
+            .map(|(l, _)| l),
     };
     match (inner, listening) {
         // The host port is not published at all: no amount of waiting publishes it.

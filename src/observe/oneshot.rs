@@ -74,7 +74,12 @@ async fn steps(daemon: &Daemon, spec: &RunSpec, name: &str) -> Result<RunFacts, 
     let body = ContainerCreateBody {
         image: Some(spec.image.full()),
         cmd: (!spec.args.is_empty()).then(|| spec.args.clone()),
-        labels: Some(HashMap::from([(LABEL.to_string(), "1".to_string())])),
+        // Its owner, so that `labgrade clean` leaves a check in progress alone.
+        labels: Some(
+            std::iter::once((LABEL.to_string(), "1".to_string()))
+                .chain(crate::owner::Owner::me().labels())
+                .collect::<HashMap<_, _>>(),
+        ),
         host_config: Some(HostConfig {
             memory: Some(256 * 1024 * 1024),
             memory_swap: Some(256 * 1024 * 1024),

@@ -17,14 +17,59 @@ const LISTEN: &str = "0A";
 pub(crate) fn listening(pid: i64) -> Option<Vec<Listener>> {
     let v4 = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).ok()?;
     let v6 = std::fs::read_to_string(format!("/proc/{pid}/net/tcp6")).unwrap_or_default();
-    let mut out = parse_proc_net_tcp(&v4);
-    out.extend(parse_proc_net_tcp(&v6));
+    Some(tables(&v4, &v6))
+}
+
+/// How the socket tables are read inside a container when its PID is not visible here
+/// (Docker Desktop's VM, rootless Docker, a remote engine, Podman machine): programs
+/// most images have, tried in turn. An image with none of them (`FROM scratch`) leaves
+/// the log as the only evidence.
+const READERS: [&[&str]; 3] = [
+    &["cat", "/proc/net/tcp", "/proc/net/tcp6"],
+    &[
+        "python3",
+        "-c",
+        "import sys\nfor f in ('/proc/net/tcp', '/proc/net/tcp6'):\n    try: sys.stdout.write(open(f).read())\n    except OSError: pass",
+    ],
+    &["busybox", "cat", "/proc/net/tcp", "/proc/net/tcp6"],
+];
+
+/// Listening sockets read inside the running container through the engine's API
+/// (`docker exec cat /proc/net/tcp`), and the command that read them.
+pub(crate) async fn listening_via_exec(
+    daemon: &super::Daemon,
+    container: &str,
+) -> Option<(Vec<Listener>, String)> {
+    for cmd in READERS {
+        if let Some(text) = daemon
+            .exec_output(
+                container,
+                cmd,
+                std::time::Duration::from_secs(2),
+                512 * 1024,
+            )
+            .await
+        {
+            // Both tables arrive as one text; the second's header line parses as no socket.
+            return Some((
+                tables(&text, ""),
+                format!("docker exec {container} {}", cmd[0]),
+            ));
+        }
+    }
+    None
+}
+
+/// The listening sockets of a v4 and a v6 table, without Docker's DNS server.
+fn tables(v4: &str, v6: &str) -> Vec<Listener> {
+    let mut out = parse_proc_net_tcp(v4);
+    out.extend(parse_proc_net_tcp(v6));
     // Docker's embedded DNS server listens on 127.0.0.11 in every container on a
     // user-defined network (compose's included): it is not the app.
     out.retain(|l| l.ip != DOCKER_DNS);
     out.sort_by(|a, b| (a.port, &a.ip).cmp(&(b.port, &b.ip)));
     out.dedup();
-    Some(out)
+    out
 }
 
 /// Parses the text of `/proc/net/tcp` or `/proc/net/tcp6` into its listening sockets.

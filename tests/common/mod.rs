@@ -108,6 +108,37 @@ impl Lab {
 
     /// Builds a Dockerfile (its text, plus files) into a tag of this test's, removed at the end.
     pub async fn build(&mut self, tag: &str, dockerfile: &str, files: &[(&str, &str)]) -> String {
+        let files: Vec<(&str, &[u8], u32)> = files
+            .iter()
+            .map(|(n, t)| (*n, t.as_bytes(), 0o644))
+            .collect();
+        self.build_files(tag, dockerfile, &files).await
+    }
+
+    /// Builds a Dockerfile with binary files (written executable) into a tag of this
+    /// test's: programs copied from the host, such as /bin/cat.
+    pub async fn build_bin(
+        &mut self,
+        tag: &str,
+        dockerfile: &str,
+        files: &[(&str, Vec<u8>)],
+    ) -> String {
+        let files: Vec<(&str, &[u8], u32)> = files
+            .iter()
+            .map(|(n, b)| (*n, b.as_slice(), 0o755))
+            .collect();
+        self.build_files(tag, dockerfile, &files).await
+    }
+
+    /// Writes the Dockerfile (`BASE` standing for this test's image) and the files with
+    /// their modes into a folder, and builds it into a tag of this test's.
+    async fn build_files(
+        &mut self,
+        tag: &str,
+        dockerfile: &str,
+        files: &[(&str, &[u8], u32)],
+    ) -> String {
+        use std::os::unix::fs::PermissionsExt;
         let dir = self.dir.path().join(format!("build-{tag}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -115,10 +146,11 @@ impl Lab {
             dockerfile.replace("BASE", &self.image),
         )
         .unwrap();
-        for (name, content) in files {
+        for (name, bytes, mode) in files {
             let path = dir.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
         }
         let full = self.own_tag(tag);
         self.tags.push(full.clone());
@@ -127,6 +159,29 @@ impl Lab {
             .await
             .unwrap_or_else(|f| panic!("build {full}: {} {}", f.problem, f.log));
         full
+    }
+
+    /// Starts a container from `image` named `<suffix>-<id>`, with sample-app arguments.
+    pub async fn run_image_with(
+        &mut self,
+        suffix: &str,
+        image: &str,
+        args: &[&str],
+        ports: &[(u16, u16)],
+    ) -> String {
+        let name = format!("{suffix}-{}", self.id);
+        self.containers.push(name.clone());
+        let spec = RunSpec {
+            name: &name,
+            image,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ports: ports.to_vec(),
+            ..Default::default()
+        };
+        sample::run(&self.daemon, &spec)
+            .await
+            .expect("container starts");
+        name
     }
 
     pub async fn run_custom(

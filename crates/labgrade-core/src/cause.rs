@@ -82,6 +82,11 @@ causes! {
     BaseImageUnavailable = "base-image-unavailable": "the base image is not on the machine and cannot be pulled",
     RunStepFailed = "run-step-failed": "a RUN step of the Dockerfile failed",
     BuildFailed = "build-failed": "the image did not build",
+    DockerfileMisnamed = "dockerfile-misnamed": "the Dockerfile is named otherwise (`dockerfile`, `Dockerfile.txt`): Docker looks for `Dockerfile`",
+    DockerfileNotAtTop = "dockerfile-not-at-top": "the Dockerfile is in a subfolder, not at the top of the submission",
+    BuildOutOfMemory = "build-out-of-memory": "a RUN step was killed for using more memory than the build may (code 137)",
+    ProcessLimit = "process-limit": "the program could not start another thread or process: it hit the process limit",
+    BaseRefused = "base-refused": "the Dockerfile builds on an image the lab does not allow (batch grading)",
     // Ports.
     HostIpMismatch = "host-ip-mismatch": "the port is published on another host address than the lab asks",
     WrongContainerPort = "wrong-container-port": "the host port goes to another port inside the container",

@@ -290,6 +290,10 @@ pub struct ContainerFacts {
     /// Its HEALTHCHECK state, when the image or `docker run --health-cmd` declares one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthFacts>,
+    /// How `listening` was read when not from this machine's /proc: the `docker exec`
+    /// that read the tables inside the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening_via: Option<String>,
     /// The wait for the log line that says the app is ready (`ready_when: {log}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<ReadyFacts>,

@@ -205,6 +205,16 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
             fix: "use a base image the grading machine has (ask the instructor which), or build it locally first".into(),
         };
     }
+    if message.contains("returned a non-zero code: 137") {
+        return Hint {
+            id: CauseId::BuildOutOfMemory,
+            cause: "a RUN step was killed for using more memory than the build may (code 137: out of memory)".into(),
+            fix: "make that step use less memory: install fewer or smaller packages at once (pip install --no-cache-dir), build nothing large in the image; or ask whoever grades for a larger memory limit".into(),
+        };
+    }
+    if let Some(h) = line_hint(message).filter(|h| h.id == CauseId::ProcessLimit) {
+        return h;
+    }
     if message.contains("returned a non-zero code") {
         return Hint {
             id: CauseId::RunStepFailed,
@@ -216,6 +226,46 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
         id: CauseId::BuildFailed,
         cause: format!("the image did not build: {message}"),
         fix: "see the build log".into(),
+    }
+}
+
+/// Why a submission has no `Dockerfile` at its top folder, from the paths it holds
+/// (relative, `/`-separated): one named otherwise, one in a subfolder, or none at all.
+pub fn no_dockerfile(files: &[String]) -> Hint {
+    let named = |f: &str| {
+        let l = f.to_ascii_lowercase();
+        l == "dockerfile" || l.starts_with("dockerfile.") || l.ends_with(".dockerfile")
+    };
+    if let Some(f) = files.iter().find(|f| !f.contains('/') && named(f)) {
+        return Hint {
+            id: CauseId::DockerfileMisnamed,
+            cause: format!(
+                "the submission has {f} but no Dockerfile: Docker looks for a file named exactly Dockerfile (capital D, no extension)"
+            ),
+            fix: format!("rename it: git mv {f} Dockerfile (or mv {f} Dockerfile)"),
+        };
+    }
+    let mut nested: Vec<&String> = files
+        .iter()
+        .filter(|f| f.contains('/') && named(f.rsplit('/').next().unwrap_or(f)))
+        .collect();
+    nested.sort_by_key(|f| f.matches('/').count());
+    if let Some(f) = nested.first() {
+        let dir = f.rsplit_once('/').map_or("", |(d, _)| d);
+        return Hint {
+            id: CauseId::DockerfileNotAtTop,
+            cause: format!(
+                "the Dockerfile is in {dir}/, but the submission is built from its top folder, where there is none"
+            ),
+            fix: format!(
+                "move {dir}/'s contents to the top of the submission (the Dockerfile's COPY paths are relative to the folder it is built from), or test with: docker build -t IMAGE {dir}"
+            ),
+        };
+    }
+    Hint {
+        id: CauseId::BuildFailed,
+        cause: "there is no Dockerfile in the submission".into(),
+        fix: "add a file named Dockerfile at the top of the submission".into(),
     }
 }
 
@@ -245,6 +295,21 @@ fn line_hint(line: &str) -> Option<Hint> {
             id: CauseId::FileNotInImage,
             cause: format!("the CMD runs {file}, which is not in the image at that path"),
             fix: "check the Dockerfile: COPY the file into the WORKDIR the CMD expects (e.g. WORKDIR /app, COPY . ., CMD [\"python\", \"app.py\"]), then rebuild".into(),
+        });
+    }
+    if line.contains("can't start new thread")
+        || line.contains("unable to create native thread")
+        || line.contains("unable to create new native thread")
+        || line.contains("fork: retry")
+        || line.contains("fork: Resource temporarily unavailable")
+        || line.contains("pthread_create failed")
+        || (line.contains("Resource temporarily unavailable")
+            && (line.contains("thread") || line.contains("fork") || line.contains("process")))
+    {
+        return Some(Hint {
+            id: CauseId::ProcessLimit,
+            cause: "the program could not start another thread or process: it hit the limit on processes (the grader caps them, as a fork bomb guard), so it is not the port".into(),
+            fix: "start fewer threads or worker processes (for gunicorn: --workers 2 --threads 4; no thread per request), then rebuild the image".into(),
         });
     }
     if line.contains("Address already in use") || line.contains("address already in use") {
@@ -472,5 +537,47 @@ mod tests {
         ] {
             let _ = recognise(&log(&[line]), None);
         }
+    }
+
+    #[test]
+    fn a_missing_dockerfile_is_told_apart() {
+        let files = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let h = no_dockerfile(&files(&["app.py", "dockerfile"]));
+        assert_eq!(h.id, CauseId::DockerfileMisnamed);
+        assert!(h.fix.contains("git mv dockerfile Dockerfile"), "{h:?}");
+        assert_eq!(
+            no_dockerfile(&files(&["Dockerfile.txt"])).id,
+            CauseId::DockerfileMisnamed
+        );
+        let h = no_dockerfile(&files(&[
+            "README.md",
+            "lab/app/Dockerfile",
+            "app/Dockerfile",
+        ]));
+        assert_eq!(h.id, CauseId::DockerfileNotAtTop);
+        assert!(h.cause.contains("in app/"), "{h:?}");
+        assert_eq!(no_dockerfile(&files(&["app.py"])).id, CauseId::BuildFailed);
+    }
+
+    #[test]
+    fn out_of_memory_builds_and_process_limits_are_named() {
+        let h = build_hint(
+            "The command '/bin/sh -c pip install torch' returned a non-zero code: 137",
+            &[],
+        );
+        assert_eq!(h.id, CauseId::BuildOutOfMemory);
+        let log = vec![
+            " * Running on http://0.0.0.0:8088".to_string(),
+            "RuntimeError: can't start new thread".to_string(),
+        ];
+        let h = recognise(&log, None).unwrap();
+        assert_eq!(h.id, CauseId::ProcessLimit);
+        assert!(h.cause.contains("not the port"), "{h:?}");
+        let h = recognise(
+            &["thread 120 of 1000 refused: Resource temporarily unavailable (os error 11)".into()],
+            None,
+        )
+        .unwrap();
+        assert_eq!(h.id, CauseId::ProcessLimit);
     }
 }

@@ -7,6 +7,7 @@
 //! every judgement is testable on recorded facts (`cargo test -p labgrade-core`).
 
 pub mod base;
+pub mod bases;
 pub mod cause;
 mod checks;
 

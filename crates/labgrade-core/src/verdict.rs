@@ -20,6 +20,10 @@ pub enum Outcome {
     Skipped,
     /// Could not be checked (the grader lacked a fact it needed).
     Error,
+    /// Satisfied by the grader's own actions, not the student's: a batch creates the
+    /// container itself, from the student's image, with the lab's ports published. Shown
+    /// with what was found, worth no points and not counted in the maximum.
+    Given,
 }
 
 /// The result of one check, with what was expected, what was found, why and how to fix it.

@@ -125,7 +125,11 @@ pub(crate) fn judge(
             let heard = log_addresses(&c.log_tail);
             let everywhere = heard.iter().find(|a| !a.loopback);
             let on_loopback = heard.iter().find(|a| a.loopback);
-            if let Some(cause) = overridden.filter(|_| on_loopback.is_none()) {
+            // The same order as with a socket table: a port the app says it listens on
+            // first, then a command that replaced the image's.
+            let wrong_port =
+                everywhere.is_some_and(|a| a.port.is_some_and(|p| p != inner.container_port));
+            if let Some(cause) = overridden.filter(|_| on_loopback.is_none() && !wrong_port) {
                 return fail(CauseId::CommandOverridden, found, cause, rerun());
             }
             match (everywhere, on_loopback) {

@@ -43,7 +43,7 @@ pub fn write_junit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
     for f in &report.findings {
         let status = match f.outcome {
             Outcome::Pass => TestCaseStatus::success(),
-            Outcome::Skipped => {
+            Outcome::Skipped | Outcome::Given => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(attr(f.cause.as_deref().unwrap_or("skipped")));
                 s

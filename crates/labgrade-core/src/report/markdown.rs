@@ -58,8 +58,9 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<(
             Outcome::Fail => "❌ fail",
             Outcome::Skipped => "⏭️ skipped",
             Outcome::Error => "⚠️ error",
+            Outcome::Given => "➖ given",
         };
-        let details = if f.outcome == Outcome::Pass {
+        let details = if matches!(f.outcome, Outcome::Pass | Outcome::Given) {
             cell(&f.found)
         } else {
             // The evidence too (its last lines), as the terminal shows it.

@@ -26,8 +26,9 @@ use crate::verdict::Outcome;
 /// Version of the JSON report layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Minor version of the layout: bumped when fields are added (1: `findings[].cause_id`).
-pub const SCHEMA_MINOR: u32 = 1;
+/// Minor version of the layout: bumped when fields or values are added (1:
+/// `findings[].cause_id`; 2: the outcome `given`, in batch reports).
+pub const SCHEMA_MINOR: u32 = 2;
 
 /// Everything a reporter shows about one graded lab.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -36,7 +37,8 @@ pub struct Report {
     /// Always `labgrade-report`; with `schema_version` it identifies the layout.
     pub schema: &'static str,
     pub schema_version: u32,
-    /// Bumped when fields are added within `schema_version` (1: `findings[].cause_id`).
+    /// Bumped when fields or values are added within `schema_version` (1:
+    /// `findings[].cause_id`; 2: the outcome `given`).
     pub schema_minor: u32,
     pub labgrade_version: &'static str,
     /// The spec file graded against.

@@ -28,6 +28,7 @@ pub fn write_tap(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let title = description(&f.title);
         match f.outcome {
             Outcome::Pass => writeln!(out, "ok {n} - {title}")?,
+            Outcome::Given => writeln!(out, "ok {n} - {title} # SKIP given by the grader")?,
             Outcome::Skipped => writeln!(
                 out,
                 "ok {n} - {title} # SKIP {}",

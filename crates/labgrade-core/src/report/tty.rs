@@ -65,6 +65,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             Outcome::Fail => Color::Red,
             Outcome::Skipped => Color::Yellow,
             Outcome::Error => Color::Magenta,
+            Outcome::Given => Color::Blue,
         };
         let cell = Cell::new(word);
         if opts.color { cell.fg(color) } else { cell }
@@ -76,6 +77,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             Outcome::Fail => "FAIL",
             Outcome::Skipped => "SKIP",
             Outcome::Error => "ERROR",
+            Outcome::Given => "GIVEN",
         };
         let found = match f.outcome {
             Outcome::Skipped => "not checked".to_string(),
@@ -87,12 +89,16 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
                     failed.len()
                 )
             }
-            Outcome::Pass => capped(&printable(&f.found), ROW_FOUND),
+            Outcome::Pass | Outcome::Given => capped(&printable(&f.found), ROW_FOUND),
         };
         table.add_row(vec![
             Cell::new(cell_text(&f.title)),
             paint(word, f.outcome),
-            Cell::new(format!("{}/{}", f.points, f.max_points)),
+            Cell::new(if f.outcome == Outcome::Given {
+                "-".to_string()
+            } else {
+                format!("{}/{}", f.points, f.max_points)
+            }),
             Cell::new(found),
         ]);
     }

@@ -184,6 +184,12 @@ struct RawSpec {
     pub runs: Vec<RunSpec>,
     /// The Dockerfile and the rules it must follow.
     pub dockerfile: Option<DockerfileSpec>,
+    /// Batch grading: the images a submission may be built FROM (and `COPY --from`),
+    /// as patterns with `*` for any run of characters, such as `python:3.*-slim`; a name
+    /// without `*` nor a tag means `:latest`. Without it, bases pulled from a registry are allowed
+    /// and images made on the grading machine (no registry digest) are refused.
+    #[serde(default)]
+    pub allowed_bases: Vec<String>,
 }
 
 /// A lab spec, validated and normalised: every container in `containers` (the short
@@ -213,6 +219,8 @@ pub struct Spec {
     pub runs: Vec<RunSpec>,
     /// The Dockerfile and the rules it must follow.
     pub dockerfile: Option<DockerfileSpec>,
+    /// Batch grading: the patterns a submission's bases must match (empty: the default).
+    pub allowed_bases: Vec<String>,
 }
 
 impl TryFrom<RawSpec> for Spec {
@@ -239,6 +247,7 @@ impl TryFrom<RawSpec> for Spec {
             images: raw.images,
             runs: raw.runs,
             dockerfile: raw.dockerfile,
+            allowed_bases: raw.allowed_bases,
         })
     }
 }
@@ -387,6 +396,18 @@ impl RawSpec {
                 format!(
                     "unsupported spec version {}: this labgrade reads version 1",
                     self.version
+                ),
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_bases
+            .iter()
+            .find(|b| b.trim().is_empty() || b.contains(char::is_whitespace))
+        {
+            return Err((
+                "allowed_bases",
+                format!(
+                    "invalid base pattern `{bad}`: write an image name such as python:3.11-slim, with * for any characters (python:3.*-slim)"
                 ),
             ));
         }

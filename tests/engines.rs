@@ -1,0 +1,316 @@
+//! The diagnosis where the evidence is poorer: the grader in its own PID namespace
+//! (`unshare --pid --fork --mount-proc`), which hides the containers' processes exactly
+//! as Docker Desktop's VM, rootless Docker or a remote engine does. The same labs are
+//! graded on the local daemon and there, with an image that has `cat` (the socket tables
+//! are then read inside the container through `docker exec`) and one that has no program
+//! at all (`FROM scratch`: the log is the only evidence left), and every failing check
+//! must carry the same cause id in each. Then the same labs run on Podman (its
+//! Docker-compatible API, `podman system service`), the images moved with `docker save |
+//! podman load` (named `localhost/...` there, which the spec's names still match).
+
+mod common;
+
+use std::process::Command;
+
+use common::{CHECK_TIME, Lab, Within, free_port, text};
+
+/// Whether this machine lets us make a PID namespace (root, util-linux's unshare).
+fn pid_namespaces() -> bool {
+    Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Cause ids of the failed checks, by check id.
+fn causes(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["outcome"] != "pass")
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["cause_id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Where `labgrade check` runs: beside the local daemon, in a PID namespace of its own,
+/// or against Podman's API at a socket.
+#[derive(Clone, Copy)]
+enum Env<'a> {
+    Local,
+    HiddenPids,
+    Podman(&'a str),
+}
+
+/// `labgrade check SPEC --format json` in an environment.
+fn grade(spec: &std::path::Path, env: Env) -> serde_json::Value {
+    let exe = env!("CARGO_BIN_EXE_labgrade");
+    let mut cmd = match env {
+        Env::HiddenPids => {
+            let mut c = Command::new("unshare");
+            c.args(["--pid", "--fork", "--mount-proc", exe]);
+            c
+        }
+        Env::Local => Command::new(exe),
+        Env::Podman(socket) => {
+            let mut c = Command::new(exe);
+            c.env("DOCKER_HOST", format!("unix://{socket}"));
+            c
+        }
+    };
+    cmd.arg("check").arg(spec).args(["--format", "json"]);
+    let out = cmd.output_within(CHECK_TIME);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {} {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_causes_without_the_containers_processes() {
+    if !pid_namespaces() {
+        // CI runs as root; say plainly when this machine cannot.
+        eprintln!("skipped: unshare --pid is not allowed here (needs root)");
+        return;
+    }
+    let mut lab = Lab::new("engines").await;
+    let cat = std::fs::read("/bin/cat").expect("the host's /bin/cat");
+    let with_cat = lab
+        .build_bin("cat", "FROM BASE\nCOPY cat /bin/cat\n", &[("cat", cat)])
+        .await;
+    let scratch = lab.image.clone();
+    // Each lab: what the student ran (sample-app arguments) and the port it published.
+    let labs: [(&str, &[&str], Option<u16>); 6] = [
+        ("loopback", &["--listen", "127.0.0.1:8088"], Some(8088)),
+        ("other-port", &["--listen", "0.0.0.0:8080"], Some(8088)),
+        ("route", &["--route", "/ping"], Some(8088)),
+        (
+            "crash",
+            &["--crash", "ModuleNotFoundError: No module named 'flask'"],
+            Some(8088),
+        ),
+        ("unpublished", &[], None),
+        ("passing", &[], Some(8088)),
+    ];
+    let mut compared = 0;
+    let mut expected: Vec<Graded> = Vec::new();
+    for (kind, image) in [("cat", &with_cat), ("scratch", &scratch)] {
+        for (what, args, inner) in labs {
+            let port = free_port();
+            let name = lab
+                .run_image_with(
+                    &format!("{what}-{kind}"),
+                    image,
+                    args,
+                    &inner.map(|i| vec![(port, i)]).unwrap_or_default(),
+                )
+                .await;
+            if what == "crash" {
+                lab.wait_stopped(&name).await;
+            }
+            let spec = lab.spec(
+                &format!("{name}.yaml"),
+                &format!(
+                    "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n"
+                ),
+            );
+            let here = grade(&spec, Env::Local);
+            let hidden = grade(&spec, Env::HiddenPids);
+            assert_eq!(
+                causes(&here),
+                causes(&hidden),
+                "{what} ({kind}): local daemon vs hidden PIDs\nhere: {here:#}\nhidden: {hidden:#}"
+            );
+            if what != "passing" {
+                assert!(!causes(&here).is_empty(), "{what} ({kind}) should fail");
+            }
+            // With cat in the image the tables were read inside the container.
+            if kind == "cat" && what == "loopback" {
+                let f = common::finding(&hidden, &format!("http:{name}:GET /"));
+                let evidence = f["evidence"].to_string();
+                assert!(
+                    evidence.contains("listening inside the container: 127.0.0.1:8088"),
+                    "{f:#}"
+                );
+            }
+            compared += 1;
+            expected.push((kind, what, args, inner, image.clone(), causes(&here)));
+        }
+    }
+    assert_eq!(compared, 12);
+    podman(&lab, &expected);
+}
+
+/// One lab as graded on the local daemon: image kind, lab, app arguments, published
+/// container port, image, and the cause ids.
+type Graded<'a> = (
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    Option<u16>,
+    String,
+    Vec<(String, String)>,
+);
+
+/// A `podman system service` on a socket of its own, stopped (with what the test made
+/// in it) when dropped.
+struct Podman {
+    socket: std::path::PathBuf,
+    service: std::process::Child,
+    containers: Vec<String>,
+    images: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Podman {
+    fn start() -> Option<Podman> {
+        let dir = tempfile::tempdir().ok()?;
+        let socket = dir.path().join("podman.sock");
+        let service = Command::new("podman")
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut p = Podman {
+            socket,
+            service,
+            containers: Vec::new(),
+            images: Vec::new(),
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if p.socket.exists() {
+                return Some(p);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = p.service.kill();
+        None
+    }
+
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new("podman")
+            .args(args)
+            .output_within(common::process::DOCKER_TIME)
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            let _ = self.cli(&["rm", "-f", "-t", "0", c]);
+        }
+        for i in &self.images {
+            let _ = self.cli(&["rmi", "-f", i]);
+        }
+        let _ = self.service.kill();
+        let _ = self.service.wait();
+    }
+}
+
+/// The same labs on Podman: the same cause ids as on the local daemon.
+fn podman(lab: &Lab, graded: &[Graded]) {
+    if Command::new("podman").arg("--version").output().is_err() {
+        // .ci/run installs podman (scripts/test-tools); say so where it is missing.
+        eprintln!(
+            "skipped the Podman part: podman is not installed (scripts/test-tools installs it)"
+        );
+        return;
+    }
+    let mut pm = Podman::start().expect("podman system service starts");
+    let socket = pm.socket.display().to_string();
+    for image in graded
+        .iter()
+        .map(|g| g.4.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let load = Command::new("sh")
+            .args(["-c", &format!("docker save {image} | podman load")])
+            .output_within(common::process::DOCKER_TIME);
+        assert!(
+            load.status.success(),
+            "podman load {image}: {}",
+            text(&load.stderr)
+        );
+        pm.images.push(format!("localhost/{image}"));
+    }
+    for (kind, what, args, inner, image, want) in graded {
+        let port = free_port();
+        let name = format!("pm-{what}-{kind}-{}", lab.id);
+        pm.containers.push(name.clone());
+        let mut run = vec![
+            "run".to_string(),
+            "-d".into(),
+            "--name".into(),
+            name.clone(),
+        ];
+        if let Some(i) = inner {
+            run.extend(["-p".into(), format!("{port}:{i}")]);
+        }
+        run.push(format!("localhost/{image}"));
+        run.extend(args.iter().map(|a| a.to_string()));
+        let run: Vec<&str> = run.iter().map(String::as_str).collect();
+        let out = pm.cli(&run);
+        assert!(out.status.success(), "podman run: {}", text(&out.stderr));
+        if *what == "crash" {
+            for _ in 0..100 {
+                let state = pm.cli(&["inspect", "-f", "{{.State.Running}}", &name]);
+                if text(&state.stdout).trim() == "false" {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        let spec = lab.spec(
+            &format!("{name}.yaml"),
+            &format!(
+                "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n"
+            ),
+        );
+        let report = grade(&spec, Env::Podman(&socket));
+        // Same checks failing for the same causes; ids carry the container name.
+        let got: Vec<(String, String)> = causes(&report)
+            .into_iter()
+            .map(|(id, cause)| {
+                (
+                    id.replace(&name, "NAME").replace(&port.to_string(), "PORT"),
+                    cause,
+                )
+            })
+            .collect();
+        let local_name = format!("{what}-{kind}-{}", lab.id);
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(id, cause)| {
+                let id = id.replace(&local_name, "NAME");
+                // The local lab's own port stood in the id; compare the shape.
+                let id = id
+                    .split(':')
+                    .map(|part| {
+                        if part.parse::<u16>().is_ok() && part != "8088" {
+                            "PORT"
+                        } else {
+                            part
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(":");
+                (id, cause.clone())
+            })
+            .collect();
+        assert_eq!(
+            got, want,
+            "{what} ({kind}) on Podman vs the local daemon: {report:#}"
+        );
+    }
+}
