@@ -16,10 +16,11 @@ use common::{CHECK_TIME, Lab, Within, free_port, text};
 
 /// Whether this machine lets us make a PID namespace (root, util-linux's unshare).
 fn pid_namespaces() -> bool {
-    Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
+    common::process::run_for(
+        Command::new("unshare").args(["--pid", "--fork", "--mount-proc", "true"]),
+        common::process::DOCKER_TIME,
+    )
+    .is_ok_and(|o| o.status.success())
 }
 
 /// Cause ids of the failed checks, by check id.
@@ -164,7 +165,7 @@ type Graded<'a> = (
 /// in it) when dropped.
 struct Podman {
     socket: std::path::PathBuf,
-    service: std::process::Child,
+    service: common::process::Spawned,
     containers: Vec<String>,
     images: Vec<String>,
     _dir: tempfile::TempDir,
@@ -174,13 +175,11 @@ impl Podman {
     fn start() -> Option<Podman> {
         let dir = tempfile::tempdir().ok()?;
         let socket = dir.path().join("podman.sock");
+        // Killed when dropped, and at the latest after the whole test's time.
         let service = Command::new("podman")
             .args(["system", "service", "--time=0"])
             .arg(format!("unix://{}", socket.display()))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
+            .spawn_within(std::time::Duration::from_secs(600));
         let mut p = Podman {
             socket,
             service,
@@ -194,7 +193,7 @@ impl Podman {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        let _ = p.service.kill();
+        p.service.kill();
         None
     }
 
@@ -213,14 +212,18 @@ impl Drop for Podman {
         for i in &self.images {
             let _ = self.cli(&["rmi", "-f", i]);
         }
-        let _ = self.service.kill();
-        let _ = self.service.wait();
+        self.service.kill();
     }
 }
 
 /// The same labs on Podman: the same cause ids as on the local daemon.
 fn podman(lab: &Lab, graded: &[Graded]) {
-    if Command::new("podman").arg("--version").output().is_err() {
+    if common::process::run_for(
+        Command::new("podman").arg("--version"),
+        common::process::DOCKER_TIME,
+    )
+    .is_err()
+    {
         // .ci/run installs podman (scripts/test-tools); say so where it is missing.
         eprintln!(
             "skipped the Podman part: podman is not installed (scripts/test-tools installs it)"
