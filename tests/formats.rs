@@ -164,7 +164,11 @@ fn classroom_scores_add_up_and_agree_with_status() {
     assert_eq!(sum, r.score);
     assert_eq!(result.tests.len(), r.findings.len());
     for t in &result.tests {
-        assert_eq!(t.status == "pass", t.score > 0 || t.name.contains("0/0"), "{t:?}");
+        assert_eq!(
+            t.status == "pass",
+            t.score > 0 || t.name.contains("0/0"),
+            "{t:?}"
+        );
         assert!(!t.test_code.is_empty());
     }
 }

@@ -104,14 +104,14 @@ fn write_reports(args: &CheckArgs, report: &labgrade::report::Report) {
             !step
         });
     }
-    if let (true, Some(path)) = (to_step_output, &github_output) {
-        if let Err(source) = step_output(report, tty, args.show_hidden, path) {
-            Error::Write {
-                target: format!("the classroom result to {}", path.display()),
-                source,
-            }
-            .print();
+    if let (true, Some(path)) = (to_step_output, &github_output)
+        && let Err(source) = step_output(report, tty, args.show_hidden, path)
+    {
+        Error::Write {
+            target: format!("the classroom result to {}", path.display()),
+            source,
         }
+        .print();
     }
     if !targets.iter().any(|(_, f)| f.is_none()) {
         targets.push((Format::Tty, None));
