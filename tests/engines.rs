@@ -141,6 +141,8 @@ async fn the_same_causes_without_the_containers_processes() {
                     evidence.contains("listening inside the container: 127.0.0.1:8088"),
                     "{f:#}"
                 );
+                // And the report says where that evidence came from.
+                assert!(evidence.contains("(read with docker exec "), "{f:#}");
             }
             compared += 1;
             expected.push((kind, what, args, inner, image.clone(), causes(&here)));
