@@ -32,6 +32,7 @@ kinds! {
 
 pub use files::in_image;
 pub(crate) use fixes::*;
+pub use transport::{Heard, log_addresses};
 pub(crate) use words::*;
 
 pub(crate) use crate::cause::CauseId;
