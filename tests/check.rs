@@ -541,3 +541,80 @@ fn a_missing_project_folder_is_a_usage_error() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classroom_result_goes_to_the_step_output() {
+    use base64::Engine as _;
+    let mut lab = Lab::new("classroom").await;
+    let port = free_port();
+    // The app bound to 127.0.0.1: the request check fails, the others pass.
+    let name = lab
+        .run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)])
+        .await;
+    let spec = lab.spec("lab.yaml", &short_spec(&lab.image, &name, port, ""));
+    let output = lab.dir.path().join("github_output");
+    std::fs::write(&output, "earlier=1\n").unwrap();
+    let out = labgrade()
+        .arg("check")
+        .arg(&spec)
+        .args(["--format", "classroom"])
+        .env("GITHUB_OUTPUT", &output)
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(1));
+    // The step output gets the result; the terminal still gets the table.
+    assert!(
+        text(&out.stdout).contains("Score 8/11"),
+        "{}",
+        text(&out.stdout)
+    );
+    let written = std::fs::read_to_string(&output).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("earlier=1"), "appended, not overwritten");
+    let encoded = lines.next().unwrap().strip_prefix("result=").unwrap();
+    let json: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["status"], "fail");
+    assert_eq!(json["max_score"], 11);
+    let tests = json["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 6);
+    let sum: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 8, "the reporter's grade is the sum of the scores");
+    for t in tests {
+        for key in [
+            "name",
+            "status",
+            "score",
+            "message",
+            "test_code",
+            "filename",
+            "line_no",
+            "duration",
+        ] {
+            assert!(t.get(key).is_some(), "{key} in {t}");
+        }
+        // A test's status agrees with its points.
+        assert_eq!(
+            t["status"] == "pass",
+            t["score"].as_u64().unwrap() > 0,
+            "{t}"
+        );
+        assert_eq!(t["filename"], spec.display().to_string());
+    }
+    let http = tests
+        .iter()
+        .find(|t| t["test_code"] == format!("http:{name}:GET /"))
+        .unwrap();
+    assert_eq!(http["status"], "fail");
+    assert!(
+        http["message"]
+            .as_str()
+            .unwrap()
+            .contains("bind it to 0.0.0.0"),
+        "{http}"
+    );
+}

@@ -126,11 +126,21 @@ async fn crash_loop_under_restart_always() {
     let running = finding(&report, &format!("running:{name}"));
     let found = running["found"].as_str().unwrap();
     assert!(found.starts_with("restarting (restarted "), "{running:#}");
+    // The grader read the image: no /app/server.py anywhere, and no Dockerfile here to
+    // name a COPY of, so the COPY to add is the fix.
+    assert_eq!(running["cause_id"], "file-not-in-image", "{running:#}");
     assert!(
         running["cause"]
             .as_str()
             .unwrap()
-            .starts_with("the CMD runs /app/server.py, which is not in the image at that path"),
+            .starts_with("the image has no /app/server.py"),
+        "{running:#}"
+    );
+    assert!(
+        running["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("add `COPY server.py /app/server.py` to the Dockerfile"),
         "{running:#}"
     );
 }

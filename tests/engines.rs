@@ -16,10 +16,11 @@ use common::{CHECK_TIME, Lab, Within, free_port, text};
 
 /// Whether this machine lets us make a PID namespace (root, util-linux's unshare).
 fn pid_namespaces() -> bool {
-    Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
+    common::process::run_for(
+        Command::new("unshare").args(["--pid", "--fork", "--mount-proc", "true"]),
+        common::process::DOCKER_TIME,
+    )
+    .is_ok_and(|o| o.status.success())
 }
 
 /// Cause ids of the failed checks, by check id.
@@ -140,6 +141,8 @@ async fn the_same_causes_without_the_containers_processes() {
                     evidence.contains("listening inside the container: 127.0.0.1:8088"),
                     "{f:#}"
                 );
+                // And the report says where that evidence came from.
+                assert!(evidence.contains("(read with docker exec "), "{f:#}");
             }
             compared += 1;
             expected.push((kind, what, args, inner, image.clone(), causes(&here)));
@@ -164,7 +167,7 @@ type Graded<'a> = (
 /// in it) when dropped.
 struct Podman {
     socket: std::path::PathBuf,
-    service: std::process::Child,
+    service: common::process::Spawned,
     containers: Vec<String>,
     images: Vec<String>,
     _dir: tempfile::TempDir,
@@ -174,13 +177,11 @@ impl Podman {
     fn start() -> Option<Podman> {
         let dir = tempfile::tempdir().ok()?;
         let socket = dir.path().join("podman.sock");
+        // Killed when dropped, and at the latest after the whole test's time.
         let service = Command::new("podman")
             .args(["system", "service", "--time=0"])
             .arg(format!("unix://{}", socket.display()))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
+            .spawn_within(std::time::Duration::from_secs(600));
         let mut p = Podman {
             socket,
             service,
@@ -194,7 +195,7 @@ impl Podman {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        let _ = p.service.kill();
+        p.service.kill();
         None
     }
 
@@ -213,14 +214,18 @@ impl Drop for Podman {
         for i in &self.images {
             let _ = self.cli(&["rmi", "-f", i]);
         }
-        let _ = self.service.kill();
-        let _ = self.service.wait();
+        self.service.kill();
     }
 }
 
 /// The same labs on Podman: the same cause ids as on the local daemon.
 fn podman(lab: &Lab, graded: &[Graded]) {
-    if Command::new("podman").arg("--version").output().is_err() {
+    if common::process::run_for(
+        Command::new("podman").arg("--version"),
+        common::process::DOCKER_TIME,
+    )
+    .is_err()
+    {
         // .ci/run installs podman (scripts/test-tools); say so where it is missing.
         eprintln!(
             "skipped the Podman part: podman is not installed (scripts/test-tools installs it)"

@@ -760,7 +760,11 @@ fn applier_edits_files() {
         std::fs::read_to_string(d.join("requirements.txt")).unwrap(),
         "flask\nPyYAML\n"
     );
-    fixes::apply_edit("create .dockerignore with: .git, __pycache__", d).unwrap();
+    fixes::apply_edit(
+        "create .dockerignore with these lines: `.git`, `__pycache__`",
+        d,
+    )
+    .unwrap();
     assert_eq!(
         std::fs::read_to_string(d.join(".dockerignore")).unwrap(),
         ".git\n__pycache__\n"

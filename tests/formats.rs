@@ -62,15 +62,7 @@ fn render(format: Format, report: &Report, show_hidden: bool) -> String {
 #[test]
 fn snapshots_of_every_format() {
     let r = report(false);
-    for format in [
-        Format::Tty,
-        Format::Json,
-        Format::Junit,
-        Format::Markdown,
-        Format::Github,
-        Format::Gradescope,
-        Format::Tap,
-    ] {
+    for format in Format::ALL {
         let text = render(format, &r, false);
         let text = text.replace(env!("CARGO_PKG_VERSION"), "[version]");
         insta::assert_snapshot!(format!("{format:?}").to_lowercase(), text);
@@ -159,6 +151,26 @@ fn gradescope_and_hidden_checks() {
     assert_eq!(tests[6]["visibility"], "hidden");
     assert_eq!(tests[5]["visibility"], "visible");
     assert_eq!(tests[5]["status"], "failed");
+}
+
+#[test]
+fn classroom_scores_add_up_and_agree_with_status() {
+    let r = report(false);
+    let result = labgrade::report::classroom_result(&r);
+    assert_eq!(result.version, 1);
+    assert_eq!(result.max_score, r.max_score);
+    assert_eq!(result.status, if r.passed { "pass" } else { "fail" });
+    let sum: u32 = result.tests.iter().map(|t| t.score).sum();
+    assert_eq!(sum, r.score);
+    assert_eq!(result.tests.len(), r.findings.len());
+    for t in &result.tests {
+        assert_eq!(
+            t.status == "pass",
+            t.score > 0 || t.name.contains("0/0"),
+            "{t:?}"
+        );
+        assert!(!t.test_code.is_empty());
+    }
 }
 
 #[test]

@@ -14,9 +14,10 @@ use super::{ColorChoice, Error, duration, tty_options, with_daemon};
 pub(super) struct CheckArgs {
     /// The lab spec (YAML), e.g. specs/nautilus-python-app.yaml
     spec: PathBuf,
-    /// Report format: tty, json, junit, markdown, github, gradescope, tap. Repeat it for
-    /// several; FORMAT=FILE (or a following --output FILE) writes that one to a file. With
-    /// every format going to files, the table still shows on the terminal
+    /// Report format: tty, json, junit, markdown, github, gradescope, tap, classroom.
+    /// Repeat it for several; FORMAT=FILE (or a following --output FILE) writes that one
+    /// to a file. With every format going to files, the table still shows on the
+    /// terminal. classroom goes to $GITHUB_OUTPUT (as result=BASE64) when that is set
     #[arg(long, short, value_name = "FORMAT[=FILE]", value_parser = format_target)]
     format: Vec<(Format, Option<PathBuf>)>,
     /// File for the --format just before it
@@ -91,6 +92,27 @@ fn write_reports(args: &CheckArgs, report: &labgrade::report::Report) {
         ..tty
     };
     let mut targets = args.format.clone();
+    // In a GitHub Actions step, Classroom's result is a step output, not printed text.
+    let github_output = std::env::var_os("GITHUB_OUTPUT")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let mut to_step_output = false;
+    if github_output.is_some() {
+        targets.retain(|(f, file)| {
+            let step = *f == Format::Classroom && file.is_none();
+            to_step_output |= step;
+            !step
+        });
+    }
+    if let (true, Some(path)) = (to_step_output, &github_output)
+        && let Err(source) = step_output(report, tty, args.show_hidden, path)
+    {
+        Error::Write {
+            target: format!("the classroom result to {}", path.display()),
+            source,
+        }
+        .print();
+    }
     if !targets.iter().any(|(_, f)| f.is_none()) {
         targets.push((Format::Tty, None));
     }
@@ -120,6 +142,24 @@ fn write_reports(args: &CheckArgs, report: &labgrade::report::Report) {
             .print();
         }
     }
+}
+
+/// Appends `result=<base64 of the Classroom JSON>` to a GitHub Actions step output file.
+fn step_output(
+    report: &labgrade::report::Report,
+    tty: TtyOptions,
+    show_hidden: bool,
+    path: &Path,
+) -> std::io::Result<()> {
+    use base64::Engine as _;
+    let mut json = Vec::new();
+    Format::Classroom.write(report, tty, show_hidden, &mut json)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(json.trim_ascii_end());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "result={encoded}")
 }
 
 /// The clap value parser of `--format FORMAT[=FILE]`.

@@ -637,6 +637,20 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
             .await
             .map(|(l, _)| l),
     };
+    // No socket table at all (a FROM scratch image where PIDs are hidden): the app's own
+    // log saying where it listens is enough to stop waiting for another port.
+    if listening.is_none()
+        && let Some(inner) = inner
+    {
+        let heard = labgrade_core::log_addresses(&daemon.log_tail(name, 50).await);
+        let elsewhere = heard
+            .iter()
+            .any(|h| !h.loopback && h.port.is_some_and(|p| p != inner.container_port));
+        let loopback_only = !heard.is_empty() && heard.iter().all(|h| h.loopback);
+        if elsewhere || loopback_only {
+            return false;
+        }
+    }
     match (inner, listening) {
         // The host port is not published at all: no amount of waiting publishes it.
         (None, _) if host_port.is_some() => false,

@@ -132,7 +132,14 @@ fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
     let body = context(exe, tag)?;
     let labels = HashMap::from([(LABEL, "1")]);
-    crate::observe::build::build_tar(daemon, body, tag, &labels, None, &[])
+    // Built afresh every time: two builds of the same sample (tests in parallel) would
+    // otherwise stand on one cached intermediate image, which removing either's image
+    // prunes from under the other ("unable to find image sha256:...").
+    let settings = crate::observe::build::BuildSettings {
+        nocache: true,
+        ..Default::default()
+    };
+    crate::observe::build::build_tar_with(daemon, body, tag, &labels, &settings, &[])
         .await
         .map(|_| ())
         .map_err(|f| ImageError::Build {

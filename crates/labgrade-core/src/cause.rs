@@ -71,6 +71,7 @@ causes! {
     ProgramMissing = "program-missing": "the program named in CMD/ENTRYPOINT does not exist in the image",
     CrlfScript = "crlf-script": "the script the container starts has Windows line endings (CRLF), so its #! line names a program that does not exist",
     InterpreterMissing = "interpreter-missing": "the script's #! line names an interpreter the image does not have (#!/bin/bash on Alpine)",
+    MountHidesFiles = "mount-hides-files": "a mount over a folder of the image hides the files the app needs there",
     NotExecutable = "not-executable": "the program the container starts is not executable (no chmod +x)",
     WrongPlatform = "wrong-platform": "the image was built for another CPU architecture than the engine's (arm64 on amd64, or the reverse)",
     ExecFormat = "exec-format": "the program was built for another CPU, or a script lacks its #! line",

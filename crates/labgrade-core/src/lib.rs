@@ -13,6 +13,8 @@ mod checks;
 
 /// Where a spec's file path is in an image (relative paths are under its WORKDIR).
 pub use checks::in_image;
+/// The addresses an app's log says it listens on (Flask, uvicorn, gunicorn, http.server, Node).
+pub use checks::{Heard, log_addresses};
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod facts;

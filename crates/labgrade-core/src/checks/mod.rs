@@ -39,6 +39,7 @@ pub use container_settings::ContainerSetting;
 pub use files::in_image;
 pub(crate) use fixes::*;
 pub use image_settings::ImageSetting;
+pub use transport::{Heard, log_addresses};
 pub(crate) use types::*;
 pub(crate) use words::*;
 
@@ -218,10 +219,16 @@ pub(crate) fn container_evidence(
     let mut out = Vec::new();
     if let (true, Some(l)) = (with_sockets, &c.listening) {
         let shown: Vec<String> = l.iter().map(|l| format!("{}:{}", l.ip, l.port)).collect();
+        // Which evidence it is: this machine's /proc, or the tables read inside the
+        // container through the engine (Docker Desktop, a remote engine, Podman).
+        let via = c
+            .listening_via
+            .as_ref()
+            .map_or(String::new(), |v| format!(" (read with {v} /proc/net/tcp)"));
         out.push(if shown.is_empty() {
-            "listening inside the container: nothing".to_string()
+            format!("listening inside the container: nothing{via}")
         } else {
-            format!("listening inside the container: {}", shown.join(", "))
+            format!("listening inside the container: {}{via}", shown.join(", "))
         });
     }
     if let Some(r) = c.ready.as_ref().filter(|r| !r.seen) {

@@ -25,9 +25,43 @@ pub(crate) fn explain(facts: &Facts, c: &ContainerFacts, image: &ImageFacts) -> 
         .parse()
         .unwrap_or_else(|_| "image".parse().expect("a valid name"));
     let build = Build::read(facts, &tag);
+    // How the start named it: run as a program by exec (the kernel reads its #! line
+    // and execute bit), or opened as a file by an interpreter (python, node).
+    let execd = |p: &str| {
+        c.log_tail
+            .iter()
+            .map(String::as_str)
+            .chain(c.error.as_deref())
+            .any(|l| l.contains(&format!("exec {p}:")) || l.contains(&format!("exec: \"{p}\"")))
+    };
     paths.iter().find_map(|p| match image.files.get(p)? {
         None => Some(moved(image, &build, p)),
+        Some(_) if !execd(p) => hidden_by_mount(c, p),
         Some(f) => script(image, &build, p, f),
+    })
+}
+
+/// A file the image has that the running app could not open: a mount over its folder
+/// hides the image's files (`-v "$PWD":/app` from a folder without them).
+fn hidden_by_mount(c: &ContainerFacts, path: &str) -> Option<Explained> {
+    let m = c
+        .mounts
+        .iter()
+        .filter(|m| path.starts_with(&format!("{}/", m.destination.trim_end_matches('/'))))
+        .max_by_key(|m| m.destination.len())?;
+    Some(Explained {
+        id: CauseId::MountHidesFiles,
+        cause: format!(
+            "the image has {path}, but the container mounts {} over {}, which hides the image's files there; the mounted folder has no {}",
+            m.source,
+            m.destination,
+            path.strip_prefix(&format!("{}/", m.destination.trim_end_matches('/')))
+                .unwrap_or(path)
+        ),
+        edit: format!(
+            "run the container without the mount at {} (or mount the folder that holds the project's files)",
+            m.destination
+        ),
     })
 }
 

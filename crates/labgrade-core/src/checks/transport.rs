@@ -248,7 +248,7 @@ pub(crate) fn transport_found(error: TransportError, message: &str) -> String {
 
 /// An address an app's log says it listens on.
 #[derive(Debug, PartialEq)]
-pub(crate) struct Heard {
+pub struct Heard {
     pub loopback: bool,
     pub port: Option<u16>,
     pub line: String,
@@ -259,7 +259,7 @@ pub(crate) struct Heard {
 /// ("Listening at: http://…"), http.server ("Serving HTTP on 0.0.0.0 port 8000") and
 /// Node apps print them. A "Running on http://127.0.0.1" line beside "all addresses" is
 /// one of the addresses of an app that listens everywhere, not a loopback bind.
-pub(crate) fn log_addresses(log: &[String]) -> Vec<Heard> {
+pub fn log_addresses(log: &[String]) -> Vec<Heard> {
     let mut out = Vec::new();
     let all = log
         .iter()

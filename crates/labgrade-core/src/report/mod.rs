@@ -1,6 +1,7 @@
 //! The report is data; each output format is a reporter that writes it to an injected
 //! writer and never decides a verdict itself.
 
+mod classroom;
 mod github;
 mod gradescope;
 mod json;
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use crate::verdict::{Finding, Verdict};
 
+pub use classroom::{ClassroomResult, ClassroomTest, classroom_result, write_classroom};
 pub use github::write_github;
 pub use gradescope::write_gradescope;
 pub use json::write_json;
@@ -103,6 +105,8 @@ pub enum Format {
     Gradescope,
     /// TAP version 14
     Tap,
+    /// GitHub Classroom's autograding result (base64 into $GITHUB_OUTPUT's `result`)
+    Classroom,
 }
 
 impl std::str::FromStr for Format {
@@ -114,14 +118,14 @@ impl std::str::FromStr for Format {
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope or tap")
+                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap or classroom")
             })
     }
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Tty,
         Format::Json,
         Format::Junit,
@@ -129,6 +133,7 @@ impl Format {
         Format::Github,
         Format::Gradescope,
         Format::Tap,
+        Format::Classroom,
     ];
 
     /// The format's name as written on the command line.
@@ -141,6 +146,7 @@ impl Format {
             Format::Github => "github",
             Format::Gradescope => "gradescope",
             Format::Tap => "tap",
+            Format::Classroom => "classroom",
         }
     }
 
@@ -169,6 +175,7 @@ impl Format {
             Format::Github => write_github(report, out),
             Format::Gradescope => write_gradescope(report, out),
             Format::Tap => write_tap(report, out),
+            Format::Classroom => write_classroom(report, out),
         }
     }
 }

@@ -434,6 +434,26 @@ fn failed_starts_read_from_the_image() {
             ),
         ),
         Case::fails(
+            "python cannot open a file a bind mount hides",
+            spec,
+            "running:web",
+            CauseId::MountHidesFiles,
+            FactsBuilder::new()
+                .image(IMAGE, |i| {
+                    i.workdir("/app")
+                        .cmd(["python", "server.py"])
+                        .debian_python()
+                        .entry("/app/server.py", script("app.run()\n", 0o644))
+                })
+                .container("web", |c| {
+                    c.image(IMAGE)
+                        .exited(2)
+                        .mount("bind", "/home/student/empty", "/app")
+                        .log(["python: can't open file '/app/server.py': [Errno 2] No such file or directory"])
+                })
+                .file("Dockerfile", DOCKERFILE),
+        ),
+        Case::fails(
             "a start script saved with CRLF",
             spec,
             "running:web",
