@@ -76,9 +76,7 @@ impl Kind for FileCheck {
             return missing_fact();
         };
         if let Some(e) = &image.files_error {
-            let mut j = fail(CauseId::FilesUnreadable, "not read", e.clone(), None);
-            j.error = true;
-            return j;
+            return files_unreadable(e);
         }
         let Some(found) = image.files.get(&self.file.path) else {
             return missing_fact();

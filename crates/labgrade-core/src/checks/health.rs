@@ -29,16 +29,15 @@ impl Kind for Healthcheck {
         if !i.healthcheck {
             return Vec::new();
         }
-        vec![Check {
-            id: format!("healthcheck:{}", i.name),
-            title: format!("Image {} declares a HEALTHCHECK", i.name),
-            points: points.setting,
-            requires: vec![format!("image:{}", i.name)],
-            hidden: false,
-            kind: CheckKind::Healthcheck(Healthcheck {
+        vec![setting_check(
+            format!("healthcheck:{}", i.name),
+            format!("Image {} declares a HEALTHCHECK", i.name),
+            points,
+            format!("image:{}", i.name),
+            CheckKind::Healthcheck(Healthcheck {
                 image: i.name.clone(),
             }),
-        }]
+        )]
     }
 
     fn expected(&self) -> String {
@@ -82,17 +81,16 @@ impl Kind for Healthy {
         if !c.healthy {
             return Vec::new();
         }
-        vec![Check {
-            id: format!("healthy:{}", c.name),
-            title: format!("Container {} is healthy", c.name),
-            points: points.setting,
-            requires: vec![format!("running:{}", c.name)],
-            hidden: false,
-            kind: CheckKind::Healthy(Healthy {
+        vec![setting_check(
+            format!("healthy:{}", c.name),
+            format!("Container {} is healthy", c.name),
+            points,
+            format!("running:{}", c.name),
+            CheckKind::Healthy(Healthy {
                 container: c.name.clone(),
                 image: c.image.clone(),
             }),
-        }]
+        )]
     }
 
     fn expected(&self) -> String {

@@ -156,6 +156,32 @@ pub(crate) fn still_starting(c: &ContainerFacts) -> Option<String> {
     ))
 }
 
+/// A check worth the spec's `setting` points that needs `requires` first: what most
+/// keys of an image or container entry expand into.
+pub(crate) fn setting_check(
+    id: String,
+    title: String,
+    points: &crate::spec::Points,
+    requires: String,
+    kind: CheckKind,
+) -> Check {
+    Check {
+        id,
+        title,
+        points: points.setting,
+        requires: vec![requires],
+        hidden: false,
+        kind,
+    }
+}
+
+/// The engine would not give the image's files: an error of the grader's, not a fail.
+pub(crate) fn files_unreadable(e: &str) -> Judgement {
+    let mut j = fail(CauseId::FilesUnreadable, "not read", e, None);
+    j.error = true;
+    j
+}
+
 /// A passed check and what was found.
 pub(crate) fn pass(found: impl Into<String>) -> Judgement {
     Judgement {

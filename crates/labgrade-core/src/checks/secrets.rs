@@ -23,17 +23,16 @@ impl Kind for NoSecrets {
         if !i.no_secrets {
             return Vec::new();
         }
-        vec![Check {
-            id: format!("no-secrets:{}", i.name),
-            title: format!("Image {} holds no secrets (.env, private keys)", i.name),
-            points: points.setting,
-            requires: vec![format!("image:{}", i.name)],
-            hidden: false,
-            kind: CheckKind::NoSecrets(NoSecrets {
+        vec![setting_check(
+            format!("no-secrets:{}", i.name),
+            format!("Image {} holds no secrets (.env, private keys)", i.name),
+            points,
+            format!("image:{}", i.name),
+            CheckKind::NoSecrets(NoSecrets {
                 image: i.name.clone(),
                 allow: i.allow_secrets.clone(),
             }),
-        }]
+        )]
     }
 
     fn expected(&self) -> String {
@@ -58,9 +57,7 @@ impl Kind for NoSecrets {
             return missing_fact();
         };
         if let Some(e) = &image.files_error {
-            let mut j = fail(CauseId::FilesUnreadable, "not read", e.clone(), None);
-            j.error = true;
-            return j;
+            return files_unreadable(e);
         }
         let root = image.workdir.clone().unwrap_or_else(|| "/".into());
         let Some(tree) = image.trees.get(&root) else {

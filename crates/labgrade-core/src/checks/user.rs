@@ -20,16 +20,15 @@ impl Kind for UserNotRoot {
         if !i.user_not_root {
             return Vec::new();
         }
-        vec![Check {
-            id: format!("user-not-root:{}", i.name),
-            title: format!("Image {} runs as a user other than root", i.name),
-            points: points.setting,
-            requires: vec![format!("image:{}", i.name)],
-            hidden: false,
-            kind: CheckKind::UserNotRoot(UserNotRoot {
+        vec![setting_check(
+            format!("user-not-root:{}", i.name),
+            format!("Image {} runs as a user other than root", i.name),
+            points,
+            format!("image:{}", i.name),
+            CheckKind::UserNotRoot(UserNotRoot {
                 image: i.name.clone(),
             }),
-        }]
+        )]
     }
 
     fn expected(&self) -> String {
