@@ -55,7 +55,7 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Write a new spec from flags, e.g. --image nautilus/python-app --container web -p 8097:8088 --get /
     Init(author::InitArgs),
-    /// Write a spec from a running reference solution (its image, ports and answer to GET /)
+    /// Write a spec from a running reference solution: its image and settings, how it was run, its ports and its answers
     Record(author::RecordArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
