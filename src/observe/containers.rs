@@ -422,9 +422,10 @@ const SHIELD_RULE: [&str; 12] = [
     "REJECT",
 ];
 
-/// Makes sure the host refuses new connections from submissions' networks (one
-/// iptables rule, added once, matching only labgrade's bridges, so it is left in place:
-/// another run may rely on it). Works where the grader runs as root on the daemon's own
+/// Makes sure the host refuses new connections from submissions' networks, and that
+/// nothing is forwarded between them and Docker's other bridges (iptables rules, added
+/// once, matching only labgrade's bridges, so they are left in place: another run may
+/// rely on them). Works where the grader runs as root on the daemon's own
 /// machine; elsewhere the error says why the host is not shielded.
 pub async fn shield_host(daemon: &Daemon) -> Result<(), String> {
     if !daemon.local {
@@ -433,11 +434,10 @@ pub async fn shield_host(daemon: &Daemon) -> Result<(), String> {
                 .into(),
         );
     }
-    let iptables = |op: &str| {
+    let iptables = |op: &str, chain: &str, rule: &[&str]| {
         let mut c = tokio::process::Command::new("iptables");
-        c.args(["-w", "5", op, "INPUT"])
-            .args(SHIELD_RULE)
-            .args(["--reject-with", "icmp-admin-prohibited"])
+        c.args(["-w", "5", op, chain])
+            .args(rule)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -452,10 +452,72 @@ pub async fn shield_host(daemon: &Daemon) -> Result<(), String> {
             Err(_) => Err("iptables did not answer within 10s".into()),
         }
     };
-    if run(iptables("-C")).await.is_ok() {
-        return Ok(());
+    let host: Vec<&str> = SHIELD_RULE
+        .iter()
+        .copied()
+        .chain(["--reject-with", "icmp-admin-prohibited"])
+        .collect();
+    // Docker keeps bridges apart with its DOCKER-ISOLATION chains, but rewrites them
+    // whenever a network is created or removed (a batch does that all the time), and in
+    // that window a build step reached a container on the default bridge. DOCKER-USER
+    // is evaluated first and Docker never rewrites it: forwarding between labgrade's
+    // bridges and Docker's other bridges is refused there too.
+    const FENCE: &str = "labgrade: graded submissions reach no other network";
+    let fences: [[&str; 8]; 4] = [
+        [
+            "-i",
+            "lgb+",
+            "-o",
+            "docker0",
+            "-m",
+            "comment",
+            "--comment",
+            FENCE,
+        ],
+        [
+            "-i",
+            "lgb+",
+            "-o",
+            "br-+",
+            "-m",
+            "comment",
+            "--comment",
+            FENCE,
+        ],
+        [
+            "-i",
+            "docker0",
+            "-o",
+            "lgb+",
+            "-m",
+            "comment",
+            "--comment",
+            FENCE,
+        ],
+        [
+            "-i",
+            "br-+",
+            "-o",
+            "lgb+",
+            "-m",
+            "comment",
+            "--comment",
+            FENCE,
+        ],
+    ];
+    let mut rules: Vec<(&str, Vec<&str>)> = vec![("INPUT", host)];
+    for f in &fences {
+        rules.push((
+            "DOCKER-USER",
+            f.iter().copied().chain(["-j", "DROP"]).collect(),
+        ));
     }
-    run(iptables("-I")).await
+    for (chain, rule) in &rules {
+        if run(iptables("-C", chain, rule)).await.is_err() {
+            run(iptables("-I", chain, rule)).await?;
+        }
+    }
+    Ok(())
 }
 
 fn failed(daemon: &Daemon, e: bollard::errors::Error) -> DaemonError {
