@@ -151,7 +151,7 @@ impl Kind for ContainerImage {
                 cx.plan,
                 c,
                 &self.image,
-                facts.images.get(&self.image.full()).and_then(Option::as_ref),
+                image_facts(facts, &self.image),
             ),
             None => missing_fact(),
         }

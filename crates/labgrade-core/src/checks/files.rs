@@ -72,7 +72,7 @@ impl Kind for FileCheck {
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         let facts = cx.facts;
-        let Some(Some(image)) = facts.images.get(&self.image.full()) else {
+        let Some(image) = image_facts(facts, &self.image) else {
             return missing_fact();
         };
         if let Some(e) = &image.files_error {
@@ -553,16 +553,21 @@ const SYSTEM_PATHS: [&str; 8] = [
     "/usr/bin/wget",
 ];
 
-/// What the grader must read to know an image's [`System`].
+/// What the grader must read to write a fix into an image's Dockerfile for what its
+/// [`System`] offers: the image, the project's Dockerfile and the system paths.
 pub(super) fn system_needs(image: &ImageRef) -> Vec<Need> {
-    SYSTEM_PATHS
-        .iter()
-        .map(|p| Need::ImageFile {
-            image: image.clone(),
-            path: p.to_string(),
-            read: false,
-        })
-        .collect()
+    let system = SYSTEM_PATHS.iter().map(|p| Need::ImageFile {
+        image: image.clone(),
+        path: p.to_string(),
+        read: false,
+    });
+    [
+        Need::Image(image.clone()),
+        Need::ProjectFile("Dockerfile".into()),
+    ]
+    .into_iter()
+    .chain(system)
+    .collect()
 }
 
 /// What an image's system offers the commands a fix names, read from its files.

@@ -45,17 +45,12 @@ impl Kind for Healthcheck {
     }
 
     fn needs(&self) -> Vec<Need> {
-        let mut needs = vec![
-            Need::Image(self.image.clone()),
-            Need::ProjectFile("Dockerfile".into()),
-        ];
-        needs.extend(system_needs(&self.image));
-        needs
+        system_needs(&self.image)
     }
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         let facts = cx.facts;
-        let Some(Some(image)) = facts.images.get(&self.image.full()) else {
+        let Some(image) = image_facts(facts, &self.image) else {
             return missing_fact();
         };
         if let Some(shown) = image.healthcheck.as_deref().and_then(instruction) {
@@ -98,13 +93,10 @@ impl Kind for Healthy {
     }
 
     fn needs(&self) -> Vec<Need> {
-        let mut needs = vec![
-            Need::Container(self.container.clone()),
-            Need::ProjectFile("Dockerfile".into()),
-        ];
-        if let Some(i) = &self.image {
-            needs.push(Need::Image(i.clone()));
-            needs.extend(system_needs(i));
+        let mut needs = vec![Need::Container(self.container.clone())];
+        match &self.image {
+            Some(i) => needs.extend(system_needs(i)),
+            None => needs.push(Need::ProjectFile("Dockerfile".into())),
         }
         needs
     }

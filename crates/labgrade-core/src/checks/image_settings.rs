@@ -166,7 +166,7 @@ impl Kind for ImageSettingCheck {
     }
 
     fn judge(&self, cx: &Ctx) -> Judgement {
-        match cx.facts.images.get(&self.image.full()).and_then(Option::as_ref) {
+        match image_facts(cx.facts, &self.image) {
             Some(i) => judge(&self.image, &self.setting, i, dockerfile_text(cx.facts)),
             None => missing_fact(),
         }

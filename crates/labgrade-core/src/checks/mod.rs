@@ -225,6 +225,11 @@ pub(crate) fn missing_fact() -> Judgement {
     }
 }
 
+/// The image the spec names, when the grader found it.
+pub(crate) fn image_facts<'a>(facts: &'a Facts, image: &ImageRef) -> Option<&'a ImageFacts> {
+    facts.images.get(&image.full()).and_then(Option::as_ref)
+}
+
 pub(crate) fn container_facts<'a>(
     facts: &'a Facts,
     name: &ContainerName,

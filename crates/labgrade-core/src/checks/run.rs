@@ -56,7 +56,7 @@ impl Kind for RunCheck {
             Some(f) => judge(
                 &self.run,
                 f,
-                facts.images.get(&self.run.image.full()).and_then(Option::as_ref),
+                image_facts(facts, &self.run.image),
                 &facts.daemon,
             ),
             None => missing_fact(),

@@ -53,7 +53,7 @@ impl Kind for NoSecrets {
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         let facts = cx.facts;
-        let Some(Some(image)) = facts.images.get(&self.image.full()) else {
+        let Some(image) = image_facts(facts, &self.image) else {
             return missing_fact();
         };
         if let Some(e) = &image.files_error {

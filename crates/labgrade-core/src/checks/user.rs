@@ -36,17 +36,12 @@ impl Kind for UserNotRoot {
     }
 
     fn needs(&self) -> Vec<Need> {
-        let mut needs = vec![
-            Need::Image(self.image.clone()),
-            Need::ProjectFile("Dockerfile".into()),
-        ];
-        needs.extend(system_needs(&self.image));
-        needs
+        system_needs(&self.image)
     }
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         let facts = cx.facts;
-        let Some(Some(image)) = facts.images.get(&self.image.full()) else {
+        let Some(image) = image_facts(facts, &self.image) else {
             return missing_fact();
         };
         let user = image.user.as_deref().unwrap_or("");
