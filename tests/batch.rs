@@ -1123,6 +1123,58 @@ async fn batch_scores_measure_the_student() {
     assert_eq!(leftovers(&out2), "");
 }
 
+/// A COPY of a file the student linked in from outside their folder: Docker sends the
+/// link, the build fails with "file not found", and the report names the link and where
+/// it leads. The fix, typed in the submission's folder as printed, makes it build.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copied_link_to_a_file_outside_is_named_and_fixed() {
+    let lab = Lab::new("linked").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(
+        &subs,
+        "linked",
+        &lab.image,
+        "COPY notes.txt /notes.txt\n",
+        &[],
+    );
+    let shared = lab.dir.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "mine\n").unwrap();
+    std::os::unix::fs::symlink("../../shared/notes.txt", subs.join("linked/notes.txt")).unwrap();
+    let spec = lab.spec("lab.yaml", SPEC);
+    let graded = |out: &str| {
+        let out = lab.dir.path().join(out);
+        let run = grade(&spec, &subs, &out).output_within(GRADE_TIME);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        assert_eq!(leftovers(&out), "");
+        let json = std::fs::read_to_string(out.join("reports/linked.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    let report = graded("grades");
+    let first = &report["findings"][0];
+    assert_eq!(first["cause_id"], "copy-symlink", "{report:#}");
+    assert!(
+        first["cause"]
+            .as_str()
+            .unwrap()
+            .contains("notes.txt in the submission is a symbolic link to ../../shared/notes.txt"),
+        "{first:#}"
+    );
+    let fix = first["fix"].as_str().unwrap();
+    let typed = fix.rsplit_once(": ").unwrap().1;
+    assert_eq!(
+        typed,
+        "rm notes.txt && cp -R ../../shared/notes.txt notes.txt"
+    );
+    let done = std::process::Command::new("sh")
+        .args(["-c", typed])
+        .current_dir(subs.join("linked"))
+        .output_within(DOCKER_TIME);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let report = graded("grades-again");
+    assert_eq!(report["passed"], true, "{report:#}");
+}
+
 /// Every submission gets a report, the ones that did not build too, each with the cause
 /// in words and as an id, the fix and the build log's explaining lines: a lowercase
 /// `dockerfile`, a Dockerfile in a subfolder, a RUN step killed at the memory limit, and

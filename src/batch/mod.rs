@@ -6,6 +6,8 @@ pub mod gradebook;
 
 pub mod journal;
 
+pub mod networks;
+
 pub mod submission;
 
 use std::collections::BTreeMap;
@@ -617,9 +619,10 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         }
     }
     let mut progress = Progress::new(todo.len());
+    let networks = networks::Networks::new(&run, &labels);
     let jobs = stream::iter(todo.iter().map(|student| {
-        let (spec, spec_name, run, book, ids, names, journal, labels) = (
-            &spec, &spec_name, &run, &book, &ids, &names, &journal, &labels,
+        let (spec, spec_name, run, book, ids, names, journal, labels, networks) = (
+            &spec, &spec_name, &run, &book, &ids, &names, &journal, &labels, &networks,
         );
         async move {
             let dir = opts.submissions.join(student);
@@ -636,6 +639,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 journal,
                 created: Default::default(),
                 build_cgroups,
+                networks,
             };
             let mut graded = job.run().await;
             graded.result.name = names.get(student).cloned();

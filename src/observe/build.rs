@@ -81,7 +81,7 @@ impl Context {
 
 /// The build context of a folder as a tar in a temporary file, honouring its
 /// `.dockerignore`, and the relative paths it holds (for explaining "file not found").
-pub fn context_tar(dir: &Path) -> Result<(Context, Vec<String>), BuildFailure> {
+pub fn context_tar(dir: &Path) -> Result<(Context, crate::hints::Listing), BuildFailure> {
     use std::io::Seek;
     let files = crate::dockerignore::context_files(dir)
         .map_err(|e| BuildFailure::new(format!("cannot read the submission: {e}")))?;
@@ -96,7 +96,11 @@ pub fn context_tar(dir: &Path) -> Result<(Context, Vec<String>), BuildFailure> {
     // from outside the folder.
     tar.follow_symlinks(false);
     let mut total = 0u64;
+    let mut listing = crate::hints::Listing::default();
     for (abs, rel) in &files {
+        if let Ok(to) = std::fs::read_link(abs) {
+            listing.links.insert(rel.clone(), to.display().to_string());
+        }
         total += std::fs::symlink_metadata(abs).map(|m| m.len()).unwrap_or(0);
         if total > CONTEXT_CAP {
             return Err(BuildFailure::new(format!(
@@ -113,10 +117,8 @@ pub fn context_tar(dir: &Path) -> Result<(Context, Vec<String>), BuildFailure> {
     spool
         .rewind()
         .map_err(|e| BuildFailure::new(e.to_string()))?;
-    Ok((
-        Context::File(spool),
-        files.into_iter().map(|(_, r)| r).collect(),
-    ))
+    listing.files = files.into_iter().map(|(_, r)| r).collect();
+    Ok((Context::File(spool), listing))
 }
 
 /// Errors that mean the daemon could not be talked to, as opposed to its answers.
@@ -269,7 +271,7 @@ pub async fn build_tar_with(
     tag: &str,
     labels: &HashMap<&str, &str>,
     settings: &BuildSettings<'_>,
-    files: &[String],
+    files: &crate::hints::Listing,
 ) -> Result<String, BuildFailure> {
     let mut opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")

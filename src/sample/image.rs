@@ -139,13 +139,20 @@ pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageEr
         nocache: true,
         ..Default::default()
     };
-    crate::observe::build::build_tar_with(daemon, body, tag, &labels, &settings, &[])
-        .await
-        .map(|_| ())
-        .map_err(|f| ImageError::Build {
-            tag: tag.into(),
-            detail: f.problem,
-        })
+    crate::observe::build::build_tar_with(
+        daemon,
+        body,
+        tag,
+        &labels,
+        &settings,
+        &Default::default(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|f| ImageError::Build {
+        tag: tag.into(),
+        detail: f.problem,
+    })
 }
 
 #[cfg(test)]

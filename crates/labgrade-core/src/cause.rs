@@ -80,6 +80,7 @@ causes! {
     // Builds.
     CopyWrongPath = "copy-wrong-path": "COPY names a file that is elsewhere in the build context",
     CopyMissingFile = "copy-missing-file": "COPY names a file the submission does not have (or .dockerignore leaves out)",
+    CopySymlink = "copy-symlink": "COPY names a symbolic link whose file is outside the submission (or missing): Docker sends the link, not the file",
     BaseImageUnavailable = "base-image-unavailable": "the base image is not on the machine and cannot be pulled",
     RunStepFailed = "run-step-failed": "a RUN step of the Dockerfile failed",
     BuildFailed = "build-failed": "the image did not build",

@@ -139,9 +139,18 @@ pub fn pip_package(module: &str) -> String {
         .map_or(top.to_string(), |(_, p)| p.to_string())
 }
 
-/// Explains a failed `docker build` from the daemon's error message and the files the
-/// submission holds (relative paths), so "file not found" can say where the file is.
-pub fn build_hint(message: &str, files: &[String]) -> Hint {
+/// What a build context holds: its files (relative, `/`-separated) and, for each
+/// symbolic link among them, where it points.
+#[derive(Debug, Default, Clone)]
+pub struct Listing {
+    pub files: Vec<String>,
+    pub links: std::collections::BTreeMap<String, String>,
+}
+
+/// Explains a failed `docker build` from the daemon's error message and what the
+/// submission holds, so "file not found" can say where the file is.
+pub fn build_hint(message: &str, context: &Listing) -> Hint {
+    let files = &context.files;
     let missing = message
         .split("stat ")
         .nth(1)
@@ -159,6 +168,37 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
                 || message.contains("ADD")
                 || message.contains("not found"))
     }) {
+        // A link whose file is outside the folder (or nowhere) is sent as a link, and the
+        // daemon finds no file behind it.
+        if let Some((link, to)) = context
+            .links
+            .iter()
+            .find(|(l, _)| file == **l || file.starts_with(&format!("{l}/")))
+        {
+            let real = link_target(link, to);
+            let outside = real.starts_with('/') || real.starts_with("..");
+            return Hint {
+                id: CauseId::CopySymlink,
+                cause: if outside {
+                    format!(
+                        "COPY failed: {link} in the submission is a symbolic link to {to}, which is outside the submission's folder; Docker sends the link, not the file it points to"
+                    )
+                } else {
+                    format!(
+                        "COPY failed: {link} in the submission is a symbolic link to {real}, which the build context does not hold (missing, or left out by .dockerignore)"
+                    )
+                },
+                fix: if outside {
+                    format!(
+                        "put the real file in its place, in the submission's folder: rm {link} && cp -R {real} {link}"
+                    )
+                } else {
+                    format!(
+                        "add {real} to the submission, and keep .dockerignore from leaving it out"
+                    )
+                },
+            };
+        }
         let base = file.rsplit('/').next().unwrap_or(&file);
         let found: Vec<&String> = files
             .iter()
@@ -227,6 +267,31 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
         cause: format!("the image did not build: {message}"),
         fix: "see the build log".into(),
     }
+}
+
+/// Where a link of the build context leads, as a path from the context's top folder (or
+/// absolute): `src/app.py -> ../../lib/app.py` leads to `../lib/app.py`.
+fn link_target(link: &str, to: &str) -> String {
+    if to.starts_with('/') {
+        return to.to_string();
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    let mut up = 0;
+    for p in to.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    up += 1;
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out: Vec<&str> = std::iter::repeat_n("..", up).collect();
+    out.extend(parts);
+    out.join("/")
 }
 
 /// Why a submission has no `Dockerfile` at its top folder, from the paths it holds
@@ -493,11 +558,14 @@ mod tests {
 
     #[test]
     fn build_failures() {
-        let files = vec![
-            "Dockerfile".to_string(),
-            "src/requirements.txt".to_string(),
-            "src/server.py".to_string(),
-        ];
+        let files = Listing {
+            files: vec![
+                "Dockerfile".to_string(),
+                "src/requirements.txt".to_string(),
+                "src/server.py".to_string(),
+            ],
+            ..Listing::default()
+        };
         let h = build_hint(
             "COPY failed: file not found in build context or excluded by .dockerignore: stat requirements.txt: file does not exist",
             &files,
@@ -525,6 +593,43 @@ mod tests {
             &files,
         );
         assert!(h.cause.starts_with("a RUN step"));
+    }
+
+    #[test]
+    fn a_copied_link_to_a_file_outside_is_named_with_the_file() {
+        let context = Listing {
+            files: vec!["Dockerfile".into(), "app.py".into(), "src/conf".into()],
+            links: [
+                ("app.py".to_string(), "../shared/app.py".to_string()),
+                ("src/conf".to_string(), "../../etc/conf".to_string()),
+            ]
+            .into(),
+        };
+        let h = build_hint(
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat app.py: file does not exist",
+            &context,
+        );
+        assert_eq!(h.id, CauseId::CopySymlink);
+        assert!(
+            h.cause.contains("symbolic link to ../shared/app.py"),
+            "{h:?}"
+        );
+        assert_eq!(
+            h.fix,
+            "put the real file in its place, in the submission's folder: rm app.py && cp -R ../shared/app.py app.py"
+        );
+        // A file under a linked folder; the link's target is from the link's own folder.
+        let h = build_hint(
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat src/conf/app.ini: file does not exist",
+            &context,
+        );
+        assert!(
+            h.fix.ends_with("rm src/conf && cp -R ../etc/conf src/conf"),
+            "{h:?}"
+        );
+        assert_eq!(link_target("a/b/c", "../../d"), "d");
+        assert_eq!(link_target("a", "/etc"), "/etc");
+        assert_eq!(link_target("a", "./b/../c"), "c");
     }
 
     #[test]
@@ -563,7 +668,7 @@ mod tests {
     fn out_of_memory_builds_and_process_limits_are_named() {
         let h = build_hint(
             "The command '/bin/sh -c pip install torch' returned a non-zero code: 137",
-            &[],
+            &Listing::default(),
         );
         assert_eq!(h.id, CauseId::BuildOutOfMemory);
         let log = vec![
