@@ -1178,7 +1178,8 @@ async fn a_copied_link_to_a_file_outside_is_named_and_fixed() {
 /// Every submission gets a report, the ones that did not build too, each with the cause
 /// in words and as an id, the fix and the build log's explaining lines: a lowercase
 /// `dockerfile`, a Dockerfile in a subfolder, a RUN step killed at the memory limit, and
-/// an app that hits the process limit at run time (named as such, not as a port problem).
+/// an app that hits the process limit at run time (named as such, not as a port problem),
+/// and an app still starting when the grader stops waiting (told how to wait longer).
 #[tokio::test(flavor = "multi_thread")]
 async fn every_submission_gets_feedback() {
     let lab = Lab::new("feedback").await;
@@ -1204,6 +1205,13 @@ async fn every_submission_gets_feedback() {
         "threads",
         &lab.image,
         "CMD [\"--threads\", \"1000\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "slow",
+        &lab.image,
+        "CMD [\"--delay\", \"60\"]\n",
         &[],
     );
     let spec = lab.spec("lab.yaml", SPEC);
@@ -1263,6 +1271,22 @@ async fn every_submission_gets_feedback() {
         .unwrap()
         .clone();
     assert_eq!(running["cause_id"], "process-limit", "{threads:#}");
+    // An app still starting when the grader stopped waiting: the words say how to wait.
+    let (slow, _) = report("slow");
+    let http = slow["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("http"))
+        .unwrap()
+        .clone();
+    assert!(
+        http["cause"]
+            .as_str()
+            .unwrap()
+            .contains("may still be starting: give it more time (`wait: 30s` in the spec, or --wait 30s on labgrade check, or on labgrade grade for a class)"),
+        "{slow:#}"
+    );
     let rows = csv_rows(&out);
     let status = |s: &str| rows.iter().find(|r| r[0] == s).unwrap()[5].clone();
     for s in ["lower", "nested", "hog"] {

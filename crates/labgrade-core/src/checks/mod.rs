@@ -152,7 +152,7 @@ pub(crate) fn wrong_platform(
 pub(crate) fn still_starting(c: &ContainerFacts) -> Option<String> {
     let age = c.running_for_secs.filter(|s| *s < 20.0)?;
     Some(format!(
-        "the container started only {age:.0} s ago, and the app may still be starting: give it time with labgrade check --wait 30s (or `wait: 30s` in the spec)"
+        "the container started only {age:.0} s ago, and the app may still be starting: give it more time (`wait: 30s` in the spec, or --wait 30s on labgrade check, or on labgrade grade for a class)"
     ))
 }
 
