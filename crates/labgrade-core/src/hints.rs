@@ -269,6 +269,22 @@ pub fn build_hint(message: &str, context: &Listing) -> Hint {
     }
 }
 
+/// The command a shell could not find, from its complaint.
+fn shell_not_found(line: &str) -> Option<String> {
+    let line = line.trim();
+    let rest = ["/bin/sh: ", "sh: ", "/bin/bash: ", "bash: "]
+        .iter()
+        .find_map(|p| line.strip_prefix(p))?;
+    let rest = rest
+        .split_once(": ")
+        .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(rest, |(_, r)| r);
+    let command = rest
+        .strip_suffix(": not found")
+        .or_else(|| rest.strip_suffix(": command not found"))?;
+    (!command.is_empty() && !command.contains(' ')).then(|| command.to_string())
+}
+
 /// Where a link of the build context leads, as a path from the context's top folder (or
 /// absolute): `src/app.py -> ../../lib/app.py` leads to `../lib/app.py`.
 fn link_target(link: &str, to: &str) -> String {
@@ -391,6 +407,54 @@ fn line_hint(line: &str) -> Option<Hint> {
             id: CauseId::HostPortTaken,
             cause: "the host port is already taken by another container or program, so Docker could not publish it".into(),
             fix: "stop the container that holds it (docker ps shows which), or publish another host port with -p".into(),
+        });
+    }
+    // A script saved on Windows, run through the shell: every line ends in an invisible
+    // `\r` (`$'\r': command not found`; dash's `set -e\r` is `set: Illegal option -`).
+    if line.contains("$'\\r'")
+        || line.contains("\r: not found")
+        || (line.contains("set: Illegal option -") && line.trim_end().ends_with('-'))
+    {
+        let script = line
+            .split(": ")
+            .next()
+            .filter(|s| !s.contains(' '))
+            .unwrap_or("the script")
+            .rsplit('/')
+            .next()
+            .unwrap_or("the script")
+            .to_string();
+        return Some(Hint {
+            id: CauseId::CrlfScript,
+            cause: format!(
+                "{script} has Windows line endings (CRLF): the shell reads an invisible \\r at the end of every line"
+            ),
+            fix: format!(
+                "save {script} with LF line endings (VS Code: click CRLF in the status bar and pick LF; or run: perl -pi -e 's/\\r$//' {script}), then rebuild"
+            ),
+        });
+    }
+    // `/bin/sh: 1: flask: not found` (dash), `sh: flask: not found` (busybox),
+    // `/bin/sh: flask: command not found` (bash): a shell-form CMD's program is missing.
+    if let Some(command) = shell_not_found(line) {
+        let fix = match command.as_str() {
+            "python" => {
+                "the image may have only python3: write python3 in CMD, then rebuild".into()
+            }
+            "flask" | "gunicorn" | "uvicorn" | "waitress-serve" | "hypercorn" => format!(
+                "add {} to requirements.txt, make sure the Dockerfile runs `pip install -r requirements.txt` after copying it, then rebuild",
+                pip_package(&command)
+            ),
+            c => format!(
+                "install {c} in the image (a RUN line), or write its full path in CMD, then rebuild"
+            ),
+        };
+        return Some(Hint {
+            id: CauseId::CommandNotFound,
+            cause: format!(
+                "the shell could not find {command}, which the CMD runs (exit code 127: command not found): it is not installed in the image, or not on its PATH"
+            ),
+            fix,
         });
     }
     if line.contains("executable file not found")
