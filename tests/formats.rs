@@ -209,21 +209,38 @@ fn prairielearn_results_have_its_fields_and_a_score_from_0_to_1() {
     assert_eq!(pl["gradable"], true);
     let score = pl["score"].as_f64().unwrap();
     assert!((score - 8.0 / 12.0).abs() < 1e-9, "{score}");
-    assert!(pl["message"].as_str().unwrap().starts_with("Points 8/12 — failed"));
+    assert!(
+        pl["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Points 8/12 — failed")
+    );
     let tests = pl["tests"].as_array().unwrap();
     assert_eq!(tests.len(), r.findings.len());
     for t in tests {
         let keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["description", "max_points", "message", "name", "output", "points"]
+            [
+                "description",
+                "max_points",
+                "message",
+                "name",
+                "output",
+                "points"
+            ]
         );
         assert!(t["points"].as_u64() <= t["max_points"].as_u64());
     }
     let points: u64 = tests.iter().map(|t| t["points"].as_u64().unwrap()).sum();
     assert_eq!(points, 8);
     let hostile = &tests[6];
-    assert!(hostile["message"].as_str().unwrap().contains("fix:   </failure>"));
+    assert!(
+        hostile["message"]
+            .as_str()
+            .unwrap()
+            .contains("fix:   </failure>")
+    );
     assert!(!render(Format::Prairielearn, &r, false).contains('\u{1b}'));
 }
 
@@ -302,7 +319,8 @@ fn gradescope_visibility_comes_from_the_spec() {
     let spec = labgrade::plan::load(&path).unwrap();
     let plan = Plan::new(&spec);
     let verdict = judge(&plan, &Facts::default());
-    let r = Report::new("lab.yaml", None, "100%".into(), verdict, 1).with_visibility(plan.visibility);
+    let r =
+        Report::new("lab.yaml", None, "100%".into(), verdict, 1).with_visibility(plan.visibility);
     let gs: serde_json::Value =
         serde_json::from_str(&render(Format::Gradescope, &r, false)).unwrap();
     assert_eq!(gs["visibility"], "after_due_date");
@@ -321,7 +339,10 @@ fn gradescope_visibility_comes_from_the_spec() {
     assert_eq!(by_name("exists"), "after_due_date");
     // Elsewhere, a check students may not see yet is an instructor-only check.
     let json = render(Format::Json, &r, false);
-    assert!(!json.contains("/secret") && !json.contains("/never"), "{json}");
+    assert!(
+        !json.contains("/secret") && !json.contains("/never"),
+        "{json}"
+    );
     assert!(json.contains("\"visibility\": \"after_due_date\""));
     let e = labgrade::plan::parse(
         "image: a\ncontainer: b\nports: [\"1:2\"]\nhttp:\n  - get: /\n    hidden: true\n    visibility: visible\n",
