@@ -186,20 +186,13 @@ pub async fn build_kind(
         nocache: true,
         ..Default::default()
     };
-    crate::observe::build::build_tar_with(
-        daemon,
-        body,
-        tag,
-        labels,
-        &settings,
-        &Default::default(),
-    )
-    .await
-    .map(|_| ())
-    .map_err(|f| ImageError::Build {
-        tag: tag.into(),
-        detail: f.problem,
-    })
+    crate::observe::build::build_tar_with(daemon, body, tag, labels, &settings, &Default::default())
+        .await
+        .map(|_| ())
+        .map_err(|f| ImageError::Build {
+            tag: tag.into(),
+            detail: f.problem,
+        })
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ causes! {
     PortInUseInside = "port-in-use-inside": "the app could not listen: its port is taken inside the container",
     HostPortTaken = "host-port-taken": "the host port is taken, so Docker could not publish it",
     ProgramMissing = "program-missing": "the program named in CMD/ENTRYPOINT does not exist in the image",
+    ListeningButClosed = "listening-but-closed": "the socket table shows the app listening where the port reaches it, yet the connection closed without an answer",
     CommandNotFound = "command-not-found": "the shell could not find a command the CMD runs (exit code 127)",
     Killed = "killed": "the container's process was killed (SIGKILL, exit code 137), not for the container's memory limit",
     CrlfScript = "crlf-script": "the script the container starts has Windows line endings (CRLF), so its #! line names a program that does not exist",
