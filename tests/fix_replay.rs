@@ -8,8 +8,8 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 29 fixes are replayed (15 seed-lab variants, 14 sample-image mistakes); 19 work when
-//! typed, 10 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
+//! 29 fixes are replayed (15 seed-lab variants, 14 sample-image mistakes); 20 work when
+//! typed, 9 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
 //! why each fails).
 //!
 //! The seed labs run under the specs' own names and ports, so they take the same
@@ -358,7 +358,6 @@ fn seed_latency_ping_only() {
     );
 }
 
-#[ignore = "fix does not work when typed: docker tag with the placeholder <your-user>"]
 #[test]
 fn seed_echo_no_user_tag() {
     seed(

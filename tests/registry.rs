@@ -107,7 +107,10 @@ async fn tagged_and_pushed_to_a_real_registry() {
     assert_eq!(code, 1);
     assert_eq!(
         finding(&report, &tagged)["fix"],
-        format!("docker tag {image} {}/<your-user>/{name}", registry.addr)
+        format!(
+            "docker tag {image} {}/your-dockerhub-name/{name}   (write your Docker Hub user name for your-dockerhub-name)",
+            registry.addr
+        )
     );
     assert_eq!(outcome(&report, &pushed), "skipped", "{report:#}");
 

@@ -458,7 +458,11 @@ fn judge(
                     CauseId::TagMissing,
                     found,
                     format!("no tag of the image looks like {p}"),
-                    format!("docker tag {image} {}", p.example("<your-user>")),
+                    format!(
+                        "docker tag {image} {}{}",
+                        p.example(super::registry::USER),
+                        super::registry::USER_NOTE
+                    ),
                 ),
             }
         }

@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The user part of a tag labgrade cannot know (the student's Docker Hub name): a word
+/// that is valid in a tag, so the printed command runs as typed, and [`USER_NOTE`] says
+/// to put the real name there.
+pub(crate) const USER: &str = "your-dockerhub-name";
+/// The remark after a command holding [`USER`].
+pub(crate) const USER_NOTE: &str = "   (write your Docker Hub user name for your-dockerhub-name)";
+
 /// Whether the registry holds this build under one of the image's tags that name it.
 pub(crate) fn judge(
     image: &ImageRef,
@@ -16,7 +23,7 @@ pub(crate) fn judge(
     };
     if i.registry.is_empty() {
         let name = image.repository.rsplit('/').next().unwrap_or_default();
-        let example = p.map_or(format!("<your-user>/{name}"), |p| p.example("<your-user>"));
+        let example = p.map_or(format!("{USER}/{name}"), |p| p.example(USER));
         let target = match crate::spec::registry_host(r) {
             Some(h) => format!("{h}/{example}"),
             None => example,
@@ -32,7 +39,7 @@ pub(crate) fn judge(
                     "for Docker Hub: user/name".into()
                 }
             ),
-            format!("docker tag {image} {target} && {login}docker push {target}"),
+            format!("docker tag {image} {target} && {login}docker push {target}{USER_NOTE}"),
         );
     }
     // This very build: pushed from here under that digest, or a manifest naming this

@@ -711,8 +711,8 @@ mod tests {
         assert!(!p.matches("flask-echo-headers-server:latest"));
         assert!(!p.matches("a/b/flask-echo-headers-server:latest"));
         assert_eq!(
-            p.example("<your-user>"),
-            "<your-user>/flask-echo-headers-server"
+            p.example("your-dockerhub-name"),
+            "your-dockerhub-name/flask-echo-headers-server"
         );
 
         let p: ImagePattern = "python:3.*-slim".parse().unwrap();
