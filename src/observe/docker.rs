@@ -1,6 +1,6 @@
 //! Talks to the Docker daemon through bollard and converts what it says into our facts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -48,6 +48,9 @@ pub struct Daemon {
     pub(crate) facts: DaemonFacts,
     /// True when the daemon runs on this machine, so its containers' PIDs are ours to read.
     pub(crate) local: bool,
+    /// By container id, which of the socket-table readers run inside it works (`None`:
+    /// none does), learnt on the first try: the readiness wait asks again and again.
+    pub(crate) table_readers: std::sync::Arc<std::sync::Mutex<HashMap<String, Option<usize>>>>,
 }
 
 impl Daemon {
@@ -127,6 +130,7 @@ impl Daemon {
             },
             docker,
             local,
+            table_readers: Default::default(),
         })
     }
 

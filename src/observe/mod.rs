@@ -501,7 +501,7 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
     if c.listening.is_none()
         && c.running
         && !c.restarting
-        && let Some((l, via)) = sockets::listening_via_exec(daemon, &c.id).await
+        && let Some((l, via)) = sockets::listening_via_exec(daemon, &c.id, true).await
     {
         c.listening = Some(l);
         c.listening_via = Some(via);
@@ -633,7 +633,8 @@ async fn worth_waiting(daemon: &Daemon, name: &str, host_port: Option<u16>) -> b
     });
     let listening = match c.pid.filter(|_| daemon.local).and_then(sockets::listening) {
         Some(l) => Some(l),
-        None => sockets::listening_via_exec(daemon, &c.id)
+        // Asked once per try of the wait: an image with no reader is not asked again.
+        None => sockets::listening_via_exec(daemon, &c.id, false)
             .await
             .map(|(l, _)| l),
     };

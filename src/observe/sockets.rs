@@ -35,12 +35,30 @@ const READERS: [&[&str]; 3] = [
 ];
 
 /// Listening sockets read inside the running container through the engine's API
-/// (`docker exec cat /proc/net/tcp`), and the command that read them.
+/// (`docker exec cat /proc/net/tcp`), and the command that read them. The reader that
+/// worked is tried first next time; a container where none did is not asked again unless
+/// `again` (the final read for the report, after the readiness wait's quick ones).
 pub(crate) async fn listening_via_exec(
     daemon: &super::Daemon,
     container: &str,
+    again: bool,
 ) -> Option<(Vec<Listener>, String)> {
-    for cmd in READERS {
+    let known = daemon
+        .table_readers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(container)
+        .copied();
+    // The reader that worked before, or none when none did; else each in turn.
+    let order: Vec<usize> = match known {
+        Some(Some(i)) => vec![i],
+        Some(None) if !again => return None,
+        _ => (0..READERS.len()).collect(),
+    };
+    let mut worked = None;
+    let mut found = None;
+    for i in order {
+        let cmd = READERS[i];
         if let Some(text) = daemon
             .exec_output(
                 container,
@@ -51,13 +69,20 @@ pub(crate) async fn listening_via_exec(
             .await
         {
             // Both tables arrive as one text; the second's header line parses as no socket.
-            return Some((
+            worked = Some(i);
+            found = Some((
                 tables(&text, ""),
                 format!("docker exec {container} {}", cmd[0]),
             ));
+            break;
         }
     }
-    None
+    daemon
+        .table_readers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(container.to_string(), worked);
+    found
 }
 
 /// The listening sockets of a v4 and a v6 table, without Docker's DNS server.
