@@ -4,19 +4,21 @@
 mod classroom;
 mod github;
 mod gradescope;
+mod html;
 mod json;
 mod junit;
 mod markdown;
 mod tap;
 mod tty;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::verdict::{Finding, Verdict};
 
 pub use classroom::{ClassroomResult, ClassroomTest, classroom_result, write_classroom};
 pub use github::write_github;
 pub use gradescope::write_gradescope;
+pub use html::{Class, InClass, Member, Standing, write_class, write_html, write_student};
 pub use json::write_json;
 pub use junit::write_junit;
 pub use markdown::write_markdown;
@@ -32,17 +34,18 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// `findings[].cause_id`; 2: the outcome `given`, in batch reports).
 pub const SCHEMA_MINOR: u32 = 2;
 
-/// Everything a reporter shows about one graded lab.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+/// Everything a reporter shows about one graded lab. It reads back from its JSON (the
+/// class report reads the reports a batch saved).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(title = "labgrade report, schema version 1")]
 pub struct Report {
     /// Always `labgrade-report`; with `schema_version` it identifies the layout.
-    pub schema: &'static str,
+    pub schema: String,
     pub schema_version: u32,
     /// Bumped when fields or values are added within `schema_version` (1:
     /// `findings[].cause_id`; 2: the outcome `given`).
     pub schema_minor: u32,
-    pub labgrade_version: &'static str,
+    pub labgrade_version: String,
     /// The spec file graded against.
     pub spec: String,
     /// The lab's title, if the spec names one.
@@ -70,10 +73,10 @@ impl Report {
         duration_ms: u64,
     ) -> Report {
         Report {
-            schema: "labgrade-report",
+            schema: "labgrade-report".into(),
             schema_version: SCHEMA_VERSION,
             schema_minor: SCHEMA_MINOR,
-            labgrade_version: env!("CARGO_PKG_VERSION"),
+            labgrade_version: env!("CARGO_PKG_VERSION").into(),
             spec: spec.to_string(),
             lab,
             passed: verdict.passed,
@@ -107,6 +110,8 @@ pub enum Format {
     Tap,
     /// GitHub Classroom's autograding result (base64 into $GITHUB_OUTPUT's `result`)
     Classroom,
+    /// A self-contained HTML page (the page `grade` writes for each student)
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -118,14 +123,14 @@ impl std::str::FromStr for Format {
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap or classroom")
+                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap, classroom or html")
             })
     }
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Tty,
         Format::Json,
         Format::Junit,
@@ -134,6 +139,7 @@ impl Format {
         Format::Gradescope,
         Format::Tap,
         Format::Classroom,
+        Format::Html,
     ];
 
     /// The format's name as written on the command line.
@@ -147,6 +153,7 @@ impl Format {
             Format::Gradescope => "gradescope",
             Format::Tap => "tap",
             Format::Classroom => "classroom",
+            Format::Html => "html",
         }
     }
 
@@ -176,6 +183,7 @@ impl Format {
             Format::Gradescope => write_gradescope(report, out),
             Format::Tap => write_tap(report, out),
             Format::Classroom => write_classroom(report, out),
+            Format::Html => write_html(report, out),
         }
     }
 }
