@@ -20,6 +20,7 @@ mod error;
 mod grade;
 mod man;
 mod merge;
+mod report;
 mod sample_image;
 mod schema;
 mod serve;
@@ -49,6 +50,8 @@ enum Command {
     Clean(clean::CleanArgs),
     /// Join the output folders of several `grade --shard` runs into one gradebook
     Merge(merge::MergeArgs),
+    /// Write the class report (index.html, a page per student) of a `grade` output folder
+    Report(report::ReportArgs),
     /// Build a sample lab locally, run a correct and a broken container, grade both, clean up
     Demo(demo::DemoArgs),
     /// Print a JSON Schema: of the spec format (for editors), or of the JSON report
@@ -87,6 +90,7 @@ impl Cli {
             Command::Grade(args) => grade::run(args),
             Command::Clean(args) => clean::run(args),
             Command::Merge(args) => merge::run(args),
+            Command::Report(args) => report::run(args),
             Command::Demo(args) => demo::run(args),
             Command::Schema(args) => schema::run(args),
             Command::Init(args) => author::init(args),

@@ -163,8 +163,11 @@ pub fn rate_bar(passed: usize, of: usize) -> std::io::Result<String> {
     let (w, h) = (220u32, 16u32);
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        root.draw(&Rectangle::new([(0, 2), (w as i32, h as i32 - 2)], TRACK.filled()))
-            .map_err(drawing_error)?;
+        root.draw(&Rectangle::new(
+            [(0, 2), (w as i32, h as i32 - 2)],
+            TRACK.filled(),
+        ))
+        .map_err(drawing_error)?;
         let filled = if of == 0 {
             0
         } else {
@@ -203,7 +206,8 @@ mod tests {
     fn the_histogram_has_a_bar_per_bin_and_the_pass_mark() {
         let b = bins(&[1, 2, 2, 5], 5);
         let svg = histogram(&b, 5, 3).unwrap();
-        let bars = svg.matches("fill=\"#2E7D32\"").count() + svg.matches("fill=\"#C62828\"").count();
+        let bars =
+            svg.matches("fill=\"#2E7D32\"").count() + svg.matches("fill=\"#C62828\"").count();
         assert_eq!(bars, 6, "{svg}");
         assert!(svg.contains("pass mark 3"), "{svg}");
         assert!(svg.starts_with("<svg"), "{svg}");

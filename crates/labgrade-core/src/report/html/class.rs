@@ -155,7 +155,11 @@ impl Class {
         let mut by_id: BTreeMap<&str, CauseRow<'_>> = BTreeMap::new();
         for m in self.graded() {
             let Some(r) = &m.report else { continue };
-            for f in r.findings.iter().filter(|f| is_problem(f) && f.because_of.is_none()) {
+            for f in r
+                .findings
+                .iter()
+                .filter(|f| is_problem(f) && f.because_of.is_none())
+            {
                 let Some(id) = f.cause_id.filter(|c| *c != CauseId::PrerequisiteFailed) else {
                     continue;
                 };
@@ -201,7 +205,10 @@ fn student_link(m: &Member) -> Markup {
 /// Writes the class report.
 pub fn write_class(class: &Class, out: &mut dyn Write) -> std::io::Result<()> {
     let graded: Vec<&Member> = class.graded().collect();
-    let mut scores: Vec<u32> = graded.iter().map(|m| m.score.min(class.max_score)).collect();
+    let mut scores: Vec<u32> = graded
+        .iter()
+        .map(|m| m.score.min(class.max_score))
+        .collect();
     scores.sort_unstable();
     let bins = charts::bins(&scores, class.max_score);
     let histogram = charts::histogram(&bins, class.max_score, class.pass_points)?;
@@ -278,9 +285,17 @@ fn glance(class: &Class, scores: &[u32]) -> Markup {
         ("students", "students", class.members.len()),
         ("passed", "passed", class.count(Standing::Passed)),
         ("failed", "failed", class.count(Standing::Failed)),
-        ("build_failed", "did not build", class.count(Standing::BuildFailed)),
+        (
+            "build_failed",
+            "did not build",
+            class.count(Standing::BuildFailed),
+        ),
         ("not_graded", "not graded", class.count(Standing::NotGraded)),
-        ("no_submission", "no submission", class.count(Standing::NoSubmission)),
+        (
+            "no_submission",
+            "no submission",
+            class.count(Standing::NoSubmission),
+        ),
     ];
     let median = (!scores.is_empty()).then(|| scores[scores.len() / 2]);
     html! {
@@ -496,12 +511,28 @@ mod tests {
 
     /// Whether the page holds markup a student wrote: any tag but ours.
     fn assert_inert(html: &str) {
-        for bad in ["<script>alert", "<img", "onerror=alert(2)>", "<b>1", "<i>No", "\u{1b}"] {
+        for bad in [
+            "<script>alert",
+            "<img",
+            "onerror=alert(2)>",
+            "<b>1",
+            "<i>No",
+            "\u{1b}",
+        ] {
             assert!(!html.contains(bad), "{bad} got through:\n{html}");
         }
-        assert_eq!(html.matches("<script>").count(), html.matches("</script>").count());
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
-        assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"), "{html}");
+        assert_eq!(
+            html.matches("<script>").count(),
+            html.matches("</script>").count()
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -512,8 +543,14 @@ mod tests {
         // Our own script is the only one, at the end.
         assert_eq!(html.matches("<script>").count(), 1);
         // Links stay one file name inside reports/.
-        assert!(html.contains("href=\"reports/s0%3Cscript%3Ealert%281%29%3Cscript%3E.html\""), "{html}");
-        assert!(html.contains("href=\"reports/s2....etcpasswd.html\""), "{html}");
+        assert!(
+            html.contains("href=\"reports/s0%3Cscript%3Ealert%281%29%3Cscript%3E.html\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"reports/s2....etcpasswd.html\""),
+            "{html}"
+        );
         assert!(!html.contains("href=\"http"), "{html}");
         // Names are isolated from the text around them (a right-to-left override).
         assert!(html.contains("<bdi>Zoë \u{202e}gnp.exe</bdi>"), "{html}");
@@ -527,7 +564,10 @@ mod tests {
             };
             write_student(r, Some(at), &mut out).unwrap();
             let page = String::from_utf8(out).unwrap();
-            assert!(!page.contains("<img") && !page.contains("<script"), "{page}");
+            assert!(
+                !page.contains("<img") && !page.contains("<script"),
+                "{page}"
+            );
             assert!(!page.contains("<b>1"), "{page}");
         }
     }
@@ -552,7 +592,10 @@ mod tests {
         assert_eq!(html.matches("<li class=\"cause\"").count(), 1);
         // A histogram bar per score 0..=6, in the numbers' table too.
         assert_eq!(html.matches("<tr class=\"bin\"").count(), 7);
-        assert!(html.contains("data-count=\"2\"><span class=\"n\">2</span>passed"), "{html}");
+        assert!(
+            html.contains("data-count=\"2\"><span class=\"n\">2</span>passed"),
+            "{html}"
+        );
         assert!(html.contains("no_submission"), "{html}");
     }
 }
