@@ -95,7 +95,9 @@ fn schema_completions_and_man_page() {
     assert!(text(&man.stdout).contains(".TH labgrade 1"));
     let help = labgrade().arg("--help").output_within(CHECK_TIME);
     let help = text(&help.stdout);
-    for cmd in ["check", "demo", "validate", "init", "record", "schema"] {
+    for cmd in [
+        "check", "demo", "validate", "init", "record", "schema", "report",
+    ] {
         assert!(help.contains(cmd), "--help lists {cmd}: {help}");
     }
     assert!(help.contains(

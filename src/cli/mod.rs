@@ -51,6 +51,9 @@ enum Command {
     /// Join the output folders of several `grade --shard` runs into one gradebook
     Merge(merge::MergeArgs),
     /// Write the class report (index.html, a page per student) of a `grade` output folder
+    #[command(
+        after_help = "`grade` and `merge` write it themselves; this writes it again, e.g. for a folder an older labgrade graded.\nOpen GRADES_DIR/index.html in a browser: one self-contained file, nothing fetched. The students' pages show hidden checks: hand students reports/<student>.txt, or let them run `labgrade check --format html=FILE`."
+    )]
     Report(report::ReportArgs),
     /// Build a sample lab locally, run a correct and a broken container, grade both, clean up
     Demo(demo::DemoArgs),

@@ -11,6 +11,7 @@ use super::Error;
 pub(super) struct ReportArgs {
     /// The output folder of `labgrade grade` (or `merge`): index.html and
     /// reports/<student>.html are written into it
+    #[arg(value_name = "GRADES_DIR")]
     grades: PathBuf,
 }
 

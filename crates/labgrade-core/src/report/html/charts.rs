@@ -67,7 +67,7 @@ fn drawing_error<E: std::error::Error + Send + Sync>(
 /// The histogram of `bins` (scores out of `max`) with a line at `pass` points.
 pub fn histogram(bins: &[Bin], max: u32, pass: u32) -> std::io::Result<String> {
     let mut svg = String::new();
-    let (w, h) = (760u32, 300u32);
+    let (w, h) = (960u32, 320u32);
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         let top = bins.iter().map(|b| b.students).max().unwrap_or(0) as u32;
@@ -77,11 +77,11 @@ pub fn histogram(bins: &[Bin], max: u32, pass: u32) -> std::io::Result<String> {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .margin_right(20)
-            .x_label_area_size(34)
-            .y_label_area_size(44)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
             .build_cartesian_2d(0f64..x_max, 0u32..y_max)
             .map_err(drawing_error)?;
-        let label = ("sans-serif", 13).into_font().color(&INK);
+        let label = ("sans-serif", 16).into_font().color(&INK);
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -146,7 +146,7 @@ pub fn histogram(bins: &[Bin], max: u32, pass: u32) -> std::io::Result<String> {
         root.draw(&Text::new(
             format!("pass mark {pass}"),
             (px + shift, py + 4),
-            ("sans-serif", 13)
+            ("sans-serif", 16)
                 .into_font()
                 .color(&MARK)
                 .pos(Pos::new(anchor, VPos::Top)),

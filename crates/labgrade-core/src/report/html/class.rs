@@ -552,8 +552,8 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("href=\"http"), "{html}");
-        // Names are isolated from the text around them (a right-to-left override).
-        assert!(html.contains("<bdi>Zoë \u{202e}gnp.exe</bdi>"), "{html}");
+        // Names are isolated from the text around them, and cannot reverse themselves.
+        assert!(html.contains("<bdi>Zoë \\u{202e}gnp.exe</bdi>"), "{html}");
         for m in &class.members {
             let Some(r) = &m.report else { continue };
             let mut out = Vec::new();

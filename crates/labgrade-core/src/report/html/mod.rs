@@ -35,7 +35,7 @@ const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("sort.js");
 /// Base64 SHA-256 of [`STYLE`] and [`SCRIPT`] for the Content-Security-Policy (a test
 /// recomputes them).
-const STYLE_SHA256: &str = "sha256-iQek2c8PZV7oLwvvgzjzplFoGY0NLAsjE3AQCAxei1U=";
+const STYLE_SHA256: &str = "sha256-HF4c1cocsZID7XsryGv7NWDkenmMo36+j4BQfHRBPDo=";
 const SCRIPT_SHA256: &str = "sha256-6pUedDfBZCXpDss0I/a0bDk+h/A3vxW3ZDFPKOuI47Y=";
 
 /// Writes the report as a student's page (`--format html`).
@@ -43,10 +43,19 @@ pub fn write_html(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     write_student(report, None, out)
 }
 
-/// Text a student controls, made fit for a page: control characters dropped (maud
-/// escapes the markup characters).
+/// Text a student controls, made fit for a page: control characters dropped, and the
+/// bidirectional overrides that would show a name reversed (`gnp.exe` as `exe.png`)
+/// written as visible escapes, as the gradebook's CSV does. maud escapes the markup.
 fn clean(s: &str) -> String {
     super::without_controls(s)
+        .chars()
+        .map(|c| match c {
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Percent-encodes a file name for a relative link (`#`, `?`, `%`, spaces and quotes

@@ -33,6 +33,17 @@ pub(super) fn outcome_word(o: Outcome) -> (&'static str, &'static str) {
     }
 }
 
+/// Longest `found` a table row shows; the failure's block below has it whole.
+const ROW_FOUND: usize = 200;
+
+fn short(s: &str) -> String {
+    let s = clean(s);
+    match s.char_indices().nth(ROW_FOUND) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s,
+    }
+}
+
 fn is_problem(f: &Finding) -> bool {
     matches!(f.outcome, Outcome::Fail | Outcome::Error)
 }
@@ -102,8 +113,8 @@ fn body(report: &Report, class: Option<InClass<'_>>, lab: &str) -> Markup {
                             }
                             td {
                                 @match number(f) {
-                                    Some(n) => { a href={ "#problem-" (n) } { "(" (n) ") " } (clean(&f.found)) },
-                                    None => { (clean(&f.found)) },
+                                    Some(n) => { a href={ "#problem-" (n) } { "(" (n) ") " } (short(&f.found)) },
+                                    None => { (short(&f.found)) },
                                 }
                             }
                         }
