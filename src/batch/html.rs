@@ -5,7 +5,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::gradebook::{Gradebook, Status, StudentResult, write_atomic};
+use super::gradebook::{Gradebook, Status, StudentResult};
 use crate::report::{Class, InClass, Member, Report, Standing, write_class, write_student};
 
 /// What was written.
@@ -34,6 +34,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HtmlError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Writes a page so that a browser sees the old or the new one, never half of it. Not
+/// synced to disk like the results: a page lost in a crash is drawn again from them, and
+/// a sync per page would make a class of 500 take seconds.
+fn replace(path: &Path, data: &[u8]) -> Result<(), HtmlError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, data)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(io(path))
 }
 
 /// Whether a student's id can name a file in `reports/`: one plain path component (the
@@ -113,7 +123,7 @@ pub fn write(dir: &Path) -> Result<Written, HtmlError> {
             let mut page = Vec::new();
             write_student(report, Some(at), &mut page).map_err(io(dir))?;
             let path = dir.join("reports").join(format!("{}.html", r.student));
-            write_atomic(&path, &page).map_err(io(&path))?;
+            replace(&path, &page)?;
             pages += 1;
         }
         members.push(Member {
@@ -142,7 +152,7 @@ pub fn write(dir: &Path) -> Result<Written, HtmlError> {
     let mut index = Vec::new();
     write_class(&class, &mut index).map_err(io(dir))?;
     let path = dir.join("index.html");
-    write_atomic(&path, &index).map_err(io(&path))?;
+    replace(&path, &index)?;
     Ok(Written {
         index: path,
         students: class.members.len(),

@@ -181,7 +181,7 @@ impl Class {
             }
         }
         let mut rows: Vec<CauseRow<'_>> = by_id.into_values().collect();
-        rows.sort_by(|a, b| b.members.len().cmp(&a.members.len()));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.members.len()));
         rows
     }
 }
