@@ -10,7 +10,7 @@
 #      of one of the real ones, under a new name): `labgrade report` timed, the size of
 #      index.html, and Chromium's load of it (--dump-dom, which returns once the page is
 #      parsed, laid out and its script has run) against the load of an empty page, the
-#      browser's own start.
+#      browser's own start; the best of 9 loads each, as the machines are shared.
 #
 # Usage: bash bench/html.sh [N]        (needs a running Docker engine: bash scripts/docker-up)
 # Targets: index.html of 500 students loads in < 1 s and weighs < 2 MB; writing the
@@ -100,15 +100,16 @@ echo '<!DOCTYPE html><title>empty</title>' >"$work/empty.html"
 browse() {
   echo "chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --host-resolver-rules='MAP * ~NOTFOUND' --user-data-dir=$work/profile --dump-dom file://$1"
 }
-hyperfine --warmup 1 --runs 5 --export-json "$work/browse.json" \
+hyperfine --warmup 1 --runs 9 --export-json "$work/browse.json" \
   "$(browse "$work/empty.html")" "$(browse "$work/big/index.html")" >/dev/null 2>&1
 
 python3 - "$n" "$grade" "$work" "$size" "$class" <<'PY'
 import json, sys
 n, grade, work, size, cls = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-mean = lambda f, i=0: json.load(open(f"{work}/{f}"))["results"][i]["mean"]
-small, big = mean("write-small.json"), mean("write-big.json")
-empty, page = mean("browse.json", 0), mean("browse.json", 1)
+stat = lambda f, i=0, k="mean": json.load(open(f"{work}/{f}"))["results"][i][k]
+small, big = stat("write-small.json"), stat("write-big.json")
+# The browser's fastest of 9 loads: the machine is shared, and a busy moment only adds.
+empty, page = stat("browse.json", 0, "min"), stat("browse.json", 1, "min")
 share = small / grade * 100
 load = page - empty
 ok = lambda b: "ok" if b else "MISSED"
@@ -118,7 +119,7 @@ print(f"labgrade grade of {n} submissions (report included)          {grade:8.2f
 print(f"writing the report of those {n} (labgrade report)           {small * 1000:8.1f} ms   {share:.2f}% of the run (< 5%) {ok(share < 5)}")
 print(f"labgrade report of {cls} students (index + {cls} pages)      {big * 1000:8.1f} ms")
 print(f"index.html of {cls} students                                {size / 1e6:8.2f} MB   (< 2 MB) {ok(size < 2e6)}")
-print(f"chromium --dump-dom of an empty page (its own start)      {empty:8.2f} s")
-print(f"chromium --dump-dom of index.html ({cls} students)          {page:8.2f} s")
+print(f"chromium --dump-dom of an empty page (its start), best    {empty:8.2f} s")
+print(f"chromium --dump-dom of index.html ({cls} students), best    {page:8.2f} s")
 print(f"loading index.html beyond the browser's start              {load:8.2f} s    (< 1 s) {ok(load < 1)}")
 PY

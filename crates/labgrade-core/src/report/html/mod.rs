@@ -35,7 +35,7 @@ const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("sort.js");
 /// Base64 SHA-256 of [`STYLE`] and [`SCRIPT`] for the Content-Security-Policy (a test
 /// recomputes them).
-const STYLE_SHA256: &str = "sha256-HF4c1cocsZID7XsryGv7NWDkenmMo36+j4BQfHRBPDo=";
+const STYLE_SHA256: &str = "sha256-nReOrRpMcYpg38+ta14eSVxpwKbbL36uFAhJGpbosr8=";
 const SCRIPT_SHA256: &str = "sha256-6pUedDfBZCXpDss0I/a0bDk+h/A3vxW3ZDFPKOuI47Y=";
 
 /// Writes the report as a student's page (`--format html`).
