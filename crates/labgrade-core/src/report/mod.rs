@@ -34,8 +34,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// `findings[].cause_id`; 2: the outcome `given`, in batch reports).
 pub const SCHEMA_MINOR: u32 = 2;
 
-/// Everything a reporter shows about one graded lab. It reads back from its JSON (the
-/// class report reads the reports a batch saved).
+/// Everything a reporter shows about one graded lab.
+// It reads back from its JSON too: the class report is drawn from the reports a batch saved.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(title = "labgrade report, schema version 1")]
 pub struct Report {
