@@ -7,12 +7,17 @@
 #   - wall time of the bash loop, and of labgrade grade at its default -j (target <= 0.5x)
 #   - labgrade's own overhead per submission beyond image build and container start
 #     (labgrade grade -j 1, minus a loop that only builds, starts and removes), target <= 100 ms
+#   - labgrade grade at -j 1..4, to show which -j is best on this machine (the default is
+#     the number of CPUs)
+#   - the grader's peak memory (max RSS) grading a class where one submission holds a
+#     200 MB file, target <= 100 MiB
 #
 # Usage: bash bench/batch.sh [N]     (needs a running Docker engine: bash scripts/docker-up)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
 command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 cargo build --release --quiet
 bin=$PWD/target/release/labgrade
 work=$(mktemp -d)
@@ -85,10 +90,23 @@ lg=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/out-defaul
 lg1=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/out-j1" -j 1)
 raw=$(t "$work/raw.sh")
 passed=$(grep -c ',true,' "$work/out-default/gradebook.csv" || true)
+sweep=""
+for j in 1 2 3 4; do
+  sweep="$sweep $j=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/out-sweep-$j" -j "$j")"
+done
+# One submission with a 200 MB file: the build context is streamed from disk.
+mkdir -p "$work/big/student-big"
+cp "$work/subs/student01/"* "$work/big/student-big/"
+head -c 200000000 /dev/urandom >"$work/big/student-big/blob.bin"
+cp -r "$work/subs/student02" "$work/big/"
+/usr/bin/time -f %M -o "$work/rss" "$bin" grade --spec "$work/lab.yaml" "$work/big" --out "$work/out-big" >/dev/null 2>&1
+rss=$(cat "$work/rss")
 
-python3 - "$n" "$loop" "$lg" "$lg1" "$raw" "$passed" "$(nproc)" <<'PY'
+python3 - "$n" "$loop" "$lg" "$lg1" "$raw" "$passed" "$(nproc)" "$sweep" "$rss" <<'PY'
 import sys
 n, loop, lg, lg1, raw, passed, cpus = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6], sys.argv[7]
+sweep = {int(k): float(v) for k, v in (w.split("=") for w in sys.argv[8].split())}
+rss = int(sys.argv[9]) / 1024
 over = (lg1 - raw) / n * 1000
 print()
 print(f"{n} submissions, {cpus} CPUs; labgrade passed {passed} of them (every 4th binds 127.0.0.1)")
@@ -98,4 +116,8 @@ print(f"labgrade grade, default -j                       {lg:8.1f}    ratio {lg/
 print(f"labgrade grade -j 1                              {lg1:8.1f}")
 print(f"build + start + remove only (bash, sequential)   {raw:8.1f}")
 print(f"labgrade overhead per submission                 {over:8.0f} ms (<= 100 ms) {'ok' if over <= 100 else 'MISSED'}")
+best = min(sweep, key=sweep.get)
+for j, secs in sorted(sweep.items()):
+    print(f"labgrade grade -j {j}                              {secs:8.1f}{'    best' if j == best else ''}")
+print(f"peak grader memory, a 200 MB file in one submission {rss:5.0f} MiB (<= 100 MiB) {'ok' if rss <= 100 else 'MISSED'}")
 PY

@@ -50,6 +50,7 @@ pub async fn grade(
         plan.pass_mark.to_string(),
         verdict,
         started.elapsed().as_millis() as u64,
-    );
+    )
+    .with_visibility(plan.visibility);
     Ok((rename.restore_report(report), facts))
 }

@@ -96,11 +96,11 @@ fn schema_completions_and_man_page() {
     let help = labgrade().arg("--help").output_within(CHECK_TIME);
     let help = text(&help.stdout);
     for cmd in [
-        "check", "demo", "validate", "init", "record", "schema", "report",
+        "check", "demo", "validate", "init", "record", "schema", "image", "report",
     ] {
         assert!(help.contains(cmd), "--help lists {cmd}: {help}");
     }
     assert!(help.contains(
-        "Exit codes: 0 lab passed, 1 lab failed, 2 bad usage or spec, 3 Docker daemon unreachable"
+        "Exit codes: 0 lab passed (grade: every submission graded), 1 lab failed, 2 bad usage or spec (fatal: do not retry), 3 Docker daemon unreachable or submissions not graded (retry)"
     ));
 }

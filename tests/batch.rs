@@ -1123,10 +1123,63 @@ async fn batch_scores_measure_the_student() {
     assert_eq!(leftovers(&out2), "");
 }
 
+/// A COPY of a file the student linked in from outside their folder: Docker sends the
+/// link, the build fails with "file not found", and the report names the link and where
+/// it leads. The fix, typed in the submission's folder as printed, makes it build.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copied_link_to_a_file_outside_is_named_and_fixed() {
+    let lab = Lab::new("linked").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(
+        &subs,
+        "linked",
+        &lab.image,
+        "COPY notes.txt /notes.txt\n",
+        &[],
+    );
+    let shared = lab.dir.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "mine\n").unwrap();
+    std::os::unix::fs::symlink("../../shared/notes.txt", subs.join("linked/notes.txt")).unwrap();
+    let spec = lab.spec("lab.yaml", SPEC);
+    let graded = |out: &str| {
+        let out = lab.dir.path().join(out);
+        let run = grade(&spec, &subs, &out).output_within(GRADE_TIME);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        assert_eq!(leftovers(&out), "");
+        let json = std::fs::read_to_string(out.join("reports/linked.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    let report = graded("grades");
+    let first = &report["findings"][0];
+    assert_eq!(first["cause_id"], "copy-symlink", "{report:#}");
+    assert!(
+        first["cause"]
+            .as_str()
+            .unwrap()
+            .contains("notes.txt in the submission is a symbolic link to ../../shared/notes.txt"),
+        "{first:#}"
+    );
+    let fix = first["fix"].as_str().unwrap();
+    let typed = fix.rsplit_once(": ").unwrap().1;
+    assert_eq!(
+        typed,
+        "rm notes.txt && cp -R ../../shared/notes.txt notes.txt"
+    );
+    let done = std::process::Command::new("sh")
+        .args(["-c", typed])
+        .current_dir(subs.join("linked"))
+        .output_within(DOCKER_TIME);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let report = graded("grades-again");
+    assert_eq!(report["passed"], true, "{report:#}");
+}
+
 /// Every submission gets a report, the ones that did not build too, each with the cause
 /// in words and as an id, the fix and the build log's explaining lines: a lowercase
 /// `dockerfile`, a Dockerfile in a subfolder, a RUN step killed at the memory limit, and
-/// an app that hits the process limit at run time (named as such, not as a port problem).
+/// an app that hits the process limit at run time (named as such, not as a port problem),
+/// and an app still starting when the grader stops waiting (told how to wait longer).
 #[tokio::test(flavor = "multi_thread")]
 async fn every_submission_gets_feedback() {
     let lab = Lab::new("feedback").await;
@@ -1152,6 +1205,13 @@ async fn every_submission_gets_feedback() {
         "threads",
         &lab.image,
         "CMD [\"--threads\", \"1000\"]\n",
+        &[],
+    );
+    submission(
+        &subs,
+        "slow",
+        &lab.image,
+        "CMD [\"--delay\", \"60\"]\n",
         &[],
     );
     let spec = lab.spec("lab.yaml", SPEC);
@@ -1211,6 +1271,22 @@ async fn every_submission_gets_feedback() {
         .unwrap()
         .clone();
     assert_eq!(running["cause_id"], "process-limit", "{threads:#}");
+    // An app still starting when the grader stopped waiting: the words say how to wait.
+    let (slow, _) = report("slow");
+    let http = slow["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("http"))
+        .unwrap()
+        .clone();
+    assert!(
+        http["cause"]
+            .as_str()
+            .unwrap()
+            .contains("may still be starting: give it more time (`wait: 30s` in the spec, or --wait 30s on labgrade check, or on labgrade grade for a class)"),
+        "{slow:#}"
+    );
     let rows = csv_rows(&out);
     let status = |s: &str| rows.iter().find(|r| r[0] == s).unwrap()[5].clone();
     for s in ["lower", "nested", "hog"] {

@@ -618,3 +618,40 @@ async fn classroom_result_goes_to_the_step_output() {
         "{http}"
     );
 }
+
+/// PrairieLearn must hear when the grader itself failed (`gradable: false`), so the
+/// student keeps the attempt: an invalid spec (exit 2) and an unreachable daemon (exit 3).
+#[test]
+fn prairielearn_is_told_when_the_grader_could_not_grade() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "image: a\ncontianer: b\n").unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "image: nautilus/python-app\n").unwrap();
+    let results = dir.path().join("results.json");
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap()
+    };
+    let out = labgrade()
+        .arg("check")
+        .arg(&bad)
+        .arg("-f")
+        .arg(format!("prairielearn={}", results.display()))
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let pl = read();
+    assert_eq!(pl["gradable"], false);
+    assert!(
+        pl["message"].as_str().unwrap().contains("contianer"),
+        "{pl}"
+    );
+    let out = labgrade()
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .arg("check")
+        .arg(&good)
+        .arg("-f")
+        .arg(format!("prairielearn={}", results.display()))
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(read()["gradable"], false);
+}

@@ -23,6 +23,11 @@ fn pid_namespaces() -> bool {
     .is_ok_and(|o| o.status.success())
 }
 
+/// The labs whose app stops by itself soon after the start (graded once it has).
+fn stops(what: &str) -> bool {
+    matches!(what, "crash" | "options-after")
+}
+
 /// Cause ids of the failed checks, by check id.
 fn causes(report: &serde_json::Value) -> Vec<(String, String)> {
     report["findings"]
@@ -89,8 +94,17 @@ async fn the_same_causes_without_the_containers_processes() {
         .await;
     let scratch = lab.image.clone();
     // Each lab: what the student ran (sample-app arguments) and the port it published.
-    let labs: [(&str, &[&str], Option<u16>); 6] = [
+    let labs: [(&str, &[&str], Option<u16>); 10] = [
         ("loopback", &["--listen", "127.0.0.1:8088"], Some(8088)),
+        ("server-error", &["--status", "500"], Some(8088)),
+        ("wrong-body", &["--body", "Bye"], Some(8088)),
+        (
+            "redirect",
+            &["--redirect", "http://elsewhere.invalid/"],
+            Some(8088),
+        ),
+        // `docker run IMAGE -p ...`: the -p reaches the app, which stops.
+        ("options-after", &["-p", "18097:8088"], None),
         ("other-port", &["--listen", "0.0.0.0:8080"], Some(8088)),
         ("route", &["--route", "/ping"], Some(8088)),
         (
@@ -114,13 +128,13 @@ async fn the_same_causes_without_the_containers_processes() {
                     &inner.map(|i| vec![(port, i)]).unwrap_or_default(),
                 )
                 .await;
-            if what == "crash" {
+            if stops(what) {
                 lab.wait_stopped(&name).await;
             }
             let spec = lab.spec(
                 &format!("{name}.yaml"),
                 &format!(
-                    "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n"
+                    "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n    body_contains: Hello\n"
                 ),
             );
             let here = grade(&spec, Env::Local);
@@ -148,7 +162,7 @@ async fn the_same_causes_without_the_containers_processes() {
             expected.push((kind, what, args, inner, image.clone(), causes(&here)));
         }
     }
-    assert_eq!(compared, 12);
+    assert_eq!(compared, 20);
     podman(&lab, &expected);
 }
 
@@ -267,7 +281,7 @@ fn podman(lab: &Lab, graded: &[Graded]) {
         let run: Vec<&str> = run.iter().map(String::as_str).collect();
         let out = pm.cli(&run);
         assert!(out.status.success(), "podman run: {}", text(&out.stderr));
-        if *what == "crash" {
+        if stops(what) {
             for _ in 0..100 {
                 let state = pm.cli(&["inspect", "-f", "{{.State.Running}}", &name]);
                 if text(&state.stdout).trim() == "false" {
@@ -279,7 +293,7 @@ fn podman(lab: &Lab, graded: &[Graded]) {
         let spec = lab.spec(
             &format!("{name}.yaml"),
             &format!(
-                "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n"
+                "image: {image}\ncontainer: {name}\nports: [\"{port}:8088\"]\nhttp:\n  - get: /\n    body_contains: Hello\n"
             ),
         );
         let report = grade(&spec, Env::Podman(&socket));

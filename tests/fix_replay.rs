@@ -8,8 +8,8 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 28 fixes are replayed (15 seed-lab variants, 13 sample-image mistakes); 16 work when
-//! typed, 12 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
+//! 29 fixes are replayed (15 seed-lab variants, 14 sample-image mistakes); 19 work when
+//! typed, 10 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
 //! why each fails).
 //!
 //! The seed labs run under the specs' own names and ports, so they take the same
@@ -653,6 +653,23 @@ async fn check_loopback_binding() {
         .await;
     let spec = http_spec(&lab.image, &name, port);
     sample_replay("listening on 127.0.0.1 (check.rs)", lab, &spec, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_options_after_the_image_name() {
+    // `docker run -d --name X IMAGE -p PORT:8088`: the -p reaches the app as its command.
+    let mut lab = Lab::new("fx-optsafter").await;
+    let port = free_port();
+    let mapping = format!("{port}:8088");
+    let name = lab.run("app", &["-p", &mapping], &[]).await;
+    lab.wait_stopped(&name).await;
+    let spec = http_spec(&lab.image, &name, port);
+    sample_replay(
+        "-p written after the image name (issue 14)",
+        lab,
+        &spec,
+        &[],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

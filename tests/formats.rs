@@ -31,6 +31,7 @@ fn report(show_hidden_fixture: bool) -> Report {
         because_of: None,
         evidence: vec![format!("log: {HOSTILE}")],
         hidden: show_hidden_fixture,
+        visibility: None,
     });
     verdict.max_score += 1;
     // Durations vary run to run; fix it so snapshots are stable.
@@ -240,4 +241,166 @@ fn tap_stream_is_parseable() {
     );
     assert!(points[6].starts_with("not ok 7 - Hostile"));
     assert!(!points[6].contains(" # SKIP"), "{}", points[6]);
+}
+
+/// PrairieLearn's published results.json fields (docs/externalGrading.md, "Grading
+/// results"): `gradable`, `score` in [0, 1], `message`, `output`, and per test `name`,
+/// `description`, `points`, `max_points`, `message`, `output`.
+#[test]
+fn prairielearn_results_have_its_fields_and_a_score_from_0_to_1() {
+    let r = report(false);
+    let pl: serde_json::Value =
+        serde_json::from_str(&render(Format::Prairielearn, &r, false)).unwrap();
+    let keys: Vec<&str> = pl.as_object().unwrap().keys().map(String::as_str).collect();
+    // (serde_json's maps list keys sorted.)
+    assert_eq!(keys, ["gradable", "message", "output", "score", "tests"]);
+    assert_eq!(pl["gradable"], true);
+    let score = pl["score"].as_f64().unwrap();
+    assert!((score - 8.0 / 12.0).abs() < 1e-9, "{score}");
+    assert!(
+        pl["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Points 8/12 — failed")
+    );
+    let tests = pl["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), r.findings.len());
+    for t in tests {
+        let keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "description",
+                "max_points",
+                "message",
+                "name",
+                "output",
+                "points"
+            ]
+        );
+        assert!(t["points"].as_u64() <= t["max_points"].as_u64());
+    }
+    let points: u64 = tests.iter().map(|t| t["points"].as_u64().unwrap()).sum();
+    assert_eq!(points, 8);
+    let hostile = &tests[6];
+    assert!(
+        hostile["message"]
+            .as_str()
+            .unwrap()
+            .contains("fix:   </failure>")
+    );
+    assert!(!render(Format::Prairielearn, &r, false).contains('\u{1b}'));
+}
+
+/// PrairieLearn takes at most 1 MB: a huge log is cut until the whole file fits.
+#[test]
+fn prairielearn_results_stay_under_one_megabyte_with_a_huge_log() {
+    let mut r = report(false);
+    for f in &mut r.findings {
+        f.evidence = (0..2000)
+            .map(|i| format!("log: line {i} {}", "é\u{0}x".repeat(300)))
+            .collect();
+        f.found = "F".repeat(400_000);
+    }
+    let text = render(Format::Prairielearn, &r, false);
+    assert!(text.len() <= 1_000_000, "{} bytes", text.len());
+    let pl: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(pl["tests"].as_array().unwrap().len(), r.findings.len());
+    assert!(text.contains("bytes cut]"));
+    assert_eq!(pl["score"], serde_json::json!(8.0 / 12.0));
+}
+
+#[test]
+fn prairielearn_marks_a_grader_failure_not_gradable() {
+    let mut out = Vec::new();
+    labgrade::report::write_prairielearn_ungradable(
+        "the Docker daemon at unix:///var/run/docker.sock does not answer",
+        &mut out,
+    )
+    .unwrap();
+    let pl: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(pl["gradable"], false);
+    assert!(pl["message"].as_str().unwrap().contains("does not answer"));
+    assert_eq!(pl["tests"], serde_json::json!([]));
+}
+
+/// Autolab (docs/lab.md, docs/features/formatted-feedback.md): the last line of standard
+/// output is the autoresult `{"scores": {problem: points}}`, the line before it the
+/// semantic feedback `{"_presentation": "semantic", "stages": [...], stage: {test:
+/// {"passed": bool, "hint": ...}}}`.
+#[test]
+fn autolab_ends_with_the_feedback_line_then_the_scores_line() {
+    let r = report(false);
+    let text = render(Format::Autolab, &r, false);
+    let lines: Vec<&str> = text.lines().collect();
+    let scores: serde_json::Value = serde_json::from_str(lines[lines.len() - 1]).unwrap();
+    let scores = scores["scores"].as_object().unwrap();
+    assert_eq!(scores.len(), r.findings.len());
+    let sum: u64 = scores.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, u64::from(r.score));
+    assert_eq!(scores["http:hostile"], 0);
+    let feedback: serde_json::Value = serde_json::from_str(lines[lines.len() - 2]).unwrap();
+    assert_eq!(feedback["_presentation"], "semantic");
+    assert_eq!(feedback["stages"], serde_json::json!(["Checks"]));
+    let rows = feedback["Checks"].as_object().unwrap();
+    assert_eq!(rows.len(), r.findings.len());
+    let failed: Vec<_> = rows.values().filter(|v| v["passed"] == false).collect();
+    assert_eq!(failed.len(), 2);
+    assert!(failed.iter().all(|v| v["hint"].is_string()));
+    // Student text cannot add a line after the autoresult, nor drive the terminal.
+    assert!(!text.contains('\u{1b}') && text.ends_with("}\n"));
+    assert!(lines[..lines.len() - 2].iter().all(|l| !l.starts_with('{')));
+}
+
+/// Gradescope's published visibility values (autograder specs, "Controlling Test Case
+/// Visibility"): the spec's result-wide `visibility:` at the top and on tests that set
+/// none, a check's own on its test.
+#[test]
+fn gradescope_visibility_comes_from_the_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab.yaml");
+    std::fs::write(
+        &path,
+        "image: nautilus/python-app\ncontainer: pythonapp_nautilus\nports: [\"8097:8088\"]\nvisibility: after_due_date\nhttp:\n  - get: /\n    status: 200\n    visibility: visible\n  - get: /secret\n    visibility: after_published\n  - get: /never\n    hidden: true\n",
+    )
+    .unwrap();
+    let spec = labgrade::plan::load(&path).unwrap();
+    let plan = Plan::new(&spec);
+    let verdict = judge(&plan, &Facts::default());
+    let r =
+        Report::new("lab.yaml", None, "100%".into(), verdict, 1).with_visibility(plan.visibility);
+    let gs: serde_json::Value =
+        serde_json::from_str(&render(Format::Gradescope, &r, false)).unwrap();
+    assert_eq!(gs["visibility"], "after_due_date");
+    let by_name = |part: &str| {
+        gs["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"].as_str().unwrap().contains(part))
+            .unwrap_or_else(|| panic!("no test {part}: {gs}"))["visibility"]
+            .clone()
+    };
+    assert_eq!(by_name("8097/ "), "visible");
+    assert_eq!(by_name("/secret"), "after_published");
+    assert_eq!(by_name("/never"), "hidden");
+    assert_eq!(by_name("exists"), "after_due_date");
+    // Elsewhere, a check students may not see yet is an instructor-only check.
+    let json = render(Format::Json, &r, false);
+    assert!(
+        !json.contains("/secret") && !json.contains("/never"),
+        "{json}"
+    );
+    assert!(json.contains("\"visibility\": \"after_due_date\""));
+    let e = labgrade::plan::parse(
+        "image: a\ncontainer: b\nports: [\"1:2\"]\nhttp:\n  - get: /\n    hidden: true\n    visibility: visible\n",
+        "x.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("contradict"), "{e}");
+    let e = labgrade::plan::parse("image: a\nvisibility: later\n", "x.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("after_due_date"), "{e}");
 }

@@ -219,6 +219,41 @@ async fn missing_and_unwanted_files_name_the_copy_and_the_ignore_line() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn paths_under_a_linked_folder_are_followed() {
+    // Paths that share a folder are read from one archive of it; when the folder is a
+    // link, what it holds is where the link leads, which the engine resolves.
+    let mut lab = Lab::new("imgfiles-link").await;
+    let image = lab
+        .build_files(
+            "link",
+            "FROM BASE\nCOPY . /\n",
+            &[
+                ("srv/app/server.py", b"app.run(host='0.0.0.0')\n", 0o644),
+                ("app", b"srv/app", common::SYMLINK),
+            ],
+        )
+        .await;
+    let spec = lab.spec(
+        "link.yaml",
+        &format!(
+            "images:\n  - name: {image}\n    files:\n      - path: /app/server.py\n        contains: \"0.0.0.0\"\n      - path: /app/notes.txt\n        absent: true\n      - path: /app/requirements.txt\n"
+        ),
+    );
+    let (_, report) = lab.check_json(&spec, &[]);
+    assert_eq!(
+        outcome(&report, &format!("file:{image}:/app/server.py")),
+        "pass",
+        "{report:#}"
+    );
+    assert_eq!(
+        outcome(&report, &format!("file:{image}:/app/notes.txt")),
+        "pass"
+    );
+    let req = finding(&report, &format!("file:{image}:/app/requirements.txt"));
+    assert_eq!(req["cause_id"], "file-missing", "{report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn health_is_waited_for_and_its_failure_explained() {
     let mut lab = Lab::new("health").await;
     let good = lab

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::lms::{Assignment, LmsIds, canvas_csv, moodle_csv};
+
 /// The folder of the JSON reports as the instructor sees them (hidden checks shown): a
 /// folder of its own, so no student's folder name can make one of its file names.
 pub const INSTRUCTOR_REPORTS: &str = "reports/instructor";
@@ -40,6 +42,17 @@ pub struct StudentResult {
     /// Why the submission could not be graded, and what to do.
     pub problem: Option<String>,
     pub duration_ms: u64,
+    /// The student's learning-management-system ids, from the roster's columns.
+    #[serde(default, skip_serializing_if = "LmsIds::is_empty")]
+    pub lms: LmsIds,
+}
+
+/// What every class file is laid out by: the checks (one gradebook column each) and the
+/// lab as one column of an LMS gradebook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    pub check_ids: Vec<String>,
+    pub assignment: Assignment,
 }
 
 /// The files of one grading run's output folder.
@@ -84,6 +97,17 @@ fn csv_field(s: &str) -> String {
     } else {
         s
     }
+}
+
+/// One CSV record of `fields`, each made safe by [`csv_field`], with its line break.
+pub(crate) fn csv_line(fields: &[&str]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }
 
 impl Gradebook {
@@ -137,10 +161,10 @@ impl Gradebook {
     }
 
     /// Stores one result, then rebuilds the class files.
-    pub fn record(&self, result: &StudentResult, check_ids: &[String]) -> std::io::Result<()> {
+    pub fn record(&self, result: &StudentResult, class: &Class) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(result).map_err(std::io::Error::other)?;
         write_atomic(&self.result_path(&result.student), &json)?;
-        self.rebuild(check_ids)
+        self.rebuild(class)
     }
 
     /// Stores the student's own report files (text and JSON, hidden checks hidden) and
@@ -178,8 +202,10 @@ impl Gradebook {
         )
     }
 
-    /// Rewrites gradebook.csv and gradebook.json from the result files.
-    pub fn rebuild(&self, check_ids: &[String]) -> std::io::Result<()> {
+    /// Rewrites gradebook.csv, gradebook.json and the LMS imports (canvas.csv,
+    /// moodle.csv) from the result files.
+    pub fn rebuild(&self, class: &Class) -> std::io::Result<()> {
+        let check_ids = &class.check_ids;
         let results = self.results()?;
         // A byte-order mark, so Excel on Windows reads the names as UTF-8.
         let mut csv = String::from("\u{feff}student,name,score,max_score,passed,status,reason");
@@ -221,6 +247,14 @@ impl Gradebook {
             csv.push('\n');
         }
         write_atomic(&self.dir.join("gradebook.csv"), csv.as_bytes())?;
+        write_atomic(
+            &self.dir.join("canvas.csv"),
+            canvas_csv(&results, &class.assignment).as_bytes(),
+        )?;
+        write_atomic(
+            &self.dir.join("moodle.csv"),
+            moodle_csv(&results, &class.assignment).as_bytes(),
+        )?;
         let json = serde_json::to_vec_pretty(&serde_json::json!({
             "schema": "labgrade-gradebook",
             "schema_version": 1,
@@ -254,6 +288,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("labgrade-gb-{}", std::process::id()));
         let gb = Gradebook::open(&dir).unwrap();
         let ids = vec!["image:x".to_string(), "running:y".to_string()];
+        let class = Class {
+            check_ids: ids.clone(),
+            assignment: Assignment {
+                name: "lab".into(),
+                points_possible: 4,
+            },
+        };
         let r = StudentResult {
             student: "bob".into(),
             name: Some("Bob, Jr.".into()),
@@ -264,8 +305,9 @@ mod tests {
             checks: vec![("image:x".into(), 2), ("running:y".into(), 0)],
             problem: None,
             duration_ms: 5,
+            lms: LmsIds::default(),
         };
-        gb.record(&r, &ids).unwrap();
+        gb.record(&r, &class).unwrap();
         assert_eq!(gb.done().unwrap()["bob"], r);
         let csv = std::fs::read_to_string(dir.join("gradebook.csv")).unwrap();
         assert_eq!(

@@ -8,6 +8,12 @@ pub mod html;
 
 pub mod journal;
 
+pub mod lms;
+
+pub mod networks;
+
+pub mod shard;
+
 pub mod submission;
 
 use std::collections::BTreeMap;
@@ -20,31 +26,9 @@ use futures_util::stream;
 use crate::observe::{Daemon, ObserveOptions};
 use crate::plan::Plan;
 use crate::report::{Format, TtyOptions};
-use gradebook::{Gradebook, Status, StudentResult};
+use gradebook::{Class, Gradebook, Status, StudentResult};
+pub use shard::Shard;
 use submission::{Job, LABEL, Limits};
-
-/// A `--shard K/N` choice: this machine grades every N-th submission, starting at K.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub k: usize,
-    pub n: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("invalid shard `{s}`: write K/N with 1 <= K <= N, such as 2/4");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (k, n): (usize, usize) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if n == 0 || k == 0 || k > n {
-            return Err(bad());
-        }
-        Ok(Shard { k, n })
-    }
-}
 
 /// How a batch runs.
 #[derive(Debug, Clone)]
@@ -143,7 +127,7 @@ pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Found, BatchError
         Some(s) => names
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| i % s.n == s.k - 1)
+            .filter(|(i, _)| s.owns(*i))
             .map(|(_, n)| n)
             .collect(),
         None => names,
@@ -151,9 +135,18 @@ pub fn submissions(dir: &Path, shard: Option<Shard>) -> Result<Found, BatchError
     Ok(Found { names, skipped })
 }
 
+/// A roster student: the name, and the ids an LMS import needs (when the roster has them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Student {
+    pub name: String,
+    pub lms: lms::LmsIds,
+}
+
 /// Reads a roster CSV: `id,name` per record, a name with a comma in double quotes. A first
 /// record whose first field is `id` is a header and skipped; so are blank lines and a BOM.
-pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
+/// A header can name more columns, the LMS ids of [`lms::COLUMNS`] (`id,name,sis_user_id,
+/// email`), in any order after `id`; without one, a third column is an error.
+pub fn roster(path: &Path) -> Result<BTreeMap<String, Student>, BatchError> {
     /// The line number and text of the record the reader reports at `byte`. (csv's own
     /// line count skips blank lines and miscounts CRLF; its byte offset is right, but may
     /// point at the line breaks before the record.)
@@ -178,6 +171,8 @@ pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
         .from_reader(text.as_bytes());
     let mut out = BTreeMap::new();
     let mut first = true;
+    // The columns after `id`, from the header; `name` alone without one.
+    let mut columns: Vec<String> = vec!["name".into()];
     for record in reader.records() {
         let byte = |p: Option<&csv::Position>| p.map_or(0, csv::Position::byte);
         let record = record.map_err(|e| {
@@ -202,20 +197,43 @@ pub fn roster(path: &Path) -> Result<BTreeMap<String, String>, BatchError> {
             continue;
         }
         if std::mem::take(&mut first) && fields[0].eq_ignore_ascii_case("id") {
+            columns = fields[1..used].iter().map(|c| c.to_lowercase()).collect();
+            let known = |c: &str| c == "name" || lms::COLUMNS.contains(&c);
+            if let Some(c) = columns.iter().find(|c| !known(c)) {
+                return Err(bad(&format!(
+                    "unknown roster column `{c}`: the columns are id, name, {}",
+                    lms::COLUMNS.join(", ")
+                )));
+            }
+            if !columns.iter().any(|c| c == "name") {
+                return Err(bad("the header names no `name` column"));
+            }
             continue;
         }
-        match fields[..used] {
-            [id, name] if !format!("{id}{name}").contains(['\n', '\r']) => {
-                out.insert(id.to_string(), name.to_string());
-            }
-            [_, _] => return Err(bad("a double quote opened here is never closed")),
-            [_] => return Err(bad("expected `id,name`")),
-            _ => {
-                return Err(bad(
-                    "expected `id,name` (a name with a comma goes in double quotes, right after the comma)",
-                ));
+        if fields[..used].iter().any(|f| f.contains(['\n', '\r'])) {
+            return Err(bad("a double quote opened here is never closed"));
+        }
+        let expected = format!("expected `id,{}`", columns.join(","));
+        if used == 1 {
+            return Err(bad(&expected));
+        }
+        if used > columns.len() + 1 {
+            return Err(bad(&if columns.len() == 1 {
+                format!(
+                    "{expected} (a name with a comma goes in double quotes, right after the comma)"
+                )
+            } else {
+                format!("{expected}: this row has {used} columns")
+            }));
+        }
+        let mut student = Student::default();
+        for (column, value) in columns.iter().zip(&fields[1..used]) {
+            match column.as_str() {
+                "name" => student.name = value.to_string(),
+                other => student.lms.set(other, value),
             }
         }
+        out.insert(fields[0].to_string(), student);
     }
     Ok(out)
 }
@@ -496,7 +514,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     let spec = crate::plan::load(&opts.spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let spec_name = opts.spec_path.display().to_string();
     let plan = Plan::new(&spec);
-    let ids = scored_ids(&spec, &plan);
+    let layout = class(&spec, &plan, &opts.spec_path);
     let (batch_max, _) = crate::instance::batch_points(&spec, &plan);
     let names = opts
         .roster
@@ -595,14 +613,14 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     // Roster students with no folder get a row that says so (once: in the first shard).
     if opts.shard.is_none_or(|s| s.k == 1) {
-        for (id, name) in &names {
+        for (id, student) in &names {
             let has_folder = opts.submissions.join(id).is_dir();
             if has_folder || unfit_name(id).is_some() {
                 continue;
             }
             let r = StudentResult {
                 student: id.clone(),
-                name: Some(name.clone()),
+                name: Some(student.name.clone()),
                 status: Status::NoSubmission,
                 score: 0,
                 max_score: batch_max,
@@ -613,15 +631,17 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                     opts.submissions.display()
                 )),
                 duration_ms: 0,
+                lms: student.lms.clone(),
             };
-            book.record(&r, &ids).map_err(io)?;
+            book.record(&r, &layout).map_err(io)?;
             summary.no_submission += 1;
         }
     }
     let mut progress = Progress::new(todo.len());
+    let networks = networks::Networks::new(&run, &labels);
     let jobs = stream::iter(todo.iter().map(|student| {
-        let (spec, spec_name, run, book, ids, names, journal, labels) = (
-            &spec, &spec_name, &run, &book, &ids, &names, &journal, &labels,
+        let (spec, spec_name, run, book, layout, names, journal, labels, networks) = (
+            &spec, &spec_name, &run, &book, &layout, &names, &journal, &labels, &networks,
         );
         async move {
             let dir = opts.submissions.join(student);
@@ -638,9 +658,13 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 journal,
                 created: Default::default(),
                 build_cgroups,
+                networks,
             };
             let mut graded = job.run().await;
-            graded.result.name = names.get(student).cloned();
+            if let Some(s) = names.get(student) {
+                graded.result.name = Some(s.name.clone());
+                graded.result.lms = s.lms.clone();
+            }
             // Every submission gets a report, a build that failed too.
             if graded.report.is_none() {
                 let status = serde_json::to_value(graded.result.status)
@@ -672,7 +696,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             if !graded.build_log.is_empty() {
                 book.save_log(student, &graded.build_log).map_err(io)?;
             }
-            book.record(&graded.result, ids).map_err(io)?;
+            book.record(&graded.result, layout).map_err(io)?;
             Ok::<_, BatchError>(graded.result)
         }
     }))
@@ -692,7 +716,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         }
     }
     progress.finish();
-    book.rebuild(&ids).map_err(io)?;
+    book.rebuild(&layout).map_err(io)?;
     // The class report is drawn from what was saved, so a resumed run's is whole too.
     if let Err(e) = html::write(&opts.out) {
         summary
@@ -718,6 +742,23 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     )
     .map_err(io)?;
     Ok(summary)
+}
+
+/// How the class files of a spec are laid out: its scored checks, and the lab as an LMS
+/// gradebook column (its `name:`, else the spec file's name) worth the batch's maximum.
+pub fn class(spec: &crate::spec::Spec, plan: &Plan, spec_path: &Path) -> Class {
+    let name = spec.name.clone().unwrap_or_else(|| {
+        spec_path
+            .file_stem()
+            .map_or("lab".into(), |s| s.to_string_lossy().into_owned())
+    });
+    Class {
+        check_ids: scored_ids(spec, plan),
+        assignment: lms::Assignment {
+            name,
+            points_possible: crate::instance::batch_points(spec, plan).0,
+        },
+    }
 }
 
 /// The ids of the checks that score a submission in a batch, in spec order: the
@@ -756,7 +797,8 @@ fn save_run(out: &Path, state: &RunState) -> std::io::Result<()> {
 pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, BatchError> {
     let spec = crate::plan::load(spec_path).map_err(|e| BatchError::Usage(e.to_string()))?;
     let plan = Plan::new(&spec);
-    let ids = scored_ids(&spec, &plan);
+    let class = class(&spec, &plan, spec_path);
+    let ids = &class.check_ids;
     let (max, _) = crate::instance::batch_points(&spec, &plan);
     let io = |p: &Path, e: std::io::Error| BatchError::Io(format!("{}: {e}", p.display()));
     let book = Gradebook::open(out).map_err(|e| io(out, e))?;
@@ -810,7 +852,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, 
             }
         }
     }
-    book.rebuild(&ids).map_err(|e| io(out, e))?;
+    book.rebuild(&class).map_err(|e| io(out, e))?;
     html::write(out).map_err(|e| BatchError::Io(e.to_string()))?;
     Ok(seen.len())
 }
@@ -819,7 +861,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, 
 mod tests {
     use super::*;
 
-    fn roster_of(text: &str) -> Result<BTreeMap<String, String>, BatchError> {
+    fn roster_of(text: &str) -> Result<BTreeMap<String, Student>, BatchError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("roster.csv");
         std::fs::write(&path, text).unwrap();
@@ -827,7 +869,11 @@ mod tests {
     }
 
     fn pairs(text: &str) -> Vec<(String, String)> {
-        roster_of(text).unwrap().into_iter().collect()
+        roster_of(text)
+            .unwrap()
+            .into_iter()
+            .map(|(id, s)| (id, s.name))
+            .collect()
     }
 
     fn err(text: &str) -> String {
@@ -866,6 +912,31 @@ mod tests {
     }
 
     #[test]
+    fn roster_header_can_name_lms_ids_in_any_order() {
+        let r = roster_of(
+            "id,email,name,sis_user_id,Section\nann,ann@uni.example,\"Doe, Ann\",S1,A\nbo,,Bo\n",
+        )
+        .unwrap();
+        assert_eq!(r["ann"].name, "Doe, Ann");
+        assert_eq!(r["ann"].lms.email, "ann@uni.example");
+        assert_eq!(r["ann"].lms.sis_user_id, "S1");
+        assert_eq!(r["ann"].lms.section, "A");
+        assert_eq!(r["bo"].name, "Bo");
+        assert!(r["bo"].lms.is_empty());
+        let e = err("id,name,emial\nann,Ann,a@x\n");
+        assert!(
+            e.ends_with("roster.csv:1: unknown roster column `emial`: the columns are id, name, canvas_id, sis_user_id, sis_login_id, section, email, username, found `id,name,emial`"),
+            "{e}"
+        );
+        let e = err("id,name,email\nann,Ann,a@x,extra\n");
+        assert!(
+            e.ends_with("roster.csv:2: expected `id,name,email`: this row has 4 columns, found `ann,Ann,a@x,extra`"),
+            "{e}"
+        );
+        assert!(err("id,email\nann,a@x\n").contains("names no `name` column"));
+    }
+
+    #[test]
     fn roster_errors_name_the_file_and_line() {
         let e = err("id,name\r\nalice,Alice\r\n\r\nbob\r\n");
         assert!(
@@ -889,12 +960,5 @@ mod tests {
             ),
             "{e}"
         );
-    }
-
-    #[test]
-    fn shards() {
-        assert_eq!("2/4".parse::<Shard>().unwrap(), Shard { k: 2, n: 4 });
-        assert!("0/4".parse::<Shard>().is_err());
-        assert!("5/4".parse::<Shard>().unwrap_err().contains("`5/4`"));
     }
 }

@@ -59,6 +59,8 @@ pub struct Job<'a> {
     pub created: std::sync::Mutex<Vec<String>>,
     /// Builds run in a cgroup of their own with a process limit (the run found it can).
     pub build_cgroups: bool,
+    /// The run's networks: the submission's build and containers are on one, alone.
+    pub networks: &'a super::networks::Networks<'a>,
 }
 
 /// What grading one submission produced.
@@ -103,25 +105,6 @@ impl Job<'_> {
         )
     }
 
-    /// The submission's own network: its build and its containers are on it, alone.
-    fn network_name(&self) -> String {
-        format!("lg-{}-{}", self.run_id, slug(self.student))
-    }
-
-    /// The Linux bridge of its network: the prefix the host's firewall rule matches, and
-    /// a hash of the run and the student, 15 bytes in all (the kernel's longest name).
-    fn bridge_name(&self) -> String {
-        let key = format!("{}/{}", self.run_id, self.student);
-        let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-        });
-        format!(
-            "{}{:012x}",
-            crate::observe::containers::BRIDGE_PREFIX,
-            hash & 0xffff_ffff_ffff
-        )
-    }
-
     fn container_name(&self, i: usize) -> String {
         format!("lg-{}-{}-{i}", self.run_id, slug(self.student))
     }
@@ -131,8 +114,20 @@ impl Job<'_> {
         let started = Instant::now();
         let plan = Plan::new(self.spec);
         let ids = super::scored_ids(self.spec, &plan);
-        let mut graded = self.steps(&plan).await;
-        self.cleanup().await;
+        let mut graded = match self.networks.take(self.daemon).await {
+            Ok(network) => {
+                let graded = self.steps(&plan, &network.name).await;
+                self.cleanup().await;
+                self.networks.give_back(self.daemon, network).await;
+                graded
+            }
+            Err(e) => self.failed(
+                &plan,
+                Status::NotGraded,
+                format!("cannot create a network for the submission: {e}"),
+                String::new(),
+            ),
+        };
         graded.result.duration_ms = started.elapsed().as_millis() as u64;
         if graded.result.checks.is_empty() {
             graded.result.checks = ids.into_iter().map(|id| (id, 0)).collect();
@@ -152,6 +147,7 @@ impl Job<'_> {
                 checks: Vec::new(),
                 problem: Some(problem),
                 duration_ms: 0,
+                lms: Default::default(),
             },
             report: None,
             build_log,
@@ -159,22 +155,7 @@ impl Job<'_> {
         }
     }
 
-    async fn steps(&self, plan: &Plan) -> Graded {
-        if let Err(e) = crate::observe::containers::create_network(
-            self.daemon,
-            &self.network_name(),
-            &self.bridge_name(),
-            self.labels,
-        )
-        .await
-        {
-            return self.failed(
-                plan,
-                Status::NotGraded,
-                format!("cannot create the submission's own network: {e}"),
-                String::new(),
-            );
-        }
+    async fn steps(&self, plan: &Plan, network: &str) -> Graded {
         if let Some(r) = self.refused_base().await {
             let mut g = self.failed(
                 plan,
@@ -185,7 +166,7 @@ impl Job<'_> {
             g.cause_id = Some(crate::cause::CauseId::BaseRefused);
             return g;
         }
-        let log = match tokio::time::timeout(self.limits.build_timeout, self.build()).await {
+        let log = match tokio::time::timeout(self.limits.build_timeout, self.build(network)).await {
             Ok(Ok(log)) => log,
             Ok(Err(f)) => {
                 let status = if f.daemon_fault {
@@ -209,7 +190,7 @@ impl Job<'_> {
                 );
             }
         };
-        match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade()).await {
+        match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade(network)).await {
             Ok(Ok((report, rename))) => {
                 let report = crate::instance::batch_report(report, self.spec, &rename);
                 // The report has the spec's ids now; the gradebook's columns are those
@@ -236,6 +217,7 @@ impl Job<'_> {
                         checks,
                         problem: None,
                         duration_ms: 0,
+                        lms: Default::default(),
                     },
                     report: Some(report),
                     build_log: log,
@@ -270,13 +252,12 @@ impl Job<'_> {
     }
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
-    async fn build(&self) -> Result<String, crate::observe::build::BuildFailure> {
+    async fn build(&self, network: &str) -> Result<String, crate::observe::build::BuildFailure> {
         let labels: HashMap<&str, &str> = self
             .labels
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let network = self.network_name();
         let tell = |id: &str| {
             self.journal.record(id);
             self.created
@@ -310,7 +291,7 @@ impl Job<'_> {
             nocache: true,
             // RUN steps can download packages, but reach no other submission and no
             // service of the grading host.
-            network: Some(&network),
+            network: Some(network),
             on_image: Some(&tell),
         };
         crate::observe::build::build_dir_with(
@@ -324,7 +305,7 @@ impl Job<'_> {
     }
 
     /// Starts the lab's containers from the built image and grades them.
-    async fn run_and_grade(&self) -> Result<(Report, Rename), String> {
+    async fn run_and_grade(&self, network: &str) -> Result<(Report, Rename), String> {
         let primary = self.spec.images().first().cloned();
         let ours = crate::instance::batch_containers(self.spec);
         let tag: ImageRef = self.image_tag().parse().map_err(|e: String| e)?;
@@ -332,7 +313,6 @@ impl Job<'_> {
             image: primary.clone().map(|p| (p, tag.clone())),
             ..Rename::default()
         };
-        let network = self.network_name();
         for (i, c) in self
             .spec
             .containers()
@@ -358,7 +338,7 @@ impl Job<'_> {
                 } else {
                     "0.0.0.0"
                 },
-                network: Some(&network),
+                network: Some(network),
                 memory_bytes: self.limits.memory_bytes,
                 nano_cpus: self.limits.nano_cpus,
                 pids: self.limits.pids,
@@ -395,7 +375,6 @@ impl Job<'_> {
         for i in 0..self.spec.containers().len() {
             containers::remove(self.daemon, &self.container_name(i)).await;
         }
-        containers::remove_network(self.daemon, &self.network_name()).await;
         containers::untag_image(self.daemon, &self.image_tag()).await;
         let created = self
             .created

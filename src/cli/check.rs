@@ -14,7 +14,8 @@ use super::{ColorChoice, Error, duration, tty_options, with_daemon};
 pub(super) struct CheckArgs {
     /// The lab spec (YAML), e.g. specs/nautilus-python-app.yaml
     spec: PathBuf,
-    /// Report format: tty, json, junit, markdown, github, gradescope, tap, classroom, html.
+    /// Report format: tty, json, junit, markdown, github, gradescope, tap, classroom,
+    /// prairielearn, autolab, html.
     /// Repeat it for several; FORMAT=FILE (or a following --output FILE) writes that one
     /// to a file. With every format going to files, the table still shows on the
     /// terminal. classroom goes to $GITHUB_OUTPUT (as result=BASE64) when that is set
@@ -51,6 +52,41 @@ pub(super) fn run(mut args: CheckArgs, matches: Option<&clap::ArgMatches>) -> Re
         pair_outputs(sub, &mut args)?;
     }
     check_targets(&args.format)?;
+    let graded = grade_lab(&args);
+    if let Err(e) = &graded {
+        ungradable(&args, e);
+    }
+    graded
+}
+
+/// PrairieLearn is told when the grader itself could not grade (`gradable: false`), so
+/// the student loses no attempt; every other format is written only for a graded lab.
+fn ungradable(args: &CheckArgs, e: &Error) {
+    for (format, file) in &args.format {
+        if *format != Format::Prairielearn {
+            continue;
+        }
+        let mut buf = Vec::new();
+        let _ = labgrade::report::write_prairielearn_ungradable(&e.to_string(), &mut buf);
+        let written = match file {
+            Some(path) => std::fs::write(path, &buf),
+            None => std::io::stdout().lock().write_all(&buf),
+        };
+        if let Err(source) = written {
+            let to = file
+                .as_ref()
+                .map_or("standard output".to_string(), |p| p.display().to_string());
+            Error::Write {
+                target: format!("the prairielearn result to {to}"),
+                source,
+            }
+            .print();
+        }
+    }
+}
+
+/// Reads the spec and grades the lab against the daemon, writing every report.
+fn grade_lab(args: &CheckArgs) -> Result<Exit, Error> {
     let spec = labgrade::plan::load(&args.spec)?;
     if !args.dir.is_dir() {
         return Err(Error::Usage(format!(
@@ -73,7 +109,7 @@ pub(super) fn run(mut args: CheckArgs, matches: Option<&clap::ArgMatches>) -> Re
                 source,
             })?;
         }
-        write_reports(&args, &report);
+        write_reports(args, &report);
         Ok(if report.passed {
             Exit::Passed
         } else {

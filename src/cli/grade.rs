@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use labgrade::batch::{BatchOptions, Shard, submission::Limits};
+use labgrade::batch::shard::{self, Auto, Shard};
+use labgrade::batch::{BatchOptions, submission::Limits};
 use labgrade::exit::Exit;
 use labgrade::observe::ObserveOptions;
 
@@ -29,9 +30,11 @@ pub(super) struct GradeArgs {
     /// Finish an interrupted run: grade only what is not in --out yet
     #[arg(long)]
     resume: bool,
-    /// Grade only this share of the class, K of N (for a CI matrix), e.g. 2/4
-    #[arg(long, value_parser = |s: &str| s.parse::<Shard>())]
-    shard: Option<Shard>,
+    /// Grade only this share of the class, K of N (for a CI matrix), e.g. 2/4; `auto`
+    /// takes it from the scheduler's variables (docs/scale.md) and grades into
+    /// OUT/shard-K-of-N, resuming what that folder already holds
+    #[arg(long, value_name = "K/N|auto", value_parser = shard_arg)]
+    shard: Option<ShardArg>,
     /// Time allowed to build one image
     #[arg(long, default_value = "300s", value_parser = duration)]
     build_timeout: Duration,
@@ -46,9 +49,60 @@ pub(super) struct GradeArgs {
     wait: Option<Duration>,
 }
 
+/// `--shard`: K/N as written, or `auto`.
+#[derive(Debug, Clone, Copy)]
+enum ShardArg {
+    Fixed(Shard),
+    Auto,
+}
+
+fn shard_arg(s: &str) -> Result<ShardArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        Ok(ShardArg::Auto)
+    } else {
+        s.parse().map(ShardArg::Fixed)
+    }
+}
+
+/// The shard to grade and the folder to grade it into: `--shard auto` reads the
+/// scheduler's variables (or claims a free shard folder) and grades into its own folder
+/// under --out, resuming it, since a scheduler's retry reruns the same command line.
+fn resolve_shard(a: &GradeArgs) -> Result<(Option<Shard>, PathBuf, bool), Error> {
+    match a.shard {
+        None => Ok((None, a.out.clone(), a.resume)),
+        Some(ShardArg::Fixed(s)) => Ok((Some(s), a.out.clone(), a.resume)),
+        Some(ShardArg::Auto) => {
+            let (s, how) = match shard::from_env(&|v| std::env::var(v).ok())
+                .map_err(Error::Usage)?
+            {
+                Auto::Index { shard, from } => (shard, from.to_string()),
+                Auto::Claim { n } => {
+                    let claimed = shard::claim(&a.out, n).map_err(|source| Error::Write {
+                        target: format!("a shard folder under {}", a.out.display()),
+                        source,
+                    })?;
+                    let s = claimed.ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--shard auto: all {n} shard folders under {} are claimed already; rerun one with --shard K/{n} --resume --out {}",
+                            a.out.display(),
+                            Shard { k: 1, n }.folder(&a.out).display()
+                        ))
+                    })?;
+                    (s, "the first free shard folder".to_string())
+                }
+            };
+            let dir = s.folder(&a.out);
+            eprintln!("shard {}/{} (from {how}), into {}", s.k, s.n, dir.display());
+            Ok((Some(s), dir, true))
+        }
+    }
+}
+
 /// Grades the class; `Passed` once every submission has a grade (a failed lab is a
 /// grade too), `NotGraded` when some could not be graded.
 pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
+    let (shard, out, resume) = resolve_shard(&a)?;
+    let a = GradeArgs { out, resume, ..a };
     with_daemon(|daemon| async move {
         let jobs = a
             .jobs
@@ -60,7 +114,7 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
             roster: a.roster,
             jobs,
             resume: a.resume,
-            shard: a.shard,
+            shard,
             limits: Limits {
                 build_timeout: a.build_timeout,
                 run_timeout: a.run_timeout,

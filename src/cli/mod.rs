@@ -18,6 +18,7 @@ mod completions;
 mod demo;
 mod error;
 mod grade;
+mod image;
 mod man;
 mod merge;
 mod report;
@@ -33,7 +34,7 @@ pub use error::Error;
     name = "labgrade",
     version,
     about = "Grade Docker labs: images, containers, published ports and HTTP answers, checked against a YAML spec",
-    after_help = "Exit codes: 0 lab passed, 1 lab failed, 2 bad usage or spec, 3 Docker daemon unreachable.\n\nStart with `labgrade demo`, then `labgrade check specs/nautilus-python-app.yaml`."
+    after_help = "Exit codes: 0 lab passed (grade: every submission graded), 1 lab failed, 2 bad usage or spec (fatal: do not retry), 3 Docker daemon unreachable or submissions not graded (retry).\n\nStart with `labgrade demo`, then `labgrade check specs/nautilus-python-app.yaml`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -69,6 +70,8 @@ enum Command {
     Man,
     /// Check specs for mistakes without talking to Docker
     Validate(validate::ValidateArgs),
+    /// Build labgrade's own container image (FROM scratch) from this program, for CI
+    Image(image::ImageArgs),
     /// Run the sample lab app (what the demo image runs)
     #[command(hide = true)]
     Serve(serve::ServeArgs),
@@ -101,6 +104,7 @@ impl Cli {
             Command::Completions(args) => completions::run(args),
             Command::Man => man::run(),
             Command::Validate(args) => validate::run(args),
+            Command::Image(args) => image::run(args),
             Command::Serve(args) => serve::run(args),
             Command::SampleImage(args) => sample_image::run(args),
         }

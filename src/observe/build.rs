@@ -43,18 +43,65 @@ impl BuildFailure {
     }
 }
 
-/// The build context of a folder as a tar, honouring its `.dockerignore`, and the
-/// relative paths it holds (for explaining "file not found").
-pub fn context_tar(dir: &Path) -> Result<(Vec<u8>, Vec<String>), BuildFailure> {
+/// A build context on its way to the daemon: small ones held in memory, a submission's
+/// in an unnamed temporary file, streamed from disk — a 200 MB submission costs the
+/// grader no more memory than a small one.
+pub enum Context {
+    Bytes(Vec<u8>),
+    File(std::fs::File),
+}
+
+impl From<Vec<u8>> for Context {
+    fn from(b: Vec<u8>) -> Context {
+        Context::Bytes(b)
+    }
+}
+
+impl Context {
+    fn len(&self) -> std::io::Result<u64> {
+        match self {
+            Context::Bytes(b) => Ok(b.len() as u64),
+            Context::File(f) => f.metadata().map(|m| m.len()),
+        }
+    }
+
+    /// The tar, in chunks of at most 64 KiB from a file.
+    fn into_stream(
+        self,
+    ) -> futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>> {
+        match self {
+            Context::Bytes(b) => futures_util::stream::once(async move { Ok(b.into()) }).boxed(),
+            Context::File(f) => {
+                tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(f), 64 * 1024)
+                    .boxed()
+            }
+        }
+    }
+}
+
+/// The build context of a folder as a tar in a temporary file, honouring its
+/// `.dockerignore`, and the relative paths it holds (for explaining "file not found").
+pub fn context_tar(dir: &Path) -> Result<(Context, crate::hints::Listing), BuildFailure> {
+    use std::io::Seek;
     let files = crate::dockerignore::context_files(dir)
         .map_err(|e| BuildFailure::new(format!("cannot read the submission: {e}")))?;
-    let mut tar = tar::Builder::new(Vec::new());
+    let spool = tempfile::tempfile().map_err(|e| {
+        BuildFailure::new(format!(
+            "cannot write the build context to {}: {e}",
+            std::env::temp_dir().display()
+        ))
+    })?;
+    let mut tar = tar::Builder::new(spool);
     // A symlink goes in as a link, as Docker sends it: following it could pull in files
     // from outside the folder.
     tar.follow_symlinks(false);
     let mut total = 0u64;
+    let mut listing = crate::hints::Listing::default();
     for (abs, rel) in &files {
-        total += std::fs::metadata(abs).map(|m| m.len()).unwrap_or(0);
+        if let Ok(to) = std::fs::read_link(abs) {
+            listing.links.insert(rel.clone(), to.display().to_string());
+        }
+        total += std::fs::symlink_metadata(abs).map(|m| m.len()).unwrap_or(0);
         if total > CONTEXT_CAP {
             return Err(BuildFailure::new(format!(
                 "the submission is larger than {} MiB",
@@ -64,10 +111,14 @@ pub fn context_tar(dir: &Path) -> Result<(Vec<u8>, Vec<String>), BuildFailure> {
         tar.append_path_with_name(abs, rel)
             .map_err(|e| BuildFailure::new(format!("cannot read {rel}: {e}")))?;
     }
-    let body = tar
+    let mut spool = tar
         .into_inner()
         .map_err(|e| BuildFailure::new(e.to_string()))?;
-    Ok((body, files.into_iter().map(|(_, r)| r).collect()))
+    spool
+        .rewind()
+        .map_err(|e| BuildFailure::new(e.to_string()))?;
+    listing.files = files.into_iter().map(|(_, r)| r).collect();
+    Ok((Context::File(spool), listing))
 }
 
 /// Errors that mean the daemon could not be talked to, as opposed to its answers.
@@ -213,30 +264,14 @@ pub async fn build_dir_with(
     build_tar_with(daemon, body, tag, labels, settings, &files).await
 }
 
-/// Sends a tar build context and follows the build to its end.
-pub async fn build_tar(
-    daemon: &Daemon,
-    body: Vec<u8>,
-    tag: &str,
-    labels: &HashMap<&str, &str>,
-    memory: Option<i64>,
-    files: &[String],
-) -> Result<String, BuildFailure> {
-    let settings = BuildSettings {
-        memory,
-        ..BuildSettings::default()
-    };
-    build_tar_with(daemon, body, tag, labels, &settings, files).await
-}
-
 /// Sends a tar build context, builds it as `settings` say and follows it to its end.
 pub async fn build_tar_with(
     daemon: &Daemon,
-    body: Vec<u8>,
+    body: impl Into<Context>,
     tag: &str,
     labels: &HashMap<&str, &str>,
     settings: &BuildSettings<'_>,
-    files: &[String],
+    files: &crate::hints::Listing,
 ) -> Result<String, BuildFailure> {
     let mut opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
@@ -256,6 +291,7 @@ pub async fn build_tar_with(
     if let Some((period, quota)) = settings.cpu {
         opts = opts.cpuperiod(period).cpuquota(quota);
     }
+    let body = body.into();
     let mut steps = Steps::default();
     let mut log = String::new();
     let mut stream = match (settings.cgroup_parent, unix_socket(daemon)) {
@@ -266,7 +302,11 @@ pub async fn build_tar_with(
         }
         _ => daemon
             .client()
-            .build_image(opts.build(), None, Some(bollard::body_full(body.into())))
+            .build_image(
+                opts.build(),
+                None,
+                Some(bollard::body_try_stream(body.into_stream())),
+            )
             .map(|item| {
                 item.map_err(|e| Fault {
                     transport: is_transport(&e),
@@ -398,7 +438,7 @@ fn raw_query(
 async fn raw_build(
     socket: String,
     path: String,
-    body: Vec<u8>,
+    body: Context,
 ) -> Result<impl futures_util::Stream<Item = Result<bollard::models::BuildInfo, Fault>>, BuildFailure>
 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -413,11 +453,13 @@ async fn raw_build(
         .map_err(lost)?;
     let head = format!(
         "POST {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\n\r\n",
-        body.len()
+        body.len().map_err(lost)?
     );
     conn.write_all(head.as_bytes()).await.map_err(lost)?;
-    conn.write_all(&body).await.map_err(lost)?;
-    drop(body);
+    let mut body = body.into_stream();
+    while let Some(chunk) = body.next().await {
+        conn.write_all(&chunk.map_err(lost)?).await.map_err(lost)?;
+    }
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
     let end = loop {

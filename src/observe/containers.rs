@@ -343,7 +343,7 @@ pub async fn labelled_images(daemon: &Daemon, label: &str) -> Result<Vec<String>
     Ok(list.into_iter().map(|i| i.id).collect())
 }
 
-/// Creates a bridge network of its own for one submission: its containers (and its
+/// Creates a bridge network for one submission at a time: its containers (and its
 /// build's RUN steps) talk to each other on it, but Docker keeps every bridge from every
 /// other (no route to another submission, nor to a container on the default bridge), and
 /// [`shield_host`] keeps it from the host's own services. It is not `internal`, so the

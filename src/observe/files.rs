@@ -204,14 +204,16 @@ async fn from_engine(
             )
         })?;
     let work = async {
-        let mut files = BTreeMap::new();
-        for (path, read) in paths {
-            let f = if *read {
+        // The engine mounts the container's file system for each request, one request at
+        // a time: paths that share a folder are read from one archive of it.
+        let (mut files, rest) = together(daemon, &name, paths).await?;
+        for (path, read) in rest {
+            let f = if read {
                 one_file(daemon, &name, path).await?
             } else {
                 stat(daemon, &name, path).await?
             };
-            files.insert(path.clone(), f);
+            files.insert(path.to_string(), f);
         }
         let mut trees = BTreeMap::new();
         for root in roots {
@@ -365,31 +367,126 @@ async fn one_file(
         let mut ar = tar::Archive::new(r);
         let mut entries = ar.entries().ok()?;
         let mut entry = entries.next()?.ok()?;
-        let mut f = header_facts(entry.header());
-        if f.kind == "file" {
-            let mut bytes = Vec::new();
-            let _ = (&mut entry)
-                .take(FILE_CAP as u64 + 1)
-                .read_to_end(&mut bytes);
-            f.truncated = bytes.len() > FILE_CAP;
-            bytes.truncate(FILE_CAP);
-            f.binary = bytes.contains(&0);
-            if !f.binary {
-                match String::from_utf8(bytes) {
-                    Ok(t) => f.text = Some(t),
-                    // A cut in the middle of a character is still text.
-                    Err(e) if f.truncated && e.utf8_error().error_len().is_none() => {
-                        let valid = e.utf8_error().valid_up_to();
-                        f.text = Some(String::from_utf8_lossy(&e.into_bytes()[..valid]).into());
-                    }
-                    Err(_) => f.binary = true,
-                }
-            }
-        }
-        Some(f)
+        Some(entry_facts(&mut entry))
     })
     .await?;
     Ok(facts.flatten())
+}
+
+/// An archive entry's facts, with the first bytes of a regular file.
+fn entry_facts<R: Read>(entry: &mut tar::Entry<'_, R>) -> FileFacts {
+    let mut f = header_facts(entry.header());
+    if f.kind == "file" {
+        let mut bytes = Vec::new();
+        let _ = entry.take(FILE_CAP as u64 + 1).read_to_end(&mut bytes);
+        f.truncated = bytes.len() > FILE_CAP;
+        bytes.truncate(FILE_CAP);
+        f.binary = bytes.contains(&0);
+        if !f.binary {
+            match String::from_utf8(bytes) {
+                Ok(t) => f.text = Some(t),
+                // A cut in the middle of a character is still text.
+                Err(e) if f.truncated && e.utf8_error().error_len().is_none() => {
+                    let valid = e.utf8_error().valid_up_to();
+                    f.text = Some(String::from_utf8_lossy(&e.into_bytes()[..valid]).into());
+                }
+                Err(_) => f.binary = true,
+            }
+        }
+    }
+    f
+}
+
+/// Most entries of a shared folder looked at before its paths are read one by one.
+const FOLDER_CAP: usize = 2_000;
+
+/// The folder every path lies in, deeper than `/`: `/app` for `/app/a` and `/app/b/c`.
+fn shared_folder<'a>(paths: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut shared: Option<Vec<&str>> = None;
+    for p in paths {
+        let mut parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+        parts.pop();
+        shared = Some(match shared {
+            None => parts,
+            Some(s) => s
+                .into_iter()
+                .zip(parts)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    shared
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{}", s.join("/")))
+}
+
+/// Reads the paths that share a folder from one archive of it; returns what it found and
+/// the paths still to read one by one (all of them when they share no folder, when the
+/// folder is large, and those under a symbolic link, which the engine resolves).
+async fn together<'a>(
+    daemon: &Daemon,
+    container: &str,
+    paths: &'a BTreeMap<String, bool>,
+) -> Result<(BTreeMap<String, Option<FileFacts>>, Vec<(&'a str, bool)>), String> {
+    let all = || paths.iter().map(|(p, r)| (p.as_str(), *r)).collect();
+    let folder = match shared_folder(paths.keys().map(String::as_str)) {
+        Some(f) if paths.len() > 1 => f,
+        _ => return Ok((BTreeMap::new(), all())),
+    };
+    #[derive(Default)]
+    struct Seen {
+        found: BTreeMap<String, FileFacts>,
+        links: Vec<String>,
+        entries: usize,
+        capped: bool,
+    }
+    let want: BTreeSet<String> = paths.keys().cloned().collect();
+    let (seen, _, _) = walk(
+        daemon,
+        container,
+        &folder,
+        move |seen: &mut Seen, path, entry| {
+            seen.entries += 1;
+            if seen.entries > FOLDER_CAP {
+                seen.capped = true;
+                return false;
+            }
+            let path = path.trim_end_matches('/');
+            if entry.header().entry_type().is_symlink() {
+                seen.links.push(path.to_string());
+            }
+            if want.contains(path) {
+                seen.found.insert(path.to_string(), entry_facts(entry));
+            }
+            seen.found.len() < want.len()
+        },
+    )
+    .await?;
+    if seen.capped {
+        return Ok((BTreeMap::new(), all()));
+    }
+    let mut files = BTreeMap::new();
+    let mut rest = Vec::new();
+    for (path, read) in paths {
+        match seen.found.get(path) {
+            Some(f) => {
+                files.insert(path.clone(), Some(f.clone()));
+            }
+            // Under a link (or the folder itself one): the engine knows where it leads.
+            None if seen
+                .links
+                .iter()
+                .any(|l| path.starts_with(&format!("{l}/"))) =>
+            {
+                rest.push((path.as_str(), *read))
+            }
+            None => {
+                files.insert(path.clone(), None);
+            }
+        }
+    }
+    Ok((files, rest))
 }
 
 fn header_facts(h: &tar::Header) -> FileFacts {
@@ -422,8 +519,8 @@ fn header_facts(h: &tar::Header) -> FileFacts {
 }
 
 /// Walks a folder of the image (the system folders skipped when it is `/`), calling
-/// `visit` with each regular file's full path and its entry (to read its first bytes);
-/// `visit` returns false to stop. Returns what it gathered, the entries seen and whether
+/// `visit` with each entry's full path and the entry (its header, and the first bytes of
+/// a file); `visit` returns false to stop. Returns what it gathered, the entries seen and whether
 /// it stopped early.
 async fn walk<T, V>(
     daemon: &Daemon,
@@ -433,7 +530,7 @@ async fn walk<T, V>(
 ) -> Result<(T, u64, bool), String>
 where
     T: Default + Send + 'static,
-    V: FnMut(&mut T, &str, &mut dyn Read) -> bool + Send + 'static,
+    V: FnMut(&mut T, &str, &mut tar::Entry<'_, &mut dyn Read>) -> bool + Send + 'static,
 {
     // The archive names entries from the folder's own name (`app/...`; `./...` for /).
     let parent = match root.trim_end_matches('/').rsplit_once('/') {
@@ -460,9 +557,7 @@ where
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             let rel = rel.trim_start_matches("./").to_string();
-            if (from_root && SYSTEM.iter().any(|s| rel.starts_with(s)))
-                || !entry.header().entry_type().is_file()
-            {
+            if from_root && SYSTEM.iter().any(|s| rel.starts_with(s)) {
                 continue;
             }
             let full = if from_root {
@@ -493,7 +588,7 @@ async fn secrets(daemon: &Daemon, container: &str, root: &str) -> Result<TreeFac
         container,
         root,
         |found: &mut Vec<Suspect>, path, entry| {
-            if secret_name(file_name(path)) {
+            if entry.header().entry_type().is_file() && secret_name(file_name(path)) {
                 let mut head = Vec::new();
                 let _ = entry.take(4096).read_to_end(&mut head);
                 found.push(Suspect {
@@ -525,9 +620,9 @@ async fn named(
         daemon,
         container,
         root,
-        move |found: &mut BTreeMap<String, Vec<String>>, path, _| {
+        move |found: &mut BTreeMap<String, Vec<String>>, path, entry| {
             let name = file_name(path);
-            if names.contains(name) {
+            if entry.header().entry_type().is_file() && names.contains(name) {
                 let at = found.entry(name.to_string()).or_default();
                 if at.len() < 5 {
                     at.push(path.to_string());
@@ -546,6 +641,21 @@ async fn named(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_share_the_deepest_folder_below_the_root() {
+        let shared = |p: &[&str]| super::shared_folder(p.iter().copied());
+        assert_eq!(
+            shared(&["/app/a", "/app/.git", "/app/b/c"]).as_deref(),
+            Some("/app")
+        );
+        assert_eq!(
+            shared(&["/srv/app/x", "/srv/app/y/z"]).as_deref(),
+            Some("/srv/app")
+        );
+        assert_eq!(shared(&["/app/a", "/etc/passwd"]), None);
+        assert_eq!(shared(&["/labgrade", "/app/a"]), None);
+    }
+
     #[test]
     fn go_modes() {
         let f = super::go_mode_facts((1 << 31) | 0o755, 4096, "");

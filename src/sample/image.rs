@@ -1,6 +1,8 @@
-//! Builds the sample lab image locally, with no registry: a `FROM scratch` image holding
-//! a labgrade binary, the ELF interpreter and the shared libraries it runs with, read from
-//! `/proc/self/maps`. Its entrypoint is `labgrade serve`.
+//! Builds labgrade's images locally, with no registry: a `FROM scratch` image holding a
+//! labgrade binary and, when it is linked dynamically, the ELF interpreter and the shared
+//! libraries it runs with, read from `/proc/self/maps` (a static binary needs neither).
+//! The sample lab image's entrypoint is `labgrade serve`; labgrade's own image
+//! (`labgrade image`) runs `labgrade` itself, for CI and schedulers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,17 @@ pub enum ImageError {
     Build { tag: String, detail: String },
 }
 
-/// The files a dynamically linked program needs: itself, its interpreter, its libraries.
+/// Which image is built from the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The sample lab app (`labgrade serve` on 0.0.0.0:8088).
+    Sample,
+    /// labgrade itself: `docker run IMAGE check SPEC`.
+    Grader,
+}
+
+/// The files a program needs: itself and, when it is linked dynamically, its
+/// interpreter and its libraries.
 fn runtime_files(exe: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ImageError> {
     let read = |p: &Path| {
         std::fs::read(p).map_err(|source| ImageError::Read {
@@ -34,14 +46,16 @@ fn runtime_files(exe: &Path) -> Result<Vec<(PathBuf, PathBuf)>, ImageError> {
     };
     let elf = read(exe)?;
     let mut files = vec![(exe.to_path_buf(), PathBuf::from("labgrade"))];
-    if let Some(interp) =
+    let Some(interp) =
         elf_interpreter(&elf).ok_or_else(|| ImageError::NotElf(exe.display().to_string()))?
-    {
-        files.push((
-            PathBuf::from(&interp),
-            PathBuf::from(interp.trim_start_matches('/')),
-        ));
-    }
+    else {
+        // A static binary (scripts/static-build) is all it needs.
+        return Ok(files);
+    };
+    files.push((
+        PathBuf::from(&interp),
+        PathBuf::from(interp.trim_start_matches('/')),
+    ));
     // The libraries this process runs with are the ones labgrade needs (same toolchain, same links).
     let maps = std::fs::read_to_string("/proc/self/maps").map_err(|source| ImageError::Read {
         path: "/proc/self/maps".into(),
@@ -90,7 +104,7 @@ fn elf_interpreter(elf: &[u8]) -> Option<Option<String>> {
 }
 
 /// Builds the tar build context: a Dockerfile and a root filesystem.
-fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
+fn context(exe: &Path, tag: &str, kind: Kind) -> Result<Vec<u8>, ImageError> {
     let files = runtime_files(exe)?;
     let mut dirs: Vec<String> = files
         .iter()
@@ -101,10 +115,25 @@ fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
     dirs.dedup();
     // The tag goes in first, so every image has a layer chain of its own: removing one
     // image (a test's cleanup) never deletes layers another build is reusing from cache.
-    let dockerfile = format!(
-        "FROM scratch\nLABEL {LABEL}.tag=\"{tag}\"\nCOPY rootfs/ /\nENV LD_LIBRARY_PATH={}\nEXPOSE 8088\nENTRYPOINT [\"/labgrade\", \"serve\"]\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n",
-        dirs.join(":")
-    );
+    let libs = if dirs.is_empty() {
+        String::new()
+    } else {
+        format!("ENV LD_LIBRARY_PATH={}\n", dirs.join(":"))
+    };
+    let run = match kind {
+        Kind::Sample => {
+            "EXPOSE 8088\nENTRYPOINT [\"/labgrade\", \"serve\"]\nCMD [\"--listen\", \"0.0.0.0:8088\"]\n"
+        }
+        Kind::Grader => "ENTRYPOINT [\"/labgrade\"]\nCMD [\"--help\"]\n",
+    };
+    let label = match kind {
+        Kind::Sample => format!("{LABEL}.tag=\"{tag}\""),
+        Kind::Grader => format!(
+            "io.labgrade.image.tag=\"{tag}\" org.opencontainers.image.title=\"labgrade\" org.opencontainers.image.version=\"{}\"",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let dockerfile = format!("FROM scratch\nLABEL {label}\nCOPY rootfs/ /\n{libs}{run}");
     let mut tar = tar::Builder::new(Vec::new());
     let mut add = |name: &str, data: &[u8], mode: u32| {
         let mut h = tar::Header::new_gnu();
@@ -130,8 +159,26 @@ fn context(exe: &Path, tag: &str) -> Result<Vec<u8>, ImageError> {
 
 /// Builds the sample image from the labgrade program at `exe` and tags it `tag`.
 pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageError> {
-    let body = context(exe, tag)?;
-    let labels = HashMap::from([(LABEL, "1")]);
+    build_kind(
+        daemon,
+        exe,
+        tag,
+        Kind::Sample,
+        &HashMap::from([(LABEL, "1")]),
+    )
+    .await
+}
+
+/// Builds an image of `kind` from the labgrade program at `exe`, tagged `tag` and
+/// carrying `labels`.
+pub async fn build_kind(
+    daemon: &Daemon,
+    exe: &Path,
+    tag: &str,
+    kind: Kind,
+    labels: &HashMap<&str, &str>,
+) -> Result<(), ImageError> {
+    let body = context(exe, tag, kind)?;
     // Built afresh every time: two builds of the same sample (tests in parallel) would
     // otherwise stand on one cached intermediate image, which removing either's image
     // prunes from under the other ("unable to find image sha256:...").
@@ -139,7 +186,7 @@ pub async fn build(daemon: &Daemon, exe: &Path, tag: &str) -> Result<(), ImageEr
         nocache: true,
         ..Default::default()
     };
-    crate::observe::build::build_tar_with(daemon, body, tag, &labels, &settings, &[])
+    crate::observe::build::build_tar_with(daemon, body, tag, labels, &settings, &Default::default())
         .await
         .map(|_| ())
         .map_err(|f| ImageError::Build {

@@ -31,6 +31,10 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The labgrade program under test, not run yet: run it with `output_within(CHECK_TIME)`
 /// (or `GRADE_TIME` for `grade`) or `spawn_within`.
+/// The mode that makes [`Lab::build_files`] write a symbolic link (the file type bits of
+/// one, `S_IFLNK`).
+pub const SYMLINK: u32 = 0o120000;
+
 pub fn labgrade() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_labgrade"));
     c.env("NO_COLOR", "1").env("COLUMNS", "160");
@@ -131,8 +135,9 @@ impl Lab {
     }
 
     /// Writes the Dockerfile (`BASE` standing for this test's image) and the files with
-    /// their modes into a folder, and builds it into a tag of this test's.
-    async fn build_files(
+    /// their modes into a folder (a mode of [`SYMLINK`]: a link to the text given), and
+    /// builds it into a tag of this test's.
+    pub async fn build_files(
         &mut self,
         tag: &str,
         dockerfile: &str,
@@ -149,6 +154,10 @@ impl Lab {
         for (name, bytes, mode) in files {
             let path = dir.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            if *mode == SYMLINK {
+                std::os::unix::fs::symlink(std::str::from_utf8(bytes).unwrap(), &path).unwrap();
+                continue;
+            }
             std::fs::write(&path, bytes).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
         }

@@ -306,10 +306,10 @@ struct Limits {
 /// relative to `root` (`/`-separated), in a deterministic order (depth first, names
 /// sorted bytewise within a directory), with `root/.dockerignore` applied.
 ///
-/// Regular files and symlinks to files are listed; symlinks to directories, dangling
-/// symlinks, sockets, FIFOs and devices are not, and empty directories do not appear.
-/// A symlink may point outside `root`: write it into the tar as a link, as Docker does,
-/// rather than following it. Fails on a tree over 20 000 sent files or 64 levels deep,
+/// Regular files and symlinks (to files, to directories, dangling) are listed; sockets,
+/// FIFOs and devices are not, and empty directories do not appear. A symlink may point
+/// outside `root`: write it into the tar as a link, as Docker does, rather than following
+/// it (a link to a directory is not walked into). Fails on a tree over 20 000 sent files or 64 levels deep,
 /// and on a sent file whose name is not UTF-8.
 pub fn context_files(root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
     context_files_within(
@@ -381,12 +381,8 @@ impl Walk<'_> {
                 self.dir(&path, &child_rel, child_lossy, depth + 1)?;
                 continue;
             }
-            let is_file = if file_type.is_symlink() {
-                fs::metadata(&path).is_ok_and(|m| m.is_file())
-            } else {
-                file_type.is_file()
-            };
-            if !is_file || self.ignore.is_excluded(&child_rel, false) {
+            let sent = file_type.is_symlink() || file_type.is_file();
+            if !sent || self.ignore.is_excluded(&child_rel, false) {
                 continue;
             }
             if child_lossy {
@@ -719,7 +715,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn context_files_keeps_file_symlinks_and_skips_directory_symlinks() {
+    fn context_files_sends_symlinks_as_links_without_following_them() {
         let s = Scratch::new("symlinks");
         s.file("real/file.txt", "");
         std::os::unix::fs::symlink("real", s.0.join("dir-link")).unwrap();
@@ -727,7 +723,7 @@ mod tests {
         std::os::unix::fs::symlink("missing", s.0.join("dangling")).unwrap();
         assert_eq!(
             rel_paths(&context_files(&s.0).unwrap()),
-            ["file-link", "real/file.txt"]
+            ["dangling", "dir-link", "file-link", "real/file.txt"]
         );
     }
 

@@ -139,9 +139,18 @@ pub fn pip_package(module: &str) -> String {
         .map_or(top.to_string(), |(_, p)| p.to_string())
 }
 
-/// Explains a failed `docker build` from the daemon's error message and the files the
-/// submission holds (relative paths), so "file not found" can say where the file is.
-pub fn build_hint(message: &str, files: &[String]) -> Hint {
+/// What a build context holds: its files (relative, `/`-separated) and, for each
+/// symbolic link among them, where it points.
+#[derive(Debug, Default, Clone)]
+pub struct Listing {
+    pub files: Vec<String>,
+    pub links: std::collections::BTreeMap<String, String>,
+}
+
+/// Explains a failed `docker build` from the daemon's error message and what the
+/// submission holds, so "file not found" can say where the file is.
+pub fn build_hint(message: &str, context: &Listing) -> Hint {
+    let files = &context.files;
     let missing = message
         .split("stat ")
         .nth(1)
@@ -159,6 +168,37 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
                 || message.contains("ADD")
                 || message.contains("not found"))
     }) {
+        // A link whose file is outside the folder (or nowhere) is sent as a link, and the
+        // daemon finds no file behind it.
+        if let Some((link, to)) = context
+            .links
+            .iter()
+            .find(|(l, _)| file == **l || file.starts_with(&format!("{l}/")))
+        {
+            let real = link_target(link, to);
+            let outside = real.starts_with('/') || real.starts_with("..");
+            return Hint {
+                id: CauseId::CopySymlink,
+                cause: if outside {
+                    format!(
+                        "COPY failed: {link} in the submission is a symbolic link to {to}, which is outside the submission's folder; Docker sends the link, not the file it points to"
+                    )
+                } else {
+                    format!(
+                        "COPY failed: {link} in the submission is a symbolic link to {real}, which the build context does not hold (missing, or left out by .dockerignore)"
+                    )
+                },
+                fix: if outside {
+                    format!(
+                        "put the real file in its place, in the submission's folder: rm {link} && cp -R {real} {link}"
+                    )
+                } else {
+                    format!(
+                        "add {real} to the submission, and keep .dockerignore from leaving it out"
+                    )
+                },
+            };
+        }
         let base = file.rsplit('/').next().unwrap_or(&file);
         let found: Vec<&String> = files
             .iter()
@@ -227,6 +267,47 @@ pub fn build_hint(message: &str, files: &[String]) -> Hint {
         cause: format!("the image did not build: {message}"),
         fix: "see the build log".into(),
     }
+}
+
+/// The command a shell could not find, from its complaint.
+fn shell_not_found(line: &str) -> Option<String> {
+    let line = line.trim();
+    let rest = ["/bin/sh: ", "sh: ", "/bin/bash: ", "bash: "]
+        .iter()
+        .find_map(|p| line.strip_prefix(p))?;
+    let rest = rest
+        .split_once(": ")
+        .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(rest, |(_, r)| r);
+    let command = rest
+        .strip_suffix(": not found")
+        .or_else(|| rest.strip_suffix(": command not found"))?;
+    (!command.is_empty() && !command.contains(' ')).then(|| command.to_string())
+}
+
+/// Where a link of the build context leads, as a path from the context's top folder (or
+/// absolute): `src/app.py -> ../../lib/app.py` leads to `../lib/app.py`.
+fn link_target(link: &str, to: &str) -> String {
+    if to.starts_with('/') {
+        return to.to_string();
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    let mut up = 0;
+    for p in to.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    up += 1;
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out: Vec<&str> = std::iter::repeat_n("..", up).collect();
+    out.extend(parts);
+    out.join("/")
 }
 
 /// Why a submission has no `Dockerfile` at its top folder, from the paths it holds
@@ -326,6 +407,54 @@ fn line_hint(line: &str) -> Option<Hint> {
             id: CauseId::HostPortTaken,
             cause: "the host port is already taken by another container or program, so Docker could not publish it".into(),
             fix: "stop the container that holds it (docker ps shows which), or publish another host port with -p".into(),
+        });
+    }
+    // A script saved on Windows, run through the shell: every line ends in an invisible
+    // `\r` (`$'\r': command not found`; dash's `set -e\r` is `set: Illegal option -`).
+    if line.contains("$'\\r'")
+        || line.contains("\r: not found")
+        || (line.contains("set: Illegal option -") && line.trim_end().ends_with('-'))
+    {
+        let script = line
+            .split(": ")
+            .next()
+            .filter(|s| !s.contains(' '))
+            .unwrap_or("the script")
+            .rsplit('/')
+            .next()
+            .unwrap_or("the script")
+            .to_string();
+        return Some(Hint {
+            id: CauseId::CrlfScript,
+            cause: format!(
+                "{script} has Windows line endings (CRLF): the shell reads an invisible \\r at the end of every line"
+            ),
+            fix: format!(
+                "save {script} with LF line endings (VS Code: click CRLF in the status bar and pick LF; or run: perl -pi -e 's/\\r$//' {script}), then rebuild"
+            ),
+        });
+    }
+    // `/bin/sh: 1: flask: not found` (dash), `sh: flask: not found` (busybox),
+    // `/bin/sh: flask: command not found` (bash): a shell-form CMD's program is missing.
+    if let Some(command) = shell_not_found(line) {
+        let fix = match command.as_str() {
+            "python" => {
+                "the image may have only python3: write python3 in CMD, then rebuild".into()
+            }
+            "flask" | "gunicorn" | "uvicorn" | "waitress-serve" | "hypercorn" => format!(
+                "add {} to requirements.txt, make sure the Dockerfile runs `pip install -r requirements.txt` after copying it, then rebuild",
+                pip_package(&command)
+            ),
+            c => format!(
+                "install {c} in the image (a RUN line), or write its full path in CMD, then rebuild"
+            ),
+        };
+        return Some(Hint {
+            id: CauseId::CommandNotFound,
+            cause: format!(
+                "the shell could not find {command}, which the CMD runs (exit code 127: command not found): it is not installed in the image, or not on its PATH"
+            ),
+            fix,
         });
     }
     if line.contains("executable file not found")
@@ -493,11 +622,14 @@ mod tests {
 
     #[test]
     fn build_failures() {
-        let files = vec![
-            "Dockerfile".to_string(),
-            "src/requirements.txt".to_string(),
-            "src/server.py".to_string(),
-        ];
+        let files = Listing {
+            files: vec![
+                "Dockerfile".to_string(),
+                "src/requirements.txt".to_string(),
+                "src/server.py".to_string(),
+            ],
+            ..Listing::default()
+        };
         let h = build_hint(
             "COPY failed: file not found in build context or excluded by .dockerignore: stat requirements.txt: file does not exist",
             &files,
@@ -525,6 +657,43 @@ mod tests {
             &files,
         );
         assert!(h.cause.starts_with("a RUN step"));
+    }
+
+    #[test]
+    fn a_copied_link_to_a_file_outside_is_named_with_the_file() {
+        let context = Listing {
+            files: vec!["Dockerfile".into(), "app.py".into(), "src/conf".into()],
+            links: [
+                ("app.py".to_string(), "../shared/app.py".to_string()),
+                ("src/conf".to_string(), "../../etc/conf".to_string()),
+            ]
+            .into(),
+        };
+        let h = build_hint(
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat app.py: file does not exist",
+            &context,
+        );
+        assert_eq!(h.id, CauseId::CopySymlink);
+        assert!(
+            h.cause.contains("symbolic link to ../shared/app.py"),
+            "{h:?}"
+        );
+        assert_eq!(
+            h.fix,
+            "put the real file in its place, in the submission's folder: rm app.py && cp -R ../shared/app.py app.py"
+        );
+        // A file under a linked folder; the link's target is from the link's own folder.
+        let h = build_hint(
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat src/conf/app.ini: file does not exist",
+            &context,
+        );
+        assert!(
+            h.fix.ends_with("rm src/conf && cp -R ../etc/conf src/conf"),
+            "{h:?}"
+        );
+        assert_eq!(link_target("a/b/c", "../../d"), "d");
+        assert_eq!(link_target("a", "/etc"), "/etc");
+        assert_eq!(link_target("a", "./b/../c"), "c");
     }
 
     #[test]
@@ -563,7 +732,7 @@ mod tests {
     fn out_of_memory_builds_and_process_limits_are_named() {
         let h = build_hint(
             "The command '/bin/sh -c pip install torch' returned a non-zero code: 137",
-            &[],
+            &Listing::default(),
         );
         assert_eq!(h.id, CauseId::BuildOutOfMemory);
         let log = vec![

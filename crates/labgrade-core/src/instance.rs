@@ -284,6 +284,7 @@ pub fn unbuilt_report(
         because_of: None,
         evidence: explaining_lines(build_log),
         hidden: false,
+        visibility: None,
     };
     let mut findings = vec![first];
     for c in plan.checks.iter().filter(|c| !given.contains(&c.id)) {
@@ -301,6 +302,7 @@ pub fn unbuilt_report(
             because_of: Some("build".into()),
             evidence: Vec::new(),
             hidden: c.hidden,
+            visibility: c.visibility(),
         });
     }
     let verdict = crate::verdict::Verdict {
@@ -316,6 +318,7 @@ pub fn unbuilt_report(
         crate::spec::PassMark::Percent(_) => plan.pass_mark.to_string(),
     };
     Report::new(spec_name, plan.name.clone(), pass_mark, verdict, 0)
+        .with_visibility(plan.visibility)
 }
 
 /// The lines of a build log that explain its failure: the last step it ran and what that

@@ -55,6 +55,16 @@ pub struct Check {
     pub kind: CheckKind,
 }
 
+impl Check {
+    /// When Gradescope shows this check, where the spec says (only HTTP checks say).
+    pub fn visibility(&self) -> Option<crate::spec::Visibility> {
+        match &self.kind {
+            CheckKind::Http(HttpCheck { expect, .. }) => expect.visibility,
+            _ => None,
+        }
+    }
+}
+
 /// Everything needed to grade one lab.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -65,6 +75,8 @@ pub struct Plan {
     pub wait: Option<std::time::Duration>,
     /// Containers whose app is ready once their log shows a text (`ready_when: {log}`).
     pub ready_logs: Vec<(ContainerName, String)>,
+    /// Gradescope: when students see the result, where the spec says.
+    pub visibility: Option<crate::spec::Visibility>,
 }
 
 /// Reads a spec file and checks it whole: [`Spec::parse`]'s rules and the plan's own.
@@ -137,6 +149,7 @@ impl Plan {
                 .iter()
                 .filter_map(|c| Some((c.name.clone(), c.ready_when.as_ref()?.log.clone())))
                 .collect(),
+            visibility: spec.visibility,
         }
     }
 

@@ -51,6 +51,10 @@ pub struct Finding {
     /// Instructor-only check (see `Report::for_students`).
     #[serde(default)]
     pub hidden: bool,
+    /// When Gradescope shows it to students, where the spec says (`visibility:`, or
+    /// `hidden` for `hidden: true`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<crate::spec::Visibility>,
 }
 
 /// All findings of a lab with its score.
@@ -101,6 +105,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 because_of: Some(pre),
                 evidence: Vec::new(),
                 hidden: check.hidden,
+                visibility: check.visibility(),
             }
         } else {
             let j = judge_one(plan, check, facts, &findings);
@@ -129,6 +134,7 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 because_of: j.because_of,
                 evidence,
                 hidden: check.hidden,
+                visibility: check.visibility(),
             }
         };
         findings.push(finding);

@@ -240,6 +240,15 @@ fn container_running(
             Some(format!("docker unpause {name}")),
         );
     }
+    // `docker run IMAGE -p ...`: whatever the app made of those words, they are the cause.
+    if let Some(options) = options_after_image(c) {
+        return fail(
+            CauseId::OptionsAfterImage,
+            stopped_state(c),
+            with_log(options_after_image_cause(&options)),
+            recreate(plan, &ContainerName(name.clone())),
+        );
+    }
     let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
     // A host port another container holds: name it, and free the port for this one.
     if hint
@@ -263,14 +272,9 @@ fn container_running(
     }
     // What the image's own files show about the program that would not start.
     if let Some(e) = image.and_then(|i| super::program::explain(facts, c, i)) {
-        let found = match c.exit_code {
-            _ if c.restarting => format!("restarting (restarted {})", times(c.restart_count)),
-            Some(code) if c.status != "created" => format!("{} with code {code}", c.status),
-            _ => c.status.clone(),
-        };
         return fail(
             e.id,
-            found,
+            stopped_state(c),
             with_log(e.cause),
             format!("{}, then: {}", e.edit, rebuild()),
         );
@@ -396,10 +400,22 @@ fn container_running(
                         rebuild()
                     ),
                 )
-            } else {
+            } else if code == 137 {
                 (
-                    CauseId::Exited,
-                    with_log(format!("the app stopped with exit code {code}")),
+                    CauseId::Killed,
+                    with_log("the app was killed (exit code 137 = 128 + 9, SIGKILL), and not for the container's memory limit: someone ran docker kill, or the machine itself ran out of memory".into()),
+                    format!("docker start {name}   ({logs} shows what it did last; if it is killed again, make it use less memory)"),
+                )
+            } else {
+                let meaning = exit_meaning(code).map_or(String::new(), |m| format!(" ({m})"));
+                let id = if code == 127 {
+                    CauseId::CommandNotFound
+                } else {
+                    CauseId::Exited
+                };
+                (
+                    id,
+                    with_log(format!("the app stopped with exit code {code}{meaning}")),
                     format!("{logs}   # then fix what it shows, and: {}", rebuild()),
                 )
             };
@@ -453,6 +469,30 @@ fn container_image(
 /// Whether fixing a recognised cause changes the image (code, packages, CMD), so the
 /// container must be rebuilt and run again rather than started.
 /// The host port in Docker's "Bind for 0.0.0.0:8097 failed: port is already allocated".
+/// What an exit code says, read as a TA reads it (128 + N: killed by signal N).
+fn exit_meaning(code: i64) -> Option<&'static str> {
+    Some(match code {
+        2 => "the program did not accept its command line: a usage error",
+        126 => "a command was found but could not be run: it is not executable",
+        127 => "command not found: a program the CMD runs is not in the image, or not on its PATH",
+        130 => "128 + 2, SIGINT: stopped with Ctrl-C",
+        134 => "128 + 6, SIGABRT: the program aborted",
+        139 => "128 + 11, SIGSEGV: the program crashed with a segmentation fault",
+        143 => "128 + 15, SIGTERM: it was asked to stop",
+        _ => return None,
+    })
+}
+
+/// How a container that does not run stands: "exited with code 1", "restarting
+/// (restarted 3 times)", "created".
+fn stopped_state(c: &ContainerFacts) -> String {
+    match c.exit_code {
+        _ if c.restarting => format!("restarting (restarted {})", times(c.restart_count)),
+        Some(code) if c.status != "created" => format!("{} with code {code}", c.status),
+        _ => c.status.clone(),
+    }
+}
+
 fn allocated_port(error: &str) -> Option<u16> {
     let before = &error[..error.find(" failed: port is already allocated")?];
     before.rsplit(':').next()?.parse().ok()

@@ -151,7 +151,7 @@ impl Kind for Healthy {
                 CauseId::HealthStarting,
                 "starting",
                 format!("the HEALTHCHECK has not passed yet ({last})"),
-                "give the app time to start, then check again: labgrade check --wait 60s",
+                "give the app time to start, then check again: labgrade check --wait 60s (or `wait: 60s` in the spec; labgrade grade --wait 60s for a class)",
             ),
             status => {
                 let output = h.last_output.as_deref().unwrap_or("");

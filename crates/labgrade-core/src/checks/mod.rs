@@ -124,6 +124,61 @@ pub(crate) fn overridden_command(c: &ContainerFacts, image: Option<&ImageFacts>)
     })
 }
 
+/// `docker run IMAGE -p 8097:8088 --name web`: docker run options written after the image
+/// name, which Docker hands to the container as its command (or as its ENTRYPOINT's
+/// arguments). The words that are such options, when there is a `-p` with a port mapping
+/// or a `--name` among them (a lone `-d` may well be the app's own flag).
+pub(crate) fn options_after_image(c: &ContainerFacts) -> Option<String> {
+    let words = c.cmd.as_ref()?;
+    let mapping = |v: &str| {
+        let v = v.split('/').next().unwrap_or(v);
+        let parts: Vec<&str> = v.rsplitn(3, ':').collect();
+        parts.len() >= 2
+            && parts[..2]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (mut found, mut telling) = (Vec::new(), false);
+    let mut i = 0;
+    while i < words.len() {
+        let (w, next) = (words[i].as_str(), words.get(i + 1).map(String::as_str));
+        match (w, next) {
+            ("-p" | "--publish", Some(v)) if mapping(v) => {
+                found.push(format!("{w} {v}"));
+                telling = true;
+                i += 1;
+            }
+            ("--name", Some(v)) => {
+                found.push(format!("{w} {v}"));
+                telling = true;
+                i += 1;
+            }
+            ("-e" | "--env", Some(v)) if v.contains('=') => {
+                found.push(format!("{w} {v}"));
+                i += 1;
+            }
+            ("-d" | "--detach" | "--rm" | "-it" | "-ti", _) => found.push(w.to_string()),
+            _ if w.strip_prefix("-p").is_some_and(mapping)
+                || w.strip_prefix("--publish=").is_some_and(mapping)
+                || w.starts_with("--name=") =>
+            {
+                found.push(w.to_string());
+                telling = true;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    telling.then(|| found.join(" "))
+}
+
+/// The cause of [`options_after_image`]'s finding, in words.
+pub(crate) fn options_after_image_cause(options: &str) -> String {
+    format!(
+        "`{options}` came after the image name on docker run, so Docker gave it to the container as its command instead of reading it as options: options go before the image name"
+    )
+}
+
 /// When a program failed with `exec format error` because its image was built for
 /// another CPU than the engine runs: the cause in words and the platform to build for.
 pub(crate) fn wrong_platform(
@@ -152,7 +207,7 @@ pub(crate) fn wrong_platform(
 pub(crate) fn still_starting(c: &ContainerFacts) -> Option<String> {
     let age = c.running_for_secs.filter(|s| *s < 20.0)?;
     Some(format!(
-        "the container started only {age:.0} s ago, and the app may still be starting: give it time with labgrade check --wait 30s (or `wait: 30s` in the spec)"
+        "the container started only {age:.0} s ago, and the app may still be starting: give it more time (`wait: 30s` in the spec, or --wait 30s on labgrade check, or on labgrade grade for a class)"
     ))
 }
 

@@ -169,6 +169,11 @@ fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
                 m.container_port, p.host_port, m.host_port
             ),
         )
+    } else if let Some(options) = options_after_image(c).filter(|_| ports.is_empty()) {
+        (
+            CauseId::OptionsAfterImage,
+            options_after_image_cause(&options),
+        )
     } else if c
         .exposed_ports
         .iter()

@@ -119,6 +119,30 @@ pub(crate) fn judge(
                         },
                     };
                 }
+                // The table says the port can reach the app, the probe says the app did
+                // not answer: say what each shows rather than pick one.
+                if let Some(l) = on_port.iter().find(|l| !l.is_loopback()) {
+                    let log_says = log_addresses(&c.log_tail)
+                        .into_iter()
+                        .find(|a| a.loopback)
+                        .map_or(String::new(), |a| {
+                            format!(
+                                " (its log says {}, but the socket table is what the kernel holds)",
+                                quote(&a.line, 80)
+                            )
+                        });
+                    return fail(
+                        CauseId::ListeningButClosed,
+                        found,
+                        format!(
+                            "the evidence disagrees: the container's socket table shows the app listening on {}:{}{log_says}, which the published port reaches, yet the request got {}: the app accepts connections and closes them without an answer (it may fail on every request, or expect HTTPS)",
+                            l.ip,
+                            inner.container_port,
+                            error.describe()
+                        ),
+                        logs.clone(),
+                    );
+                }
             }
             // No socket table (Docker Desktop, a remote engine): the addresses the app's
             // own log says it listens on are the next best evidence.

@@ -1,11 +1,14 @@
 //! Gradescope autograder `results.json` (`--format gradescope`): score, max_score and one
-//! test per check; hidden checks are marked `hidden` so students do not see them.
+//! test per check. Visibility follows the spec: the result's `visibility:` at the top
+//! (and for every test that sets none), each check's own `visibility:` on its test, and
+//! `hidden: true` as `hidden`.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use super::{Report, failure_text};
+use crate::spec::Visibility;
 use crate::verdict::Outcome;
 
 #[derive(Serialize)]
@@ -51,7 +54,13 @@ pub fn write_gradescope(report: &Report, out: &mut dyn Write) -> std::io::Result
             } else {
                 failure_text(report, f)
             },
-            visibility: if f.hidden { "hidden" } else { "visible" },
+            // Written on every test: the same as Gradescope's inheritance from the top.
+            visibility: f
+                .visibility
+                .or(f.hidden.then_some(Visibility::Hidden))
+                .or(report.visibility)
+                .unwrap_or(Visibility::Visible)
+                .as_str(),
             tags: vec![&f.id],
         })
         .collect();
@@ -63,7 +72,7 @@ pub fn write_gradescope(report: &Report, out: &mut dyn Write) -> std::io::Result
             report.points_line(),
             report.pass_points
         ),
-        visibility: "visible",
+        visibility: report.visibility.unwrap_or(Visibility::Visible).as_str(),
         stdout_visibility: "hidden",
         tests,
     };

@@ -99,6 +99,7 @@ mod tests {
             because_of: None,
             evidence: vec![evidence.into()],
             hidden: false,
+            visibility: None,
         };
         let verdict = crate::verdict::Verdict {
             findings: vec![finding],

@@ -1,6 +1,7 @@
 //! The report is data; each output format is a reporter that writes it to an injected
 //! writer and never decides a verdict itself.
 
+mod autolab;
 mod classroom;
 mod github;
 mod gradescope;
@@ -8,6 +9,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod prairielearn;
 mod tap;
 mod tty;
 
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::verdict::{Finding, Verdict};
 
+pub use autolab::write_autolab;
 pub use classroom::{ClassroomResult, ClassroomTest, classroom_result, write_classroom};
 pub use github::write_github;
 pub use gradescope::write_gradescope;
@@ -22,6 +25,7 @@ pub use html::{Class, InClass, Member, Standing, write_class, write_html, write_
 pub use json::write_json;
 pub use junit::write_junit;
 pub use markdown::write_markdown;
+pub use prairielearn::{write_prairielearn, write_prairielearn_ungradable};
 pub use tap::write_tap;
 pub use tty::{TtyOptions, write_tty};
 
@@ -31,8 +35,9 @@ use crate::verdict::Outcome;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Minor version of the layout: bumped when fields or values are added (1:
-/// `findings[].cause_id`; 2: the outcome `given`, in batch reports).
-pub const SCHEMA_MINOR: u32 = 2;
+/// `findings[].cause_id`; 2: the outcome `given`, in batch reports; 3: `visibility`,
+/// top-level and per finding, where the spec sets it).
+pub const SCHEMA_MINOR: u32 = 3;
 
 /// Everything a reporter shows about one graded lab.
 // It reads back from its JSON too: the class report is drawn from the reports a batch saved.
@@ -43,7 +48,7 @@ pub struct Report {
     pub schema: String,
     pub schema_version: u32,
     /// Bumped when fields or values are added within `schema_version` (1:
-    /// `findings[].cause_id`; 2: the outcome `given`).
+    /// `findings[].cause_id`; 2: the outcome `given`; 3: `visibility`).
     pub schema_minor: u32,
     pub labgrade_version: String,
     /// The spec file graded against.
@@ -61,6 +66,9 @@ pub struct Report {
     /// Id of the first failure that is not a consequence of another: fix this first.
     pub root_cause: Option<String>,
     pub findings: Vec<Finding>,
+    /// When Gradescope shows the result to students, where the spec says (`visibility:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<crate::spec::Visibility>,
 }
 
 impl Report {
@@ -87,7 +95,14 @@ impl Report {
             duration_ms,
             root_cause: verdict.root_cause,
             findings: verdict.findings,
+            visibility: None,
         }
+    }
+
+    /// The report with the spec's result-wide Gradescope visibility.
+    pub fn with_visibility(mut self, visibility: Option<crate::spec::Visibility>) -> Report {
+        self.visibility = visibility;
+        self
     }
 }
 
@@ -110,6 +125,10 @@ pub enum Format {
     Tap,
     /// GitHub Classroom's autograding result (base64 into $GITHUB_OUTPUT's `result`)
     Classroom,
+    /// PrairieLearn external grading results.json
+    Prairielearn,
+    /// Autolab autograder output (feedback, then the `{"scores": ...}` line)
+    Autolab,
     /// A self-contained HTML page (the page `grade` writes for each student)
     Html,
 }
@@ -123,14 +142,14 @@ impl std::str::FromStr for Format {
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap, classroom or html")
+                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap, classroom, prairielearn, autolab or html")
             })
     }
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 11] = [
         Format::Tty,
         Format::Json,
         Format::Junit,
@@ -139,6 +158,8 @@ impl Format {
         Format::Gradescope,
         Format::Tap,
         Format::Classroom,
+        Format::Prairielearn,
+        Format::Autolab,
         Format::Html,
     ];
 
@@ -153,6 +174,8 @@ impl Format {
             Format::Gradescope => "gradescope",
             Format::Tap => "tap",
             Format::Classroom => "classroom",
+            Format::Prairielearn => "prairielearn",
+            Format::Autolab => "autolab",
             Format::Html => "html",
         }
     }
@@ -183,6 +206,8 @@ impl Format {
             Format::Gradescope => write_gradescope(report, out),
             Format::Tap => write_tap(report, out),
             Format::Classroom => write_classroom(report, out),
+            Format::Prairielearn => write_prairielearn(report, out),
+            Format::Autolab => write_autolab(report, out),
             Format::Html => write_html(report, out),
         }
     }

@@ -259,6 +259,7 @@ mod tests {
             because_of: None,
             evidence: vec!["log: \u{1b}[31mTraceback".into()],
             hidden: false,
+            visibility: None,
         };
         let verdict = Verdict {
             findings: vec![finding],

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{Method, Pattern, Span, StatusSpec};
+use super::values::{Method, Pattern, Span, StatusSpec, Visibility};
 
 /// Where a probe goes: a path on the lab's published port, or a full URL.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -260,6 +260,9 @@ struct RawHttp {
     /// Instructor-only: students see that the check exists, not what it tests.
     #[serde(default)]
     hidden: bool,
+    /// Gradescope: when students see this check (`visible`, `hidden`, `after_due_date`,
+    /// `after_published`); anything but `visible` makes it instructor-only elsewhere.
+    visibility: Option<Visibility>,
     /// The answer is a stream that may never end (server-sent events, a log tail): judge
     /// its first MiB. Without it, an answer that does not end there fails, as `curl`
     /// would never return.
@@ -298,6 +301,8 @@ pub struct HttpExpect {
     pub points: Option<u32>,
     /// Instructor-only: students see that the check exists, not what it tests.
     pub hidden: bool,
+    /// Gradescope: when students see this check, if the spec says.
+    pub visibility: Option<Visibility>,
     /// An answer that never ends is allowed (its first MiB is judged).
     pub stream: bool,
     /// The per-run value put where the spec wrote `{{random}}`, once it is.
@@ -336,6 +341,7 @@ impl HttpExpect {
             timeout: None,
             points: None,
             hidden: false,
+            visibility: None,
             stream: false,
             random: None,
         }
@@ -484,6 +490,11 @@ impl TryFrom<RawHttp> for HttpExpect {
         if r.timeout.is_some_and(|t| t.0 < Duration::from_millis(10)) {
             return Err("a probe `timeout` must be at least 10ms".into());
         }
+        if r.hidden && r.visibility == Some(Visibility::Visible) {
+            return Err(
+                "`hidden: true` and `visibility: visible` contradict each other: keep one".into(),
+            );
+        }
         if let Some(id) = &r.id
             && (id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()))
         {
@@ -519,7 +530,8 @@ impl TryFrom<RawHttp> for HttpExpect {
             response_headers: r.response_headers.into_iter().collect(),
             timeout: r.timeout.map(|s| s.0),
             points: r.points,
-            hidden: r.hidden,
+            hidden: r.hidden || r.visibility.is_some_and(|v| v != Visibility::Visible),
+            visibility: r.visibility.or(r.hidden.then_some(Visibility::Hidden)),
             stream: r.stream,
             random: None,
         })

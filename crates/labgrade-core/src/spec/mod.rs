@@ -23,7 +23,7 @@ pub use settings::{
 pub(crate) use values::glob;
 pub use values::{
     ContainerName, DOCKER_HUB, ImagePattern, ImageRef, Method, PassMark, Pattern, RANDOM, Span,
-    StatusSpec, parse_duration, registry_host, split_tag,
+    StatusSpec, Visibility, parse_duration, registry_host, split_tag,
 };
 
 /// Points each kind of implicit check is worth unless the spec says otherwise.
@@ -190,6 +190,9 @@ struct RawSpec {
     /// and images made on the grading machine (no registry digest) are refused.
     #[serde(default)]
     pub allowed_bases: Vec<String>,
+    /// Gradescope: when students see the result (`visible`, `hidden`, `after_due_date`,
+    /// `after_published`); each check can set its own `visibility` too.
+    pub visibility: Option<Visibility>,
 }
 
 /// A lab spec, validated and normalised: every container in `containers` (the short
@@ -221,6 +224,8 @@ pub struct Spec {
     pub dockerfile: Option<DockerfileSpec>,
     /// Batch grading: the patterns a submission's bases must match (empty: the default).
     pub allowed_bases: Vec<String>,
+    /// Gradescope: when students see the result.
+    pub visibility: Option<Visibility>,
 }
 
 impl TryFrom<RawSpec> for Spec {
@@ -248,6 +253,7 @@ impl TryFrom<RawSpec> for Spec {
             runs: raw.runs,
             dockerfile: raw.dockerfile,
             allowed_bases: raw.allowed_bases,
+            visibility: raw.visibility,
         })
     }
 }

@@ -69,6 +69,26 @@ fn port_number(part: &str, whole: &str) -> Result<u16, String> {
     }
 }
 
+/// Why a mapping without a `:` is wrong, with a suggestion that parses: two numbers with
+/// something else between them (`8097-8088`, `8097 8088`, `8097->8088`) were meant as
+/// HOST:CONTAINER; one number as the same port on both sides.
+fn one_part(s: &str, body: &str) -> String {
+    let numbers: Vec<&str> = body
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let valid = |n: &str| n.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
+    match numbers.as_slice() {
+        [one] if valid(one) && *one == body => format!(
+            "port mapping `{s}` names only one port: write HOST:CONTAINER, such as {one}:{one}"
+        ),
+        [host, inner] if valid(host) && valid(inner) => format!(
+            "port mapping `{s}` has no `:` between its ports: write HOST:CONTAINER, such as {host}:{inner}"
+        ),
+        _ => format!("invalid port mapping `{s}`: expected HOST:CONTAINER such as 8097:8088"),
+    }
+}
+
 impl std::str::FromStr for PortMapping {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -97,11 +117,7 @@ impl std::str::FromStr for PortMapping {
                     (Some(ip), rest)
                 }
                 1 => (None, body),
-                0 => {
-                    return Err(format!(
-                        "port mapping `{s}` names only one port: write HOST:CONTAINER, such as {t}:{t}"
-                    ));
-                }
+                0 => return Err(one_part(s, body)),
                 _ => {
                     return Err(format!(
                         "invalid port mapping `{s}`: expected HOST:CONTAINER such as 8097:8088"
@@ -207,5 +223,25 @@ mod tests {
                 .unwrap_err()
                 .contains("`localhost`")
         );
+    }
+
+    #[test]
+    fn a_mapping_without_a_colon_gets_a_suggestion_that_parses() {
+        for (written, suggested) in [
+            ("8097-8088", "8097:8088"),
+            ("8097 8088", "8097:8088"),
+            ("8097->8088", "8097:8088"),
+            ("8097=8088", "8097:8088"),
+            ("8080", "8080:8080"),
+        ] {
+            let e = written.parse::<PortMapping>().unwrap_err();
+            assert!(
+                e.ends_with(&format!("such as {suggested}")),
+                "{written}: {e}"
+            );
+            assert!(suggested.parse::<PortMapping>().is_ok());
+        }
+        let e = "web".parse::<PortMapping>().unwrap_err();
+        assert!(e.contains("such as 8097:8088"), "{e}");
     }
 }

@@ -783,3 +783,32 @@ mod tests {
         assert!(p.matches(&format!("x:{}b", "a".repeat(1000))));
     }
 }
+
+/// When Gradescope shows a test, or the whole result, to students (its `visibility`).
+/// A check that is not `visible` is an instructor-only check in every other format too.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    Visible,
+    /// Never shown to students.
+    Hidden,
+    /// Shown once the assignment's due date has passed.
+    AfterDueDate,
+    /// Shown once the instructor publishes the grades.
+    AfterPublished,
+}
+
+impl Visibility {
+    /// The value as Gradescope writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
+}

@@ -529,6 +529,11 @@ impl ContainerB {
         self.0.env.push(kv.into());
         self
     }
+    /// The command the container runs (`docker run IMAGE WORDS...`).
+    pub fn command<const N: usize>(mut self, words: [&str; N]) -> Self {
+        self.0.cmd = Some(words.iter().map(|s| s.to_string()).collect());
+        self
+    }
     pub fn mount(mut self, kind: &str, source: &str, destination: &str) -> Self {
         self.0.mounts.push(MountFact {
             kind: kind.into(),

@@ -203,7 +203,7 @@ fn running() {
             "exited 137 (docker kill), no log",
             SPEC,
             RUNNING,
-            CauseId::Exited,
+            CauseId::Killed,
             lab(|c| c.exited(137)),
         ),
         Case::fails(
@@ -305,6 +305,58 @@ fn running() {
             lab(|c| c.restarting(4).log(["exec /app/server: exec format error"]))
                 .image("nautilus/python-app", |i| i.platform("amd64", "linux"))
                 .engine_arch("arm64"),
+        ),
+        Case::fails(
+            "exited: docker run options after the image name",
+            SPEC,
+            RUNNING,
+            CauseId::OptionsAfterImage,
+            lab(|c| {
+                c.exited(2)
+                    .command(["-p", "8097:8088", "--name", "web"])
+                    .log(["error: unexpected argument '-p' found"])
+            }),
+        ),
+        Case::fails(
+            "exited 127, shell-form CMD: the program is not installed",
+            SPEC,
+            RUNNING,
+            CauseId::CommandNotFound,
+            lab(|c| c.exited(127).log(["/bin/sh: 1: flask: not found"])),
+        ),
+        Case::fails(
+            "exited 127, no log",
+            SPEC,
+            RUNNING,
+            CauseId::CommandNotFound,
+            lab(|c| c.exited(127)),
+        ),
+        Case::fails(
+            "exited 139: segmentation fault",
+            SPEC,
+            RUNNING,
+            CauseId::Exited,
+            lab(|c| c.exited(139)),
+        ),
+        Case::fails(
+            "exited: a CRLF script run by sh (no #! line read)",
+            SPEC,
+            RUNNING,
+            CauseId::CrlfScript,
+            lab(|c| {
+                c.exited(2)
+                    .log(["/app/start.sh: 2: set: Illegal option -\r"])
+            }),
+        ),
+        Case::fails(
+            "exited: a CRLF script run by bash",
+            SPEC,
+            RUNNING,
+            CauseId::CrlfScript,
+            lab(|c| {
+                c.exited(127)
+                    .log(["start.sh: line 2: $'\\r': command not found"])
+            }),
         ),
         Case::fails(
             "exited: SyntaxError",

@@ -60,6 +60,13 @@ fn table() {
             web(|c| c.published_on("192.168.1.20", 8097, 8088)),
         ),
         Case::fails(
+            "docker run options after the image name: nothing published",
+            SPEC,
+            CHECK,
+            CauseId::OptionsAfterImage,
+            web(|c| c.command(["-p", "8097:8088"])),
+        ),
+        Case::fails(
             "wrong container port (-p 8097:8080)",
             SPEC,
             CHECK,

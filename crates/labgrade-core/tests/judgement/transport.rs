@@ -37,13 +37,17 @@ enum Sockets {
     Nothing,
     /// The table could not be read.
     Unknown,
+    /// The app on 0.0.0.0:8088, where the port reaches it, while its log names loopback:
+    /// the evidence disagrees with itself and with the probe.
+    Right,
 }
 
-const SOCKETS: [Sockets; 4] = [
+const SOCKETS: [Sockets; 5] = [
     Sockets::Loopback,
     Sockets::OtherPort,
     Sockets::Nothing,
     Sockets::Unknown,
+    Sockets::Right,
 ];
 
 fn facts(error: E, sockets: Sockets) -> FactsBuilder {
@@ -63,6 +67,9 @@ fn facts(error: E, sockets: Sockets) -> FactsBuilder {
                 Sockets::Unknown => c
                     .no_socket_table()
                     .log(["Listening at: http://0.0.0.0:8080"]),
+                Sockets::Right => c
+                    .listening("0.0.0.0", 8088)
+                    .log([" * Running on http://127.0.0.1:8088"]),
             }
         })
         .probe(CHECK, URL, failed(error))
@@ -79,6 +86,7 @@ fn want(error: E, sockets: Sockets) -> CauseId {
             Sockets::Nothing => CauseId::NotListening,
             // The log says where the app listens: 0.0.0.0:8080, not the 8088 published.
             Sockets::Unknown => CauseId::AppWrongPort,
+            Sockets::Right => CauseId::ListeningButClosed,
         },
         E::ConnectTimeout => CauseId::ConnectTimeout,
         E::Timeout => CauseId::Timeout,
@@ -115,7 +123,7 @@ fn every_error_with_every_socket_table() {
             cases.push(case);
         }
     }
-    assert_eq!(cases.len(), 48);
+    assert_eq!(cases.len(), 60);
     insta::assert_snapshot!("transport", run_table(&cases));
 }
 

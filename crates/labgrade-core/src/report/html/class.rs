@@ -435,6 +435,7 @@ mod tests {
             because_of: None,
             evidence: vec![format!("log: {text}")],
             hidden: id == "secret",
+            visibility: None,
         }
     }
 
