@@ -96,7 +96,7 @@ fn schema_completions_and_man_page() {
     let help = labgrade().arg("--help").output_within(CHECK_TIME);
     let help = text(&help.stdout);
     for cmd in [
-        "check", "demo", "validate", "init", "record", "schema", "image",
+        "check", "demo", "validate", "init", "record", "schema", "image", "report",
     ] {
         assert!(help.contains(cmd), "--help lists {cmd}: {help}");
     }

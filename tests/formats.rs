@@ -66,8 +66,56 @@ fn snapshots_of_every_format() {
     for format in Format::ALL {
         let text = render(format, &r, false);
         let text = text.replace(env!("CARGO_PKG_VERSION"), "[version]");
+        let text = if format == Format::Html {
+            readable_html(&text)
+        } else {
+            text
+        };
         insta::assert_snapshot!(format!("{format:?}").to_lowercase(), text);
     }
+}
+
+/// A page as reviewable lines: a line per block element, the inline style sheet (its
+/// own file, whose hash the core's tests check) left out.
+fn readable_html(page: &str) -> String {
+    let (head, rest) = page.split_once("<style>").unwrap();
+    let (_, rest) = rest.split_once("</style>").unwrap();
+    let page = format!("{head}<style>[style.css]</style>{rest}");
+    let mut out = String::new();
+    for (i, piece) in page.split('<').enumerate() {
+        let block = [
+            "tr", "section", "article", "h1", "h2", "h3", "p", "dt", "pre", "header", "footer",
+            "nav", "head", "body",
+        ]
+        .iter()
+        .any(|t| piece.starts_with(t) && piece[t.len()..].starts_with([' ', '>']));
+        if i > 0 {
+            if block {
+                out.push('\n');
+            }
+            out.push('<');
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
+#[test]
+fn html_is_text_where_students_wrote_and_hides_hidden_checks() {
+    let page = render(Format::Html, &report(false), false);
+    let doc = scraper::Html::parse_document(&page);
+    let all = |css: &str| doc.select(&scraper::Selector::parse(css).unwrap()).count();
+    assert_eq!(all("x"), 0, "no element from student text");
+    assert_eq!(all("script"), 0, "a student's page runs no script");
+    assert_eq!(all("tr.finding-row"), 7);
+    assert_eq!(all("article.finding"), 2, "one block per failure");
+    let text: String = doc.root_element().text().collect();
+    assert!(text.contains("</failure>]]><x>&amp; | `code`"), "{text}");
+    assert!(!page.contains('\u{0}') && !page.contains('\u{1b}'));
+    let student = render(Format::Html, &report(true), false);
+    assert!(!student.contains("Hostile") && student.contains("Hidden check 1"));
+    let instructor = render(Format::Html, &report(true), true);
+    assert!(instructor.contains("Hostile") && instructor.contains(">hidden<"));
 }
 
 #[test]

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::lms::{Assignment, LmsIds, canvas_csv, moodle_csv};
 
+/// The folder of the JSON reports as the instructor sees them (hidden checks shown): a
+/// folder of its own, so no student's folder name can make one of its file names.
+pub const INSTRUCTOR_REPORTS: &str = "reports/instructor";
+
 /// How one submission's grading ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,7 +113,7 @@ pub(crate) fn csv_line(fields: &[&str]) -> String {
 impl Gradebook {
     /// Opens (creating) an output folder.
     pub fn open(dir: &Path) -> std::io::Result<Gradebook> {
-        for sub in ["results", "reports", "logs"] {
+        for sub in ["results", "reports", INSTRUCTOR_REPORTS, "logs"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
         Ok(Gradebook {
@@ -163,8 +167,15 @@ impl Gradebook {
         self.rebuild(class)
     }
 
-    /// Stores the student's own report files.
-    pub fn save_report(&self, student: &str, tty: &[u8], json: &[u8]) -> std::io::Result<()> {
+    /// Stores the student's own report files (text and JSON, hidden checks hidden) and
+    /// the JSON report as the instructor sees it, which the class report is drawn from.
+    pub fn save_report(
+        &self,
+        student: &str,
+        tty: &[u8],
+        json: &[u8],
+        full: &[u8],
+    ) -> std::io::Result<()> {
         write_atomic(
             &self.dir.join("reports").join(format!("{student}.txt")),
             tty,
@@ -172,7 +183,15 @@ impl Gradebook {
         write_atomic(
             &self.dir.join("reports").join(format!("{student}.json")),
             json,
-        )
+        )?;
+        write_atomic(&self.instructor_report(student), full)
+    }
+
+    /// `reports/instructor/<student>.json`: the report with its hidden checks shown.
+    pub fn instructor_report(&self, student: &str) -> PathBuf {
+        self.dir
+            .join(INSTRUCTOR_REPORTS)
+            .join(format!("{student}.json"))
     }
 
     /// Stores a build log.

@@ -4,6 +4,8 @@
 
 pub mod gradebook;
 
+pub mod html;
+
 pub mod journal;
 
 pub mod lms;
@@ -681,13 +683,15 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             if let Some(report) = &graded.report {
                 let mut tty = Vec::new();
                 let mut json = Vec::new();
+                let mut full = Vec::new();
                 let plain = TtyOptions {
                     color: false,
                     width: 120,
                 };
                 let _ = Format::Tty.write(report, plain, false, &mut tty);
                 let _ = Format::Json.write(report, plain, false, &mut json);
-                book.save_report(student, &tty, &json).map_err(io)?;
+                let _ = Format::Json.write(report, plain, true, &mut full);
+                book.save_report(student, &tty, &json, &full).map_err(io)?;
             }
             if !graded.build_log.is_empty() {
                 book.save_log(student, &graded.build_log).map_err(io)?;
@@ -713,6 +717,12 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     }
     progress.finish();
     book.rebuild(&layout).map_err(io)?;
+    // The class report is drawn from what was saved, so a resumed run's is whole too.
+    if let Err(e) = html::write(&opts.out) {
+        summary
+            .warnings
+            .push(format!("the class report was not written: {e}"));
+    }
     // A run counts as finished only once its leftovers are gone; otherwise the next
     // --resume removes them first.
     let mut cleaned = clean_run(daemon, &run).await.is_ok();
@@ -828,19 +838,22 @@ pub fn merge(out: &Path, inputs: &[PathBuf], spec_path: &Path) -> Result<usize, 
                 &json,
             )
             .map_err(|e| io(out, e))?;
-            for ext in ["txt", "json"] {
-                let src = input.join("reports").join(format!("{}.{ext}", r.student));
+            let s = &r.student;
+            for file in [
+                format!("reports/{s}.txt"),
+                format!("reports/{s}.json"),
+                format!("{}/{s}.json", gradebook::INSTRUCTOR_REPORTS),
+                format!("logs/{s}.build.log"),
+            ] {
+                let src = input.join(&file);
                 if src.exists() {
-                    std::fs::copy(
-                        &src,
-                        out.join("reports").join(format!("{}.{ext}", r.student)),
-                    )
-                    .map_err(|e| io(&src, e))?;
+                    std::fs::copy(&src, out.join(&file)).map_err(|e| io(&src, e))?;
                 }
             }
         }
     }
     book.rebuild(&class).map_err(|e| io(out, e))?;
+    html::write(out).map_err(|e| BatchError::Io(e.to_string()))?;
     Ok(seen.len())
 }
 

@@ -15,7 +15,7 @@ pub(super) struct CheckArgs {
     /// The lab spec (YAML), e.g. specs/nautilus-python-app.yaml
     spec: PathBuf,
     /// Report format: tty, json, junit, markdown, github, gradescope, tap, classroom,
-    /// prairielearn, autolab.
+    /// prairielearn, autolab, html.
     /// Repeat it for several; FORMAT=FILE (or a following --output FILE) writes that one
     /// to a file. With every format going to files, the table still shows on the
     /// terminal. classroom goes to $GITHUB_OUTPUT (as result=BASE64) when that is set

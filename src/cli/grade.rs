@@ -17,7 +17,8 @@ pub(super) struct GradeArgs {
     spec: PathBuf,
     /// Folder with one subfolder per student (each holding a Dockerfile and its sources)
     submissions: PathBuf,
-    /// Output folder: gradebook.csv, gradebook.json, reports/, results/, logs/
+    /// Output folder: index.html (the class report), gradebook.csv, gradebook.json,
+    /// reports/, results/, logs/
     #[arg(long, default_value = "labgrade-grades")]
     out: PathBuf,
     /// CSV of `id,name` mapping submission folders to students' names
@@ -148,13 +149,14 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
             );
         }
         println!(
-            "graded {} ({} passed), {} did not build, {} not graded, {} already done — {}",
+            "graded {} ({} passed), {} did not build, {} not graded, {} already done — {}, {}",
             s.graded,
             s.passed,
             s.build_failed,
             s.not_graded,
             s.skipped_done,
-            a.out.join("gradebook.csv").display()
+            a.out.join("gradebook.csv").display(),
+            a.out.join("index.html").display()
         );
         if s.not_graded > 0 {
             return Err(Error::NotGraded {

@@ -22,9 +22,10 @@ pub(super) struct MergeArgs {
 pub(super) fn run(a: MergeArgs) -> Result<Exit, Error> {
     let n = labgrade::batch::merge(&a.out, &a.shards, &a.spec)?;
     println!(
-        "{} students in {}",
+        "{} students in {}, {}",
         n,
-        a.out.join("gradebook.csv").display()
+        a.out.join("gradebook.csv").display(),
+        a.out.join("index.html").display()
     );
     Ok(Exit::Passed)
 }

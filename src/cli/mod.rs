@@ -21,6 +21,7 @@ mod grade;
 mod image;
 mod man;
 mod merge;
+mod report;
 mod sample_image;
 mod schema;
 mod serve;
@@ -50,6 +51,11 @@ enum Command {
     Clean(clean::CleanArgs),
     /// Join the output folders of several `grade --shard` runs into one gradebook
     Merge(merge::MergeArgs),
+    /// Write the class report (index.html, a page per student) of a `grade` output folder
+    #[command(
+        after_help = "`grade` and `merge` write it themselves; this writes it again, e.g. for a folder an older labgrade graded.\nOpen GRADES_DIR/index.html in a browser: one self-contained file, nothing fetched. The students' pages show hidden checks: hand students reports/<student>.txt, or let them run `labgrade check --format html=FILE`."
+    )]
+    Report(report::ReportArgs),
     /// Build a sample lab locally, run a correct and a broken container, grade both, clean up
     Demo(demo::DemoArgs),
     /// Print a JSON Schema: of the spec format (for editors), or of the JSON report
@@ -90,6 +96,7 @@ impl Cli {
             Command::Grade(args) => grade::run(args),
             Command::Clean(args) => clean::run(args),
             Command::Merge(args) => merge::run(args),
+            Command::Report(args) => report::run(args),
             Command::Demo(args) => demo::run(args),
             Command::Schema(args) => schema::run(args),
             Command::Init(args) => author::init(args),

@@ -5,6 +5,7 @@ mod autolab;
 mod classroom;
 mod github;
 mod gradescope;
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -12,7 +13,7 @@ mod prairielearn;
 mod tap;
 mod tty;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::verdict::{Finding, Verdict};
 
@@ -20,6 +21,7 @@ pub use autolab::write_autolab;
 pub use classroom::{ClassroomResult, ClassroomTest, classroom_result, write_classroom};
 pub use github::write_github;
 pub use gradescope::write_gradescope;
+pub use html::{Class, InClass, Member, Standing, write_class, write_html, write_student};
 pub use json::write_json;
 pub use junit::write_junit;
 pub use markdown::write_markdown;
@@ -38,16 +40,17 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const SCHEMA_MINOR: u32 = 3;
 
 /// Everything a reporter shows about one graded lab.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+// It reads back from its JSON too: the class report is drawn from the reports a batch saved.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(title = "labgrade report, schema version 1")]
 pub struct Report {
     /// Always `labgrade-report`; with `schema_version` it identifies the layout.
-    pub schema: &'static str,
+    pub schema: String,
     pub schema_version: u32,
     /// Bumped when fields or values are added within `schema_version` (1:
     /// `findings[].cause_id`; 2: the outcome `given`; 3: `visibility`).
     pub schema_minor: u32,
-    pub labgrade_version: &'static str,
+    pub labgrade_version: String,
     /// The spec file graded against.
     pub spec: String,
     /// The lab's title, if the spec names one.
@@ -78,10 +81,10 @@ impl Report {
         duration_ms: u64,
     ) -> Report {
         Report {
-            schema: "labgrade-report",
+            schema: "labgrade-report".into(),
             schema_version: SCHEMA_VERSION,
             schema_minor: SCHEMA_MINOR,
-            labgrade_version: env!("CARGO_PKG_VERSION"),
+            labgrade_version: env!("CARGO_PKG_VERSION").into(),
             spec: spec.to_string(),
             lab,
             passed: verdict.passed,
@@ -126,6 +129,8 @@ pub enum Format {
     Prairielearn,
     /// Autolab autograder output (feedback, then the `{"scores": ...}` line)
     Autolab,
+    /// A self-contained HTML page (the page `grade` writes for each student)
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -137,14 +142,14 @@ impl std::str::FromStr for Format {
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap, classroom, prairielearn or autolab")
+                format!("unknown format `{s}`: expected tty, json, junit, markdown, github, gradescope, tap, classroom, prairielearn, autolab or html")
             })
     }
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Tty,
         Format::Json,
         Format::Junit,
@@ -155,6 +160,7 @@ impl Format {
         Format::Classroom,
         Format::Prairielearn,
         Format::Autolab,
+        Format::Html,
     ];
 
     /// The format's name as written on the command line.
@@ -170,6 +176,7 @@ impl Format {
             Format::Classroom => "classroom",
             Format::Prairielearn => "prairielearn",
             Format::Autolab => "autolab",
+            Format::Html => "html",
         }
     }
 
@@ -201,6 +208,7 @@ impl Format {
             Format::Classroom => write_classroom(report, out),
             Format::Prairielearn => write_prairielearn(report, out),
             Format::Autolab => write_autolab(report, out),
+            Format::Html => write_html(report, out),
         }
     }
 }
