@@ -16,8 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
-command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
-[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+source bench/class.sh
+need curl curl
+[ -x /usr/bin/time ] || need /usr/bin/time time
 cargo build --release --quiet
 bin=$PWD/target/release/labgrade
 work=$(mktemp -d)
@@ -32,16 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" sample-image "$base"
-mkdir -p "$work/subs"
-for i in $(seq -w 1 "$n"); do
-  d=$work/subs/student$i
-  mkdir -p "$d"
-  echo "submission $i" >"$d/note.txt"
-  # Every fourth student binds to 127.0.0.1, the classic mistake.
-  if [ $((10#$i % 4)) -eq 0 ]; then cmd='CMD ["--listen", "127.0.0.1:8088"]'; else cmd=''; fi
-  printf 'FROM %s\nCOPY note.txt /note.txt\n%s\n' "$base" "$cmd" >"$d/Dockerfile"
-done
-cat >"$work/lab.yaml" <<YAML
+class "$work" "$base" "$n" loopback
 image: nautilus/python-app
 container: pythonapp_nautilus
 ports: ["8097:8088"]
@@ -81,8 +73,6 @@ done
 SH
 chmod +x "$work/loop.sh" "$work/raw.sh"
 
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null; }
 
 echo "grading $n submissions…"
 loop=$(t "$work/loop.sh")

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 n=${1:-8}
 class=500
 
-need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+source bench/class.sh
 need hyperfine hyperfine
 need chromium chromium
 
@@ -36,19 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" sample-image "$base" >/dev/null
-mkdir -p "$work/subs"
-for i in $(seq -w 1 "$n"); do
-  d=$work/subs/student$i
-  mkdir -p "$d"
-  case $((10#$i % 4)) in
-    0) rest='CMD ["--listen", "127.0.0.1:8088"]' ;;
-    1) rest='' ;;
-    2) rest='CMD ["--route", "/other"]' ;;
-    3) rest='COPY missing.txt /app/' ;;
-  esac
-  printf 'FROM %s\n%s\n' "$base" "$rest" >"$d/Dockerfile"
-done
-cat >"$work/lab.yaml" <<YAML
+class "$work" "$base" "$n" mixed
 name: Python app on port 8097
 image: nautilus/python-app
 container: pythonapp_nautilus
@@ -60,8 +48,6 @@ http:
     body_contains: Hello
 YAML
 
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-need bc bc
 
 echo "grading $n submissions for real…"
 grade=$(t "$bin" grade --spec "$work/lab.yaml" "$work/subs" --out "$work/small")

@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
 rounds=${2:-3}
+source bench/class.sh
 # LABGRADE=path runs that build instead (the static one of scripts/static-build, say).
 if [ -n "${LABGRADE:-}" ]; then
   bin=$LABGRADE
@@ -31,15 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" sample-image "$base"
-mkdir -p "$work/subs"
-for i in $(seq -w 1 "$n"); do
-  d=$work/subs/student$i
-  mkdir -p "$d"
-  echo "submission $i" >"$d/note.txt"
-  if [ $((10#$i % 4)) -eq 0 ]; then cmd='CMD ["--listen", "127.0.0.1:8088"]'; else cmd=''; fi
-  printf 'FROM %s\nCOPY note.txt /note.txt\n%s\n' "$base" "$cmd" >"$d/Dockerfile"
-done
-cat >"$work/lab.yaml" <<YAML
+class "$work" "$base" "$n" loopback
 image: nautilus/python-app
 container: pythonapp_nautilus
 ports: ["8097:8088"]
