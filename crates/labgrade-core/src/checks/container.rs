@@ -403,7 +403,7 @@ fn container_running(
             } else if code == 137 {
                 (
                     CauseId::Killed,
-                    with_log("the app was killed (exit code 137 = 128 + 9, SIGKILL), and not for the container's memory limit: someone ran docker kill, or the machine itself ran out of memory".into()),
+                    with_log("the app was killed (exit code 137 = 128 + 9, SIGKILL), and not for the container's memory limit: docker kill or docker stop did it (docker stop kills an app that ignores SIGTERM after 10 s), or the machine itself ran out of memory".into()),
                     format!("docker start {name}   ({logs} shows what it did last; if it is killed again, make it use less memory)"),
                 )
             } else {
