@@ -7,6 +7,9 @@
 //! must carry the same cause id in each. Then the same labs run on Podman (its
 //! Docker-compatible API, `podman system service`), the images moved with `docker save |
 //! podman load` (named `localhost/...` there, which the spec's names still match).
+//! Twelve labs: the mistakes of tests/diagnose.rs and tests/check.rs that a container
+//! shows by itself (loopback, another port, a missing route, a crash, no -p, a 500, a
+//! wrong body, a redirect, options after the image name, docker stop, paused).
 
 mod common;
 
