@@ -263,6 +263,23 @@ pub fn locate(words: &[String], workdir: Option<&str>, env: &[String]) -> Option
     })
 }
 
+/// The source file a container starts, in its image: [`locate`] on the image's
+/// ENTRYPOINT and the container's command (its CMD, or the image's), the image's
+/// WORKDIR and the container's environment.
+pub fn path_for(
+    c: &crate::facts::ContainerFacts,
+    image: &crate::facts::ImageFacts,
+) -> Option<String> {
+    let mut words = image.entrypoint.clone().unwrap_or_default();
+    words.extend(
+        c.cmd
+            .clone()
+            .or_else(|| image.cmd.clone())
+            .unwrap_or_default(),
+    );
+    locate(&words, image.workdir.as_deref(), &c.env)
+}
+
 /// Reads what a source file declares; the language is told by its extension.
 pub fn read(path: &str, text: &str) -> Source {
     let js = [".js", ".mjs", ".cjs", ".ts"]
