@@ -468,6 +468,7 @@ impl Daemon {
                     old_name: attrs
                         .get("oldName")
                         .map(|n| n.trim_start_matches('/').to_string()),
+                    image: attrs.get("image").cloned(),
                 });
                 if seen.len() >= cap {
                     break;

@@ -349,6 +349,9 @@ pub struct EventFact {
     /// For a `rename`: the name before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_name: Option<String>,
+    /// The image it was created from, as `docker run` named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// How a one-shot run went.

@@ -145,6 +145,12 @@ impl Bind {
                 set_arg(&mut args, "port", 1, port);
             }
             BindKind::Listen => {
+                if let Some(p) = port {
+                    match args.first_mut() {
+                        Some(a) => *a = p,
+                        None => args.push(p),
+                    }
+                }
                 if let Some(h) = host_text {
                     let at = 1.min(args.len());
                     match args.get(1) {
@@ -983,6 +989,10 @@ if __name__ == '__main__':
         );
         let env: Vec<&str> = s.env.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(env, ["process.env.PORT", "process.env.DATABASE_URL"]);
+        assert_eq!(
+            b.with(None, Some(8088)).as_deref(),
+            Some("app.listen(8088, 'localhost', () => console.log(`listening on ${PORT}`))")
+        );
         let s = read("/app/index.js", "app.listen(8080)\n");
         assert!(!s.binds[0].loopback());
         assert_eq!(

@@ -264,7 +264,12 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
         CauseId::ContainerRemoved,
         format!("no such container (removed at {})", at(destroyed.time)),
         format!("{name} existed in the last hour: it was {said}{why}"),
-        run_command(plan, name),
+        // The image it ran, when the spec names none.
+        run_command_or(
+            plan,
+            name,
+            life.iter().find_map(|e| e.image.as_deref()),
+        ),
     ))
 }
 
