@@ -772,8 +772,7 @@ impl Consts {
             digits(v).or_else(|| {
                 // `int(os.environ.get('PORT', 8088))`, `process.env.PORT || 3000`.
                 v.split(|c: char| !c.is_ascii_digit())
-                    .filter(|w| !w.is_empty())
-                    .last()
+                    .rfind(|w| !w.is_empty())
                     .and_then(digits)
                     .filter(|_| v.contains("env") || v.contains("||") || v.contains("??"))
             })
