@@ -699,6 +699,13 @@ async fn the_apps_source_is_read_to_name_the_line() {
         }
         spec
     };
+    // The fix typed as printed, the lab graded again: the check passes.
+    let typed = |s: &Start, paths: &[&str], check: &str, fix: &serde_json::Value| {
+        s.apply(fix.as_str().unwrap());
+        let report = s.graded(&lab, &http(s, paths));
+        let id = format!("http:{}:GET {check}", s.name);
+        assert_eq!(outcome(&report, &id), "pass", "after the fix: {report:#}");
+    };
     let rerun = |s: &Start| {
         format!(
             "docker build -t {0} . && docker rm -f {1} && docker run -d --name {1} -p {2}:8088 {0}",
@@ -726,13 +733,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
             rerun(&lo)
         )
     );
-    lo.apply(f["fix"].as_str().unwrap());
-    let report = lo.graded(&lab, &http(&lo, &["/"]));
-    assert_eq!(
-        outcome(&report, &format!("http:{}:GET /", lo.name)),
-        "pass",
-        "after the fix: {report:#}"
-    );
+    typed(&lo, &["/"], "/", &f["fix"]);
 
     // Listening on Flask's 5000 where the lab wants 8088 inside the container.
     let code = flask_app(&["/"], "", "app.run(host=\"0.0.0.0\", port=5000)");
@@ -748,13 +749,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
         )),
         "{f:#}"
     );
-    port.apply(f["fix"].as_str().unwrap());
-    let report = port.graded(&lab, &http(&port, &["/"]));
-    assert_eq!(
-        outcome(&report, &format!("http:{}:GET /", port.name)),
-        "pass",
-        "after the fix: {report:#}"
-    );
+    typed(&port, &["/"], "/", &f["fix"]);
 
     // A route one letter away from the one the lab asks for.
     let run = "app.run(host='0.0.0.0', port=8088)";
@@ -771,13 +766,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
             "/health is 404: app.py declares /helth (line {n}), which is not the path the lab asks for"
         )
     );
-    typo.apply(f["fix"].as_str().unwrap());
-    let report = typo.graded(&lab, &http(&typo, &paths));
-    assert_eq!(
-        outcome(&report, &format!("http:{}:GET /health", typo.name)),
-        "pass",
-        "after the fix: {report:#}"
-    );
+    typed(&typo, &paths, "/health", &f["fix"]);
 
     // A route the code does not have at all: the routes it has are listed. Writing the
     // view is the student's work, so this fix is not typed here.

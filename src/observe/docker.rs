@@ -445,9 +445,15 @@ impl Daemon {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
+        // Until this very moment, to the nanosecond: the daemon sends what it logged
+        // up to then and ends the stream at once (a whole second ahead, it would hold
+        // the stream open for the rest of that second).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         let opts = bollard::query_parameters::EventsOptions {
             since: Some(since.to_string()),
-            until: Some((unix_now() + 1).to_string()),
+            until: Some(format!("{}.{:09}", now.as_secs(), now.subsec_nanos())),
             filters: Some(filters),
         };
         let mut events = self.docker.events(Some(opts));
