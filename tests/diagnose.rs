@@ -271,7 +271,7 @@ async fn a_container_that_is_gone_is_told_from_the_daemons_events() {
     );
     assert!(cause.contains(", exited with code 1 at "), "{cause}");
     assert!(
-        cause.contains("(right as it stopped, which is what `docker run --rm` does); its log went with it: run it without --rm"),
+        cause.contains(" as it stopped (`docker run --rm` does that); its log went with it: run it without --rm"),
         "{cause}"
     );
     let f = finding(&report, &format!("container:{removed}"));

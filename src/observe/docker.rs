@@ -427,7 +427,7 @@ impl Daemon {
             return Vec::new();
         }
         let mut all = self.events(&[kind, ("container", ids)], since, 200).await;
-        all.sort_by_key(|e| e.time);
+        all.sort_by_key(|e| e.time_ms);
         all
     }
 
@@ -464,7 +464,11 @@ impl Daemon {
                 let attrs = actor.attributes.unwrap_or_default();
                 let Some(action) = e.action else { continue };
                 seen.push(EventFact {
-                    time: e.time.unwrap_or_default(),
+                    time_ms: e
+                        .time_nano
+                        .map(|n| n / 1_000_000)
+                        .or(e.time.map(|t| t * 1000))
+                        .unwrap_or_default(),
                     // `exec_start: sh -c ...` and `health_status: healthy` carry their
                     // detail after a colon; the action is the word.
                     action: action.split(':').next().unwrap_or(&action).to_string(),

@@ -335,8 +335,8 @@ fn is_zero(n: &i64) -> bool {
 /// One event the daemon logged for a container (`docker events`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventFact {
-    /// Unix time, in seconds.
-    pub time: i64,
+    /// Unix time, in milliseconds.
+    pub time_ms: i64,
     /// `create`, `start`, `die`, `oom`, `kill`, `stop`, `restart`, `rename`, `destroy`, ...
     pub action: String,
     /// The container's id.

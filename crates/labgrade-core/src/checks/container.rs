@@ -204,21 +204,24 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     // The last container that had the name, and what happened to it.
     let id = &events.iter().rev().find(|e| e.name == name.0 || e.old_name.as_deref() == Some(&name.0))?.id;
     let life: Vec<_> = events.iter().filter(|e| &e.id == id).collect();
-    let at = |t: i64| format!("{:02}:{:02}:{:02} UTC", t / 3600 % 24, t / 60 % 60, t % 60);
+    let at = |ms: i64| {
+        let t = ms / 1000;
+        format!("{:02}:{:02}:{:02} UTC", t / 3600 % 24, t / 60 % 60, t % 60)
+    };
     if let Some(r) = life.iter().find(|e| e.action == "rename" && e.old_name.as_deref() == Some(&name.0))
         && facts.others.iter().any(|o| o.name == r.name)
     {
         return Some(fail(
             CauseId::ContainerRenamed,
             format!("no container {name}; renamed to {}", r.name),
-            format!("{name} was renamed to {} at {} (docker rename), so no container has the name now", r.name, at(r.time)),
+            format!("{name} was renamed to {} at {} (docker rename), so no container has the name now", r.name, at(r.time_ms)),
             format!("docker rename {} {name}", r.name),
         ));
     }
     let destroyed = life.iter().rev().find(|e| e.action == "destroy")?;
     let mut story = Vec::new();
     if let Some(c) = life.iter().find(|e| e.action == "create") {
-        story.push(format!("created at {}", at(c.time)));
+        story.push(format!("created at {}", at(c.time_ms)));
     }
     let starts = life.iter().filter(|e| e.action == "start").count();
     if starts > 1 {
@@ -232,19 +235,20 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     }
     if let Some(d) = died.filter(|_| !oom) {
         story.push(match (d.exit_code, asked) {
-            (_, true) => format!("stopped at {}", at(d.time)),
-            (Some(code), false) => format!("exited with code {code} at {}", at(d.time)),
-            (None, false) => format!("exited at {}", at(d.time)),
+            (_, true) => format!("stopped at {}", at(d.time_ms)),
+            (Some(code), false) => format!("exited with code {code} at {}", at(d.time_ms)),
+            (None, false) => format!("exited at {}", at(d.time_ms)),
         });
     }
-    // Removed the moment it stopped, nobody asking: `docker run --rm` does that.
-    let rm = died.is_some_and(|d| destroyed.time - d.time <= 1 && !asked);
+    // Removed the moment it stopped (within a blink, no one asking): what `docker run
+    // --rm` does; a person typing `docker rm` takes longer.
+    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 300 && !asked);
     let crashed = died.and_then(|d| d.exit_code).is_some_and(|c| c != 0) && !asked;
     story.push(format!(
         "removed at {}{}",
-        at(destroyed.time),
+        at(destroyed.time_ms),
         if rm {
-            " (right as it stopped, which is what `docker run --rm` does)"
+            " as it stopped (`docker run --rm` does that)"
         } else {
             " (docker rm)"
         }
@@ -256,13 +260,13 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
         format!("{}, and {last}", rest.join(", "))
     };
     let why = if crashed && rm {
-        format!("; its log went with it: run it without --rm, and `docker logs {name}` shows why it stopped")
+        format!("; its log went with it: run it without --rm to keep it (docker logs {name})")
     } else {
         String::new()
     };
     Some(fail(
         CauseId::ContainerRemoved,
-        format!("no such container (removed at {})", at(destroyed.time)),
+        format!("no such container (removed at {})", at(destroyed.time_ms)),
         format!("{name} existed in the last hour: it was {said}{why}"),
         // The image it ran, when the spec names none.
         run_command_or(

@@ -23,9 +23,9 @@ fn app(i: ImageB, cmd: &[&str], file: &str, text: &str) -> ImageB {
     i
 }
 
-fn event(time: i64, action: &str, name: &str) -> EventFact {
+fn event(time_ms: i64, action: &str, name: &str) -> EventFact {
     EventFact {
-        time,
+        time_ms,
         action: action.into(),
         id: "c0ffee".into(),
         name: name.into(),
@@ -171,14 +171,37 @@ fn unlisted_mistakes_get_a_specific_cause() {
             FactsBuilder::new().no_container("web").events(
                 "web",
                 vec![
-                    event(1_795_000_000, "create", "web"),
-                    event(1_795_000_000, "start", "web"),
-                    event(1_795_000_004, "oom", "web"),
+                    event(1_795_000_000_000, "create", "web"),
+                    event(1_795_000_000_000, "start", "web"),
+                    event(1_795_000_004_000, "oom", "web"),
                     EventFact {
                         exit_code: Some(137),
-                        ..event(1_795_000_004, "die", "web")
+                        ..event(1_795_000_004_000, "die", "web")
                     },
-                    event(1_795_000_004, "destroy", "web"),
+                    event(1_795_000_004_000, "destroy", "web"),
+                ],
+            ),
+        ),
+        Case::fails(
+            "no container: it crashed and was removed by hand seconds later",
+            &spec("8097:8088", ""),
+            "container:web",
+            CauseId::ContainerRemoved,
+            FactsBuilder::new().no_container("web").events(
+                "web",
+                vec![
+                    event(1_795_000_000_000, "create", "web"),
+                    event(1_795_000_000_100, "start", "web"),
+                    EventFact {
+                        exit_code: Some(1),
+                        ..event(1_795_000_001_000, "die", "web")
+                    },
+                    event(1_795_000_000_900, "start", "web"),
+                    EventFact {
+                        exit_code: Some(1),
+                        ..event(1_795_000_002_000, "die", "web")
+                    },
+                    event(1_795_000_006_500, "destroy", "web"),
                 ],
             ),
         ),
@@ -193,10 +216,10 @@ fn unlisted_mistakes_get_a_specific_cause() {
                 .events(
                     "web",
                     vec![
-                        event(1_795_000_000, "create", "web"),
+                        event(1_795_000_000_000, "create", "web"),
                         EventFact {
                             old_name: Some("web".into()),
-                            ..event(1_795_000_090, "rename", "web-old")
+                            ..event(1_795_000_090_000, "rename", "web-old")
                         },
                     ],
                 ),
