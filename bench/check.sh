@@ -3,7 +3,9 @@
 #
 # Sets up one lab per kind locally (the sample image, FROM scratch, no registry) --
 # passing, app bound to 127.0.0.1, exited, published on the wrong host port, missing
-# route -- and times, side by side in one run per kind, `labgrade check` on the five-line
+# route, and two that need the extra evidence of issue 18: an app whose code binds
+# 127.0.0.1 (app.py read from the image, warm and cold file cache) and a container that
+# was removed (the daemon's events read) -- and times, side by side in one run per kind, `labgrade check` on the five-line
 # spec and the equivalent bash script (docker image inspect, docker inspect, docker port,
 # curl). Reports labgrade's peak RSS. Everything it creates is removed at the end.
 #
@@ -19,14 +21,15 @@ need curl curl
 [ -x /usr/bin/time ] || need /usr/bin/time time
 
 cargo build --release --quiet
-bin=$PWD/target/release/labgrade
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/labgrade
 id=$$
 image=labgrade-bench/app-$id
 work=$(mktemp -d)
-kinds=(passing loopback exited wrong-host-port missing-route)
+kinds=(passing loopback exited wrong-host-port missing-route code-loopback code-loopback-cold removed)
+code_image=labgrade-bench/code-$id
 cleanup() {
   for k in "${kinds[@]}"; do docker rm -f "labgrade-bench-$k-$id" >/dev/null 2>&1 || true; done
-  docker rmi -f "$image" >/dev/null 2>&1 || true
+  docker rmi -f "$code_image" "$image" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,6 +37,14 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$bin" sample-image "$image"
+# A Flask app whose code binds 127.0.0.1: the sample app stands in for python app.py.
+mkdir -p "$work/code"
+printf 'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/")\ndef index():\n    return "Hello"\n\nif __name__ == "__main__":\n    app.run(host="127.0.0.1", port=8088)\n' >"$work/code/app.py"
+printf 'FROM %s\nWORKDIR /app\nCOPY app.py .\nCMD ["app.py"]\n' "$image" >"$work/code/Dockerfile"
+docker build -q -t "$code_image" "$work/code" >/dev/null
+# The image files cache (by image id): warm for code-loopback, emptied before every run
+# of code-loopback-cold.
+export LABGRADE_CACHE_DIR=$work/cache
 # One lab per kind: the spec wants host port $port -> 8088; each container gets it wrong
 # in its own way.
 for k in "${kinds[@]}"; do
@@ -45,9 +56,13 @@ for k in "${kinds[@]}"; do
     exited)          docker run -d --name "$name" -p "$port:8088" "$image" --crash "ModuleNotFoundError: No module named 'flask'" ;;
     wrong-host-port) docker run -d --name "$name" -p "$(free_port):8088" "$image" ;;
     missing-route)   docker run -d --name "$name" -p "$port:8088" "$image" --route /ping ;;
+    code-loopback*)  docker run -d --name "$name" -p "$port:8088" "$code_image" ;;
+    removed)         docker run -d --name "$name" -p "$port:8088" "$image" && docker rm -f "$name" ;;
   esac >/dev/null
+  lab_image=$image
+  case $k in code-loopback*) lab_image=$code_image ;; esac
   cat >"$work/$k.yaml" <<YAML
-image: $image
+image: $lab_image
 container: $name
 ports: ["$port:8088"]
 http:
@@ -59,10 +74,10 @@ YAML
   cat >"$work/$k.sh" <<SH
 #!/usr/bin/env bash
 score=0
-docker image inspect $image >/dev/null 2>&1 && score=\$((score+2))
+docker image inspect $lab_image >/dev/null 2>&1 && score=\$((score+2))
 state=\$(docker inspect -f '{{.State.Status}} {{.Config.Image}}' $name 2>/dev/null) && score=\$((score+1))
 [ "\${state%% *}" = running ] && score=\$((score+2))
-[ "\${state#* }" = "$image" ] && score=\$((score+1))
+[ "\${state#* }" = "$lab_image" ] && score=\$((score+1))
 docker port $name 8088/tcp 2>/dev/null | grep -q ":$port\$" && score=\$((score+2))
 body=\$(curl -s -m 5 -w '\n%{http_code}' http://localhost:$port/)
 [ "\${body##*$'\n'}" = 200 ] && grep -q Hello <<<"\$body" && score=\$((score+3))
@@ -74,7 +89,9 @@ done
 sleep 1 # let the crashing one exit, so each kind is what it says
 
 for k in "${kinds[@]}"; do
-  hyperfine -N --warmup 3 --runs 40 -i \
+  prepare=true
+  [ "$k" = code-loopback-cold ] && prepare="rm -rf $work/cache"
+  hyperfine -N --warmup 3 --runs 40 -i --prepare "$prepare" \
     -n "labgrade $k" "$bin check --wait 5s $work/$k.yaml" \
     -n "bash $k" "$work/$k.sh" \
     --export-json "$work/$k.json" >/dev/null 2>&1

@@ -7,8 +7,8 @@
 //! the IO, the batch, the demo and the command line.
 
 pub use labgrade_core::{
-    base, bases, cause, dockerfile, dockerignore, facts, hints, instance, plan, report, spec,
-    verdict,
+    base, bases, cause, dockerfile, dockerignore, facts, hints, instance, plan, report, source,
+    spec, verdict,
 };
 
 pub mod author;

@@ -224,3 +224,143 @@ async fn stopped_by_docker_stop_is_no_crash() {
     assert_eq!(running["cause_id"], "stopped-by-request", "{running:#}");
     assert_eq!(running["fix"], format!("docker start {name}"));
 }
+
+/// Removes containers by name when the test ends, however it ends.
+struct Gone(Vec<String>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        for n in &self.0 {
+            common::docker::docker_quiet(&["rm", "-f", n]);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_that_is_gone_is_told_from_the_daemons_events() {
+    let mut lab = Lab::new("gone").await;
+    let label = format!("{}=1", labgrade::sample::image::LABEL);
+    // `docker run --rm` of an app that crashes: it is removed as it stops, its log too.
+    let crashed = format!("crashed-{}", lab.id);
+    let _left = Gone(vec![crashed.clone(), format!("moved-{}", lab.id)]);
+    common::docker::docker(&[
+        "run", "-d", "--rm", "--name", &crashed, "--label", &label, &lab.image, "--crash", "boom",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lab.daemon.container(&crashed).await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "{crashed} was not removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And one removed by hand after it ran.
+    let removed = lab.run("removed", &[], &[]).await;
+    common::docker::docker(&["rm", "-f", &removed]);
+    let spec = lab.spec(
+        "gone.yaml",
+        &format!("containers:\n  - name: {crashed}\n  - name: {removed}\n"),
+    );
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 1);
+    let f = finding(&report, &format!("container:{crashed}"));
+    assert_eq!(f["cause_id"], "container-removed", "{f:#}");
+    let cause = f["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with(&format!(
+            "{crashed} existed in the last hour: it was created at "
+        )),
+        "{cause}"
+    );
+    assert!(cause.contains(", exited with code 1 at "), "{cause}");
+    assert!(
+        cause.contains(" as it stopped (`docker run --rm` does that); its log went with it: run it without --rm"),
+        "{cause}"
+    );
+    let f = finding(&report, &format!("container:{removed}"));
+    assert_eq!(f["cause_id"], "container-removed", "{f:#}");
+    let cause = f["cause"].as_str().unwrap();
+    assert!(cause.contains(", stopped at "), "{cause}");
+    assert!(cause.ends_with(" (docker rm)"), "{cause}");
+    // The image is the one it ran, from the daemon's create event.
+    assert_eq!(
+        f["fix"],
+        format!("docker run -d --name {removed} {}", lab.image)
+    );
+
+    // Renamed: the fix names the new name, and typing it brings the container back.
+    let moved = lab.run("renamed", &[], &[]).await;
+    let new = format!("moved-{}", lab.id);
+    common::docker::docker(&["rename", &moved, &new]);
+    let spec = lab.spec("moved.yaml", &format!("container: {moved}\n"));
+    let (_, report) = lab.check_json(&spec, &[]);
+    let f = finding(&report, &format!("container:{moved}"));
+    assert_eq!(f["cause_id"], "container-renamed", "{f:#}");
+    assert_eq!(f["fix"], format!("docker rename {new} {moved}"));
+    common::fixes::run_printed(f["fix"].as_str().unwrap(), lab.dir.path()).unwrap();
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "after the fix: {report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_engine_without_events_still_says_the_container_is_missing() {
+    // An engine that answers everything a missing container needs but refuses
+    // `/events` (as a proxy or an engine without an event log may): the finding is the
+    // plain one, and the check is no error of the grader's.
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("engine.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                match s.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.lock().unwrap().push(path.clone());
+            let (status, body) = if path.starts_with("/_ping") {
+                ("200 OK", "OK".to_string())
+            } else if path.contains("/events") {
+                (
+                    "500 Internal Server Error",
+                    r#"{"message":"no event log here"}"#.into(),
+                )
+            } else if path.contains("/containers/json") {
+                ("200 OK", "[]".into())
+            } else {
+                ("404 Not Found", r#"{"message":"No such container"}"#.into())
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let spec = dir.path().join("lab.yaml");
+    std::fs::write(&spec, "container: nowhere-to-be-found\n").unwrap();
+    let out = common::labgrade()
+        .args(["check", spec.to_str().unwrap(), "--format", "json"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output_within(CHECK_TIME);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", common::text(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let f = finding(&report, "container:nowhere-to-be-found");
+    assert_eq!(f["cause_id"], "container-missing", "{f:#}");
+    assert!(
+        asked.lock().unwrap().iter().any(|p| p.contains("/events")),
+        "the events were asked for: {:?}",
+        asked.lock().unwrap()
+    );
+}

@@ -542,7 +542,13 @@ impl Start {
 
     /// Grades the lab (waiting out a container still on its way down).
     fn running(&self, lab: &Lab) -> serde_json::Value {
-        let spec = lab.spec(&format!("{}.yaml", self.name), &self.spec());
+        let report = self.graded(lab, &self.spec());
+        finding(&report, &format!("running:{}", self.name)).clone()
+    }
+
+    /// The report on the lab graded with `spec`, once its container has settled.
+    fn graded(&self, lab: &Lab, spec: &str) -> serde_json::Value {
+        let spec = lab.spec(&format!("{}.yaml", self.name), spec);
         let at = ["--dir", self.dir.path().to_str().unwrap()];
         let mut report = serde_json::Value::Null;
         for _ in 0..30 {
@@ -552,7 +558,7 @@ impl Start {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        finding(&report, &format!("running:{}", self.name)).clone()
+        report
     }
 
     /// Applies a fix as printed: `edit, then: commands`; the edit through the applier or,
@@ -655,5 +661,156 @@ async fn a_start_script_is_read_to_name_the_real_cause() {
             .unwrap()
             .starts_with("/app/start.sh starts with `#!/bin/bash`, and the image has no /bin/bash"),
         "{f:#}"
+    );
+}
+
+/// A Flask app's source, as the student wrote it: `run` is its last line.
+fn flask_app(routes: &[&str], env: &str, run: &str) -> String {
+    let mut app = format!("import os\nfrom flask import Flask\n\napp = Flask(__name__)\n{env}\n");
+    for (i, r) in routes.iter().enumerate() {
+        app.push_str(&format!(
+            "\n@app.route('{r}')\ndef view{i}():\n    return 'Hello from the labgrade sample app!'\n\n"
+        ));
+    }
+    app.push_str(&format!("\nif __name__ == '__main__':\n    {run}\n"));
+    app
+}
+
+/// The line of `text` that holds `what` (1-based).
+fn line_of(text: &str, what: &str) -> usize {
+    text.lines().position(|l| l.contains(what)).unwrap() + 1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_apps_source_is_read_to_name_the_line() {
+    // The sample image cannot run Python: `CMD ["app.py"]` after its ENTRYPOINT makes
+    // `labgrade serve app.py` stand in for `python app.py`, listening where app.run
+    // says and answering the routes the code declares. The grader reads app.py from
+    // the image as text, as it would a real Flask app's.
+    let lab = Lab::new("source").await;
+    let dockerfile = "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"app.py\"]\n";
+    let http = |s: &Start, paths: &[&str]| {
+        let mut spec = format!(
+            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n",
+            s.image, s.name, s.port
+        );
+        for p in paths {
+            spec.push_str(&format!("  - get: {p}\n"));
+        }
+        spec
+    };
+    // The fix typed as printed, the lab graded again: the check passes.
+    let typed = |s: &Start, paths: &[&str], check: &str, fix: &serde_json::Value| {
+        s.apply(fix.as_str().unwrap());
+        let report = s.graded(&lab, &http(s, paths));
+        let id = format!("http:{}:GET {check}", s.name);
+        assert_eq!(outcome(&report, &id), "pass", "after the fix: {report:#}");
+    };
+    let rerun = |s: &Start| {
+        format!(
+            "docker build -t {0} . && docker rm -f {1} && docker run -d --name {1} -p {2}:8088 {0}",
+            s.image, s.name, s.port
+        )
+    };
+
+    // Bound to 127.0.0.1 by the code: the line and its edit, the port kept.
+    let code = flask_app(&["/"], "", "app.run(host='127.0.0.1', port=8088)");
+    let n = line_of(&code, "app.run(");
+    let lo = start_lab(&lab, "loopback", dockerfile, &[("app.py", &code, 0o644)]).await;
+    let report = lo.graded(&lab, &http(&lo, &["/"]));
+    let f = finding(&report, &format!("http:{}:GET /", lo.name));
+    assert_eq!(f["cause_id"], "loopback-in-code", "{f:#}");
+    assert_eq!(
+        f["cause"],
+        format!(
+            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it: app.py, line {n}, says `app.run(host='127.0.0.1', port=8088)`"
+        )
+    );
+    assert_eq!(
+        f["fix"],
+        format!(
+            "in app.py, line {n}, change `app.run(host='127.0.0.1', port=8088)` to `app.run(host='0.0.0.0', port=8088)`, then: {}",
+            rerun(&lo)
+        )
+    );
+    typed(&lo, &["/"], "/", &f["fix"]);
+
+    // Listening on Flask's 5000 where the lab wants 8088 inside the container.
+    let code = flask_app(&["/"], "", "app.run(host=\"0.0.0.0\", port=5000)");
+    let n = line_of(&code, "app.run(");
+    let port = start_lab(&lab, "port", dockerfile, &[("app.py", &code, 0o644)]).await;
+    let report = port.graded(&lab, &http(&port, &["/"]));
+    let f = finding(&report, &format!("http:{}:GET /", port.name));
+    assert_eq!(f["cause_id"], "port-in-code", "{f:#}");
+    assert!(
+        f["cause"].as_str().unwrap().starts_with(&format!(
+            "nothing listens on 8088 inside the container; the app listens on 5000: app.py, line {n}, says `app.run(host=\"0.0.0.0\", port=5000)`; publishing -p {}:5000 would reach it too",
+            port.port
+        )),
+        "{f:#}"
+    );
+    typed(&port, &["/"], "/", &f["fix"]);
+
+    // A route one letter away from the one the lab asks for.
+    let run = "app.run(host='0.0.0.0', port=8088)";
+    let code = flask_app(&["/", "/helth"], "", run);
+    let n = line_of(&code, "/helth");
+    let typo = start_lab(&lab, "typo", dockerfile, &[("app.py", &code, 0o644)]).await;
+    let paths = ["/", "/health"];
+    let report = typo.graded(&lab, &http(&typo, &paths));
+    let f = finding(&report, &format!("http:{}:GET /health", typo.name));
+    assert_eq!(f["cause_id"], "route-near-miss", "{f:#}");
+    assert_eq!(
+        f["cause"],
+        format!(
+            "/health is 404: app.py declares /helth (line {n}), which is not the path the lab asks for"
+        )
+    );
+    typed(&typo, &paths, "/health", &f["fix"]);
+
+    // A route the code does not have at all: the routes it has are listed. Writing the
+    // view is the student's work, so this fix is not typed here.
+    let code = flask_app(&["/", "/health"], "", run);
+    let none = start_lab(&lab, "noroute", dockerfile, &[("app.py", &code, 0o644)]).await;
+    let report = none.graded(&lab, &http(&none, &["/api/products"]));
+    let f = finding(&report, &format!("http:{}:GET /api/products", none.name));
+    assert_eq!(f["cause_id"], "route-not-in-code", "{f:#}");
+    assert_eq!(
+        f["cause"],
+        "/api/products is 404: app.py declares /, /health — not /api/products"
+    );
+
+    // A variable read with os.environ[...] that `docker run` did not pass.
+    let code = flask_app(&["/"], "DB_URL = os.environ['DB_URL']", run);
+    let n = line_of(&code, "DB_URL =");
+    let env = start_lab(&lab, "env", dockerfile, &[("app.py", &code, 0o644)]).await;
+    let f = env.running(&lab);
+    assert_eq!(f["cause_id"], "app-env-missing", "{f:#}");
+    assert_eq!(
+        f["cause"],
+        format!(
+            "the app reads DB_URL from its environment (app.py, line {n}: `os.environ['DB_URL']`), and the container was started without it, so the app stopped; its log says \"KeyError: 'DB_URL'\""
+        )
+    );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with(&format!(
+            "docker rm -f {0} && docker run -d --name {0} -p {1}:8088 -e DB_URL=\"$DB_URL\" {2}   # with DB_URL set in your shell",
+            env.name, env.port, env.image
+        )),
+        "{fix}"
+    );
+    // Typed as the remark says: with the variable set in the shell first.
+    let typed = common::fixes::command_text(fix).unwrap();
+    common::fixes::run_printed(
+        &format!("export DB_URL=sqlite:///app.db && {typed}"),
+        env.dir.path(),
+    )
+    .unwrap();
+    let report = env.graded(&lab, &http(&env, &["/"]));
+    assert_eq!(
+        outcome(&report, &format!("http:{}:GET /", env.name)),
+        "pass",
+        "after the fix: {report:#}"
     );
 }

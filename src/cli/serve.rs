@@ -10,7 +10,7 @@ use super::Error;
 #[derive(Debug, Clone, clap::Args)]
 pub(super) struct ServeArgs {
     /// Address to listen on; 127.0.0.1:PORT reproduces the loopback-binding mistake.
-    #[arg(long, default_value = "0.0.0.0:8088")]
+    #[arg(long, default_value = labgrade::sample::server::DEFAULT_LISTEN)]
     listen: String,
     /// Body of the answer to the route.
     #[arg(long, default_value = "Hello from the labgrade sample app!")]
@@ -56,8 +56,8 @@ pub(super) struct ServeArgs {
     /// Start this many threads, then exit: 1 as soon as one is refused (a bounded fork bomb).
     #[arg(long)]
     threads: Option<u32>,
-    /// The script a `#!/labgrade serve` line passes (ignored): lets a test's start script
-    /// run the sample app.
+    /// The script a `#!/labgrade serve` line (or `CMD ["app.py"]`) passes: a Python or
+    /// Node source stands for the app's code (see `sample::server::from_script`).
     #[arg(hide = true)]
     script: Option<String>,
 }
@@ -142,7 +142,13 @@ pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
     if let Some(n) = a.threads {
         labgrade::sample::server::bounded_bomb(n);
     }
-    let opts = ServeOptions::from(a);
+    let script = a.script.clone();
+    let mut opts = ServeOptions::from(a);
+    if let Some(path) = script
+        && let Ok(text) = std::fs::read_to_string(&path)
+    {
+        labgrade::sample::server::from_script(&mut opts, &path, &text);
+    }
     labgrade::sample::server::serve(&opts).map_err(|source| Error::Listen {
         addr: opts.listen.clone(),
         source,

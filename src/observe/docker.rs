@@ -9,8 +9,8 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder
 use futures_util::StreamExt;
 
 use crate::facts::{
-    BaseEvidence, ContainerBrief, ContainerFacts, DaemonFacts, HealthFacts, ImageBrief, ImageFacts,
-    MountFact, PublishedPort,
+    BaseEvidence, ContainerBrief, ContainerFacts, DaemonFacts, EventFact, HealthFacts, ImageBrief,
+    ImageFacts, MountFact, PublishedPort,
 };
 
 /// Lines of container log kept as evidence.
@@ -394,29 +394,97 @@ impl Daemon {
     /// and gives up after two seconds.
     pub async fn stop_events(&self, id: &str, started_at: Option<&str>) -> Vec<String> {
         let since = started_at.and_then(parse_rfc3339).map_or(0, |t| t as i64);
-        let until = std::time::SystemTime::now()
+        let filters = [
+            ("container", vec![id.to_string()]),
+            ("event", vec!["oom".into(), "kill".into(), "stop".into()]),
+        ];
+        self.events(&filters, since, 20)
+            .await
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+
+    /// What happened in the last hour to the containers that were named `name`: their
+    /// events, oldest first, found by the name and then by their ids (a `rename` is
+    /// logged under the new name). Only exact names count (the daemon's filter also
+    /// takes a name's prefix).
+    pub async fn container_history(&self, name: &str) -> Vec<EventFact> {
+        let since = unix_now() - 3600;
+        let kind = ("type", vec!["container".to_string()]);
+        let named = self
+            .events(
+                &[kind.clone(), ("container", vec![name.to_string()])],
+                since,
+                200,
+            )
+            .await;
+        let mut ids: Vec<String> = named
+            .iter()
+            .filter(|e| e.name == name)
+            .map(|e| e.id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.truncate(5);
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let mut all = self.events(&[kind, ("container", ids)], since, 200).await;
+        all.sort_by_key(|e| e.time_ms);
+        all
+    }
+
+    /// The daemon's events matching `filters` from `since` until now (the query ends
+    /// then, so the stream ends too), at most `cap` of them and two seconds. An engine
+    /// that refuses (Podman without events, a proxy) gives none: this is evidence for
+    /// a cause, never a reason to fail a check.
+    async fn events(
+        &self,
+        filters: &[(&str, Vec<String>)],
+        since: i64,
+        cap: usize,
+    ) -> Vec<EventFact> {
+        let filters = filters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        // Until this very moment, to the nanosecond: the daemon sends what it logged
+        // up to then and ends the stream at once (a whole second ahead, it would hold
+        // the stream open for the rest of that second).
+        let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64 + 1);
-        let filters = std::collections::HashMap::from([
-            ("container".to_string(), vec![id.to_string()]),
-            (
-                "event".to_string(),
-                vec!["oom".to_string(), "kill".to_string(), "stop".to_string()],
-            ),
-        ]);
+            .unwrap_or_default();
         let opts = bollard::query_parameters::EventsOptions {
             since: Some(since.to_string()),
-            until: Some(until.to_string()),
+            until: Some(format!("{}.{:09}", now.as_secs(), now.subsec_nanos())),
             filters: Some(filters),
         };
         let mut events = self.docker.events(Some(opts));
         let mut seen = Vec::new();
         let read = async {
             while let Some(Ok(e)) = events.next().await {
-                if let Some(a) = e.action {
-                    seen.push(a);
-                }
-                if seen.len() >= 20 {
+                let actor = e.actor.unwrap_or_default();
+                let attrs = actor.attributes.unwrap_or_default();
+                let Some(action) = e.action else { continue };
+                seen.push(EventFact {
+                    time_ms: e
+                        .time_nano
+                        .map(|n| n / 1_000_000)
+                        .or(e.time.map(|t| t * 1000))
+                        .unwrap_or_default(),
+                    // `exec_start: sh -c ...` and `health_status: healthy` carry their
+                    // detail after a colon; the action is the word.
+                    action: action.split(':').next().unwrap_or(&action).to_string(),
+                    id: actor.id.unwrap_or_default(),
+                    name: attrs.get("name").cloned().unwrap_or_default(),
+                    exit_code: attrs.get("exitCode").and_then(|c| c.parse().ok()),
+                    old_name: attrs
+                        .get("oldName")
+                        .map(|n| n.trim_start_matches('/').to_string()),
+                    image: attrs.get("image").cloned(),
+                });
+                if seen.len() >= cap {
                     break;
                 }
             }
@@ -766,6 +834,13 @@ fn strip_ansi(s: &str) -> String {
 }
 
 /// Seconds between an RFC 3339 timestamp from the daemon and now.
+/// The clock, in seconds since 1970.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn seconds_since(ts: &str) -> Option<f64> {
     let then = parse_rfc3339(ts)?;
     let now = std::time::SystemTime::now()

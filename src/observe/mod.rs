@@ -92,19 +92,36 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
 }
 
 /// Reads the files a failed start names (and their `#!` interpreters, and where files of
-/// their names are when they are missing) into the image's facts.
-async fn explain_files(daemon: &Daemon, image: &mut crate::facts::ImageFacts, paths: &[String]) {
+/// their names are when they are missing) into the image's facts, with the app's
+/// `source` file (read in the same archive request).
+async fn explain_files(
+    daemon: &Daemon,
+    image: &mut crate::facts::ImageFacts,
+    paths: &[String],
+    source: Option<String>,
+) {
     let mut first = files::Wanted::default();
-    for p in paths {
+    for p in paths.iter().chain(&source) {
         first.paths.insert(p.clone(), true);
     }
-    let read = match files::read(daemon, image, &first).await {
+    if first.paths.is_empty() {
+        return;
+    }
+    let mut read = match files::read(daemon, image, &first).await {
         Ok(r) => r,
+        // Only the source was wanted: without it, nothing is said from the code.
+        Err(_) if paths.is_empty() => return,
         Err(e) => {
             image.files_error = Some(e);
             return;
         }
     };
+    if let Some(s) = source.filter(|s| !paths.contains(s)) {
+        image.files.extend(read.files.remove_entry(&s));
+    }
+    if paths.is_empty() {
+        return;
+    }
     let mut then = files::Wanted::default();
     // Whether the image has a shell tells which fix works (a RUN step needs one).
     then.paths.insert("/bin/sh".into(), false);
@@ -391,15 +408,15 @@ pub async fn observe(
     }
     // A start that names a file (the script python could not open, the program exec
     // could not run): read it from the image, then its #! interpreter and, when it is
-    // not there, where files of its name are.
+    // not there, where files of its name are. And the app's own source, the file its
+    // command starts, for the line that binds, routes or reads the environment.
     for n in &failing {
         let Some(Some(c)) = facts.containers.get(n) else {
             continue;
         };
-        if c.running && !c.restarting {
-            continue;
-        }
-        let (log, error, image_id) = (c.log_tail.clone(), c.error.clone(), c.image_id.clone());
+        let c = c.clone();
+        let stopped = !c.running || c.restarting;
+        let (log, error, image_id) = (&c.log_tail, c.error.as_deref(), c.image_id.clone());
         let key = match facts
             .images
             .iter()
@@ -417,11 +434,13 @@ pub async fn observe(
         let Some(Some(image)) = facts.images.get_mut(&key) else {
             continue;
         };
-        let paths = crate::hints::named_paths(&log, error.as_deref(), image.workdir.as_deref());
-        if paths.is_empty() {
-            continue;
-        }
-        explain_files(daemon, image, &paths).await;
+        let paths = if stopped {
+            crate::hints::named_paths(log, error, image.workdir.as_deref())
+        } else {
+            Vec::new()
+        };
+        let source = crate::source::path_for(&c, image);
+        explain_files(daemon, image, &paths, source).await;
     }
     // A program the engine could not run: which CPU the engine runs programs for tells
     // an image built for another one from a script with a bad first line.
@@ -450,6 +469,22 @@ pub async fn observe(
     if missing {
         facts.others = daemon.all_containers().await?;
     }
+    // A container the spec names that is not there: what the daemon's recent events say
+    // happened to it (removed, renamed).
+    let gone: Vec<&String> = facts
+        .containers
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .map(|(n, _)| n)
+        .collect();
+    let histories = join_all(gone.iter().map(|n| daemon.container_history(n))).await;
+    let histories: Vec<(String, Vec<crate::facts::EventFact>)> = gone
+        .into_iter()
+        .cloned()
+        .zip(histories)
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    facts.events.extend(histories);
     if facts.images.values().any(Option::is_none) {
         facts.other_images = daemon.all_image_tags().await?;
     }

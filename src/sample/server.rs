@@ -140,6 +140,49 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Stands in for the interpreter of a script the sample image is started with (`CMD
+/// ["app.py"]` after its `ENTRYPOINT ["/labgrade", "serve"]`), since the image cannot
+/// run Python or Node: the app listens where the source's call says, answers the routes
+/// it declares, and fails the way Python does at start when a variable it reads with
+/// `os.environ['X']` is unset. Read with the grader's own source readers; the flags
+/// still decide everything else, and a flag given away from its default wins.
+pub fn from_script(opts: &mut ServeOptions, script: &str, text: &str) {
+    let s = crate::source::read(script, text);
+    if let Some(e) = s
+        .env
+        .iter()
+        .find(|e| e.required && std::env::var_os(&e.name).is_none())
+    {
+        let line = text.lines().nth(e.line - 1).unwrap_or("").trim();
+        let shown = std::path::Path::new(script);
+        let shown = std::env::current_dir().map_or(shown.to_path_buf(), |d| d.join(shown));
+        opts.crash = Some(format!(
+            "Traceback (most recent call last):\n  File \"{}\", line {}, in <module>\n    {line}\nKeyError: '{}'",
+            shown.display(),
+            e.line,
+            e.name
+        ));
+        return;
+    }
+    if let Some(b) = s.binds.first()
+        && opts.listen == DEFAULT_LISTEN
+        && let Some(port) = b.port()
+    {
+        let host = match b.host() {
+            "" | "::" | "0.0.0.0" => "0.0.0.0",
+            "localhost" => "127.0.0.1",
+            h => h,
+        };
+        opts.listen = format!("{host}:{port}");
+    }
+    if !s.routes.is_empty() && opts.routes == ["/"] {
+        opts.routes = s.routes.into_iter().map(|r| r.path).collect();
+    }
+}
+
+/// Where the sample app listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8088";
+
 /// Runs the server until the process is killed.
 pub fn serve(opts: &ServeOptions) -> std::io::Result<()> {
     if let Some(msg) = &opts.crash {

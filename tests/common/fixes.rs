@@ -229,6 +229,13 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     if let Some(rest) = edit.strip_prefix("in docker-compose.yml, give services.") {
         return compose_keys(dir, rest);
     }
+    // `in app.py, line 25, change `OLD` to `NEW``: that line of that file, edited.
+    if let Some(rest) = edit.strip_prefix("in ")
+        && let Some((file, rest)) = rest.split_once(", line ")
+        && let Some((line, rest)) = rest.split_once(", change `")
+    {
+        return change_line(dir, file, line, rest);
+    }
     // `... app.run(host='0.0.0.0', port=8088) ...`: the app's own app.run call, replaced.
     if let Some(call) = app_run_call(edit) {
         return replace_app_run(dir, &call);
@@ -452,6 +459,37 @@ fn find_file(dir: &Path, name: &str) -> Result<std::path::PathBuf, String> {
         }
     }
     Err(format!("no {name} in the lab folder"))
+}
+
+/// Replaces `OLD` with `NEW` on line `line` of `file` (as the project names it, or the
+/// one file of its name); `rest` is "OLD` to `NEW`". The old text must be on that line.
+fn change_line(dir: &Path, file: &str, line: &str, rest: &str) -> Result<String, String> {
+    let n: usize = line
+        .parse()
+        .map_err(|_| format!("line {line:?} is no number"))?;
+    let rest = rest
+        .strip_suffix('`')
+        .ok_or_else(|| format!("{rest:?} does not end in a backtick"))?;
+    let (old, new) = rest
+        .rsplit_once("` to `")
+        .ok_or_else(|| format!("no \"` to `\" in {rest:?}"))?;
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let at = lines
+        .get_mut(n.wrapping_sub(1))
+        .ok_or_else(|| format!("{file} has no line {n}"))?;
+    if !at.contains(old) {
+        return Err(format!(
+            "line {n} of {file} is {at:?}, which has no {old:?}"
+        ));
+    }
+    *at = at.replacen(old, new, 1);
+    write(&path, &lines.join("\n"))?;
+    Ok(format!("{file}:{n}: {old} -> {new}"))
 }
 
 /// `app.run(...)` as the fix writes it, balanced parentheses.

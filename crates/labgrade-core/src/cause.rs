@@ -52,6 +52,8 @@ causes! {
     ContainerMissing = "container-missing": "no container has the wanted name",
     ContainerMisnamed = "container-misnamed": "a container of the right image exists under another name",
     ServiceMissing = "service-missing": "no container belongs to the compose service",
+    ContainerRemoved = "container-removed": "the container existed, but was removed (the daemon's events say when, and how it ended)",
+    ContainerRenamed = "container-renamed": "the container was renamed (the daemon's events say to what)",
     Paused = "paused": "the container is paused",
     CrashedDuringCheck = "crashed-during-check": "the app crashed while it was checked and was restarted",
     RestartLoop = "restart-loop": "the app keeps crashing and Docker keeps restarting it",
@@ -80,6 +82,7 @@ causes! {
     ExecFormat = "exec-format": "the program was built for another CPU, or a script lacks its #! line",
     SyntaxError = "syntax-error": "the code has a syntax error, so the app never started",
     AppError = "app-error": "another error the app's log names",
+    AppEnvMissing = "app-env-missing": "the app's code reads an environment variable the container was started without, and it stopped",
     // Builds.
     CopyWrongPath = "copy-wrong-path": "COPY names a file that is elsewhere in the build context",
     CopyMissingFile = "copy-missing-file": "COPY names a file the submission does not have (or .dockerignore leaves out)",
@@ -105,6 +108,8 @@ causes! {
     // HTTP answers.
     NotSent = "not-sent": "the request could not be sent (the spec or the container made it impossible)",
     RouteMissing = "route-missing": "the route answers 404 (another route answers)",
+    RouteNotInCode = "route-not-in-code": "the route answers 404, and the app's code declares no such route (its routes are listed)",
+    RouteNearMiss = "route-near-miss": "the route answers 404, and the app's code declares one a letter or a path segment away",
     MethodNotAllowed = "method-not-allowed": "the route exists but does not accept the method",
     Redirects = "redirects": "the app redirects, which the grader does not follow",
     WrongStatus = "wrong-status": "the answer's status is not the one the lab asks for",
@@ -115,6 +120,8 @@ causes! {
     // HTTP transport.
     LoopbackBind = "loopback-bind": "the app listens on 127.0.0.1 inside the container, so the published port cannot reach it",
     AppWrongPort = "app-wrong-port": "the app listens on another port than the published one",
+    LoopbackInCode = "loopback-in-code": "a line of the app's code binds 127.0.0.1 (the line is named), so the published port cannot reach it",
+    PortInCode = "port-in-code": "a line of the app's code listens on another port than the lab asks for (the line is named)",
     NotListening = "not-listening": "nothing listens inside the container on any port",
     NothingAnswers = "nothing-answers": "nothing answers behind the published port (the socket table could not be read)",
     StillStarting = "still-starting": "nothing listens yet in a container that started seconds ago",

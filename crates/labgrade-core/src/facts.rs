@@ -39,6 +39,11 @@ pub struct Facts {
     /// Dockerfiles one folder down, read when the spec's is missing (`src/Dockerfile`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dockerfiles_nearby: Vec<String>,
+    /// The daemon's events of the last hour for containers the spec names that are not
+    /// there (what happened to them: removed, renamed), keyed by the name; read only
+    /// then, and empty where the engine would not tell.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub events: BTreeMap<String, Vec<EventFact>>,
     /// The value `{{random}}` stood for in this run, so that a replay judges with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random: Option<String>,
@@ -325,6 +330,28 @@ pub struct HealthFacts {
 
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+/// One event the daemon logged for a container (`docker events`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventFact {
+    /// Unix time, in milliseconds.
+    pub time_ms: i64,
+    /// `create`, `start`, `die`, `oom`, `kill`, `stop`, `restart`, `rename`, `destroy`, ...
+    pub action: String,
+    /// The container's id.
+    pub id: String,
+    /// Its name at that moment (for a `rename`, the new one).
+    pub name: String,
+    /// For a `die`: the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// For a `rename`: the name before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_name: Option<String>,
+    /// The image it was created from, as `docker run` named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// How a one-shot run went.

@@ -22,5 +22,6 @@ pub mod hints;
 pub mod instance;
 pub mod plan;
 pub mod report;
+pub mod source;
 pub mod spec;
 pub mod verdict;

@@ -161,6 +161,7 @@ impl Kind for ContainerImage {
 fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgement {
     match facts.containers.get(&name.0) {
         Some(Some(c)) => pass(format!("{} ({})", c.name, short_id(&c.id))),
+        Some(None) if let Some(j) = facts.events.get(&name.0).and_then(|e| gone(plan, name, e, facts)) => j,
         Some(None) => {
             let wanted = normalise(&name.0);
             if let Some(other) = facts.others.iter().find(|o| normalise(&o.name) == wanted) {
@@ -197,6 +198,85 @@ fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgeme
     }
 }
 
+/// What the daemon's events say happened to a container that is not there: renamed
+/// (to a container that still exists), or removed, with how its last run ended.
+fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], facts: &Facts) -> Option<Judgement> {
+    // The last container that had the name, and what happened to it.
+    let id = &events.iter().rev().find(|e| e.name == name.0 || e.old_name.as_deref() == Some(&name.0))?.id;
+    let life: Vec<_> = events.iter().filter(|e| &e.id == id).collect();
+    let at = |ms: i64| {
+        let t = ms / 1000;
+        format!("{:02}:{:02}:{:02} UTC", t / 3600 % 24, t / 60 % 60, t % 60)
+    };
+    if let Some(r) = life.iter().find(|e| e.action == "rename" && e.old_name.as_deref() == Some(&name.0))
+        && facts.others.iter().any(|o| o.name == r.name)
+    {
+        return Some(fail(
+            CauseId::ContainerRenamed,
+            format!("no container {name}; renamed to {}", r.name),
+            format!("{name} was renamed to {} at {} (docker rename), so no container has the name now", r.name, at(r.time_ms)),
+            format!("docker rename {} {name}", r.name),
+        ));
+    }
+    let destroyed = life.iter().rev().find(|e| e.action == "destroy")?;
+    let mut story = Vec::new();
+    if let Some(c) = life.iter().find(|e| e.action == "create") {
+        story.push(format!("created at {}", at(c.time_ms)));
+    }
+    let starts = life.iter().filter(|e| e.action == "start").count();
+    if starts > 1 {
+        story.push(format!("restarted {}", times(starts as i64 - 1)));
+    }
+    let died = life.iter().rev().find(|e| e.action == "die");
+    let oom = life.iter().any(|e| e.action == "oom");
+    let asked = life.iter().any(|e| e.action == "stop" || e.action == "kill");
+    if oom {
+        story.push("killed for using too much memory (oom)".to_string());
+    }
+    if let Some(d) = died.filter(|_| !oom) {
+        story.push(match (d.exit_code, asked) {
+            (_, true) => format!("stopped at {}", at(d.time_ms)),
+            (Some(code), false) => format!("exited with code {code} at {}", at(d.time_ms)),
+            (None, false) => format!("exited at {}", at(d.time_ms)),
+        });
+    }
+    // Removed the moment it stopped (within a blink, no one asking): what `docker run
+    // --rm` does; a person typing `docker rm` takes longer.
+    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 300 && !asked);
+    let crashed = died.and_then(|d| d.exit_code).is_some_and(|c| c != 0) && !asked;
+    story.push(format!(
+        "removed at {}{}",
+        at(destroyed.time_ms),
+        if rm {
+            " as it stopped (`docker run --rm` does that)"
+        } else {
+            " (docker rm)"
+        }
+    ));
+    let (last, rest) = story.split_last().expect("removed is there");
+    let said = if rest.is_empty() {
+        last.clone()
+    } else {
+        format!("{}, and {last}", rest.join(", "))
+    };
+    let why = if crashed && rm {
+        format!("; its log went with it: run it without --rm to keep it (docker logs {name})")
+    } else {
+        String::new()
+    };
+    Some(fail(
+        CauseId::ContainerRemoved,
+        format!("no such container (removed at {})", at(destroyed.time_ms)),
+        format!("{name} existed in the last hour: it was {said}{why}"),
+        // The image it ran, when the spec names none.
+        run_command_or(
+            plan,
+            name,
+            life.iter().find_map(|e| e.image.as_deref()),
+        ),
+    ))
+}
+
 fn container_running(
     plan: &Plan,
     c: &ContainerFacts,
@@ -207,8 +287,7 @@ fn container_running(
     let name = &c.name;
     // Once the code or the Dockerfile must change, `docker start` would run the old build.
     // The image as the container was run from it, when the spec names none.
-    let seen = Some(c.image_name.as_str()).filter(|i| !i.is_empty() && !i.starts_with("sha256:"));
-    let rebuild = || rebuild_and_rerun(plan, &ContainerName(name.clone()), seen);
+    let rebuild = || rebuild_and_rerun(plan, &ContainerName(name.clone()), seen_image(c));
     let last_log = telling_line(&c.log_tail);
     let with_log = |s: String| match last_log {
         Some(l) => format!("{s}; its log says {}", quote(l, 160)),
@@ -313,6 +392,20 @@ fn container_running(
             h.fix.clone()
         }
     };
+    // A variable the code reads with no default, missing from the container: the log's
+    // KeyError names it, the code's line says where it is read.
+    if hint.is_none()
+        && !c.oom_killed
+        && !c.stop_requested
+        && let Some(t) = super::code::env_missing(plan, facts, c)
+    {
+        let found = match c.exit_code {
+            _ if c.restarting => format!("restarting (restarted {})", times(c.restart_count)),
+            Some(code) => format!("{} with code {code}", c.status),
+            None => c.status.clone(),
+        };
+        return fail(t.id, found, t.cause, t.fix);
+    }
     if c.restarting {
         let (id, cause, fix) = match &hint {
             Some(h) => (

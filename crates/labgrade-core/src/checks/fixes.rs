@@ -123,6 +123,12 @@ pub(crate) fn spec_image<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a
     })
 }
 
+/// The image as a container was run from it (`docker run NAME`), when that is a name
+/// and not an id: what a fix names when the spec names no image.
+pub(crate) fn seen_image(c: &ContainerFacts) -> Option<&str> {
+    Some(c.image_name.as_str()).filter(|i| !i.is_empty() && !i.starts_with("sha256:"))
+}
+
 /// What rebuilds the image and runs the container again from it, for a failure whose
 /// fix changes the code or the Dockerfile: `docker start` would restart the old build.
 pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<&str>) -> String {
@@ -145,7 +151,17 @@ pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<
 /// binds 127.0.0.1 unless told `--host=0.0.0.0`, so `app.run(host=...)` would change
 /// nothing), code that calls `app.run` gets the call with the port it really uses.
 pub(crate) fn listen_everywhere(cmd: Option<&[String]>, port: u16) -> String {
-    const AFTER: &str = "then rebuild the image and run the container again";
+    cli_listen_everywhere(cmd, port).unwrap_or_else(|| format!(
+        "make the app listen on 0.0.0.0, not 127.0.0.1 (for Flask code: app.run(host='0.0.0.0', port={port})), {AFTER}"
+    ))
+}
+
+const AFTER: &str = "then rebuild the image and run the container again";
+
+/// [`listen_everywhere`] for a command whose own flags say where the server listens
+/// (`flask run`, uvicorn, gunicorn, http.server): the CMD with the address changed.
+/// `None` when the command does not say, and the address is in the app's code.
+pub(crate) fn cli_listen_everywhere(cmd: Option<&[String]>, port: u16) -> Option<String> {
     let words: Vec<String> = cmd.map(<[String]>::to_vec).unwrap_or_default();
     // Shell form (`/bin/sh -c "flask run"`): edit the command inside, write it back as
     // shell form.
@@ -155,17 +171,15 @@ pub(crate) fn listen_everywhere(cmd: Option<&[String]>, port: u16) -> String {
     } else {
         words.clone()
     };
-    let Some(edited) = bind_all(&inner, port) else {
-        return format!(
-            "make the app listen on 0.0.0.0, not 127.0.0.1 (for Flask code: app.run(host='0.0.0.0', port={port})), {AFTER}"
-        );
-    };
+    let edited = bind_all(&inner, port)?;
     let cmd = if shell {
         format!("CMD {}", edited.join(" "))
     } else {
         format!("CMD {}", crate::dockerfile::exec_form(&edited))
     };
-    format!("in the Dockerfile, write {cmd} (listen on 0.0.0.0), {AFTER}")
+    Some(format!(
+        "in the Dockerfile, write {cmd} (listen on 0.0.0.0), {AFTER}"
+    ))
 }
 
 /// The command with its listen address set to every address, for the servers whose

@@ -77,8 +77,7 @@ impl Kind for HttpCheck {
             .container
             .as_ref()
             .and_then(|n| container_facts(facts, n));
-        let image = c.and_then(|c| image_of(facts, c));
-        let mut j = judge(plan, &self.expect, p, c, image, self.port);
+        let mut j = judge(plan, facts, &self.expect, p, c, self.port);
         if !j.pass {
             // A request through a port that is not published fails because of that.
             let port_check = plan.checks.iter().find(|k| {
@@ -183,10 +182,10 @@ fn expected(h: &HttpExpect) -> String {
 
 fn judge(
     plan: &Plan,
+    facts: &Facts,
     h: &HttpExpect,
     p: &ProbeFacts,
     c: Option<&ContainerFacts>,
-    image: Option<&ImageFacts>,
     host_port: Option<u16>,
 ) -> Judgement {
     match &p.outcome {
@@ -200,7 +199,7 @@ fn judge(
             error: true,
         },
         ProbeOutcome::Failed { error, message } => {
-            super::transport::judge(plan, *error, message, p, c, image, host_port)
+            super::transport::judge(plan, facts, *error, message, p, c, host_port)
         }
         ProbeOutcome::Response {
             status,
@@ -224,20 +223,26 @@ fn judge(
                             .filter(|(_, st)| (200..400).contains(st))
                             .map(|(alt, st)| format!("{alt} answers {st}"))
                             .collect();
-                        cause = Some((
-                            CauseId::RouteMissing,
-                            if answering.is_empty() {
-                                format!("the app has no route for {} {path}", h.method)
-                            } else {
-                                format!(
-                                    "{path} is 404 but {}: the app has no route {path}",
-                                    answering.join(", ")
-                                )
-                            },
-                        ));
-                        fix = Some(format!(
-                            "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
-                        ));
+                        let told = c.and_then(|c| super::code::route(plan, facts, c, &path));
+                        if let Some(t) = told {
+                            cause = Some((t.id, t.cause));
+                            fix = Some(t.fix);
+                        } else {
+                            cause = Some((
+                                CauseId::RouteMissing,
+                                if answering.is_empty() {
+                                    format!("the app has no route for {} {path}", h.method)
+                                } else {
+                                    format!(
+                                        "{path} is 404 but {}: the app has no route {path}",
+                                        answering.join(", ")
+                                    )
+                                },
+                            ));
+                            fix = Some(format!(
+                                "add the route {path} to the app (for Flask: @app.route(\"{path}\"))"
+                            ));
+                        }
                     }
                     405 => {
                         cause = Some((

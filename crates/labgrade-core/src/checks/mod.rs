@@ -7,6 +7,7 @@
 //! one line of the list below; the list generates [`CheckKind`] (one variant per kind)
 //! and [`expand`], which `Plan::new` calls. A new kind is one new file plus one line.
 
+mod code;
 mod fixes;
 mod program;
 mod registry;

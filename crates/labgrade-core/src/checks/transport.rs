@@ -4,13 +4,14 @@ use super::*;
 
 pub(crate) fn judge(
     plan: &Plan,
+    facts: &Facts,
     error: TransportError,
     message: &str,
     p: &ProbeFacts,
     c: Option<&ContainerFacts>,
-    image: Option<&ImageFacts>,
     host_port: Option<u16>,
 ) -> Judgement {
+    let image = c.and_then(|c| image_of(facts, c));
     let found = transport_found(error, message);
     let logs = c.map(|c| format!("docker logs {}", c.name));
     // Which container port the host port leads to, per the container's real mapping.
@@ -45,6 +46,13 @@ pub(crate) fn judge(
         ),
         (None, None) => format!("publish the port the app listens on, {actual}"),
     };
+    // The app listens on `actual` where the lab wants another port inside the container:
+    // the line of its code that says so, when observe read it.
+    let in_code = |actual: u16, cause: &str| {
+        let c = c?;
+        let w = wanted_inner.filter(|w| *w != actual)?;
+        super::code::wrong_port(plan, facts, c, actual, w, cause)
+    };
     match error {
         TransportError::Reset | TransportError::EmptyReply | TransportError::Refused
             if inner.is_some() =>
@@ -60,37 +68,54 @@ pub(crate) fn judge(
                     .filter(|l| l.port == inner.container_port)
                     .collect();
                 if !on_port.is_empty() && on_port.iter().all(|l| l.is_loopback()) {
-                    return fail(
-                        CauseId::LoopbackBind,
-                        found,
+                    let t = super::code::loopback(
+                        plan,
+                        facts,
+                        c,
+                        inner.container_port,
                         format!(
-                            "the app listens on {}:{} inside the container, so the published port cannot reach it; bind it to 0.0.0.0",
+                            "the app listens on {}:{} inside the container, so the published port cannot reach it",
                             on_port[0].ip, inner.container_port
                         ),
-                        Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
+                        "bind it to 0.0.0.0",
                     );
+                    return fail(t.id, found, t.cause, t.fix);
                 }
                 if on_port.is_empty() {
                     let others: Vec<_> = listening.iter().filter(|l| !l.is_loopback()).collect();
                     return match others.first() {
-                        Some(o) => fail(
-                            CauseId::AppWrongPort,
-                            found,
-                            format!(
+                        Some(o) => {
+                            let cause = format!(
                                 "nothing listens on {} inside the container; the app listens on {}",
                                 inner.container_port, o.port
-                            ),
-                            Some(port_fix(c, o.port)),
-                        ),
-                        None if !listening.is_empty() => fail(
-                            CauseId::LoopbackBind,
-                            found,
-                            format!(
-                                "the app listens only on {}:{} inside the container, which the published port cannot reach; bind it to 0.0.0.0:{}",
-                                listening[0].ip, listening[0].port, inner.container_port
-                            ),
-                            Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
-                        ),
+                            );
+                            match in_code(o.port, &cause) {
+                                Some(t) => fail(t.id, found, t.cause, t.fix),
+                                None => fail(
+                                    CauseId::AppWrongPort,
+                                    found,
+                                    cause,
+                                    Some(port_fix(c, o.port)),
+                                ),
+                            }
+                        }
+                        None if !listening.is_empty() => {
+                            let cause = format!(
+                                "the app listens only on {}:{} inside the container, which the published port cannot reach",
+                                listening[0].ip, listening[0].port
+                            );
+                            let t = in_code(listening[0].port, &cause).unwrap_or_else(|| {
+                                super::code::loopback(
+                                    plan,
+                                    facts,
+                                    c,
+                                    inner.container_port,
+                                    cause,
+                                    &format!("bind it to 0.0.0.0:{}", inner.container_port),
+                                )
+                            });
+                            fail(t.id, found, t.cause, t.fix)
+                        }
                         None if overridden.is_some() => fail(
                             CauseId::CommandOverridden,
                             found,
@@ -159,26 +184,35 @@ pub(crate) fn judge(
             match (everywhere, on_loopback) {
                 (Some(a), _) if a.port.is_some_and(|p| p != inner.container_port) => {
                     let port = a.port.unwrap_or_default();
-                    fail(
-                        CauseId::AppWrongPort,
-                        found,
+                    let cause = format!(
+                        "nothing answers on port {} inside the container; the app's log says it listens on port {port} ({})",
+                        inner.container_port,
+                        quote(&a.line, 80)
+                    );
+                    match in_code(port, &cause) {
+                        Some(t) => fail(t.id, found, t.cause, t.fix),
+                        None => fail(CauseId::AppWrongPort, found, cause, Some(port_fix(c, port))),
+                    }
+                }
+                (None, Some(a)) => {
+                    let t = super::code::loopback(
+                        plan,
+                        facts,
+                        c,
+                        inner.container_port,
                         format!(
-                            "nothing answers on port {} inside the container; the app's log says it listens on port {port} ({})",
-                            inner.container_port,
+                            "the app only listens inside the container on loopback (its log says {})",
                             quote(&a.line, 80)
                         ),
-                        Some(port_fix(c, port)),
-                    )
+                        "bind it to 0.0.0.0",
+                    );
+                    fail(t.id, found, t.cause, t.fix)
                 }
-                (None, Some(a)) => fail(
-                    CauseId::LoopbackBind,
-                    found,
-                    format!(
-                        "the app only listens inside the container on loopback (its log says {}); bind it to 0.0.0.0",
-                        quote(&a.line, 80)
-                    ),
-                    Some(listen_everywhere(c.cmd.as_deref(), inner.container_port)),
-                ),
+                _ if let Some(t) =
+                    super::code::unheard(plan, facts, c, inner.container_port, wanted_inner) =>
+                {
+                    fail(t.id, found, t.cause, t.fix)
+                }
                 _ => fail(
                     CauseId::NothingAnswers,
                     found,

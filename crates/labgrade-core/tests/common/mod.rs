@@ -111,6 +111,12 @@ impl FactsBuilder {
         self
     }
 
+    /// What the daemon's events say happened to a container that is gone.
+    pub fn events(mut self, name: &str, events: Vec<labgrade_core::facts::EventFact>) -> Self {
+        self.facts.events.insert(name.into(), events);
+        self
+    }
+
     /// A container the spec names that does not exist.
     pub fn no_container(mut self, name: &str) -> Self {
         self.facts.containers.insert(name.into(), None);
@@ -519,6 +525,11 @@ impl ContainerB {
     /// The socket table could not be read (Docker Desktop: no /proc of the VM).
     pub fn no_socket_table(mut self) -> Self {
         self.0.listening = None;
+        self
+    }
+    /// The command it runs (its CMD, as `docker inspect` shows it).
+    pub fn cmd<const N: usize>(mut self, cmd: [&str; N]) -> Self {
+        self.0.cmd = Some(cmd.iter().map(|s| s.to_string()).collect());
         self
     }
     pub fn log<const N: usize>(mut self, lines: [&str; N]) -> Self {

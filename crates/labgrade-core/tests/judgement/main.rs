@@ -16,6 +16,7 @@ mod image_contents;
 mod image_settings;
 mod port;
 mod prerequisites;
+mod reasoning;
 mod registry;
 mod run;
 mod transport;
