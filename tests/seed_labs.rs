@@ -526,8 +526,9 @@ fn nautilus(cx: &mut Ctx) {
             r.json["passed"], false,
             "{s}: an app nobody can reach fails"
         );
-        r.expect_says(http, "cause", &["127.0.0.1:8088", "0.0.0.0"]);
-        r.expect_says(http, "fix", &["host='0.0.0.0'"]);
+        // The line of the seed's own code that binds loopback, read from the image.
+        r.expect_says(http, "cause", &["127.0.0.1:8088", "server.py, line "]);
+        r.expect_says(http, "fix", &["host=\"0.0.0.0\", port=8088"]);
     }
     cx.rm(name);
 
@@ -597,8 +598,16 @@ fn latency(cx: &mut Ctx) {
     cx.run(name, &["-p", "8000:8080"], image);
     let r = cx.check(spec, None, "only /ping");
     r.expect_failures(&[get_latency], &[]);
-    r.expect_says(get_latency, "cause", &["no route /latency"]);
-    r.expect_says(get_latency, "fix", &["@app.route(\"/latency\")"]);
+    r.expect_says(
+        get_latency,
+        "cause",
+        &["app.py declares /ping — not /latency"],
+    );
+    r.expect_says(
+        get_latency,
+        "fix",
+        &["@app.route('/latency')", "app.py (its routes are at line"],
+    );
     cx.rm(name);
 }
 
@@ -703,7 +712,11 @@ fn product_api(cx: &mut Ctx) {
     let r = cx.check(spec, None, "no /health route");
     let health = "http:product-api:GET /health";
     r.expect_failures(&[health], &[]);
-    r.expect_says(health, "cause", &["no route /health"]);
+    r.expect_says(
+        health,
+        "cause",
+        &["app.py declares /products — not /health"],
+    );
     cx.rm(name);
 
     // Seed 004's "Bad: Slow Rebuilds".
