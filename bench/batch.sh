@@ -34,16 +34,6 @@ trap cleanup EXIT
 
 "$bin" sample-image "$base"
 class "$work" "$base" "$n" loopback
-image: nautilus/python-app
-container: pythonapp_nautilus
-ports: ["8097:8088"]
-# The sample image is built here (no registry digest): allowed by name.
-allowed_bases: ["$base"]
-http:
-  - get: /
-    status: 200
-    body_contains: Hello
-YAML
 
 # The loop from a course's grading script, one submission after another.
 cat >"$work/loop.sh" <<SH

@@ -37,16 +37,6 @@ trap cleanup EXIT
 
 "$bin" sample-image "$base" >/dev/null
 class "$work" "$base" "$n" mixed
-name: Python app on port 8097
-image: nautilus/python-app
-container: pythonapp_nautilus
-ports: ["8097:8088"]
-allowed_bases: ["$base"]
-http:
-  - get: /
-    status: 200
-    body_contains: Hello
-YAML
 
 
 echo "grading $n submissions for real…"

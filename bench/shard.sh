@@ -33,15 +33,6 @@ trap cleanup EXIT
 
 "$bin" sample-image "$base"
 class "$work" "$base" "$n" loopback
-image: nautilus/python-app
-container: pythonapp_nautilus
-ports: ["8097:8088"]
-allowed_bases: ["$base"]
-http:
-  - get: /
-    status: 200
-    body_contains: Hello
-YAML
 
 cpus=$(nproc)
 half=$(( cpus / 2 > 0 ? cpus / 2 : 1 ))
