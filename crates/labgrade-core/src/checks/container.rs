@@ -295,6 +295,24 @@ fn container_running(
     };
     if c.running && !c.paused && !c.restarting {
         if c.restarts_during_check > 0 {
+            // A recognised crash keeps its own cause: Podman restarts a crashing app at
+            // once, so a crash loop there is mostly seen running.
+            if let Some(h) = crate::hints::recognise(&c.log_tail, c.error.as_deref())
+                .filter(|h| needs_rebuild(h.id))
+            {
+                return fail(
+                    h.id,
+                    format!(
+                        "running, but restarted {} during the check",
+                        times(c.restarts_during_check)
+                    ),
+                    format!(
+                        "{}; the app crashed while it was being checked and was restarted",
+                        h.cause
+                    ),
+                    format!("{}; then: {}", without_rebuild(&h.fix), rebuild()),
+                );
+            }
             return fail(
                 CauseId::CrashedDuringCheck,
                 format!(

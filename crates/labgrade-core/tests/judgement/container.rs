@@ -307,6 +307,17 @@ fn running() {
                 .engine_arch("arm64"),
         ),
         Case::fails(
+            "running, restarted during the check: a recognised crash keeps its cause",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| {
+                c.running()
+                    .restarts_during_check(2)
+                    .log(["ModuleNotFoundError: No module named 'flask'"])
+            }),
+        ),
+        Case::fails(
             "exited: docker run options after the image name",
             SPEC,
             RUNNING,
