@@ -42,10 +42,7 @@ impl<'a> Networks<'a> {
     /// Its Linux bridge: the prefix the host's firewall rules match, and a hash of the run
     /// and the number, 15 bytes in all (the kernel's longest name).
     fn bridge(&self, number: usize) -> String {
-        let key = format!("{}/{number}", self.run_id);
-        let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-        });
+        let hash = super::submission::stable_hash(&format!("{}/{number}", self.run_id));
         format!(
             "{}{:012x}",
             containers::BRIDGE_PREFIX,

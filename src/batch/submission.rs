@@ -89,11 +89,15 @@ pub fn slug(s: &str) -> String {
     if !out.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         out.insert(0, 's');
     }
-    // FNV-1a: stable across runs and machines, unlike std's hasher.
-    let hash = s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+    format!("{out}-{:06x}", stable_hash(s) & 0xff_ffff)
+}
+
+/// FNV-1a of a text: stable across runs and machines, unlike std's hasher, so names built
+/// from it are the same in every run.
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    });
-    format!("{out}-{:06x}", hash & 0xff_ffff)
+    })
 }
 
 impl Job<'_> {

@@ -293,6 +293,17 @@ fn container_running(
         Some(l) => format!("{s}; its log says {}", quote(l, 160)),
         None => s,
     };
+    // A recognised cause's fix and what to type after it: the rebuild when the fix changes
+    // the image, else `docker start` where the container has to be started again.
+    let hint_fix = |h: &crate::hints::Hint, start: bool| {
+        if needs_rebuild(h.id) {
+            format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
+        } else if start {
+            format!("{}; then docker start {name}", h.fix)
+        } else {
+            h.fix.clone()
+        }
+    };
     if c.running && !c.paused && !c.restarting {
         if c.restarts_during_check > 0 {
             // A recognised crash keeps its own cause: Podman restarts a crashing app at
@@ -310,7 +321,7 @@ fn container_running(
                         "{}; the app crashed while it was being checked and was restarted",
                         h.cause
                     ),
-                    format!("{}; then: {}", without_rebuild(&h.fix), rebuild()),
+                    hint_fix(&h, false),
                 );
             }
             return fail(
@@ -399,17 +410,6 @@ fn container_running(
             ),
         );
     }
-    // A recognised cause's fix and what to type after it: the rebuild when the fix changes
-    // the image, else `docker start` where the container has to be started again.
-    let hint_fix = |h: &crate::hints::Hint, start: bool| {
-        if needs_rebuild(h.id) {
-            format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
-        } else if start {
-            format!("{}; then docker start {name}", h.fix)
-        } else {
-            h.fix.clone()
-        }
-    };
     // A variable the code reads with no default, missing from the container: the log's
     // KeyError names it, the code's line says where it is read.
     if hint.is_none()
