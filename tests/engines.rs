@@ -308,6 +308,15 @@ fn podman(lab: &Lab, graded: &[Graded]) {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            // Podman's log of an app that died at once can lag its exit (CI once graded
+            // the crash before its log held the error line): wait until it does.
+            for _ in 0..100 {
+                let log = pm.cli(&["logs", &name]);
+                if !text(&log.stdout).trim().is_empty() || !text(&log.stderr).trim().is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
         }
         match *what {
             "stopped" => assert!(pm.cli(&["stop", "-t", "1", &name]).status.success()),
