@@ -275,6 +275,11 @@ impl Daemon {
             .and_then(|h| h.restart_policy.as_ref())
             .and_then(|r| r.name.map(|n| n.to_string()))
             .filter(|n| !n.is_empty());
+        let memory_limit = c
+            .host_config
+            .as_ref()
+            .and_then(|h| h.memory)
+            .filter(|m| *m > 0);
         let networks = c
             .network_settings
             .as_ref()
@@ -339,9 +344,11 @@ impl Daemon {
             listening: None,
             mounts,
             restart_policy,
+            memory_limit,
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             networks,
             restarts_during_check: 0,
+            removed_during_check: false,
             stop_requested: false,
             health,
             listening_via: None,
@@ -755,14 +762,22 @@ fn lenient<T: serde::de::DeserializeOwned>(e: &BollardError) -> Option<T> {
     serde_json::from_str(&fixed).ok()
 }
 
+/// Whether the engine said the object does not exist. Podman answers a request about a
+/// container it is removing at that moment with a 500 that says so ("container … does not
+/// exist in database: no such container"): that is a container gone, not a failed engine.
 pub(super) fn is_not_found(e: &BollardError) -> bool {
-    matches!(
-        e,
+    match e {
         BollardError::DockerResponseServerError {
-            status_code: 404,
-            ..
+            status_code: 404, ..
+        } => true,
+        BollardError::DockerResponseServerError {
+            status_code: 500,
+            message,
+        } => {
+            message.ends_with("no such container") || message.contains("does not exist in database")
         }
-    )
+        _ => false,
+    }
 }
 
 pub(super) fn short_error(e: &BollardError) -> String {
@@ -841,7 +856,7 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn seconds_since(ts: &str) -> Option<f64> {
+pub(crate) fn seconds_since(ts: &str) -> Option<f64> {
     let then = parse_rfc3339(ts)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -904,6 +919,20 @@ mod tests {
             tail_lines(log.as_bytes(), 10),
             ["red true moved cursor link c1\tend", ""]
         );
+    }
+
+    #[test]
+    fn podmans_500_for_a_container_being_removed_is_not_found() {
+        let gone = BollardError::DockerResponseServerError {
+            status_code: 500,
+            message: "container 1474dc96051a does not exist in database: no such container".into(),
+        };
+        assert!(is_not_found(&gone));
+        let broken = BollardError::DockerResponseServerError {
+            status_code: 500,
+            message: "runtime error: invalid memory address".into(),
+        };
+        assert!(!is_not_found(&broken));
     }
 
     #[test]

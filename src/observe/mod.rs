@@ -399,11 +399,22 @@ pub async fn observe(
         .collect();
     let refreshed = join_all(failing.iter().map(|n| evidence(daemon, n))).await;
     for (n, c) in failing.iter().zip(refreshed) {
-        if let Some(mut c) = c? {
-            if let Some(Some(before)) = facts.containers.get(n) {
-                c.restarts_during_check = (c.restart_count - before.restart_count).max(0);
+        match c? {
+            Some(mut c) => {
+                if let Some(Some(before)) = facts.containers.get(n) {
+                    c.restarts_during_check = (c.restart_count - before.restart_count).max(0);
+                }
+                c.removed_during_check = c.status == "removing";
+                facts.containers.insert(n.clone(), Some(c));
             }
-            facts.containers.insert(n.clone(), Some(c));
+            // Gone since the check began: what it was is kept, and that it went.
+            None => {
+                if let Some(Some(c)) = facts.containers.get_mut(n) {
+                    c.removed_during_check = true;
+                    c.running = false;
+                    c.published.clear();
+                }
+            }
         }
     }
     // A start that names a file (the script python could not open, the program exec
@@ -528,6 +539,9 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
     let (c, logs) = futures_util::join!(daemon.container(name), settled_log_tail(daemon, name));
     let Some(mut c) = c? else { return Ok(None) };
     c.log_tail = logs;
+    if just_crashed_silently(&c) {
+        c.log_tail = first_log_lines(daemon, name).await;
+    }
     if daemon.local {
         c.listening = c.pid.and_then(sockets::listening);
     }
@@ -649,6 +663,33 @@ async fn settled_log_tail(daemon: &Daemon, name: &str) -> Vec<String> {
         tail = again;
     }
     tail
+}
+
+/// Whether a container exited with an error a moment ago and its log is still empty.
+/// Some engines (Podman's log files, a remote engine's copy) write an app's last words
+/// a moment after its exit is recorded; grading before they land would say "it printed
+/// nothing" about an app whose traceback is on its way.
+fn just_crashed_silently(c: &ContainerFacts) -> bool {
+    !c.running
+        && c.log_tail.is_empty()
+        && c.exit_code.is_some_and(|code| code != 0)
+        && c.finished_at
+            .as_deref()
+            .and_then(docker::seconds_since)
+            .is_none_or(|s| s < 10.0)
+}
+
+/// The log once its first lines land, polled every 50 ms for two seconds at most, then
+/// settled like any other.
+async fn first_log_lines(daemon: &Daemon, name: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if !daemon.log_tail(name, docker::LOG_LINES).await.is_empty() {
+            return settled_log_tail(daemon, name).await;
+        }
+    }
+    Vec::new()
 }
 
 /// Whether a container that does not answer yet may still start to: not when it has

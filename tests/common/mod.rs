@@ -170,6 +170,11 @@ impl Lab {
         full
     }
 
+    /// A container the test made itself (with the docker CLI): removed with the lab.
+    pub fn own(&mut self, name: &str) {
+        self.containers.push(name.to_string());
+    }
+
     /// Starts a container from `image` named `<suffix>-<id>`, with sample-app arguments.
     pub async fn run_image_with(
         &mut self,

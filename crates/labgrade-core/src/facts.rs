@@ -280,6 +280,9 @@ pub struct ContainerFacts {
     /// `docker run --restart` policy name (`no`, `always`, ...).
     #[serde(default)]
     pub restart_policy: Option<String>,
+    /// `docker run --memory` in bytes, when the container has a memory limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<i64>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -288,6 +291,10 @@ pub struct ContainerFacts {
     /// app crashed under the probes), or whether it stopped then.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restarts_during_check: i64,
+    /// It was there when the check began and gone (or being removed) when its evidence
+    /// was read: someone ran `docker rm` while it was being checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed_during_check: bool,
     /// Someone stopped it (`docker stop`, `docker kill`: the daemon's events say so), so
     /// its exit is no crash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

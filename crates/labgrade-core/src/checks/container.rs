@@ -240,9 +240,10 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
             (None, false) => format!("exited at {}", at(d.time_ms)),
         });
     }
-    // Removed the moment it stopped (within a blink, no one asking): what `docker run
-    // --rm` does; a person typing `docker rm` takes longer.
-    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 300 && !asked);
+    // Removed the moment it stopped (within two seconds, no one asking): what `docker
+    // run --rm` does, a busy daemon included; a person who notices a crash and types
+    // `docker rm` takes longer (and `docker rm -f` of a running one sends a kill).
+    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 2000 && !asked);
     let crashed = died.and_then(|d| d.exit_code).is_some_and(|c| c != 0) && !asked;
     story.push(format!(
         "removed at {}{}",
@@ -304,6 +305,14 @@ fn container_running(
             h.fix.clone()
         }
     };
+    if c.removed_during_check {
+        return fail(
+            CauseId::ContainerRemoved,
+            "removed during the check",
+            format!("{name} was removed (docker rm) while labgrade was checking it, so there is nothing left to start"),
+            run_command_or(plan, &ContainerName(name.clone()), seen_image(c)),
+        );
+    }
     if c.running && !c.paused && !c.restarting {
         if c.restarts_during_check > 0 {
             // A recognised crash keeps its own cause: Podman restarts a crashing app at
@@ -478,9 +487,7 @@ fn container_running(
                 (
                     CauseId::OomKilled,
                     "the container ran out of memory and was killed".to_string(),
-                    format!(
-                        "make the app use less memory, or run it with a higher --memory limit   ({logs} shows what it did last)"
-                    ),
+                    memory_fix(&logs),
                 )
             } else if c.stop_requested {
                 (
@@ -496,6 +503,22 @@ fn container_running(
                     with_log(h.cause.clone()),
                     format!("{}   ({logs} shows the whole error)", hint_fix(h, true)),
                 )
+            } else if code == 137 {
+                // A SIGKILL explains the exit better than any setting: it goes before
+                // an overridden command, which may well have been running fine.
+                match c.memory_limit {
+                    // Some engines (Podman on cgroup v1) record no out-of-memory kill.
+                    Some(limit) => (
+                        CauseId::Killed,
+                        with_log(format!("the app was killed (exit code 137 = 128 + 9, SIGKILL) and the container may use at most {} (--memory): most likely it needed more, although the engine recorded no out-of-memory kill; otherwise docker kill or docker stop did it", mebibytes(limit))),
+                        memory_fix(&logs),
+                    ),
+                    None => (
+                        CauseId::Killed,
+                        with_log("the app was killed (exit code 137 = 128 + 9, SIGKILL), and not for the container's memory limit: docker kill or docker stop did it (docker stop kills an app that ignores SIGTERM after 10 s), or the machine itself ran out of memory".into()),
+                        format!("docker start {name}   ({logs} shows what it did last; if it is killed again, make it use less memory)"),
+                    ),
+                }
             } else if let Some(cause) = overridden_command(c, image) {
                 (
                     CauseId::CommandOverridden,
@@ -510,12 +533,6 @@ fn container_running(
                         "{logs}; make CMD start the server in the foreground, then: {}",
                         rebuild()
                     ),
-                )
-            } else if code == 137 {
-                (
-                    CauseId::Killed,
-                    with_log("the app was killed (exit code 137 = 128 + 9, SIGKILL), and not for the container's memory limit: docker kill or docker stop did it (docker stop kills an app that ignores SIGTERM after 10 s), or the machine itself ran out of memory".into()),
-                    format!("docker start {name}   ({logs} shows what it did last; if it is killed again, make it use less memory)"),
                 )
             } else {
                 let meaning = exit_meaning(code).map_or(String::new(), |m| format!(" ({m})"));
@@ -532,6 +549,22 @@ fn container_running(
             };
             fail(id, found, cause, Some(fix))
         }
+    }
+}
+
+/// What to do about an app its memory limit killed.
+fn memory_fix(logs: &str) -> String {
+    format!(
+        "make the app use less memory, or run it with a higher --memory limit   ({logs} shows what it did last)"
+    )
+}
+
+/// A byte count as `docker run --memory` would say it: `64 MiB`.
+fn mebibytes(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        b => format!("{b} bytes"),
     }
 }
 

@@ -553,6 +553,18 @@ impl ContainerB {
         });
         self
     }
+    /// Removed (`docker rm -f`) while it was being checked: gone when its evidence was read.
+    pub fn removed_during_check(mut self) -> Self {
+        self.0.removed_during_check = true;
+        self.0.running = false;
+        self.0.published.clear();
+        self
+    }
+    /// `docker run --memory BYTES`.
+    pub fn memory(mut self, bytes: i64) -> Self {
+        self.0.memory_limit = Some(bytes);
+        self
+    }
     pub fn restart(mut self, policy: &str) -> Self {
         self.0.restart_policy = Some(policy.into());
         self

@@ -206,6 +206,26 @@ fn running() {
             CauseId::Killed,
             lab(|c| c.exited(137)),
         ),
+        // `docker rm -f` while labgrade waited for the app: Docker shows it `removing`,
+        // Podman has no such state and the container is simply gone; either way there is
+        // nothing to `docker start`, and the fix is the whole `docker run`.
+        Case::fails(
+            "removed while it was being checked",
+            SPEC,
+            RUNNING,
+            CauseId::ContainerRemoved,
+            lab(|c| c.published(8097, 8088).removed_during_check()),
+        ),
+        // Podman on cgroup v1 records no out-of-memory kill: a SIGKILL under a memory
+        // limit, with the command overridden too, is still told as a kill, and the limit
+        // is named (the command may well have been running fine).
+        Case::fails(
+            "exited 137 under a memory limit, no OOM record, command overridden",
+            SPEC,
+            RUNNING,
+            CauseId::Killed,
+            lab(|c| c.exited(137).memory(64 << 20).command(["--hog"])),
+        ),
         Case::fails(
             "exited: ModuleNotFoundError",
             SPEC,
