@@ -652,7 +652,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 run_id: run,
                 labels,
                 student,
-                dir: &dir,
+                dir,
                 limits: opts.limits,
                 observe: opts.observe,
                 journal,
@@ -660,7 +660,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                 build_cgroups,
                 networks,
             };
-            let mut graded = job.run().await;
+            let (mut graded, cleanup) = job.run().await;
             if let Some(s) = names.get(student) {
                 graded.result.name = Some(s.name.clone());
                 graded.result.lms = s.lms.clone();
@@ -680,30 +680,49 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                     &graded.build_log,
                 ));
             }
-            if let Some(report) = &graded.report {
-                let mut tty = Vec::new();
-                let mut json = Vec::new();
-                let mut full = Vec::new();
-                let plain = TtyOptions {
-                    color: false,
-                    width: 120,
-                };
-                let _ = Format::Tty.write(report, plain, false, &mut tty);
-                let _ = Format::Json.write(report, plain, false, &mut json);
-                let _ = Format::Json.write(report, plain, true, &mut full);
-                book.save_report(student, &tty, &json, &full).map_err(io)?;
-            }
-            if !graded.build_log.is_empty() {
-                book.save_log(student, &graded.build_log).map_err(io)?;
-            }
-            book.record(&graded.result, layout).map_err(io)?;
-            Ok::<_, BatchError>(graded.result)
+            let saved = (|| {
+                if let Some(report) = &graded.report {
+                    let mut tty = Vec::new();
+                    let mut json = Vec::new();
+                    let mut full = Vec::new();
+                    let plain = TtyOptions {
+                        color: false,
+                        width: 120,
+                    };
+                    let _ = Format::Tty.write(report, plain, false, &mut tty);
+                    let _ = Format::Json.write(report, plain, false, &mut json);
+                    let _ = Format::Json.write(report, plain, true, &mut full);
+                    book.save_report(student, &tty, &json, &full)?;
+                }
+                if !graded.build_log.is_empty() {
+                    book.save_log(student, &graded.build_log)?;
+                }
+                book.record(&graded.result, layout)
+            })();
+            (saved.map(|()| graded.result).map_err(io), cleanup)
         }
     }))
     .buffer_unordered(opts.jobs.max(1));
     futures_util::pin_mut!(jobs);
-    while let Some(r) = jobs.next().await {
-        let r = r?;
+    // Each submission's removals run beside the next submissions' builds, outside the
+    // -j slots: at -j 1 they cost no waiting at all. All have ended before the run's own
+    // clean-up below.
+    let mut cleanups = futures_util::stream::FuturesUnordered::new();
+    loop {
+        let (r, cleanup) = tokio::select! {
+            Some(done) = jobs.next() => done,
+            Some(()) = cleanups.next(), if !cleanups.is_empty() => continue,
+            else => break,
+        };
+        cleanups.push(cleanup.run());
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                // Stopping on a file error: what was made is removed all the same.
+                while cleanups.next().await.is_some() {}
+                return Err(e);
+            }
+        };
         progress.finished(&r);
         match r.status {
             Status::Graded => summary.graded += 1,

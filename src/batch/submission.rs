@@ -2,7 +2,7 @@
 //! picks), grade them like `labgrade check`, and remove everything it created.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::gradebook::{Status, StudentResult};
@@ -50,7 +50,7 @@ pub struct Job<'a> {
     /// Labels on everything it creates: the run's id and its owner process.
     pub labels: &'a [(String, String)],
     pub student: &'a str,
-    pub dir: &'a Path,
+    pub dir: PathBuf,
     pub limits: Limits,
     pub observe: ObserveOptions,
     /// Where the run writes down the images its builds commit.
@@ -100,7 +100,7 @@ pub fn stable_hash(s: &str) -> u64 {
     })
 }
 
-impl Job<'_> {
+impl<'a> Job<'a> {
     fn image_tag(&self) -> String {
         format!(
             "labgrade-grade/{}-{}:latest",
@@ -113,30 +113,44 @@ impl Job<'_> {
         format!("lg-{}-{}-{i}", self.run_id, slug(self.student))
     }
 
-    /// Runs the whole grading and always cleans up after itself.
-    pub async fn run(&self) -> Graded {
+    /// Runs the whole grading, and returns with it what removes everything the grading
+    /// made (which the caller must run): the next submission's build need not wait for
+    /// this one's removals.
+    pub async fn run(&self) -> (Graded, Cleanup<'a>) {
         let started = Instant::now();
         let plan = Plan::new(self.spec);
         let ids = super::scored_ids(self.spec, &plan);
-        let mut graded = match self.networks.take(self.daemon).await {
-            Ok(network) => {
-                let graded = self.steps(&plan, &network.name).await;
-                self.cleanup().await;
-                self.networks.give_back(self.daemon, network).await;
-                graded
-            }
-            Err(e) => self.failed(
-                &plan,
-                Status::NotGraded,
-                format!("cannot create a network for the submission: {e}"),
-                String::new(),
+        let (mut graded, network) = match self.networks.take(self.daemon).await {
+            Ok(network) => (self.steps(&plan, &network.name).await, Some(network)),
+            Err(e) => (
+                self.failed(
+                    &plan,
+                    Status::NotGraded,
+                    format!("cannot create a network for the submission: {e}"),
+                    String::new(),
+                ),
+                None,
             ),
         };
         graded.result.duration_ms = started.elapsed().as_millis() as u64;
         if graded.result.checks.is_empty() {
             graded.result.checks = ids.into_iter().map(|id| (id, 0)).collect();
         }
-        graded
+        let cleanup = Cleanup {
+            daemon: self.daemon,
+            networks: self.networks,
+            containers: (0..self.spec.containers().len())
+                .map(|i| self.container_name(i))
+                .collect(),
+            tag: self.image_tag(),
+            created: self
+                .created
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            network,
+        };
+        (graded, cleanup)
     }
 
     fn failed(&self, plan: &Plan, status: Status, problem: String, build_log: String) -> Graded {
@@ -257,9 +271,15 @@ impl Job<'_> {
 
     /// Builds the submission's image; on failure, the diagnosis and the log.
     async fn build(&self, network: &str) -> Result<String, crate::observe::build::BuildFailure> {
+        // The image carries the run's id alone: the classic builder turns every label
+        // into a step of its own (a container made and committed, some 60 ms each), and
+        // six of them were half the build. `labgrade clean` reads the run's owner and
+        // output folder from its networks and containers, which carry them all; a
+        // run's build always stands on one of its networks.
         let labels: HashMap<&str, &str> = self
             .labels
             .iter()
+            .filter(|(k, _)| k == super::LABEL)
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let tell = |id: &str| {
@@ -300,7 +320,7 @@ impl Job<'_> {
         };
         crate::observe::build::build_dir_with(
             self.daemon,
-            self.dir,
+            &self.dir,
             &self.image_tag(),
             &labels,
             &settings,
@@ -366,26 +386,37 @@ impl Job<'_> {
         }
         let inst = instance(self.spec, &rename);
         let (report, _) =
-            crate::grade::grade(self.daemon, &inst, self.spec_name, self.dir, &self.observe)
+            crate::grade::grade(self.daemon, &inst, self.spec_name, &self.dir, &self.observe)
                 .await
                 .map_err(|e| e.to_string())?;
         Ok((report, rename))
     }
+}
 
-    /// Removes this submission's containers and images: its tag, then every image its
-    /// build committed, by id and without pruning parents (another build may stand on them).
-    pub async fn cleanup(&self) {
+/// What one submission's grading made, to be removed: its containers, its image's tag and
+/// every image its build committed (by id, without pruning parents: another build may
+/// stand on them), and then its network handed back.
+#[must_use = "a submission's containers and images stay until its clean-up runs"]
+pub struct Cleanup<'a> {
+    daemon: &'a Daemon,
+    networks: &'a super::networks::Networks<'a>,
+    containers: Vec<String>,
+    tag: String,
+    created: Vec<String>,
+    network: Option<super::networks::Held>,
+}
+
+impl Cleanup<'_> {
+    pub async fn run(self) {
         use crate::observe::containers;
-        for i in 0..self.spec.containers().len() {
-            containers::remove(self.daemon, &self.container_name(i)).await;
+        for c in &self.containers {
+            containers::remove(self.daemon, c).await;
         }
-        containers::untag_image(self.daemon, &self.image_tag()).await;
-        let created = self
-            .created
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let _ = containers::remove_images_by_id(self.daemon, &created).await;
+        containers::untag_image(self.daemon, &self.tag).await;
+        let _ = containers::remove_images_by_id(self.daemon, &self.created).await;
+        if let Some(n) = self.network {
+            self.networks.give_back(self.daemon, n).await;
+        }
     }
 }
 
