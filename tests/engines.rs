@@ -10,9 +10,9 @@
 //! Twelve labs: the mistakes of tests/diagnose.rs and tests/check.rs that a container
 //! shows by itself (loopback, another port, a missing route, a crash, no -p, a 500, a
 //! wrong body, a redirect, options after the image name, docker stop, paused).
-//! Then four labs whose evidence is what happened over time, in the same three
-//! environments: a crash loop, an out-of-memory kill, a slow start and a container removed
-//! while labgrade waits for it.
+//! Then five labs whose evidence is what happened over time, in the same three
+//! environments: a crash loop, an out-of-memory kill, a slow start, a container removed
+//! while labgrade waits for it, and one removed before the check (the engine's events).
 
 mod common;
 
@@ -413,6 +413,15 @@ impl Engine<'_> {
         );
     }
 
+    /// `rm -f` (Podman's stops the app first, 10 s by default: not here).
+    fn remove(&self, name: &str) {
+        if self.cli == "podman" {
+            self.run(&["rm", "-f", "-t", "0", name]);
+        } else {
+            self.run(&["rm", "-f", name]);
+        }
+    }
+
     fn inspect(&self, name: &str, format: &str) -> String {
         let out = Command::new(self.cli)
             .current_dir(&self.cwd)
@@ -480,7 +489,7 @@ async fn the_same_causes_for_what_happened_over_time() {
     let socket = pm.as_ref().map(|p| p.socket.display().to_string());
     let podman_dir = pm.as_ref().map(|p| p._dir.path().to_path_buf());
     let missing = "python: can't open file '/app/server.py': [Errno 2] No such file or directory";
-    let labs: [History; 4] = [
+    let labs: [History; 5] = [
         (
             "crash-loop",
             &["--restart", "on-failure:3"],
@@ -492,6 +501,8 @@ async fn the_same_causes_for_what_happened_over_time() {
         ("slow-start", &[], &["--delay", "1.5"], None),
         // Removed 1.5 s into labgrade's wait.
         ("removed", &[], &["--delay", "600"], None),
+        // Removed by hand before the check: the engine's events tell what happened.
+        ("gone", &[], &[], None),
     ];
     let mut seen = 0;
     for (kind, image) in [("cat", &with_cat), ("scratch", &scratch)] {
@@ -543,6 +554,10 @@ async fn the_same_causes_for_what_happened_over_time() {
                             })
                         }
                         "oom" => engine.wait_for(&name, "{{.State.Running}}", |s| s == "false"),
+                        "gone" => {
+                            engine.wait_for(&name, "{{.State.Running}}", |s| s == "true");
+                            engine.remove(&name);
+                        }
                         _ => {}
                     }
                     let spec = lab.spec(
@@ -567,12 +582,7 @@ async fn the_same_causes_for_what_happened_over_time() {
                             let child = check_command(&spec, env, &["--wait", "60s"])
                                 .spawn_within(CHECK_TIME);
                             std::thread::sleep(std::time::Duration::from_millis(1500));
-                            // Podman's `rm -f` stops the app first, 10 s by default.
-                            if engine.cli == "podman" {
-                                engine.run(&["rm", "-f", "-t", "0", &name]);
-                            } else {
-                                engine.run(&["rm", "-f", &name]);
-                            }
+                            engine.remove(&name);
                             let removed = std::time::Instant::now();
                             let out = child.wait();
                             assert!(
@@ -613,6 +623,15 @@ async fn the_same_causes_for_what_happened_over_time() {
                         } else {
                             assert_eq!(cause, want, "{what} ({kind}, {label}): {running:#}");
                         }
+                    }
+                    if what == "gone" {
+                        let f = common::finding(&report, &format!("container:{name}"));
+                        assert_eq!(
+                            f["cause_id"], "container-removed",
+                            "{what} ({kind}, {label}): {f:#}"
+                        );
+                        let cause = f["cause"].as_str().unwrap();
+                        assert!(cause.ends_with(" (docker rm)"), "{label}: {cause}");
                     }
                     if what == "removed" {
                         // Gone while the probe waited (Docker shows it `removing`, Podman
@@ -657,5 +676,5 @@ async fn the_same_causes_for_what_happened_over_time() {
             }
         }
     }
-    assert_eq!(seen, if pm.is_some() { 24 } else { 16 });
+    assert_eq!(seen, if pm.is_some() { 30 } else { 20 });
 }

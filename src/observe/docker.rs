@@ -452,6 +452,25 @@ impl Daemon {
         since: i64,
         cap: usize,
     ) -> Vec<EventFact> {
+        let seen = self.events_until(filters, since, cap, true).await;
+        if !seen.is_empty() {
+            return seen;
+        }
+        // Podman 4.3 answers a query that ends now (or in the past) with no events at
+        // all, the past ones included: ask once more with no end, and take what comes
+        // before the stream falls quiet.
+        self.events_until(filters, since, cap, false).await
+    }
+
+    /// [`Self::events`] with the query ending now (`until`), or else read until the
+    /// stream has been quiet for 150 ms.
+    async fn events_until(
+        &self,
+        filters: &[(&str, Vec<String>)],
+        since: i64,
+        cap: usize,
+        until: bool,
+    ) -> Vec<EventFact> {
         let filters = filters
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -464,13 +483,18 @@ impl Daemon {
             .unwrap_or_default();
         let opts = bollard::query_parameters::EventsOptions {
             since: Some(since.to_string()),
-            until: Some(format!("{}.{:09}", now.as_secs(), now.subsec_nanos())),
+            until: until.then(|| format!("{}.{:09}", now.as_secs(), now.subsec_nanos())),
             filters: Some(filters),
         };
         let mut events = self.docker.events(Some(opts));
         let mut seen = Vec::new();
+        let quiet = if until {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_millis(150)
+        };
         let read = async {
-            while let Some(Ok(e)) = events.next().await {
+            while let Ok(Some(Ok(e))) = tokio::time::timeout(quiet, events.next()).await {
                 let actor = e.actor.unwrap_or_default();
                 let attrs = actor.attributes.unwrap_or_default();
                 let Some(action) = e.action else { continue };
@@ -480,12 +504,14 @@ impl Daemon {
                         .map(|n| n / 1_000_000)
                         .or(e.time.map(|t| t * 1000))
                         .unwrap_or_default(),
-                    // `exec_start: sh -c ...` and `health_status: healthy` carry their
-                    // detail after a colon; the action is the word.
-                    action: action.split(':').next().unwrap_or(&action).to_string(),
+                    action: event_action(&action).to_string(),
                     id: actor.id.unwrap_or_default(),
                     name: attrs.get("name").cloned().unwrap_or_default(),
-                    exit_code: attrs.get("exitCode").and_then(|c| c.parse().ok()),
+                    // Podman says `containerExitCode`.
+                    exit_code: attrs
+                        .get("exitCode")
+                        .or_else(|| attrs.get("containerExitCode"))
+                        .and_then(|c| c.parse().ok()),
                     old_name: attrs
                         .get("oldName")
                         .map(|n| n.trim_start_matches('/').to_string()),
@@ -762,6 +788,16 @@ fn lenient<T: serde::de::DeserializeOwned>(e: &BollardError) -> Option<T> {
     serde_json::from_str(&fixed).ok()
 }
 
+/// An event's action as Docker names it. `exec_start: sh -c ...` and `health_status:
+/// healthy` carry their detail after a colon: the action is the word. Podman logs a
+/// container's removal as `remove`, where Docker says `destroy`.
+fn event_action(action: &str) -> &str {
+    match action.split(':').next().unwrap_or(action) {
+        "remove" => "destroy",
+        word => word,
+    }
+}
+
 /// Whether the engine said the object does not exist. Podman answers a request about a
 /// container it is removing at that moment with a 500 that says so ("container … does not
 /// exist in database: no such container"): that is a container gone, not a failed engine.
@@ -933,6 +969,13 @@ mod tests {
             message: "runtime error: invalid memory address".into(),
         };
         assert!(!is_not_found(&broken));
+    }
+
+    #[test]
+    fn podman_events_are_named_as_dockers() {
+        assert_eq!(super::event_action("remove"), "destroy");
+        assert_eq!(super::event_action("destroy"), "destroy");
+        assert_eq!(super::event_action("exec_start: sh -c cat"), "exec_start");
     }
 
     #[test]

@@ -242,8 +242,10 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     }
     // Removed the moment it stopped (within two seconds, no one asking): what `docker
     // run --rm` does, a busy daemon included; a person who notices a crash and types
-    // `docker rm` takes longer (and `docker rm -f` of a running one sends a kill).
-    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 2000 && !asked);
+    // `docker rm` takes longer. `docker rm -f` of a running one kills it: Docker logs
+    // the kill, Podman only the SIGKILL's exit code (137; 143 after a SIGTERM).
+    let signalled = !oom && died.is_some_and(|d| matches!(d.exit_code, Some(137 | 143)));
+    let rm = died.is_some_and(|d| destroyed.time_ms - d.time_ms <= 2000 && !asked && !signalled);
     let crashed = died.and_then(|d| d.exit_code).is_some_and(|c| c != 0) && !asked;
     story.push(format!(
         "removed at {}{}",

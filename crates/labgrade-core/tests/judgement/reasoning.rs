@@ -205,6 +205,45 @@ fn unlisted_mistakes_get_a_specific_cause() {
                 ],
             ),
         ),
+        // A busy daemon removes a `--rm` container a second or more after its exit.
+        Case::fails(
+            "no container: it crashed under --rm, removed 1.4 s later",
+            &spec("8097:8088", ""),
+            "container:web",
+            CauseId::ContainerRemoved,
+            FactsBuilder::new().no_container("web").events(
+                "web",
+                vec![
+                    event(1_795_000_000_000, "create", "web"),
+                    event(1_795_000_000_100, "start", "web"),
+                    EventFact {
+                        exit_code: Some(1),
+                        ..event(1_795_000_001_000, "die", "web")
+                    },
+                    event(1_795_000_002_400, "destroy", "web"),
+                ],
+            ),
+        ),
+        // `podman rm -f`: Podman logs no kill, only the SIGKILL's exit code, and the
+        // removal (its `remove`, read as `destroy`) at once. That is no `--rm`.
+        Case::fails(
+            "no container: podman rm -f, a SIGKILL with no kill event",
+            &spec("8097:8088", ""),
+            "container:web",
+            CauseId::ContainerRemoved,
+            FactsBuilder::new().no_container("web").events(
+                "web",
+                vec![
+                    event(1_795_000_000_000, "create", "web"),
+                    event(1_795_000_000_100, "start", "web"),
+                    EventFact {
+                        exit_code: Some(137),
+                        ..event(1_795_000_009_000, "die", "web")
+                    },
+                    event(1_795_000_009_300, "destroy", "web"),
+                ],
+            ),
+        ),
         Case::fails(
             "no container: it was renamed, and the new name exists",
             &spec("8097:8088", ""),
