@@ -408,3 +408,51 @@ async fn http_server_scripts_and_module() {
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_images_program_names_stand_in_for_the_real_ones() {
+    // `python`, `flask`, `uvicorn` and `node` are on the image's PATH, linked to labgrade,
+    // which started under those names behaves as the real program: here as it fails.
+    let lab = Lab::new("fw-names").await;
+    let run = |entry: &str, args: &[&str]| {
+        let mut a = vec![
+            "run",
+            "--rm",
+            "--label",
+            "io.labgrade.sample=1",
+            "--entrypoint",
+            entry,
+        ];
+        a.push(&lab.image);
+        a.extend_from_slice(args);
+        let out = common::docker::docker_cmd(&a).output_within(DOCKER_TIME);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run("python3", &["app.py"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("python3: can't open file 'app.py': [Errno 2] No such file or directory"),
+        "{err}"
+    );
+    let (code, err) = run("flask", &["run"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("Error: Could not locate a Flask application."),
+        "{err}"
+    );
+    let (code, err) = run("uvicorn", &["main:app"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("Error loading ASGI app. Could not import module \"main\"."),
+        "{err}"
+    );
+    let (code, err) = run("node", &["server.js"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("Error: Cannot find module 'server.js'"),
+        "{err}"
+    );
+}
