@@ -133,8 +133,23 @@ pub(crate) fn wrong_port(
     let b = s.binds.iter().find(|b| b.port() == Some(actual))?;
     // A call that binds loopback too gets both fixed in one edit.
     let host = b.loopback().then_some("0.0.0.0");
-    let edit = match b.with(host, Some(wanted)) {
-        Some(new) => change(&file, b.line, &b.call, &new),
+    // A port set by a constant (`const PORT = process.env.PORT || 3000;`) is changed
+    // where it is set, keeping the environment's say, unless the host must change too.
+    let at_constant = b
+        .port_line
+        .as_ref()
+        .filter(|_| host.is_none())
+        .and_then(|(n, text)| {
+            let old = b.port()?.to_string();
+            let at = text.rfind(&old)?;
+            let new = format!("{}{wanted}{}", &text[..at], &text[at + old.len()..]);
+            Some(change(&file, *n, text, &new))
+        });
+    let edit = match at_constant.or_else(|| {
+        b.with(host, Some(wanted))
+            .map(|new| change(&file, b.line, &b.call, &new))
+    }) {
+        Some(edit) => edit,
         None => format!(
             "in {file}, line {}, make the call listen on port {wanted}",
             b.line
