@@ -276,6 +276,22 @@ async fn express_under_node() {
     assert_eq!(logs.trim(), "Server listening on port 8088");
     typed(&lab, &s, &f["fix"], &["/"], "/");
 
+    // The same call over three lines, as it is mostly written: its first line is edited.
+    let listen = "app.listen(8088, '127.0.0.1', () => {\n  console.log('Server listening on port 8088');\n});";
+    let code = express("", listen);
+    let n = line_of(&code, "app.listen(");
+    let s = start_lab(&lab, "ex-lo3", &cmd, &[("server.js", &code, 0o644)]).await;
+    let report = graded(&lab, &s, &["/"]);
+    let f = failed(&report, &s, "/", "loopback-in-code");
+    assert_eq!(
+        f["fix"],
+        format!(
+            "in server.js, line {n}, change `app.listen(8088, '127.0.0.1', () => {{` to `app.listen(8088, '0.0.0.0', () => {{`, then: {}",
+            rerun(&s)
+        )
+    );
+    typed(&lab, &s, &f["fix"], &["/"], "/");
+
     // Express's usual `process.env.PORT || 3000`, where the lab wants 8088.
     let listen = "app.listen(PORT, () => console.log(`Server listening on port ${PORT}`));";
     let code = express("const PORT = process.env.PORT || 3000;\n", listen);

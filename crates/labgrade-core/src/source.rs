@@ -42,6 +42,9 @@ pub struct Bind {
     pub call: String,
     /// Whether the call is on one line, so that it can be replaced as written.
     pub whole: bool,
+    /// The call's first line as written (trimmed): where a call over several lines is
+    /// edited, when its host or port is on it.
+    pub first_line: String,
     /// The host it names (resolved through a module-level constant or an env default),
     /// `None` when it names none.
     pub host: Option<String>,
@@ -164,6 +167,32 @@ impl Bind {
             }
         }
         Some(format!("{head}({})", args.join(", ")))
+    }
+}
+
+impl Bind {
+    /// For a call over several lines, its first line with the literal `old` (a quoted
+    /// host, or a port number) replaced by `new` (quoted as `old` is): `None` when the
+    /// literal is not on that line, or is there more than once.
+    pub fn first_line_with(&self, old: &str, new: &str) -> Option<String> {
+        let q = self.quote;
+        let (old, new) = if old.parse::<u16>().is_ok() {
+            (old.to_string(), new.to_string())
+        } else {
+            (format!("{q}{old}{q}"), format!("{q}{new}{q}"))
+        };
+        let at = self.first_line.find(&old)?;
+        if self.first_line.matches(&old).count() != 1 {
+            return None;
+        }
+        let before = &self.first_line[..at];
+        let after = &self.first_line[at + old.len()..];
+        // A number must stand alone (8088 in `8088,`, not in `18088`).
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        if digit(before.chars().last()) || digit(after.chars().next()) {
+            return None;
+        }
+        Some(format!("{before}{new}{after}"))
     }
 }
 
@@ -459,6 +488,7 @@ fn read_py_line(s: &mut Source, line: &str, n: usize, rest: &[&str], consts: &Co
         line: n,
         call,
         whole,
+        first_line: t.to_string(),
         port_line,
         // An empty host ('' in a server tuple) is every address.
         host: host.map(|h| if h.is_empty() { "0.0.0.0".into() } else { h }),
@@ -506,6 +536,7 @@ fn read_js_line(s: &mut Source, line: &str, n: usize, rest: &[&str], consts: &Co
     s.binds.push(Bind {
         line: n,
         whole,
+        first_line: t.to_string(),
         host: args.get(1).and_then(|a| literal(a)),
         port,
         port_line: args.first().and_then(|a| consts.line_of(a, port)),
@@ -1035,6 +1066,23 @@ if __name__ == '__main__':
             py.binds[0].port_line,
             Some((2, "PORT = int(os.environ.get('PORT', 5000))".to_string()))
         );
+        // Over several lines: its first line is edited where the literal is.
+        let s = read(
+            "/app/server.js",
+            "app.listen(8088, '127.0.0.1', () => {\n  console.log('up on 8088');\n});\n",
+        );
+        let b = &s.binds[0];
+        assert!(!b.whole);
+        assert_eq!(b.first_line, "app.listen(8088, '127.0.0.1', () => {");
+        assert_eq!(
+            b.first_line_with("127.0.0.1", "0.0.0.0").as_deref(),
+            Some("app.listen(8088, '0.0.0.0', () => {")
+        );
+        assert_eq!(
+            b.first_line_with("8088", "3000").as_deref(),
+            Some("app.listen(3000, '127.0.0.1', () => {")
+        );
+        assert_eq!(b.first_line_with("808", "3000"), None);
         let s = read("/app/index.js", "app.listen(8080)\n");
         assert_eq!(s.binds[0].port_line, None);
         assert!(!s.binds[0].loopback());

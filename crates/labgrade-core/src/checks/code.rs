@@ -87,8 +87,14 @@ pub(crate) fn loopback(
         return generic(&cause);
     };
     if let Some(b) = s.binds.iter().find(|b| b.loopback()) {
+        let first = b
+            .host
+            .as_deref()
+            .and_then(|h| b.first_line_with(h, "0.0.0.0"))
+            .map(|new| change(&file, b.line, &b.first_line, &new));
         let edit = match b.with(Some("0.0.0.0"), None) {
             Some(new) => change(&file, b.line, &b.call, &new),
+            None if let Some(edit) = first => edit,
             None => format!(
                 "in {file}, line {}, make the call listen on '0.0.0.0' (keeping its port)",
                 b.line
@@ -145,7 +151,13 @@ pub(crate) fn wrong_port(
             let new = format!("{}{wanted}{}", &text[..at], &text[at + old.len()..]);
             Some(change(&file, *n, text, &new))
         });
-    let edit = match at_constant.or_else(|| {
+    // A call over several lines: its first line, when the port is written there.
+    let first = || {
+        let port = b.port.filter(|_| host.is_none() && !b.whole)?.to_string();
+        let new = b.first_line_with(&port, &wanted.to_string())?;
+        Some(change(&file, b.line, &b.first_line, &new))
+    };
+    let edit = match at_constant.or_else(first).or_else(|| {
         b.with(host, Some(wanted))
             .map(|new| change(&file, b.line, &b.call, &new))
     }) {
