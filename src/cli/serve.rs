@@ -61,7 +61,7 @@ pub(super) struct ServeArgs {
     /// program and its arguments, as a Dockerfile's CMD writes them (`flask run --port
     /// 8088`, `python app.py`, `uvicorn main:app`): the sample image stands in for it
     /// (`sample::frameworks`).
-    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(hide = true, trailing_var_arg = true)]
     script: Vec<String>,
 }
 
