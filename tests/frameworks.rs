@@ -283,6 +283,13 @@ async fn express_under_node() {
     let s = start_lab(&lab, "ex-lo3", &cmd, &[("server.js", &code, 0o644)]).await;
     let report = graded(&lab, &s, &["/"]);
     let f = failed(&report, &s, "/", "loopback-in-code");
+    // The cause quotes the line the number names, as the student sees it.
+    assert_eq!(
+        f["cause"],
+        format!(
+            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it: server.js, line {n}, says `app.listen(8088, '127.0.0.1', () => {{`"
+        )
+    );
     assert_eq!(
         f["fix"],
         format!(

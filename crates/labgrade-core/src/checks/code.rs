@@ -47,6 +47,17 @@ fn then_rebuild(plan: &Plan, c: &ContainerFacts, edit: &str) -> String {
     )
 }
 
+/// A call as the cause quotes it: whole, or for a call over several lines its first
+/// line (the one the student finds at that line number) when its arguments start
+/// there; a first line that only opens the call (`app.run(`) is shown joined.
+fn shown(b: &Bind) -> &str {
+    if b.whole || b.first_line.ends_with('(') {
+        &b.call
+    } else {
+        &b.first_line
+    }
+}
+
 /// What a call binds when it names no host, in words.
 fn default_note(b: &Bind) -> String {
     if b.host.is_some() {
@@ -105,7 +116,7 @@ pub(crate) fn loopback(
             cause: format!(
                 "{cause}: {file}, line {}, says `{}`{}",
                 b.line,
-                b.call,
+                shown(b),
                 default_note(b)
             ),
             fix: then_rebuild(plan, c, &edit),
@@ -116,7 +127,8 @@ pub(crate) fn loopback(
             id: CauseId::LoopbackBind,
             cause: format!(
                 "{cause}; yet {file}, line {}, says `{}`, which listens on every address: either the container runs a build older than that code, or its command starts the app another way",
-                b.line, b.call
+                b.line,
+                shown(b)
             ),
             fix: rebuild_and_rerun(plan, &ContainerName(c.name.clone()), seen_image(c)),
         },
@@ -182,7 +194,7 @@ pub(crate) fn wrong_port(
         cause: format!(
             "{cause}: {file}, line {}, says `{}`{}{published}",
             b.line,
-            b.call,
+            shown(b),
             if b.port.is_none() {
                 format!(" (naming no port, it listens on {actual})")
             } else {
