@@ -364,3 +364,80 @@ async fn an_engine_without_events_still_says_the_container_is_missing() {
         asked.lock().unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_made_again_is_told_by_the_daemons_events() {
+    use common::docker::docker;
+    let lab = Lab::new("recreated").await;
+    let port = free_port();
+    let id = format!("{}-{}", std::process::id(), port);
+    let (name, other) = (
+        format!("recreated-{id}"),
+        format!("labgrade-test/recreated-{id}:test"),
+    );
+    let label = format!("{}=1", labgrade::sample::image::LABEL);
+    let _left = common::lab::Leftovers(vec![name.clone()], vec![other.clone()]);
+    let spec = lab.spec("lab.yaml", &spec_text(&lab.image, &name, port));
+    let hp = format!("{port}:8088");
+    // Run as the lab says, removed, and run again by hand without the -p.
+    docker(&[
+        "run", "-d", "--name", &name, "--label", &label, "-p", &hp, &lab.image,
+    ]);
+    docker(&["rm", "-f", &name]);
+    docker(&["run", "-d", "--name", &name, "--label", &label, &lab.image]);
+    let (_, report) = lab.check_json(&spec, &[]);
+    let p = finding(&report, &format!("port:{name}:{port}:8088"));
+    assert_eq!(p["cause_id"], "container-recreated", "{p:#}");
+    let cause = p["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with(&format!("{name} was created again at ")),
+        "{cause}"
+    );
+    assert!(
+        cause.contains(&format!(" UTC, replacing a {name} removed at ")),
+        "{cause}"
+    );
+    assert!(
+        cause.ends_with(&format!(
+            "UTC (the daemon's events), and the docker run that made the new one has no -p {hp}"
+        )),
+        "{cause}"
+    );
+    // The fix as printed: the lab passes.
+    common::fixes::run_printed(p["fix"].as_str().unwrap(), lab.dir.path()).unwrap();
+    let (_, report) = lab.check_json(&spec, &[]);
+    assert_eq!(
+        common::outcome(&report, &format!("port:{name}:{port}:8088")),
+        "pass",
+        "{report:#}"
+    );
+
+    // Removed, and run again from another image: the new docker run names it.
+    let build = format!(
+        "printf 'FROM {}\\nLABEL io.labgrade.test=other\\n' | docker build -q -t {other} -",
+        lab.image
+    );
+    common::fixes::run_printed(&build, lab.dir.path()).unwrap();
+    docker(&["rm", "-f", &name]);
+    docker(&[
+        "run", "-d", "--name", &name, "--label", &label, "-p", &hp, &other,
+    ]);
+    let (_, report) = lab.check_json(&spec, &[]);
+    let f = finding(&report, &format!("from-image:{name}"));
+    assert_eq!(f["cause_id"], "container-recreated", "{f:#}");
+    let cause = f["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with(&format!("{name} was created again at ")),
+        "{cause}"
+    );
+    assert!(
+        cause.ends_with(&format!(
+            "that ran {} (the daemon's events): the docker run that made the new one names {other}",
+            lab.image
+        )),
+        "{cause}"
+    );
+    common::fixes::run_printed(f["fix"].as_str().unwrap(), lab.dir.path()).unwrap();
+    let (code, report) = lab.check_json(&spec, &[]);
+    assert_eq!(code, 0, "{report:#}");
+}

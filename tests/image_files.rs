@@ -7,6 +7,7 @@ mod common;
 
 use common::docker::docker_cmd;
 use common::fixes::apply_edit;
+use common::lab::{Leftovers, Start, start_lab};
 use common::process::DOCKER_TIME;
 use common::{Lab, Within, finding, outcome};
 
@@ -338,20 +339,6 @@ fn foreign_elf(engine_arch: &str) -> (Vec<u8>, &'static str) {
     (elf, platform)
 }
 
-/// Removes what the platform test made, however it ends.
-struct Leftovers(Vec<String>, Vec<String>);
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        for c in &self.0 {
-            let _ = docker_cmd(&["rm", "-f", c]).output_within(DOCKER_TIME);
-        }
-        for i in &self.1 {
-            let _ = docker_cmd(&["rmi", "-f", i]).output_within(DOCKER_TIME);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_image_built_for_another_cpu_is_told_apart() {
     let engine = common::docker::docker(&["version", "-f", "{{.Server.Arch}}"]);
@@ -487,97 +474,6 @@ async fn a_slow_app_is_waited_for_until_its_ready_line() {
     // It waited for the line, not for the whole 60 s, and not for the crashed one.
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
     assert_eq!(outcome(&report, &format!("running:{crash}")), "fail");
-}
-
-/// One broken start script, built FROM the sample image, run as a student would.
-struct Start {
-    dir: tempfile::TempDir,
-    image: String,
-    name: String,
-    port: u16,
-    _left: Leftovers,
-}
-
-async fn start_lab(lab: &Lab, case: &str, dockerfile: &str, files: &[(&str, &str, u32)]) -> Start {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        dockerfile.replace("BASE", &lab.image),
-    )
-    .unwrap();
-    for (path, text, mode) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(*mode)).unwrap();
-    }
-    let id = std::process::id();
-    let image = format!("labgrade-test/start-{case}-{id}:v1");
-    let name = format!("start-{case}-{id}");
-    let port = common::free_port();
-    let left = Leftovers(vec![name.clone()], vec![image.clone()]);
-    common::fixes::run_printed(&format!("docker build -q -t {image} ."), dir.path()).unwrap();
-    // `docker run` itself fails when the program cannot even be found: that is the lab.
-    let _ = common::fixes::run_printed(
-        &format!("docker run -d --name {name} -p {port}:8088 {image}"),
-        dir.path(),
-    );
-    Start {
-        dir,
-        image,
-        name,
-        port,
-        _left: left,
-    }
-}
-
-impl Start {
-    fn spec(&self) -> String {
-        format!(
-            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n  - get: /\n",
-            self.image, self.name, self.port
-        )
-    }
-
-    /// Grades the lab (waiting out a container still on its way down).
-    fn running(&self, lab: &Lab) -> serde_json::Value {
-        let report = self.graded(lab, &self.spec());
-        finding(&report, &format!("running:{}", self.name)).clone()
-    }
-
-    /// The report on the lab graded with `spec`, once its container has settled.
-    fn graded(&self, lab: &Lab, spec: &str) -> serde_json::Value {
-        let spec = lab.spec(&format!("{}.yaml", self.name), spec);
-        let at = ["--dir", self.dir.path().to_str().unwrap()];
-        let mut report = serde_json::Value::Null;
-        for _ in 0..30 {
-            report = lab.check_json(&spec, &at).1;
-            if finding(&report, &format!("running:{}", self.name))["found"] != "running" {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        report
-    }
-
-    /// Applies a fix as printed: `edit, then: commands`; the edit through the applier or,
-    /// for "or run: CMD", that command.
-    fn apply(&self, fix: &str) {
-        let (edit, commands) = fix.split_once(", then: ").expect(fix);
-        match edit.split_once("or run: ") {
-            Some((_, cmd)) => {
-                common::fixes::run_printed(cmd.trim_end_matches(')'), self.dir.path()).unwrap();
-            }
-            None => {
-                apply_edit(edit, self.dir.path()).unwrap_or_else(|e| panic!("{e}"));
-            }
-        }
-        let before =
-            common::docker::docker_quiet(&["image", "inspect", "-f", "{{.Id}}", &self.image]);
-        common::fixes::run_printed(commands, self.dir.path()).unwrap();
-        let _ = docker_cmd(&["rmi", before.trim()]).output_within(DOCKER_TIME);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

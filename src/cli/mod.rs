@@ -84,7 +84,16 @@ impl Cli {
     /// Parses the process's arguments; the matches are kept for what the derived
     /// structs lose (the order of `check`'s `--format` and `--output`).
     pub fn parse_args() -> Result<(Cli, clap::ArgMatches), Error> {
-        let matches = Cli::command().try_get_matches()?;
+        // Started as `python`, `flask`, `uvicorn` or `node` (the sample image's links to
+        // labgrade): the sample app standing in for that program, `labgrade serve NAME ...`.
+        let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if let Some(name) = argv.first().and_then(|a| a.to_str())
+            && labgrade::sample::frameworks::is_program(name)
+        {
+            let name = name.rsplit('/').next().unwrap_or(name).to_string();
+            argv.splice(0..1, ["labgrade".into(), "serve".into(), name.into()]);
+        }
+        let matches = Cli::command().try_get_matches_from(argv)?;
         let cli = Cli::from_arg_matches(&matches)?;
         Ok((cli, matches))
     }

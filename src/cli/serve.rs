@@ -57,9 +57,12 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     threads: Option<u32>,
     /// The script a `#!/labgrade serve` line (or `CMD ["app.py"]`) passes: a Python or
-    /// Node source stands for the app's code (see `sample::server::from_script`).
-    #[arg(hide = true)]
-    script: Option<String>,
+    /// Node source stands for the app's code (see `sample::server::from_script`). Or a
+    /// program and its arguments, as a Dockerfile's CMD writes them (`flask run --port
+    /// 8088`, `python app.py`, `uvicorn main:app`): the sample image stands in for it
+    /// (`sample::frameworks`).
+    #[arg(hide = true, trailing_var_arg = true)]
+    script: Vec<String>,
 }
 
 /// Ways a server can go wrong, for the grader's hardening tests (see [`Behaviour`]).
@@ -129,6 +132,7 @@ impl From<ServeArgs> for ServeOptions {
             hog: a.hog,
             bomb: a.bomb,
             behave: a.behave.into(),
+            banner: None,
         }
     }
 }
@@ -144,10 +148,19 @@ pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
     }
     let script = a.script.clone();
     let mut opts = ServeOptions::from(a);
-    if let Some(path) = script
-        && let Ok(text) = std::fs::read_to_string(&path)
-    {
-        labgrade::sample::server::from_script(&mut opts, &path, &text);
+    match script.first() {
+        Some(program) if labgrade::sample::frameworks::is_program(program) => {
+            if let Err((message, code)) = labgrade::sample::server::stand_in(&mut opts, &script) {
+                eprintln!("{message}");
+                std::process::exit(code);
+            }
+        }
+        Some(path) => {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                labgrade::sample::server::from_script(&mut opts, path, &text);
+            }
+        }
+        None => {}
     }
     labgrade::sample::server::serve(&opts).map_err(|source| Error::Listen {
         addr: opts.listen.clone(),

@@ -19,7 +19,9 @@ pub use docker::{Daemon, DaemonError};
 pub use oneshot::LABEL as RUN_LABEL;
 
 use crate::facts::{ContainerFacts, Facts, ProbeFacts, ProbeOutcome, TransportError};
-use crate::plan::{CheckKind, ContainerImage, HttpCheck, ImageSettingCheck, Need, Plan, RunCheck};
+use crate::plan::{
+    CheckKind, ContainerImage, HttpCheck, ImageSettingCheck, Need, Plan, PortPublished, RunCheck,
+};
 use crate::spec::{ContainerName, Target};
 
 /// Finds the container of each compose service the spec names, by the labels docker
@@ -482,10 +484,27 @@ pub async fn observe(
     }
     // A container the spec names that is not there: what the daemon's recent events say
     // happened to it (removed, renamed).
+    // Or one there whose image or -p is not the lab's: whether a `docker run` typed
+    // again replaced an earlier one of its name (removed, then created anew).
+    let unlike = |c: &ContainerFacts| {
+        plan.checks.iter().any(|k| match &k.kind {
+            CheckKind::ContainerImage(ContainerImage { container, image }) => {
+                container.0 == c.name && !image_matches(&facts, c, &image.full())
+            }
+            CheckKind::PortPublished(PortPublished { container, mapping }) => {
+                container.0 == c.name
+                    && !c.published.iter().chain(&c.requested).any(|p| {
+                        p.host_port == mapping.host_port
+                            && p.container_port == mapping.container_port
+                    })
+            }
+            _ => false,
+        })
+    };
     let gone: Vec<&String> = facts
         .containers
         .iter()
-        .filter(|(_, c)| c.is_none())
+        .filter(|(_, c)| c.as_ref().is_none_or(unlike))
         .map(|(n, _)| n)
         .collect();
     let histories = join_all(gone.iter().map(|n| daemon.container_history(n))).await;

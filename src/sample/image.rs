@@ -2,7 +2,10 @@
 //! labgrade binary and, when it is linked dynamically, the ELF interpreter and the shared
 //! libraries it runs with, read from `/proc/self/maps` (a static binary needs neither).
 //! The sample lab image's entrypoint is `labgrade serve`; labgrade's own image
-//! (`labgrade image`) runs `labgrade` itself, for CI and schedulers.
+//! (`labgrade image`) runs `labgrade` itself, for CI and schedulers. The sample image
+//! also links `python`, `flask`, `uvicorn` and `node` to labgrade, which stands in for
+//! them ([`super::frameworks`]); its `labgrade serve flask run ...` does the same for a
+//! CMD written as a student writes it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -153,6 +156,18 @@ fn context(exe: &Path, tag: &str, kind: Kind) -> Result<Vec<u8>, ImageError> {
             source,
         })?;
         add(&format!("rootfs/{}", inside.display()), &data, 0o755).map_err(io)?;
+    }
+    if kind == Kind::Sample {
+        // `python`, `flask`, `uvicorn`, `node` on the PATH Docker gives an image without
+        // one: labgrade started under those names stands in for them (`--entrypoint flask`).
+        for name in crate::sample::frameworks::PROGRAMS {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            h.set_mode(0o777);
+            tar.append_link(&mut h, format!("rootfs/usr/local/bin/{name}"), "/labgrade")
+                .map_err(io)?;
+        }
     }
     tar.into_inner().map_err(io)
 }

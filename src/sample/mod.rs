@@ -2,6 +2,7 @@
 //! the labgrade program itself and the small server it runs. Starting and removing its
 //! labelled containers is IO, in [`crate::observe::containers`] (re-exported here).
 
+pub mod frameworks;
 pub mod image;
 pub mod server;
 

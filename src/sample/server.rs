@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use super::frameworks::Line;
+
 /// How the sample app behaves (`labgrade serve`'s flags, parsed by the command line).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -36,6 +38,9 @@ pub struct ServeOptions {
     pub bomb: bool,
     /// Misbehave the way broken or hostile servers do.
     pub behave: Behaviour,
+    /// The lines printed once listening, instead of ` * Running on http://ADDR` (set by
+    /// a framework's stand-in, [`stand_in`]).
+    pub banner: Option<Vec<Line>>,
 }
 
 /// Ways a server can go wrong, for the grader's hardening tests.
@@ -147,7 +152,19 @@ fn today() -> String {
 /// `os.environ['X']` is unset. Read with the grader's own source readers; the flags
 /// still decide everything else, and a flag given away from its default wins.
 pub fn from_script(opts: &mut ServeOptions, script: &str, text: &str) {
+    from_source(opts, script, text, true);
+}
+
+/// [`from_script`], with `binds` false when the command line, not the code, decides
+/// where the app listens (`flask run`, uvicorn); the framework the text is written for.
+fn from_source(
+    opts: &mut ServeOptions,
+    script: &str,
+    text: &str,
+    binds: bool,
+) -> crate::source::Framework {
     let s = crate::source::read(script, text);
+    let framework = s.framework;
     if let Some(e) = s
         .env
         .iter()
@@ -162,9 +179,10 @@ pub fn from_script(opts: &mut ServeOptions, script: &str, text: &str) {
             e.line,
             e.name
         ));
-        return;
+        return framework;
     }
-    if let Some(b) = s.binds.first()
+    if binds
+        && let Some(b) = s.binds.first()
         && opts.listen == DEFAULT_LISTEN
         && let Some(port) = b.port()
     {
@@ -178,6 +196,74 @@ pub fn from_script(opts: &mut ServeOptions, script: &str, text: &str) {
     if !s.routes.is_empty() && opts.routes == ["/"] {
         opts.routes = s.routes.into_iter().map(|r| r.path).collect();
     }
+    framework
+}
+
+/// Stands in for the program `words` start (`flask run`, `uvicorn main:app`, `python
+/// app.py`, `node server.js`, `python -m http.server`; see [`super::frameworks`]), in
+/// the working directory and environment of this process: sets where the app listens,
+/// the routes it answers and the lines it prints. `Err((message, exit code))` when the
+/// real program would stop at once.
+pub fn stand_in(opts: &mut ServeOptions, words: &[String]) -> Result<(), (String, i32)> {
+    use super::frameworks::{Kind, Launch, banner, launch};
+    use crate::source::Framework;
+    let told = launch(words, &|k| std::env::var(k).ok(), &|f| {
+        std::path::Path::new(f).is_file()
+    });
+    let (source, listen, code_decides, kind) = match told {
+        Launch::Serve {
+            source,
+            listen,
+            code_decides,
+            kind,
+        } => (source, listen, code_decides, kind),
+        Launch::Fail { message, code } => return Err((message, code)),
+    };
+    let text = source
+        .as_deref()
+        .and_then(|s| std::fs::read_to_string(s).ok())
+        .unwrap_or_default();
+    let framework = match &source {
+        Some(path) => from_source(opts, path, &text, code_decides),
+        None => Framework::Other,
+    };
+    if let Some((host, port)) = &listen
+        && opts.listen == DEFAULT_LISTEN
+    {
+        let host = if host == "localhost" {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        opts.listen = format!("{host}:{port}");
+    }
+    if kind == Kind::HttpServer && opts.routes == ["/"] {
+        // The files of the directory it serves, each at its own path.
+        if let Ok(dir) = std::fs::read_dir(".") {
+            for e in dir.flatten() {
+                if e.path().is_file() {
+                    opts.routes
+                        .push(format!("/{}", e.file_name().to_string_lossy()));
+                }
+            }
+        }
+    }
+    let (host, port) = opts
+        .listen
+        .rsplit_once(':')
+        .map_or(("0.0.0.0", 0), |(h, p)| (h, p.parse().unwrap_or(0)));
+    // A script prints what its framework's server prints when it starts one.
+    let kind = match (kind, framework) {
+        (Kind::Script, Framework::Flask) => Kind::Flask,
+        (Kind::Script, Framework::FastApi) => Kind::Uvicorn,
+        (k, _) => k,
+    };
+    let app = source
+        .as_deref()
+        .map(|s| s.rsplit('/').next().unwrap_or(s).trim_end_matches(".py"))
+        .unwrap_or("");
+    opts.banner = Some(banner(kind, host, port, app, &text));
+    Ok(())
 }
 
 /// Where the sample app listens unless told otherwise.
@@ -208,7 +294,17 @@ pub fn serve(opts: &ServeOptions) -> std::io::Result<()> {
         std::thread::sleep(Duration::from_secs_f64(opts.delay.min(3600.0)));
     }
     let listener = TcpListener::bind(&opts.listen)?;
-    println!(" * Running on http://{}", opts.listen);
+    match &opts.banner {
+        None => println!(" * Running on http://{}", opts.listen),
+        Some(lines) => {
+            for l in lines {
+                match l {
+                    Line::Out(t) => println!("{t}"),
+                    Line::Err(t) => eprintln!("{t}"),
+                }
+            }
+        }
+    }
     for stream in listener.incoming().flatten() {
         let opts = opts.clone();
         std::thread::spawn(move || {

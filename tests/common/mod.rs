@@ -13,6 +13,7 @@
 
 pub mod docker;
 pub mod fixes;
+pub mod lab;
 pub mod process;
 pub mod seed;
 

@@ -54,6 +54,7 @@ causes! {
     ServiceMissing = "service-missing": "no container belongs to the compose service",
     ContainerRemoved = "container-removed": "the container existed, but was removed (the daemon's events say when, and how it ended)",
     ContainerRenamed = "container-renamed": "the container was renamed (the daemon's events say to what)",
+    ContainerRecreated = "container-recreated": "the container was removed and created again lately (the daemon's events say when), and the new one lacks what the lab asks for: its -p, its image",
     Paused = "paused": "the container is paused",
     CrashedDuringCheck = "crashed-during-check": "the app crashed while it was checked and was restarted",
     RestartLoop = "restart-loop": "the app keeps crashing and Docker keeps restarting it",

@@ -42,10 +42,16 @@ pub struct Bind {
     pub call: String,
     /// Whether the call is on one line, so that it can be replaced as written.
     pub whole: bool,
+    /// The call's first line as written (trimmed): where a call over several lines is
+    /// edited, when its host or port is on it.
+    pub first_line: String,
     /// The host it names (resolved through a module-level constant or an env default),
     /// `None` when it names none.
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// The line that sets the port when the call names it through a constant (`const
+    /// PORT = process.env.PORT || 3000;`): its number and text, where a port is changed.
+    pub port_line: Option<(usize, String)>,
     /// What the framework binds when the call names no host / port.
     pub default_host: &'static str,
     pub default_port: Option<u16>,
@@ -161,6 +167,32 @@ impl Bind {
             }
         }
         Some(format!("{head}({})", args.join(", ")))
+    }
+}
+
+impl Bind {
+    /// For a call over several lines, its first line with the literal `old` (a quoted
+    /// host, or a port number) replaced by `new` (quoted as `old` is): `None` when the
+    /// literal is not on that line, or is there more than once.
+    pub fn first_line_with(&self, old: &str, new: &str) -> Option<String> {
+        let q = self.quote;
+        let (old, new) = if old.parse::<u16>().is_ok() {
+            (old.to_string(), new.to_string())
+        } else {
+            (format!("{q}{old}{q}"), format!("{q}{new}{q}"))
+        };
+        let at = self.first_line.find(&old)?;
+        if self.first_line.matches(&old).count() != 1 {
+            return None;
+        }
+        let before = &self.first_line[..at];
+        let after = &self.first_line[at + old.len()..];
+        // A number must stand alone (8088 in `8088,`, not in `18088`).
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        if digit(before.chars().last()) || digit(after.chars().next()) {
+            return None;
+        }
+        Some(format!("{before}{new}{after}"))
     }
 }
 
@@ -441,10 +473,23 @@ fn read_py_line(s: &mut Source, line: &str, n: usize, rest: &[&str], consts: &Co
             None,
         ),
     };
+    let port_arg = match kind {
+        BindKind::FlaskRun => arg(&args, "port", 1),
+        BindKind::Uvicorn => arg(&args, "port", 2),
+        BindKind::PyServer { tuple: true } => args
+            .first()
+            .and_then(|a| inner_args(a.trim()))
+            .map(split_args)
+            .and_then(|p| p.get(1).cloned()),
+        _ => arg(&args, "port", 1),
+    };
+    let port_line = port_arg.and_then(|a| consts.line_of(&a, port));
     s.binds.push(Bind {
         line: n,
         call,
         whole,
+        first_line: t.to_string(),
+        port_line,
         // An empty host ('' in a server tuple) is every address.
         host: host.map(|h| if h.is_empty() { "0.0.0.0".into() } else { h }),
         port,
@@ -487,11 +532,14 @@ fn read_js_line(s: &mut Source, line: &str, n: usize, rest: &[&str], consts: &Co
         .chars()
         .find(|c| *c == '\'' || *c == '"')
         .unwrap_or('\'');
+    let port = args.first().and_then(|a| consts.port(a));
     s.binds.push(Bind {
         line: n,
         whole,
+        first_line: t.to_string(),
         host: args.get(1).and_then(|a| literal(a)),
-        port: args.first().and_then(|a| consts.port(a)),
+        port,
+        port_line: args.first().and_then(|a| consts.line_of(a, port)),
         call,
         // Node listens on every address when given none.
         default_host: "::",
@@ -717,12 +765,15 @@ fn strip_comment(line: &str, js: bool) -> &str {
 #[derive(Default)]
 struct Consts {
     values: Vec<(String, String)>,
+    /// Each constant's line number and text, by name.
+    lines: Vec<(String, usize, String)>,
     flask_apps: Vec<String>,
 }
 
 fn constants(text: &str) -> Consts {
     let mut c = Consts::default();
-    for l in text.lines() {
+    for (i, l) in text.lines().enumerate() {
+        let raw = l.trim();
         // Only top-level assignments: a name at the start of the line.
         if l.starts_with(char::is_whitespace) {
             continue;
@@ -747,12 +798,22 @@ fn constants(text: &str) -> Consts {
         if value.starts_with("Flask(") {
             c.flask_apps.push(name.to_string());
         }
+        c.lines.push((name.to_string(), i + 1, raw.to_string()));
         c.values.push((name.to_string(), value));
     }
     c
 }
 
 impl Consts {
+    /// The line of the constant `a` names, when it is a bare name (or `int(NAME)`) whose
+    /// own line holds the `port` it resolves to.
+    fn line_of(&self, a: &str, port: Option<u16>) -> Option<(usize, String)> {
+        let port = port?.to_string();
+        let name = a.trim().trim_start_matches("int(").trim_end_matches(')');
+        let (_, n, text) = self.lines.iter().find(|(k, _, _)| k == name)?;
+        text.contains(&port).then(|| (*n, text.clone()))
+    }
+
     /// An argument resolved to text: a literal, a constant, or the default of an
     /// environment lookup (`os.getenv('HOST', '0.0.0.0')`).
     fn string(&self, a: &str) -> Option<String> {
@@ -992,7 +1053,38 @@ if __name__ == '__main__':
             b.with(None, Some(8088)).as_deref(),
             Some("app.listen(8088, 'localhost', () => console.log(`listening on ${PORT}`))")
         );
+        // The port's own line, where it is changed.
+        assert_eq!(
+            b.port_line,
+            Some((3, "const PORT = process.env.PORT || 3000;".to_string()))
+        );
+        let py = read(
+            "/app/app.py",
+            "import os\nPORT = int(os.environ.get('PORT', 5000))\napp.run(host='0.0.0.0', port=PORT)\n",
+        );
+        assert_eq!(
+            py.binds[0].port_line,
+            Some((2, "PORT = int(os.environ.get('PORT', 5000))".to_string()))
+        );
+        // Over several lines: its first line is edited where the literal is.
+        let s = read(
+            "/app/server.js",
+            "app.listen(8088, '127.0.0.1', () => {\n  console.log('up on 8088');\n});\n",
+        );
+        let b = &s.binds[0];
+        assert!(!b.whole);
+        assert_eq!(b.first_line, "app.listen(8088, '127.0.0.1', () => {");
+        assert_eq!(
+            b.first_line_with("127.0.0.1", "0.0.0.0").as_deref(),
+            Some("app.listen(8088, '0.0.0.0', () => {")
+        );
+        assert_eq!(
+            b.first_line_with("8088", "3000").as_deref(),
+            Some("app.listen(3000, '127.0.0.1', () => {")
+        );
+        assert_eq!(b.first_line_with("808", "3000"), None);
         let s = read("/app/index.js", "app.listen(8080)\n");
+        assert_eq!(s.binds[0].port_line, None);
         assert!(!s.binds[0].loopback());
         assert_eq!(
             s.binds[0].with(Some("0.0.0.0"), None).as_deref(),

@@ -47,6 +47,17 @@ fn then_rebuild(plan: &Plan, c: &ContainerFacts, edit: &str) -> String {
     )
 }
 
+/// A call as the cause quotes it: whole, or for a call over several lines its first
+/// line (the one the student finds at that line number) when its arguments start
+/// there; a first line that only opens the call (`app.run(`) is shown joined.
+fn shown(b: &Bind) -> &str {
+    if b.whole || b.first_line.ends_with('(') {
+        &b.call
+    } else {
+        &b.first_line
+    }
+}
+
 /// What a call binds when it names no host, in words.
 fn default_note(b: &Bind) -> String {
     if b.host.is_some() {
@@ -87,8 +98,14 @@ pub(crate) fn loopback(
         return generic(&cause);
     };
     if let Some(b) = s.binds.iter().find(|b| b.loopback()) {
+        let first = b
+            .host
+            .as_deref()
+            .and_then(|h| b.first_line_with(h, "0.0.0.0"))
+            .map(|new| change(&file, b.line, &b.first_line, &new));
         let edit = match b.with(Some("0.0.0.0"), None) {
             Some(new) => change(&file, b.line, &b.call, &new),
+            None if let Some(edit) = first => edit,
             None => format!(
                 "in {file}, line {}, make the call listen on '0.0.0.0' (keeping its port)",
                 b.line
@@ -99,7 +116,7 @@ pub(crate) fn loopback(
             cause: format!(
                 "{cause}: {file}, line {}, says `{}`{}",
                 b.line,
-                b.call,
+                shown(b),
                 default_note(b)
             ),
             fix: then_rebuild(plan, c, &edit),
@@ -110,7 +127,8 @@ pub(crate) fn loopback(
             id: CauseId::LoopbackBind,
             cause: format!(
                 "{cause}; yet {file}, line {}, says `{}`, which listens on every address: either the container runs a build older than that code, or its command starts the app another way",
-                b.line, b.call
+                b.line,
+                shown(b)
             ),
             fix: rebuild_and_rerun(plan, &ContainerName(c.name.clone()), seen_image(c)),
         },
@@ -133,8 +151,29 @@ pub(crate) fn wrong_port(
     let b = s.binds.iter().find(|b| b.port() == Some(actual))?;
     // A call that binds loopback too gets both fixed in one edit.
     let host = b.loopback().then_some("0.0.0.0");
-    let edit = match b.with(host, Some(wanted)) {
-        Some(new) => change(&file, b.line, &b.call, &new),
+    // A port set by a constant (`const PORT = process.env.PORT || 3000;`) is changed
+    // where it is set, keeping the environment's say, unless the host must change too.
+    let at_constant = b
+        .port_line
+        .as_ref()
+        .filter(|_| host.is_none())
+        .and_then(|(n, text)| {
+            let old = b.port()?.to_string();
+            let at = text.rfind(&old)?;
+            let new = format!("{}{wanted}{}", &text[..at], &text[at + old.len()..]);
+            Some(change(&file, *n, text, &new))
+        });
+    // A call over several lines: its first line, when the port is written there.
+    let first = || {
+        let port = b.port.filter(|_| host.is_none() && !b.whole)?.to_string();
+        let new = b.first_line_with(&port, &wanted.to_string())?;
+        Some(change(&file, b.line, &b.first_line, &new))
+    };
+    let edit = match at_constant.or_else(first).or_else(|| {
+        b.with(host, Some(wanted))
+            .map(|new| change(&file, b.line, &b.call, &new))
+    }) {
+        Some(edit) => edit,
         None => format!(
             "in {file}, line {}, make the call listen on port {wanted}",
             b.line
@@ -155,7 +194,7 @@ pub(crate) fn wrong_port(
         cause: format!(
             "{cause}: {file}, line {}, says `{}`{}{published}",
             b.line,
-            b.call,
+            shown(b),
             if b.port.is_none() {
                 format!(" (naming no port, it listens on {actual})")
             } else {

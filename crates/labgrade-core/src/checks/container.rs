@@ -152,6 +152,7 @@ impl Kind for ContainerImage {
                 c,
                 &self.image,
                 image_facts(facts, &self.image),
+                facts,
             ),
             None => missing_fact(),
         }
@@ -196,6 +197,42 @@ fn container_exists(plan: &Plan, name: &ContainerName, facts: &Facts) -> Judgeme
         }
         None => missing_fact(),
     }
+}
+
+/// A container that replaced an earlier one of its name, as the daemon's events of the
+/// last hour show: the earlier one destroyed (`docker rm`), then this one created.
+/// The events name the image each was created from, not their `-p` or command.
+pub(crate) struct Replaced<'a> {
+    pub removed: String,
+    pub created: String,
+    /// The image the earlier one was created from, as `docker run` named it.
+    pub old_image: Option<&'a str>,
+}
+
+/// `HH:MM:SS UTC` of an event's time.
+fn clock(ms: i64) -> String {
+    let t = ms / 1000;
+    format!("{:02}:{:02}:{:02} UTC", t / 3600 % 24, t / 60 % 60, t % 60)
+}
+
+/// Whether `c` replaced an earlier container of its name (see [`Replaced`]).
+pub(crate) fn replaced<'a>(facts: &'a Facts, c: &ContainerFacts) -> Option<Replaced<'a>> {
+    let events = facts.events.get(&c.name)?;
+    let created = events
+        .iter()
+        .find(|e| e.id == c.id && e.action == "create")?;
+    let removed = events.iter().rev().find(|e| {
+        e.id != c.id && e.name == c.name && e.action == "destroy" && e.time_ms <= created.time_ms
+    })?;
+    let old_image = events
+        .iter()
+        .filter(|e| e.id == removed.id)
+        .find_map(|e| e.image.as_deref());
+    Some(Replaced {
+        removed: clock(removed.time_ms),
+        created: clock(created.time_ms),
+        old_image,
+    })
 }
 
 /// What the daemon's events say happened to a container that is not there: renamed
@@ -575,6 +612,7 @@ fn container_image(
     c: &ContainerFacts,
     image: &ImageRef,
     current: Option<&ImageFacts>,
+    facts: &Facts,
 ) -> Judgement {
     let named = c.image_name.parse::<ImageRef>().ok();
     let fix = Some(recreate(plan, &ContainerName(c.name.clone())));
@@ -603,6 +641,23 @@ fn container_image(
                 recreate(plan, &ContainerName(c.name.clone()))
             )),
         ),
+        // The one it replaced ran the lab's image: the new `docker run` named another.
+        _ if let Some(r) = replaced(facts, c).filter(|r| {
+            r.old_image
+                .and_then(|i| i.parse::<ImageRef>().ok())
+                .is_some_and(|i| &i == image)
+        }) =>
+        {
+            fail(
+                CauseId::ContainerRecreated,
+                c.image_name.clone(),
+                format!(
+                    "{0} was created again at {1} from {2}, replacing a {0} removed at {3} that ran {image} (the daemon's events): the docker run that made the new one names {2}",
+                    c.name, r.created, c.image_name, r.removed
+                ),
+                fix,
+            )
+        }
         _ => fail(
             CauseId::WrongImage,
             c.image_name.clone(),

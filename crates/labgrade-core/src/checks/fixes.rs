@@ -162,24 +162,113 @@ const AFTER: &str = "then rebuild the image and run the container again";
 /// (`flask run`, uvicorn, gunicorn, http.server): the CMD with the address changed.
 /// `None` when the command does not say, and the address is in the app's code.
 pub(crate) fn cli_listen_everywhere(cmd: Option<&[String]>, port: u16) -> Option<String> {
+    edit_cmd(cmd, "listen on 0.0.0.0", |w| bind_all(w, port))
+}
+
+/// For a command whose own flags decide the port (`flask run` listens on 5000 unless
+/// told `--port`, uvicorn on 8000, http.server on 8000): the CMD set to listen on
+/// `port` — and on every address too when `everywhere`, for an app that listens on
+/// loopback at the wrong port. `None` when the command does not decide the port.
+pub(crate) fn cli_listen_port(
+    cmd: Option<&[String]>,
+    port: u16,
+    everywhere: bool,
+) -> Option<String> {
+    let note = if everywhere {
+        format!("listen on 0.0.0.0, port {port}")
+    } else {
+        format!("listen on port {port}")
+    };
+    edit_cmd(cmd, &note, |w| {
+        let out = with_port(w, port)?;
+        if everywhere {
+            bind_all(&out, port)
+        } else {
+            Some(out)
+        }
+    })
+}
+
+/// The CMD rewritten by `edit` as a Dockerfile line, with `note` saying what it does;
+/// a shell-form command (`/bin/sh -c "flask run"`) is edited inside, written back as
+/// shell form.
+fn edit_cmd(
+    cmd: Option<&[String]>,
+    note: &str,
+    edit: impl Fn(&[String]) -> Option<Vec<String>>,
+) -> Option<String> {
     let words: Vec<String> = cmd.map(<[String]>::to_vec).unwrap_or_default();
-    // Shell form (`/bin/sh -c "flask run"`): edit the command inside, write it back as
-    // shell form.
     let shell = words.len() == 3 && words[1] == "-c" && words[0].ends_with("sh");
     let inner: Vec<String> = if shell {
         words[2].split_whitespace().map(str::to_string).collect()
     } else {
         words.clone()
     };
-    let edited = bind_all(&inner, port)?;
+    let edited = edit(&inner)?;
     let cmd = if shell {
         format!("CMD {}", edited.join(" "))
     } else {
         format!("CMD {}", crate::dockerfile::exec_form(&edited))
     };
-    Some(format!(
-        "in the Dockerfile, write {cmd} (listen on 0.0.0.0), {AFTER}"
-    ))
+    Some(format!("in the Dockerfile, write {cmd} ({note}), {AFTER}"))
+}
+
+/// The command with its port set to `port`, for the servers whose command line decides
+/// the port; `None` when it does not.
+fn with_port(words: &[String], port: u16) -> Option<Vec<String>> {
+    let has = |w: &str| {
+        words
+            .iter()
+            .any(|x| x == w || x.ends_with(&format!("/{w}")))
+    };
+    let p = port.to_string();
+    let mut out = words.to_vec();
+    // Sets `FLAG VALUE` or `FLAG=VALUE` to `value(old)`; true when the flag was there.
+    let mut set = |flags: &[&str], value: &dyn Fn(&str) -> String| -> bool {
+        for i in 0..out.len() {
+            for f in flags {
+                if out[i] == *f && i + 1 < out.len() {
+                    out[i + 1] = value(&out[i + 1]);
+                    return true;
+                }
+                if let Some(rest) = out[i].strip_prefix(&format!("{f}="))
+                    && !rest.is_empty()
+                {
+                    out[i] = format!("{f}={}", value(rest));
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    if has("flask") && words.iter().any(|w| w == "run") {
+        if !set(&["--port", "-p"], &|_| p.clone()) {
+            out.push(format!("--port={p}"));
+        }
+        return Some(out);
+    }
+    if has("uvicorn") || has("hypercorn") {
+        if !set(&["--port"], &|_| p.clone()) {
+            out.extend(["--port".to_string(), p]);
+        }
+        return Some(out);
+    }
+    if has("gunicorn") {
+        let keep_host = |old: &str| {
+            let host = old.rsplit_once(':').map_or("0.0.0.0", |(h, _)| h);
+            format!("{host}:{p}")
+        };
+        if !set(&["--bind", "-b"], &keep_host) {
+            out.extend(["--bind".to_string(), format!("0.0.0.0:{p}")]);
+        }
+        return Some(out);
+    }
+    let at = out.iter().position(|w| w == "http.server")?;
+    match out.get(at + 1) {
+        Some(w) if w.parse::<u16>().is_ok() => out[at + 1] = p,
+        _ => out.insert(at + 1, p),
+    }
+    Some(out)
 }
 
 /// The command with its listen address set to every address, for the servers whose
@@ -297,6 +386,55 @@ mod tests {
             f.contains(r#"CMD ["python3", "-m", "http.server", "8088"]"#),
             "{f}"
         );
+    }
+
+    #[test]
+    fn framework_clis_get_their_own_port() {
+        let port = |w: &[&str], all| cli_listen_port(Some(&words(w)), 8088, all).unwrap();
+        assert_eq!(
+            port(&["flask", "run", "--host=0.0.0.0"], false),
+            r#"in the Dockerfile, write CMD ["flask", "run", "--host=0.0.0.0", "--port=8088"] (listen on port 8088), then rebuild the image and run the container again"#
+        );
+        assert!(
+            port(&["python", "-m", "flask", "run"], true)
+                .contains(r#"CMD ["python", "-m", "flask", "run", "--host=0.0.0.0", "--port=8088"] (listen on 0.0.0.0, port 8088)"#)
+        );
+        assert!(
+            port(&["flask", "run", "-p", "5000"], false)
+                .contains(r#"CMD ["flask", "run", "-p", "8088"]"#)
+        );
+        assert!(
+            port(&["uvicorn", "main:app", "--host", "0.0.0.0"], false)
+                .contains(r#"CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8088"]"#)
+        );
+        assert!(
+            port(&["uvicorn", "main:app", "--port=8000"], true)
+                .contains(r#"CMD ["uvicorn", "main:app", "--port=8088", "--host", "0.0.0.0"]"#)
+        );
+        assert!(
+            port(&["gunicorn", "-b", "0.0.0.0:5000", "app:app"], false)
+                .contains(r#"CMD ["gunicorn", "-b", "0.0.0.0:8088", "app:app"]"#)
+        );
+        assert!(
+            port(&["python3", "-m", "http.server"], false)
+                .contains(r#"CMD ["python3", "-m", "http.server", "8088"]"#)
+        );
+        assert!(
+            port(
+                &["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0"],
+                false
+            )
+            .contains(r#"CMD ["python3", "-m", "http.server", "8088", "--bind", "0.0.0.0"]"#)
+        );
+        assert!(
+            port(&["/bin/sh", "-c", "flask run --host=0.0.0.0"], false)
+                .contains("CMD flask run --host=0.0.0.0 --port=8088")
+        );
+        assert_eq!(
+            cli_listen_port(Some(&words(&["python", "app.py"])), 8088, false),
+            None
+        );
+        assert_eq!(cli_listen_port(None, 8088, false), None);
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Kind for PortPublished {
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         match container_facts(cx.facts, &self.container) {
-            Some(c) => judge(cx.plan, c, &self.mapping),
+            Some(c) => judge(cx.plan, c, &self.mapping, cx.facts),
             None => missing_fact(),
         }
     }
@@ -56,7 +56,7 @@ pub(crate) fn any_ip(ip: &str) -> bool {
     ip.is_empty() || ip == "0.0.0.0" || ip == "::"
 }
 
-fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
+fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping, facts: &Facts) -> Judgement {
     let proto = m.proto.to_string();
     // A stopped container publishes nothing; what was asked at `docker run` still counts.
     // A restarting one publishes nothing between its runs either.
@@ -174,6 +174,18 @@ fn judge(plan: &Plan, c: &ContainerFacts, m: &PortMapping) -> Judgement {
             CauseId::OptionsAfterImage,
             options_after_image_cause(&options),
         )
+    } else if let Some(r) = super::container::replaced(facts, c) {
+        // Re-created by a `docker run` typed again, which did not repeat the -p.
+        (
+            CauseId::ContainerRecreated,
+            format!(
+                "{0} was created again at {1}, replacing a {0} removed at {2} (the daemon's events), and the docker run that made the new one has no -p {3}",
+                c.name,
+                r.created,
+                r.removed,
+                m.flag()
+            ),
+        )
     } else if c
         .exposed_ports
         .iter()
@@ -237,7 +249,7 @@ mod tests {
 
     fn cause_of(c: &ContainerFacts) -> (Option<CauseId>, String, Option<String>) {
         let m: PortMapping = "8097:8088".parse().unwrap();
-        let j = judge(&lab(), c, &m);
+        let j = judge(&lab(), c, &m, &Facts::default());
         assert!(!j.pass);
         (j.cause_id, j.cause.unwrap_or_default(), j.fix)
     }
@@ -258,7 +270,7 @@ mod tests {
         looping.published.clear();
         looping.restarting = true;
         let m: PortMapping = "8097:8088".parse().unwrap();
-        assert!(judge(&lab(), &looping, &m).pass, "-p was given");
+        assert!(judge(&lab(), &looping, &m, &Facts::default()).pass, "-p was given");
         assert_eq!(
             cause_of(&web(vec![published(8097, 8000, "tcp")])).0,
             Some(CauseId::WrongContainerPort)

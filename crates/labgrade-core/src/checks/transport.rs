@@ -37,6 +37,8 @@ pub(crate) fn judge(
     // app) or the app is (the spec wants another port); say which, never contradict the spec.
     let port_fix = |c: &ContainerFacts, actual: u16| match (wanted_inner, host_port) {
         (Some(w), _) if w == actual => recreate(plan, &ContainerName(c.name.clone())),
+        // A framework CLI decides the port: its CMD is where it is fixed.
+        (Some(w), _) if let Some(fix) = cli_listen_port(c.cmd.as_deref(), w, false) => fix,
         (Some(w), _) => format!(
             "make the app listen on port {w}, the port the lab asks for (e.g. app.run(host='0.0.0.0', port={w})), then rebuild the image and run the container again"
         ),
@@ -104,6 +106,19 @@ pub(crate) fn judge(
                                 "the app listens only on {}:{} inside the container, which the published port cannot reach",
                                 listening[0].ip, listening[0].port
                             );
+                            // A framework CLI's defaults (`flask run`: 127.0.0.1:5000):
+                            // both set in its CMD.
+                            if let Some(w) = wanted_inner
+                                && w != listening[0].port
+                                && let Some(fix) = cli_listen_port(c.cmd.as_deref(), w, true)
+                            {
+                                return fail(
+                                    CauseId::LoopbackBind,
+                                    found,
+                                    format!("{cause}; bind it to 0.0.0.0:{w}"),
+                                    Some(fix),
+                                );
+                            }
                             let t = in_code(listening[0].port, &cause).unwrap_or_else(|| {
                                 super::code::loopback(
                                     plan,

@@ -34,6 +34,35 @@ fn event(time_ms: i64, action: &str, name: &str) -> EventFact {
     }
 }
 
+/// `web` made from `old`, removed, and made again from `new`: the second one is the
+/// container the builder's `container("web", ...)` has (its id).
+fn recreated(old: &str, new: &str) -> Vec<EventFact> {
+    let was = |t: i64, action: &str| EventFact {
+        image: Some(old.into()),
+        ..event(t, action, "web")
+    };
+    let id = crate::common::sha("container:web")
+        .trim_start_matches("sha256:")
+        .to_string();
+    let now = |t: i64, action: &str| EventFact {
+        id: id.clone(),
+        image: Some(new.into()),
+        ..event(t, action, "web")
+    };
+    vec![
+        was(1_795_000_000_000, "create"),
+        was(1_795_000_000_300, "start"),
+        was(1_795_000_060_000, "kill"),
+        EventFact {
+            exit_code: Some(137),
+            ..was(1_795_000_060_100, "die")
+        },
+        was(1_795_000_060_200, "destroy"),
+        now(1_795_000_065_000, "create"),
+        now(1_795_000_065_300, "start"),
+    ]
+}
+
 /// Causes that only say what was seen, with no reason: what the rules must go beyond.
 const VAGUE: [CauseId; 6] = [
     CauseId::Exited,
@@ -262,6 +291,44 @@ fn unlisted_mistakes_get_a_specific_cause() {
                         },
                     ],
                 ),
+        ),
+        // There, but made again lately: a `docker rm` and a `docker run` typed again.
+        Case::fails(
+            "recreated: the docker run typed again has no -p",
+            &spec("8097:8088", ""),
+            "port:web:8097:8088",
+            CauseId::ContainerRecreated,
+            FactsBuilder::new()
+                .container("web", |c| c.image(IMAGE))
+                .events("web", recreated(IMAGE, IMAGE)),
+        ),
+        Case::fails(
+            "recreated: the new one runs another image than the one it replaced",
+            &spec("8097:8088", ""),
+            "from-image:web",
+            CauseId::ContainerRecreated,
+            FactsBuilder::new()
+                .container("web", |c| c.image("shop/api:test").published(8097, 8088))
+                .events("web", recreated(IMAGE, "shop/api:test")),
+        ),
+        // Made once, never replaced: the plain causes stand.
+        Case::fails(
+            "not recreated: started once without -p, the plain cause stands",
+            &spec("8097:8088", ""),
+            "port:web:8097:8088",
+            CauseId::ExposeNotPublish,
+            FactsBuilder::new()
+                .container("web", |c| c.image(IMAGE).exposed(8088))
+                .events("web", recreated(IMAGE, IMAGE).split_off(5)),
+        ),
+        Case::fails(
+            "recreated from another image, but the old one was not the lab's either",
+            &spec("8097:8088", ""),
+            "from-image:web",
+            CauseId::WrongImage,
+            FactsBuilder::new()
+                .container("web", |c| c.image("shop/api:test").published(8097, 8088))
+                .events("web", recreated("shop/api:dev", "shop/api:test")),
         ),
     ];
     for c in &cases {
