@@ -345,7 +345,6 @@ fn seed_latency_listens_on_8000() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: add the route /latency, no handler to write"]
 #[test]
 fn seed_latency_ping_only() {
     seed(
@@ -440,7 +439,6 @@ fn seed_product_api_no_env() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: add the route /health, no handler to write"]
 #[test]
 fn seed_product_api_no_health() {
     seed(
@@ -784,6 +782,33 @@ fn applier_edits_files() {
     assert_eq!(
         std::fs::read_to_string(d.join(".dockerignore")).unwrap(),
         ".git\n__pycache__\n"
+    );
+    std::fs::write(
+        d.join("app.py"),
+        "@app.route(\"/ping\")\ndef ping(): return 'x'\n\nif __name__ == \"__main__\":\n    app.run()\n",
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, above line 4 (`if __name__ == \"__main__\":`), add the lines `@app.route(\"/health\")` and `def health(): return \"ok\"`",
+        d,
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, above line 1 (`@app.route(\"/ping\")`), add the line `@app.route(\"/latency\")`, so the function that answers /ping answers /latency too",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("app.py")).unwrap(),
+        "@app.route(\"/latency\")\n@app.route(\"/ping\")\ndef ping(): return 'x'\n\n@app.route(\"/health\")\ndef health(): return \"ok\"\nif __name__ == \"__main__\":\n    app.run()\n"
+    );
+    // The named line must be the one the fix quotes.
+    assert!(
+        fixes::apply_edit(
+            "in app.py, above line 2 (`if __name__ == \"__main__\":`), add the line `x = 1`",
+            d
+        )
+        .is_err()
     );
     assert!(fixes::apply_edit("build the answer from the request", d).is_err());
 }

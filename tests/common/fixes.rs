@@ -229,6 +229,13 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     if let Some(rest) = edit.strip_prefix("in docker-compose.yml, give services.") {
         return compose_keys(dir, rest);
     }
+    // `in app.py, above line 18 (`if __name__ ...:`), add the lines `A` and `B`, ...`:
+    // those lines, each whole, inserted before that line of that file.
+    if let Some(rest) = edit.strip_prefix("in ")
+        && let Some((file, rest)) = rest.split_once(", above line ")
+    {
+        return insert_lines(dir, file, rest);
+    }
     // `in app.py, line 25, change `OLD` to `NEW``: that line of that file, edited.
     if let Some(rest) = edit.strip_prefix("in ")
         && let Some((file, rest)) = rest.split_once(", line ")
@@ -490,6 +497,51 @@ fn change_line(dir: &Path, file: &str, line: &str, rest: &str) -> Result<String,
     *at = at.replacen(old, new, 1);
     write(&path, &lines.join("\n"))?;
     Ok(format!("{file}:{n}: {old} -> {new}"))
+}
+
+/// Inserts the lines of `N (`ANCHOR`), add the line `A`` / `add the lines `A`, `B` and
+/// `C``, ... above line N of `file`, which must be ANCHOR.
+fn insert_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
+    let bad = || format!("cannot read the insertion {rest:?}");
+    let (n, rest) = rest.split_once(" (`").ok_or_else(bad)?;
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let (anchor, rest) = rest.split_once("`), add the line").ok_or_else(bad)?;
+    // The lines are the backticked items up to the end of the list (a `, so ...` remark
+    // may follow; the items are separated by ", " and " and ").
+    let mut new = Vec::new();
+    let mut tail = rest.trim_start_matches('s').trim_start();
+    while let Some(after) = tail.strip_prefix('`') {
+        let (item, after) = after.split_once('`').ok_or_else(bad)?;
+        new.push(item.to_string());
+        match after.strip_prefix(", ").or(after.strip_prefix(" and ")) {
+            Some(t) if t.starts_with('`') => tail = t,
+            _ => break,
+        }
+    }
+    if new.is_empty() {
+        return Err(bad());
+    }
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let at = n
+        .checked_sub(1)
+        .filter(|i| *i < lines.len())
+        .ok_or_else(|| format!("{file} has no line {n}"))?;
+    if lines[at].trim() != anchor.trim() {
+        return Err(format!(
+            "line {n} of {file} is {:?}, not {anchor:?}",
+            lines[at]
+        ));
+    }
+    for (i, l) in new.iter().enumerate() {
+        lines.insert(at + i, l.clone());
+    }
+    write(&path, &lines.join("\n"))?;
+    Ok(format!("{file}: above line {n}, added {}", new.join(" / ")))
 }
 
 /// `app.run(...)` as the fix writes it, balanced parentheses.

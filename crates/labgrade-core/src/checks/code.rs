@@ -18,6 +18,11 @@ pub(crate) struct Told {
 /// The source a container starts, with its name in the project (where the student edits
 /// it: `src/server.py` for an image's `/app/server.py` copied by `COPY src/ .`).
 fn read(facts: &Facts, c: &ContainerFacts) -> Option<(Source, String)> {
+    read_text(facts, c).map(|(s, file, _)| (s, file))
+}
+
+/// [`read`], with the file's text.
+fn read_text<'a>(facts: &'a Facts, c: &ContainerFacts) -> Option<(Source, String, &'a str)> {
     let image = image_of(facts, c)?;
     let path = source::path_for(c, image)?;
     let text = image.files.get(&path)?.as_ref()?.text.as_deref()?;
@@ -31,7 +36,7 @@ fn read(facts: &Facts, c: &ContainerFacts) -> Option<(Source, String)> {
             || path.rsplit('/').next().unwrap_or(&path).to_string(),
             |(_, s)| s,
         );
-    Some((source::read(&path, text), file))
+    Some((source::read(&path, text), file, text))
 }
 
 /// "in app.py, line 25, change `OLD` to `NEW`": an edit of one line, as written.
@@ -207,8 +212,15 @@ pub(crate) fn unheard(
 /// A request path that is 404, read against the routes the code declares: one a typo
 /// away is named with its edit; otherwise the declared routes are listed. A route the
 /// code does declare means the running build or a prefix differs: both are said.
-pub(crate) fn route(plan: &Plan, facts: &Facts, c: &ContainerFacts, path: &str) -> Option<Told> {
-    let (s, file) = read(facts, c)?;
+pub(crate) fn route(
+    plan: &Plan,
+    facts: &Facts,
+    c: &ContainerFacts,
+    h: &HttpExpect,
+    path: &str,
+    answering: &[&str],
+) -> Option<Told> {
+    let (s, file, text) = read_text(facts, c)?;
     if s.routes.is_empty() || s.prefixed {
         return None;
     }
@@ -260,29 +272,272 @@ pub(crate) fn route(plan: &Plan, facts: &Facts, c: &ContainerFacts, path: &str) 
     } else {
         declared.join(", ")
     };
-    let example = match s.framework {
-        Framework::Flask => format!("`@app.route('{path}')` above a view function"),
-        Framework::FastApi => format!("`@app.get('{path}')` above a path function"),
-        Framework::Express => format!("`app.get('{path}', (req, res) => ...)`"),
-        Framework::HttpServer => format!("a branch for `self.path == '{path}'` in do_GET"),
-        Framework::Other => format!("a route {path}"),
-    };
-    Some(Told {
-        id: CauseId::RouteNotInCode,
-        cause: format!("{path} is 404: {file} declares {shown} — not {path}"),
-        fix: then_rebuild(
-            plan,
-            c,
-            &format!(
+    let cause = format!("{path} is 404: {file} declares {shown} — not {path}");
+    let lines: Vec<&str> = text.lines().collect();
+    // A handler written from what the lab asks of the answer, in the file's own
+    // framework; when the answer cannot be written out (a pattern, a per-run value), the
+    // function of a route that does answer is given the path too, as an alias.
+    let edit = new_handler(&s, &file, &lines, h, path)
+        .or_else(|| alias(&s, &file, &lines, path, answering))
+        .unwrap_or_else(|| {
+            let example = match s.framework {
+                Framework::Flask => format!("`@app.route('{path}')` above a view function"),
+                Framework::FastApi => format!("`@app.get('{path}')` above a path function"),
+                Framework::Express => format!("`app.get('{path}', (req, res) => ...)`"),
+                Framework::HttpServer => format!("a branch for `self.path == '{path}'` in do_GET"),
+                Framework::Other => format!("a route {path}"),
+            };
+            format!(
                 "add {example} to {file} (its routes are at line {}), with the answer the lab asks for",
                 s.routes
                     .iter()
                     .map(|r| r.line.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
-        ),
+            )
+        });
+    Some(Told {
+        id: CauseId::RouteNotInCode,
+        cause,
+        fix: then_rebuild(plan, c, &edit),
     })
+}
+
+/// "in app.py, above line 18 (`if ...:`), add the lines `A` and `B`": lines inserted
+/// before a named line, each written out whole.
+fn insert_above(file: &str, line: usize, anchor: &str, new: &[String]) -> String {
+    let quoted: Vec<String> = new.iter().map(|l| format!("`{l}`")).collect();
+    let what = match quoted.as_slice() {
+        [one] => format!("the line {one}"),
+        [init @ .., last] => format!("the lines {} and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    format!(
+        "in {file}, above line {line} (`{}`), add {what}",
+        anchor.trim()
+    )
+}
+
+/// The quote the file's routes are written with.
+fn quote_of(s: &Source) -> char {
+    if s.routes.iter().any(|r| r.text.contains('\''))
+        && !s.routes.iter().any(|r| r.text.contains('"'))
+    {
+        '\''
+    } else {
+        '"'
+    }
+}
+
+/// A JSON value as a Python literal (`true` → `True`), `None` for one it cannot write.
+fn py_literal(v: &serde_json::Value) -> String {
+    use serde_json::Value::*;
+    match v {
+        Null => "None".into(),
+        Bool(true) => "True".into(),
+        Bool(false) => "False".into(),
+        Array(a) => format!(
+            "[{}]",
+            a.iter().map(py_literal).collect::<Vec<_>>().join(", ")
+        ),
+        Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    serde_json::Value::String(k.clone()),
+                    py_literal(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The answer the lab asks for, as a JSON document or a text, when it can be written out:
+/// `json:` paths of keys only, an exact body, texts the body must contain, or only a
+/// status (then `{"status": "ok"}` or `ok`).
+fn wanted_answer(h: &HttpExpect) -> Option<Result<serde_json::Value, String>> {
+    if h.random.is_some() || h.body_regex.is_some() {
+        return None;
+    }
+    let wants_json = h.response_headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().contains("json")
+    });
+    if !h.json.is_empty() {
+        let mut doc = serde_json::Value::Object(Default::default());
+        for (path, want) in &h.json {
+            let mut at = &mut doc;
+            for (i, step) in path.steps.iter().enumerate() {
+                let crate::spec::JsonStep::Key(k) = step else {
+                    return None;
+                };
+                let map = at.as_object_mut()?;
+                let last = i + 1 == path.steps.len();
+                at = map.entry(k.clone()).or_insert_with(|| {
+                    if last {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::Object(Default::default())
+                    }
+                });
+                if last {
+                    *at = want.clone();
+                }
+            }
+        }
+        return Some(Ok(doc));
+    }
+    if let Some(b) = &h.body_equals {
+        return Some(Err(b.clone()));
+    }
+    if !h.body_contains.is_empty() {
+        return (!wants_json).then(|| Err(h.body_contains.join(" ")));
+    }
+    Some(if wants_json {
+        Ok(serde_json::json!({"status": "ok"}))
+    } else {
+        Err("ok".into())
+    })
+}
+
+/// A function name for a path: `/api/health` → `api_health`, `/` → `index`, one the
+/// file does not define yet.
+fn handler_name(path: &str, lines: &[&str]) -> String {
+    let mut name: String = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name = name.trim_matches('_').to_string();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("index{name}");
+    }
+    let taken = |n: &str| {
+        lines.iter().any(|l| {
+            let l = l.trim_start();
+            l.starts_with(&format!("def {n}(")) || l.starts_with(&format!("async def {n}("))
+        })
+    };
+    while taken(&name) {
+        name.push_str("_route");
+    }
+    name
+}
+
+/// A GET handler for `path` answering what the lab asks, in the file's framework, and
+/// where it goes: above `if __name__ == "__main__":` (or the line that starts the
+/// server) for Python, above `app.listen(` for Express.
+fn new_handler(
+    s: &Source,
+    file: &str,
+    lines: &[&str],
+    h: &HttpExpect,
+    path: &str,
+) -> Option<String> {
+    if h.method != crate::spec::Method::Get {
+        return None;
+    }
+    let answer = wanted_answer(h)?;
+    let status = match h.status {
+        crate::spec::StatusSpec::Exact(200) | crate::spec::StatusSpec::Class(2) => None,
+        crate::spec::StatusSpec::Exact(n) => Some(n),
+        crate::spec::StatusSpec::Class(_) => return None,
+    };
+    let q = quote_of(s);
+    let text_lit = |t: &str| -> Option<String> {
+        (!t.contains(['\\', '\n', q])).then(|| format!("{q}{t}{q}"))
+    };
+    let first_bind = s.binds.first().map(|b| b.line);
+    let main_line = lines
+        .iter()
+        .position(|l| l.starts_with("if __name__"))
+        .map(|i| i + 1);
+    let (new, at) = match s.framework {
+        Framework::Flask => {
+            let body = match &answer {
+                Ok(doc) if lines.iter().any(|l| l.contains("jsonify")) => {
+                    format!("jsonify({})", py_literal(doc))
+                }
+                Ok(doc) => py_literal(doc),
+                Err(t) => text_lit(t)?,
+            };
+            let ret = match status {
+                Some(n) => format!("return {body}, {n}"),
+                None => format!("return {body}"),
+            };
+            (
+                vec![
+                    format!("@app.route({q}{path}{q})"),
+                    format!("def {}(): {ret}", handler_name(path, lines)),
+                ],
+                main_line.or(first_bind.filter(|l| !lines[l - 1].starts_with(' ')))?,
+            )
+        }
+        Framework::FastApi if status.is_none() => {
+            let body = match &answer {
+                Ok(doc) => py_literal(doc),
+                Err(_) => return None,
+            };
+            (
+                vec![
+                    format!("@app.get({q}{path}{q})"),
+                    format!("def {}(): return {body}", handler_name(path, lines)),
+                ],
+                main_line.or(first_bind.filter(|l| !lines[l - 1].starts_with(' ')))?,
+            )
+        }
+        Framework::Express => {
+            let send = match &answer {
+                Ok(doc) => format!("json({doc})"),
+                Err(t) => format!("send({})", text_lit(t)?),
+            };
+            let send = match status {
+                Some(n) => format!("status({n}).{send}"),
+                None => send,
+            };
+            (
+                vec![format!("app.get({q}{path}{q}, (req, res) => res.{send});")],
+                first_bind?,
+            )
+        }
+        _ => return None,
+    };
+    let anchor = lines.get(at.checked_sub(1)?)?;
+    Some(insert_above(file, at, anchor, &new))
+}
+
+/// The path given to the function of a declared route that does answer (`answering`, as
+/// the grader's own requests found): one more decorator above that route's. Flask and
+/// FastAPI only, where decorators stack.
+fn alias(s: &Source, file: &str, lines: &[&str], path: &str, answering: &[&str]) -> Option<String> {
+    if !matches!(s.framework, Framework::Flask | Framework::FastApi) {
+        return None;
+    }
+    let r = s
+        .routes
+        .iter()
+        .find(|r| answering.contains(&r.path.as_str()) && r.text.starts_with('@'))?;
+    let quoted = ['\'', '"']
+        .iter()
+        .map(|q| format!("{q}{}{q}", r.path))
+        .find(|quoted| r.text.contains(quoted.as_str()))?;
+    let q = &quoted[..1];
+    // The decorator alone, without the methods or other arguments of the original.
+    let head = &r.text[..r.text.find(quoted.as_str())?];
+    let anchor = lines.get(r.line.checked_sub(1)?)?;
+    Some(format!(
+        "{}, so the function that answers {} answers {path} too",
+        insert_above(file, r.line, anchor, &[format!("{head}{q}{path}{q})")]),
+        r.path
+    ))
 }
 
 /// An app that stopped because a variable its code reads with no default

@@ -223,7 +223,15 @@ fn judge(
                             .filter(|(_, st)| (200..400).contains(st))
                             .map(|(alt, st)| format!("{alt} answers {st}"))
                             .collect();
-                        let told = c.and_then(|c| super::code::route(plan, facts, c, &path));
+                        let answered: Vec<&str> = p
+                            .alternatives
+                            .iter()
+                            .filter(|(_, st)| (200..300).contains(st))
+                            .map(|(alt, _)| alt.as_str())
+                            .collect();
+                        let told = c.and_then(|c| {
+                            super::code::route(plan, facts, c, h, &path, &answered)
+                        });
                         if let Some(t) = told {
                             cause = Some((t.id, t.cause));
                             fix = Some(t.fix);
