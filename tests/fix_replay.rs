@@ -369,7 +369,6 @@ fn seed_echo_no_user_tag() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: build the answer from the request"]
 #[test]
 fn seed_echo_hardcoded() {
     seed(
@@ -809,6 +808,20 @@ fn applier_edits_files() {
             d
         )
         .is_err()
+    );
+    std::fs::write(
+        d.join("app.py"),
+        "from flask import Flask, jsonify\n\ndef echo():\n    return jsonify({\n        \"a\": 1,\n    })\n",
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, line 1, change `from flask import Flask, jsonify` to `from flask import Flask, jsonify, request`; in app.py, replace lines 4 to 6 (the `return` that answers fixed text) with `return jsonify(dict(request.headers))`, indented as line 4 is",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("app.py")).unwrap(),
+        "from flask import Flask, jsonify, request\n\ndef echo():\n    return jsonify(dict(request.headers))\n"
     );
     assert!(fixes::apply_edit("build the answer from the request", d).is_err());
 }

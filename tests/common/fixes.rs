@@ -229,6 +229,26 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     if let Some(rest) = edit.strip_prefix("in docker-compose.yml, give services.") {
         return compose_keys(dir, rest);
     }
+    // Edits of several files or lines, one after another: `in a.py, line 3, change ...;
+    // in a.py, replace lines 9 to 14 ...`.
+    if edit.starts_with("in ") && edit.contains("; in ") {
+        let mut done = Vec::new();
+        for part in edit.split("; in ") {
+            let part = if part.starts_with("in ") {
+                part.to_string()
+            } else {
+                format!("in {part}")
+            };
+            done.push(apply_edit(&part, dir)?);
+        }
+        return Ok(done.join("; "));
+    }
+    // `in app.py, replace lines 9 to 14 (...) with `NEW`, indented as line 9 is`.
+    if let Some(rest) = edit.strip_prefix("in ")
+        && let Some((file, rest)) = rest.split_once(", replace line")
+    {
+        return replace_lines(dir, file, rest);
+    }
     // `in app.py, above line 18 (`if __name__ ...:`), add the lines `A` and `B`, ...`:
     // those lines, each whole, inserted before that line of that file.
     if let Some(rest) = edit.strip_prefix("in ")
@@ -542,6 +562,40 @@ fn insert_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
     }
     write(&path, &lines.join("\n"))?;
     Ok(format!("{file}: above line {n}, added {}", new.join(" / ")))
+}
+
+/// Replaces lines A to B (`s A to B (...) with `NEW`, indented as line A is`, or `
+/// A (...) with ...`) of `file` with the one line NEW, at line A's indentation.
+fn replace_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
+    let bad = || format!("cannot read the replacement {rest:?}");
+    let rest = rest.strip_prefix('s').unwrap_or(rest).trim_start();
+    let (span, rest) = rest.split_once(" (").ok_or_else(bad)?;
+    let (a, b) = span.split_once(" to ").unwrap_or((span, span));
+    let (a, b): (usize, usize) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    let (_, rest) = rest.split_once(") with `").ok_or_else(bad)?;
+    let (new, rest) = rest.split_once('`').ok_or_else(bad)?;
+    if rest.trim() != format!(", indented as line {a} is") {
+        return Err(bad());
+    }
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    if a == 0 || a > b || b > lines.len() {
+        return Err(format!("{file} has no lines {a} to {b}"));
+    }
+    let indent: String = lines[a - 1]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let old: Vec<String> = lines.splice(a - 1..b, [format!("{indent}{new}")]).collect();
+    write(&path, &lines.join("\n"))?;
+    Ok(format!("{file}:{a}-{b}: {:?} -> {new}", old.join(" ")))
 }
 
 /// `app.run(...)` as the fix writes it, balanced parentheses.

@@ -583,3 +583,148 @@ pub(crate) fn env_missing(plan: &Plan, facts: &Facts, c: &ContainerFacts) -> Opt
         fix,
     })
 }
+
+/// The lines of the `return` statement of the function a route's decorator at `decl`
+/// (1-based) sits on: from its `return` to where its brackets close, 1-based inclusive.
+fn return_of(lines: &[&str], decl: usize) -> Option<(usize, usize)> {
+    let start = lines
+        .iter()
+        .enumerate()
+        .skip(decl)
+        .take_while(|(_, l)| !l.starts_with('@'))
+        .find(|(_, l)| l.trim_start().starts_with("return ") && l.starts_with([' ', '\t']))
+        .map(|(i, _)| i)?;
+    let mut depth = 0i32;
+    for (i, l) in lines.iter().enumerate().skip(start) {
+        for ch in l.chars() {
+            match ch {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        if depth <= 0 {
+            return Some((start + 1, i + 1));
+        }
+    }
+    None
+}
+
+/// Where the per-run value went in the request, as the Flask expression that reads it:
+/// a header (`request.headers`) or a query parameter (`request.args`). `whole` is the
+/// dictionary of them all, `one` the single value.
+struct FromRequest {
+    name: String,
+    whole: &'static str,
+    one: String,
+}
+
+fn from_request(h: &HttpExpect, token: &str) -> Option<FromRequest> {
+    if let Some((k, _)) = h.headers.iter().find(|(_, v)| v == token) {
+        return Some(FromRequest {
+            name: k.clone(),
+            whole: "dict(request.headers)",
+            one: format!("request.headers.get(\"{k}\")"),
+        });
+    }
+    let path = match &h.target {
+        crate::spec::Target::Path(p) | crate::spec::Target::Url(p) => p,
+    };
+    let query = path.split_once('?')?.1;
+    let (k, _) = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(_, v)| *v == token)?;
+    Some(FromRequest {
+        name: k.to_string(),
+        whole: "request.args.to_dict()",
+        one: format!("request.args.get(\"{k}\")"),
+    })
+}
+
+/// A hard-coded answer in Flask code, rewritten to be built from the request: the
+/// `return` of the route's function replaced by one that gives back where the per-run
+/// value came from (the request's headers or query) at the place the lab's `json:` asks
+/// for it, and `request` imported when it is not. `None` when the code or the spec asks
+/// for more than that (then the caller says what to look for).
+pub(crate) fn hard_coded(
+    plan: &Plan,
+    facts: &Facts,
+    c: &ContainerFacts,
+    h: &HttpExpect,
+    token: &str,
+) -> Option<String> {
+    let (s, file, text) = read_text(facts, c)?;
+    if s.framework != Framework::Flask || s.prefixed {
+        return None;
+    }
+    let path = match &h.target {
+        crate::spec::Target::Path(p) => p.split('?').next().unwrap_or(p).to_string(),
+        crate::spec::Target::Url(u) => url::Url::parse(u).ok()?.path().to_string(),
+    };
+    let r = s
+        .routes
+        .iter()
+        .find(|r| source::route_matches(&r.path, &path))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let (from, to) = return_of(&lines, r.line)?;
+    let src = from_request(h, token)?;
+    // Only the per-run value is asked for: the whole answer is known.
+    let [(jpath, want)] = h.json.as_slice() else {
+        return None;
+    };
+    if want.as_str() != Some(token) {
+        return None;
+    }
+    let mut keys = Vec::new();
+    for step in &jpath.steps {
+        let crate::spec::JsonStep::Key(k) = step else {
+            return None;
+        };
+        keys.push(k.as_str());
+    }
+    let mut expr = match keys.last() {
+        Some(k) if k.eq_ignore_ascii_case(&src.name) => {
+            keys.pop();
+            src.whole.to_string()
+        }
+        _ => src.one.clone(),
+    };
+    for k in keys.iter().rev() {
+        expr = format!("{{{}: {expr}}}", serde_json::Value::String(k.to_string()));
+    }
+    let old: String = lines[from - 1..to].join("\n");
+    let ret = if old.contains("jsonify(") {
+        format!("return jsonify({expr})")
+    } else {
+        format!("return {expr}")
+    };
+    let mut edits = Vec::new();
+    let imported = lines.iter().any(|l| {
+        l.starts_with("from flask import")
+            && l["from flask import".len()..]
+                .split(',')
+                .any(|w| w.trim() == "request")
+    });
+    if !imported {
+        let (i, l) = lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.starts_with("from flask import ") && !l.contains(['(', '\\']))?;
+        edits.push(change(
+            &file,
+            i + 1,
+            l.trim_end(),
+            &format!("{}, request", l.trim_end()),
+        ));
+    }
+    let span = if from == to {
+        format!("line {from}")
+    } else {
+        format!("lines {from} to {to}")
+    };
+    edits.push(format!(
+        "in {file}, replace {span} (the `return` that answers fixed text) with `{ret}`, indented as line {from} is"
+    ));
+    Some(then_rebuild(plan, c, &edits.join("; ")))
+}

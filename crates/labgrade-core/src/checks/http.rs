@@ -394,7 +394,7 @@ fn judge(
                 (Some(c), _) => (c, fix),
                 (None, Some(t)) => ((CauseId::HardCodedAnswer,
                     format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets")),
-                    Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
+                    c.and_then(|c| super::code::hard_coded(plan, facts, c, h, t)).or_else(|| Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into())),
                 ),
                 (None, None) if status_wrong => (
                     (

@@ -65,6 +65,7 @@ fn table() {
     let post = spec("  - post: /products\n    body: '{\"name\": \"pen\"}'\n    status: 201\n");
     let standalone = "http:\n  - get: http://localhost:9000/health\n    status: 200\n";
     let token = "9f86d081884c7d65";
+    let hard_coded = "from flask import Flask, jsonify\napp = Flask(__name__)\n\n\n@app.route(\"/\", methods=[\"GET\"])\ndef echo():\n    return jsonify({\"headers\": {\n        \"X-Labgrade-Probe\": \"echo-me-7f3a\",\n    }})\n\nif __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8088)\n";
     let echo = format!(
         "{{\"headers\": {{\"Host\": \"127.0.0.1:8097\", \"X-Labgrade-Probe\": \"{token}\"}}}}"
     );
@@ -308,6 +309,38 @@ fn table() {
                 ),
             )
             .random(token),
+        ),
+        // With the app's code in the image, the fixed answer's lines are named and
+        // replaced by one built from the request's headers (request imported).
+        Case::fails(
+            "{{random}} not echoed: the code's return is replaced",
+            &random,
+            CHECK,
+            CauseId::HardCodedAnswer,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| {
+                    let mut i = i
+                        .exposed(8088)
+                        .workdir("/app")
+                        .text_file("/app/app.py", hard_coded);
+                    i.0.cmd = Some(vec!["python".into(), "app.py".into()]);
+                    i
+                })
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .published(8097, 8088)
+                        .listening("0.0.0.0", 8088)
+                })
+                .probe(
+                    CHECK,
+                    URL,
+                    response(
+                        200,
+                        JSON,
+                        "{\"headers\": {\"X-Labgrade-Probe\": \"echo-me-7f3a\"}}",
+                    ),
+                )
+                .random(token),
         ),
         Case::fails(
             "not sent",
