@@ -395,7 +395,6 @@ fn seed_echo_tag_on_older_build() {
 
 const HELLO_OTHERS: &str = "docker run -d --name hello-web -p 5000:5000 hello:v3";
 
-#[ignore = "fix does not work when typed: a code edit (make the program print a date) that no applier can make"]
 #[test]
 fn seed_hello_v1_no_date() {
     let setup = format!(
@@ -800,6 +799,16 @@ fn applier_edits_files() {
     assert_eq!(
         std::fs::read_to_string(d.join("app.py")).unwrap(),
         "@app.route(\"/latency\")\n@app.route(\"/ping\")\ndef ping(): return 'x'\n\n@app.route(\"/health\")\ndef health(): return \"ok\"\nif __name__ == \"__main__\":\n    app.run()\n"
+    );
+    std::fs::write(d.join("hello.py"), "print(\"Hello\")\n").unwrap();
+    fixes::apply_edit(
+        "in hello.py, below line 1 (`print(\"Hello\")`), add the lines `from datetime import date` and `print(\"Today is\", date.today())`",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("hello.py")).unwrap(),
+        "print(\"Hello\")\nfrom datetime import date\nprint(\"Today is\", date.today())\n"
     );
     // The named line must be the one the fix quotes.
     assert!(

@@ -251,10 +251,12 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     }
     // `in app.py, above line 18 (`if __name__ ...:`), add the lines `A` and `B`, ...`:
     // those lines, each whole, inserted before that line of that file.
-    if let Some(rest) = edit.strip_prefix("in ")
-        && let Some((file, rest)) = rest.split_once(", above line ")
-    {
-        return insert_lines(dir, file, rest);
+    for (side, below) in [(", above line ", false), (", below line ", true)] {
+        if let Some(rest) = edit.strip_prefix("in ")
+            && let Some((file, rest)) = rest.split_once(side)
+        {
+            return insert_lines(dir, file, rest, below);
+        }
     }
     // `in app.py, line 25, change `OLD` to `NEW``: that line of that file, edited.
     if let Some(rest) = edit.strip_prefix("in ")
@@ -520,8 +522,8 @@ fn change_line(dir: &Path, file: &str, line: &str, rest: &str) -> Result<String,
 }
 
 /// Inserts the lines of `N (`ANCHOR`), add the line `A`` / `add the lines `A`, `B` and
-/// `C``, ... above line N of `file`, which must be ANCHOR.
-fn insert_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
+/// `C``, ... above (or `below`) line N of `file`, which must be ANCHOR.
+fn insert_lines(dir: &Path, file: &str, rest: &str, below: bool) -> Result<String, String> {
     let bad = || format!("cannot read the insertion {rest:?}");
     let (n, rest) = rest.split_once(" (`").ok_or_else(bad)?;
     let n: usize = n.parse().map_err(|_| bad())?;
@@ -557,11 +559,16 @@ fn insert_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
             lines[at]
         ));
     }
+    let at = at + usize::from(below);
     for (i, l) in new.iter().enumerate() {
         lines.insert(at + i, l.clone());
     }
     write(&path, &lines.join("\n"))?;
-    Ok(format!("{file}: above line {n}, added {}", new.join(" / ")))
+    let side = if below { "below" } else { "above" };
+    Ok(format!(
+        "{file}: {side} line {n}, added {}",
+        new.join(" / ")
+    ))
 }
 
 /// Replaces lines A to B (`s A to B (...) with `NEW`, indented as line A is`, or `
