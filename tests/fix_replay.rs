@@ -481,6 +481,10 @@ struct Sample {
     lab: Lab,
     spec: PathBuf,
     extra: Vec<&'static str>,
+    /// A lab with code: its folder (a Dockerfile `FROM` the sample image, whose
+    /// `labgrade serve` stands in for `python app.py`, reading the app's source as text)
+    /// and its own rebuild-and-run.
+    code: Option<(tempfile::TempDir, String)>,
 }
 
 impl Subject for Sample {
@@ -489,13 +493,16 @@ impl Subject for Sample {
         self.lab.check_json(&self.spec, &extra).1
     }
 
-    /// The sample's code is labgrade itself: there are no files of the lab to edit.
+    /// A lab without code runs labgrade itself: there are no files of the lab to edit.
     fn dir(&self) -> Option<PathBuf> {
-        None
+        self.code.as_ref().map(|(d, _)| d.path().to_path_buf())
     }
 
     fn rerun(&mut self) -> Result<(), String> {
-        Err("the fix says to rebuild, and the sample lab has no build folder".into())
+        match &self.code {
+            Some((d, rerun)) => fixes::run_printed(rerun, d.path()).map(drop),
+            None => Err("the fix says to rebuild, and the sample lab has no build folder".into()),
+        }
     }
 
     fn own(&mut self, cmd: &str) {
@@ -515,6 +522,50 @@ fn sample_replay(what: &str, lab: Lab, spec_text: &str, extra: &[&'static str]) 
         lab,
         spec,
         extra: extra.to_vec(),
+        code: None,
+    };
+    expect_fix_works(what, &mut s);
+}
+
+/// A lab with code, built `FROM` the sample image (`BASE` in `dockerfile`) in a folder of
+/// its own and run with `run_flags` as `<case>-<id>`, published on a free port to 8088;
+/// then its root cause's fix is replayed. The spec is `spec(image, container, port)`.
+fn code_replay(
+    what: &str,
+    mut lab: Lab,
+    case: &str,
+    dockerfile: &str,
+    files: &[(&str, &str)],
+    run_flags: &str,
+    spec: impl Fn(&str, &str, u16) -> String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        dockerfile.replace("BASE", &lab.image),
+    )
+    .unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    let image = format!("labgrade-test/fx-{case}-{}:v1", lab.id);
+    let name = format!("{case}-{}", lab.id);
+    let port = free_port();
+    let build = format!("docker build -q -t {image} .");
+    let run = format!("docker run -d --name {name} {run_flags} -p {port}:8088 {image}");
+    lab.own_what(&build);
+    lab.own_what(&run);
+    fixes::run_printed(&build, dir.path()).unwrap();
+    fixes::run_printed(&run, dir.path()).unwrap();
+    let rerun = format!("{build} && docker rm -f {name} && {run}");
+    let spec = lab.spec("lab.yaml", &spec(&image, &name, port));
+    let mut s = Sample {
+        lab,
+        spec,
+        extra: Vec::new(),
+        code: Some((dir, rerun)),
     };
     expect_fix_works(what, &mut s);
 }
@@ -638,16 +689,31 @@ async fn check_published_to_the_wrong_inner_port() {
     sample_replay("-p HOST:8000 to an app on 8080 (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a code edit, and the sample image has no code"]
+/// A Flask app as a student writes it, binding as `run` says.
+fn flask_app(run: &str) -> String {
+    format!(
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n    return \"Hello\"\n\n\nif __name__ == \"__main__\":\n    {run}\n"
+    )
+}
+
+/// The Dockerfile of a code lab: the sample image's `labgrade serve` runs `app.py` for
+/// `python app.py`.
+const CODE_DOCKERFILE: &str = "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"app.py\"]\n";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_loopback_binding() {
-    let mut lab = Lab::new("fx-loopback").await;
-    let port = free_port();
-    let name = lab
-        .run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)])
-        .await;
-    let spec = http_spec(&lab.image, &name, port);
-    sample_replay("listening on 127.0.0.1 (check.rs)", lab, &spec, &[]);
+    // The mistake in the code, as students make it: app.run(host='127.0.0.1', ...).
+    let lab = Lab::new("fx-loopback").await;
+    let code = flask_app("app.run(host=\"127.0.0.1\", port=8088)");
+    code_replay(
+        "listening on 127.0.0.1 (check.rs)",
+        lab,
+        "loopback",
+        CODE_DOCKERFILE,
+        &[("app.py", &code)],
+        "",
+        http_spec,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
