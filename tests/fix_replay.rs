@@ -529,8 +529,8 @@ fn sample_replay(what: &str, lab: Lab, spec_text: &str, extra: &[&'static str]) 
 
 /// A lab with code, built `FROM` the sample image (`BASE` in `dockerfile`) in a folder of
 /// its own and run with `run_flags` as `<case>-<id>`, published on a free port to 8088;
-/// then its root cause's fix is replayed. The spec is `spec(image, container, port)`.
-fn code_replay(
+/// then (once a `--restart` container is in its loop) its root cause's fix is replayed. The spec is `spec(image, container, port)`.
+async fn code_replay(
     what: &str,
     mut lab: Lab,
     case: &str,
@@ -559,6 +559,18 @@ fn code_replay(
     lab.own_what(&run);
     fixes::run_printed(&build, dir.path()).unwrap();
     fixes::run_printed(&run, dir.path()).unwrap();
+    // A container started to restart is graded once it is in its loop.
+    if run_flags.contains("--restart") {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let c = lab.daemon.container(&name).await.unwrap().unwrap();
+            if c.restart_count >= 2 && c.restarting {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no crash loop: {c:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     let rerun = format!("{build} && docker rm -f {name} && {run}");
     let spec = lab.spec("lab.yaml", &spec(&image, &name, port));
     let mut s = Sample {
@@ -599,30 +611,22 @@ async fn diagnose_paused_container() {
     sample_replay("paused (diagnose.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a Dockerfile edit in prose (COPY the file the CMD runs)"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_crash_loop() {
-    let mut lab = Lab::new("fx-loop").await;
-    let name = lab
-        .run_restarting(
-            "app",
-            &[
-                "--crash",
-                "python: can't open file '/app/server.py': [Errno 2] No such file or directory",
-            ],
-        )
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let c = lab.daemon.container(&name).await.unwrap().unwrap();
-        if c.restart_count >= 2 && c.restarting {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no crash loop: {c:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let spec = format!("container: {name}\n");
-    sample_replay("crash loop (diagnose.rs)", lab, &spec, &[]);
+    // The code is in src/, the CMD runs server.py from the WORKDIR: `python server.py`
+    // cannot open /app/server.py, and --restart always makes it a loop.
+    let lab = Lab::new("fx-loop").await;
+    let code = flask_app("app.run(host=\"0.0.0.0\", port=8088)");
+    code_replay(
+        "crash loop: the CMD's file is not where it runs (diagnose.rs)",
+        lab,
+        "loop",
+        "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"server.py\"]\n",
+        &[("src/server.py", &code)],
+        "--restart always",
+        |_, name, _| format!("container: {name}\n"),
+    )
+    .await;
 }
 
 #[ignore = "fix does not work when typed: prose: make the app use less memory, or a higher --memory"]
@@ -713,7 +717,8 @@ async fn check_loopback_binding() {
         &[("app.py", &code)],
         "",
         http_spec,
-    );
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
