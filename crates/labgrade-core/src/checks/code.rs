@@ -809,3 +809,109 @@ pub(crate) fn missing_output(
     let side = if exits { "above" } else { "below" };
     (!new.is_empty()).then(|| insert_at(&file, side, at + 1, last, &new))
 }
+
+/// A request the app failed with a Python traceback: the deepest frame in the app's own
+/// file names the line. A `NameError` for a name one or two letters from one the file
+/// defines or imports (`jsonfy` for `jsonify`) is fixed on that line; otherwise the fix
+/// names the line and the error to look for there.
+pub(crate) fn server_error(plan: &Plan, facts: &Facts, c: &ContainerFacts) -> Option<Told> {
+    let (s, file, text) = read_text(facts, c)?;
+    let frame = format!("File \"{}\", line ", s.path);
+    let (at, n) = c.log_tail.iter().enumerate().rev().find_map(|(i, l)| {
+        let rest = &l[l.find(&frame)? + frame.len()..];
+        let n: usize = rest.split(',').next()?.trim().parse().ok()?;
+        Some((i, n))
+    })?;
+    // The exception: the first line after the frame that is not indented.
+    let error = c.log_tail[at + 1..]
+        .iter()
+        .find(|l| !l.starts_with([' ', '\t']) && l.contains(':'))?
+        .trim();
+    let line = text.lines().nth(n.checked_sub(1)?)?.trim();
+    let typo = error
+        .strip_prefix("NameError: name '")
+        .and_then(|r| r.split_once('\'').map(|(name, _)| name));
+    let fixed = typo.and_then(|name| {
+        let mut best: Option<(usize, &str)> = None;
+        let mut tie = false;
+        for w in identifiers(&text) {
+            if w == name || w.len() < 3 {
+                continue;
+            }
+            let d = strsim::damerau_levenshtein(name, w);
+            if d > 2 || d * 3 > name.len() {
+                continue;
+            }
+            match best {
+                Some((bd, bw)) if d == bd && bw != w => tie = true,
+                Some((bd, _)) if d >= bd => {}
+                _ => {
+                    best = Some((d, w));
+                    tie = false;
+                }
+            }
+        }
+        let (_, w) = best.filter(|_| !tie)?;
+        Some((name, w))
+    });
+    let (cause, edit) = match fixed {
+        Some((name, w)) if word_at(line, name).is_some() => {
+            let at = word_at(line, name)?;
+            let new = format!("{}{w}{}", &line[..at], &line[at + name.len()..]);
+            (
+                format!(
+                    "the app failed while answering: {file}, line {n}, says `{line}`, and {}: {name} is a letter or two from {w}, which {file} names",
+                    quote(error, 120)
+                ),
+                change(&file, n, line, &new),
+            )
+        }
+        _ => (
+            format!(
+                "the app failed while answering: {file}, line {n}, `{line}`, raised {}",
+                quote(error, 120)
+            ),
+            format!(
+                "in {file}, line {n} (`{line}`), fix what raises {}",
+                quote(error, 120)
+            ),
+        ),
+    };
+    Some(Told {
+        id: CauseId::AppErrorOnRequest,
+        cause,
+        fix: then_rebuild(plan, c, &edit),
+    })
+}
+
+/// The identifiers a Python text names (each once, in order).
+fn identifiers(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut start = None;
+    for (i, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let part = ch.is_ascii_alphanumeric() || ch == '_';
+        match (start, part) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                let w = &text[s..i];
+                if !w.starts_with(|c: char| c.is_ascii_digit()) && !out.contains(&w) {
+                    out.push(w);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Where `name` stands as a whole word in `line`.
+fn word_at(line: &str, name: &str) -> Option<usize> {
+    let is_id = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(name)
+        .map(|(i, _)| i)
+        .find(|&i| !line[..i].ends_with(is_id) && !line[i + name.len()..].starts_with(is_id))
+}

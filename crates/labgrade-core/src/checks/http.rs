@@ -266,17 +266,23 @@ fn judge(
                         // Frameworks log the request line after the traceback: the error
                         // line is the one that explains, not the last one.
                         let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
-                        cause = Some((
-                            CauseId::AppErrorOnRequest,
-                            match telling_line(tail) {
-                                Some(l) => format!(
-                                    "the app failed while answering; its log says {}",
-                                    quote(l, 160)
-                                ),
-                                None => "the app failed while answering".into(),
-                            },
-                        ));
-                        fix = c.map(|c| format!("docker logs {}", c.name));
+                        // A traceback through the app's own file names the line.
+                        if let Some(t) = c.and_then(|c| super::code::server_error(plan, facts, c)) {
+                            cause = Some((t.id, t.cause));
+                            fix = Some(t.fix);
+                        } else {
+                            cause = Some((
+                                CauseId::AppErrorOnRequest,
+                                match telling_line(tail) {
+                                    Some(l) => format!(
+                                        "the app failed while answering; its log says {}",
+                                        quote(l, 160)
+                                    ),
+                                    None => "the app failed while answering".into(),
+                                },
+                            ));
+                            fix = c.map(|c| format!("docker logs {}", c.name));
+                        }
                     }
                     300..=399 => {
                         let loc = header(headers, "location").unwrap_or("?");
