@@ -8,9 +8,10 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 29 fixes are replayed (15 seed-lab variants, 14 sample-image mistakes); 20 work when
-//! typed, 9 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
-//! why each fails).
+//! 29 fixes are replayed (16 seed-lab variants, 13 sample-image mistakes, two of them
+//! labs with code built `FROM` the sample image, whose `labgrade serve` reads the app's
+//! source as text); 27 work when typed, 2 do not (the ignored tests: `cargo test --test
+//! fix_replay -- --ignored` shows why each fails).
 //!
 //! The seed labs run under the specs' own names and ports, so they take the same
 //! machine-wide turn as `tests/seed_labs.rs` (the file lock `labgrade-seed-labs.lock`). Their
@@ -633,7 +634,7 @@ async fn diagnose_crash_loop() {
     .await;
 }
 
-#[ignore = "fix does not work when typed: prose: make the app use less memory, or a higher --memory"]
+#[ignore = "fix does not work when typed: prose (use less memory, or a higher --memory): the facts hold no memory limit to raise, and --hog outgrows any"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_out_of_memory() {
     let mut lab = Lab::new("fx-oom").await;
@@ -652,7 +653,7 @@ async fn check_created_never_started() {
     sample_replay("created, never started (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a code edit, and the sample image has no code"]
+#[ignore = "fix does not work when typed: an edit of requirements.txt and the Dockerfile; the sample has neither, and the local Python base has flask system-wide"]
 #[tokio::test(flavor = "multi_thread")]
 async fn check_stopped_after_a_crash() {
     let mut lab = Lab::new("fx-stopped").await;

@@ -834,7 +834,7 @@ pub(crate) fn server_error(plan: &Plan, facts: &Facts, c: &ContainerFacts) -> Op
     let fixed = typo.and_then(|name| {
         let mut best: Option<(usize, &str)> = None;
         let mut tie = false;
-        for w in identifiers(&text) {
+        for w in identifiers(text) {
             if w == name || w.len() < 3 {
                 continue;
             }
