@@ -606,7 +606,7 @@ fn latency(cx: &mut Ctx) {
     r.expect_says(
         get_latency,
         "fix",
-        &["@app.route('/latency')", "app.py (its routes are at line"],
+        &["in app.py, above line 16 (`@app.route(\"/ping\")`), add the line `@app.route(\"/latency\")`, so the function that answers /ping answers /latency too"],
     );
     cx.rm(name);
 }
