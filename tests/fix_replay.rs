@@ -8,9 +8,10 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 29 fixes are replayed (15 seed-lab variants, 14 sample-image mistakes); 20 work when
-//! typed, 9 do not (the ignored tests: `cargo test --test fix_replay -- --ignored` shows
-//! why each fails).
+//! 29 fixes are replayed (16 seed-lab variants, 13 sample-image mistakes, two of them
+//! labs with code built `FROM` the sample image, whose `labgrade serve` reads the app's
+//! source as text); 27 work when typed, 2 do not (the ignored tests: `cargo test --test
+//! fix_replay -- --ignored` shows why each fails).
 //!
 //! The seed labs run under the specs' own names and ports, so they take the same
 //! machine-wide turn as `tests/seed_labs.rs` (the file lock `labgrade-seed-labs.lock`). Their
@@ -345,12 +346,25 @@ fn seed_latency_listens_on_8000() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: add the route /latency, no handler to write"]
 #[test]
 fn seed_latency_ping_only() {
     seed(
         "only /ping",
         "latency-service-ping-only",
+        "latency-service.yaml",
+        false,
+        LATENCY,
+        LATENCY_RERUN,
+    );
+}
+
+/// A 500 from the app's code (the sample image's `--status 500` has no code to name): the
+/// traceback's line in app.py, with a misspelt name, in the latency lab.
+#[test]
+fn diagnose_server_error() {
+    seed(
+        "status 500: jsonfy for jsonify",
+        "latency-service-name-error",
         "latency-service.yaml",
         false,
         LATENCY,
@@ -370,7 +384,6 @@ fn seed_echo_no_user_tag() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: build the answer from the request"]
 #[test]
 fn seed_echo_hardcoded() {
     seed(
@@ -397,7 +410,6 @@ fn seed_echo_tag_on_older_build() {
 
 const HELLO_OTHERS: &str = "docker run -d --name hello-web -p 5000:5000 hello:v3";
 
-#[ignore = "fix does not work when typed: a code edit (make the program print a date) that no applier can make"]
 #[test]
 fn seed_hello_v1_no_date() {
     let setup = format!(
@@ -440,7 +452,6 @@ fn seed_product_api_no_env() {
     );
 }
 
-#[ignore = "fix does not work when typed: prose: add the route /health, no handler to write"]
 #[test]
 fn seed_product_api_no_health() {
     seed(
@@ -485,6 +496,10 @@ struct Sample {
     lab: Lab,
     spec: PathBuf,
     extra: Vec<&'static str>,
+    /// A lab with code: its folder (a Dockerfile `FROM` the sample image, whose
+    /// `labgrade serve` stands in for `python app.py`, reading the app's source as text)
+    /// and its own rebuild-and-run.
+    code: Option<(tempfile::TempDir, String)>,
 }
 
 impl Subject for Sample {
@@ -493,13 +508,16 @@ impl Subject for Sample {
         self.lab.check_json(&self.spec, &extra).1
     }
 
-    /// The sample's code is labgrade itself: there are no files of the lab to edit.
+    /// A lab without code runs labgrade itself: there are no files of the lab to edit.
     fn dir(&self) -> Option<PathBuf> {
-        None
+        self.code.as_ref().map(|(d, _)| d.path().to_path_buf())
     }
 
     fn rerun(&mut self) -> Result<(), String> {
-        Err("the fix says to rebuild, and the sample lab has no build folder".into())
+        match &self.code {
+            Some((d, rerun)) => fixes::run_printed(rerun, d.path()).map(drop),
+            None => Err("the fix says to rebuild, and the sample lab has no build folder".into()),
+        }
     }
 
     fn own(&mut self, cmd: &str) {
@@ -519,6 +537,62 @@ fn sample_replay(what: &str, lab: Lab, spec_text: &str, extra: &[&'static str]) 
         lab,
         spec,
         extra: extra.to_vec(),
+        code: None,
+    };
+    expect_fix_works(what, &mut s);
+}
+
+/// A lab with code, built `FROM` the sample image (`BASE` in `dockerfile`) in a folder of
+/// its own and run with `run_flags` as `<case>-<id>`, published on a free port to 8088;
+/// then (once a `--restart` container is in its loop) its root cause's fix is replayed. The spec is `spec(image, container, port)`.
+async fn code_replay(
+    what: &str,
+    mut lab: Lab,
+    case: &str,
+    dockerfile: &str,
+    files: &[(&str, &str)],
+    run_flags: &str,
+    spec: impl Fn(&str, &str, u16) -> String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        dockerfile.replace("BASE", &lab.image),
+    )
+    .unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    let image = format!("labgrade-test/fx-{case}-{}:v1", lab.id);
+    let name = format!("{case}-{}", lab.id);
+    let port = free_port();
+    let build = format!("docker build -q -t {image} .");
+    let run = format!("docker run -d --name {name} {run_flags} -p {port}:8088 {image}");
+    lab.own_what(&build);
+    lab.own_what(&run);
+    fixes::run_printed(&build, dir.path()).unwrap();
+    fixes::run_printed(&run, dir.path()).unwrap();
+    // A container started to restart is graded once it is in its loop.
+    if run_flags.contains("--restart") {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let c = lab.daemon.container(&name).await.unwrap().unwrap();
+            if c.restart_count >= 2 && c.restarting {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no crash loop: {c:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let rerun = format!("{build} && docker rm -f {name} && {run}");
+    let spec = lab.spec("lab.yaml", &spec(&image, &name, port));
+    let mut s = Sample {
+        lab,
+        spec,
+        extra: Vec::new(),
+        code: Some((dir, rerun)),
     };
     expect_fix_works(what, &mut s);
 }
@@ -532,16 +606,6 @@ async fn diagnose_expose_alone_publishes_nothing() {
     sample_replay("started without -p (diagnose.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: docker logs only shows the log, changes nothing"]
-#[tokio::test(flavor = "multi_thread")]
-async fn diagnose_server_error() {
-    let mut lab = Lab::new("fx-fivexx").await;
-    let port = free_port();
-    let name = lab.run("app", &["--status", "500"], &[(port, 8088)]).await;
-    let spec = http_spec(&lab.image, &name, port);
-    sample_replay("status 500 (diagnose.rs)", lab, &spec, &[]);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_paused_container() {
     let mut lab = Lab::new("fx-paused").await;
@@ -552,33 +616,25 @@ async fn diagnose_paused_container() {
     sample_replay("paused (diagnose.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a Dockerfile edit in prose (COPY the file the CMD runs)"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_crash_loop() {
-    let mut lab = Lab::new("fx-loop").await;
-    let name = lab
-        .run_restarting(
-            "app",
-            &[
-                "--crash",
-                "python: can't open file '/app/server.py': [Errno 2] No such file or directory",
-            ],
-        )
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let c = lab.daemon.container(&name).await.unwrap().unwrap();
-        if c.restart_count >= 2 && c.restarting {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no crash loop: {c:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let spec = format!("container: {name}\n");
-    sample_replay("crash loop (diagnose.rs)", lab, &spec, &[]);
+    // The code is in src/, the CMD runs server.py from the WORKDIR: `python server.py`
+    // cannot open /app/server.py, and --restart always makes it a loop.
+    let lab = Lab::new("fx-loop").await;
+    let code = flask_app("app.run(host=\"0.0.0.0\", port=8088)");
+    code_replay(
+        "crash loop: the CMD's file is not where it runs (diagnose.rs)",
+        lab,
+        "loop",
+        "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"server.py\"]\n",
+        &[("src/server.py", &code)],
+        "--restart always",
+        |_, name, _| format!("container: {name}\n"),
+    )
+    .await;
 }
 
-#[ignore = "fix does not work when typed: prose: make the app use less memory, or a higher --memory"]
+#[ignore = "fix does not work when typed: prose (use less memory, or a higher --memory): the facts hold no memory limit to raise, and --hog outgrows any"]
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_out_of_memory() {
     let mut lab = Lab::new("fx-oom").await;
@@ -597,7 +653,7 @@ async fn check_created_never_started() {
     sample_replay("created, never started (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a code edit, and the sample image has no code"]
+#[ignore = "fix does not work when typed: an edit of requirements.txt and the Dockerfile; the sample has neither, and the local Python base has flask system-wide"]
 #[tokio::test(flavor = "multi_thread")]
 async fn check_stopped_after_a_crash() {
     let mut lab = Lab::new("fx-stopped").await;
@@ -642,16 +698,32 @@ async fn check_published_to_the_wrong_inner_port() {
     sample_replay("-p HOST:8000 to an app on 8080 (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: a code edit, and the sample image has no code"]
+/// A Flask app as a student writes it, binding as `run` says.
+fn flask_app(run: &str) -> String {
+    format!(
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n    return \"Hello\"\n\n\nif __name__ == \"__main__\":\n    {run}\n"
+    )
+}
+
+/// The Dockerfile of a code lab: the sample image's `labgrade serve` runs `app.py` for
+/// `python app.py`.
+const CODE_DOCKERFILE: &str = "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"app.py\"]\n";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_loopback_binding() {
-    let mut lab = Lab::new("fx-loopback").await;
-    let port = free_port();
-    let name = lab
-        .run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)])
-        .await;
-    let spec = http_spec(&lab.image, &name, port);
-    sample_replay("listening on 127.0.0.1 (check.rs)", lab, &spec, &[]);
+    // The mistake in the code, as students make it: app.run(host='127.0.0.1', ...).
+    let lab = Lab::new("fx-loopback").await;
+    let code = flask_app("app.run(host=\"127.0.0.1\", port=8088)");
+    code_replay(
+        "listening on 127.0.0.1 (check.rs)",
+        lab,
+        "loopback",
+        CODE_DOCKERFILE,
+        &[("app.py", &code)],
+        "",
+        http_spec,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -784,6 +856,57 @@ fn applier_edits_files() {
     assert_eq!(
         std::fs::read_to_string(d.join(".dockerignore")).unwrap(),
         ".git\n__pycache__\n"
+    );
+    std::fs::write(
+        d.join("app.py"),
+        "@app.route(\"/ping\")\ndef ping(): return 'x'\n\nif __name__ == \"__main__\":\n    app.run()\n",
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, above line 4 (`if __name__ == \"__main__\":`), add the lines `@app.route(\"/health\")` and `def health(): return \"ok\"`",
+        d,
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, above line 1 (`@app.route(\"/ping\")`), add the line `@app.route(\"/latency\")`, so the function that answers /ping answers /latency too",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("app.py")).unwrap(),
+        "@app.route(\"/latency\")\n@app.route(\"/ping\")\ndef ping(): return 'x'\n\n@app.route(\"/health\")\ndef health(): return \"ok\"\nif __name__ == \"__main__\":\n    app.run()\n"
+    );
+    std::fs::write(d.join("hello.py"), "print(\"Hello\")\n").unwrap();
+    fixes::apply_edit(
+        "in hello.py, below line 1 (`print(\"Hello\")`), add the lines `from datetime import date` and `print(\"Today is\", date.today())`",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("hello.py")).unwrap(),
+        "print(\"Hello\")\nfrom datetime import date\nprint(\"Today is\", date.today())\n"
+    );
+    // The named line must be the one the fix quotes.
+    assert!(
+        fixes::apply_edit(
+            "in app.py, above line 2 (`if __name__ == \"__main__\":`), add the line `x = 1`",
+            d
+        )
+        .is_err()
+    );
+    std::fs::write(
+        d.join("app.py"),
+        "from flask import Flask, jsonify\n\ndef echo():\n    return jsonify({\n        \"a\": 1,\n    })\n",
+    )
+    .unwrap();
+    fixes::apply_edit(
+        "in app.py, line 1, change `from flask import Flask, jsonify` to `from flask import Flask, jsonify, request`; in app.py, replace lines 4 to 6 (the `return` that answers fixed text) with `return jsonify(dict(request.headers))`, indented as line 4 is",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("app.py")).unwrap(),
+        "from flask import Flask, jsonify, request\n\ndef echo():\n    return jsonify(dict(request.headers))\n"
     );
     assert!(fixes::apply_edit("build the answer from the request", d).is_err());
 }

@@ -664,8 +664,9 @@ async fn the_apps_source_is_read_to_name_the_line() {
     );
     typed(&typo, &paths, "/health", &f["fix"]);
 
-    // A route the code does not have at all: the routes it has are listed. Writing the
-    // view is the student's work, so this fix is not typed here.
+    // A route the code does not have at all: the routes it has are listed, and a view
+    // answering what the lab asks (here only a 2xx) is written out above the line that
+    // starts the server.
     let code = flask_app(&["/", "/health"], "", run);
     let none = start_lab(&lab, "noroute", dockerfile, &[("app.py", &code, 0o644)]).await;
     let report = none.graded(&lab, &http(&none, &["/api/products"]));
@@ -675,6 +676,14 @@ async fn the_apps_source_is_read_to_name_the_line() {
         f["cause"],
         "/api/products is 404: app.py declares /, /health — not /api/products"
     );
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(
+            "add the lines `@app.route('/api/products')` and `def api_products(): return 'ok'`"
+        ),
+        "{f:#}"
+    );
+    typed(&none, &["/api/products"], "/api/products", &f["fix"]);
 
     // A variable read with os.environ[...] that `docker run` did not pass.
     let code = flask_app(&["/"], "DB_URL = os.environ['DB_URL']", run);

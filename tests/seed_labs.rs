@@ -606,7 +606,7 @@ fn latency(cx: &mut Ctx) {
     r.expect_says(
         get_latency,
         "fix",
-        &["@app.route('/latency')", "app.py (its routes are at line"],
+        &["in app.py, above line 16 (`@app.route(\"/ping\")`), add the line `@app.route(\"/latency\")`, so the function that answers /ping answers /latency too"],
     );
     cx.rm(name);
 }
@@ -643,7 +643,14 @@ fn echo(cx: &mut Ctx) {
     r.expect_failures(&[http], &[]);
     r.expect_says(http, "found", &["X-Labgrade-Probe", "echo-me-7f3a"]);
     r.expect_says(http, "cause", &["fixed text, not from the request"]);
-    r.expect_says(http, "fix", &["build the answer from the request"]);
+    r.expect_says(
+        http,
+        "fix",
+        &[
+            "in app.py, line 3, change `from flask import Flask, jsonify` to `from flask import Flask, jsonify, request`",
+            "replace lines 9 to 14 (the `return` that answers fixed text) with `return jsonify({\"headers\": dict(request.headers)})`",
+        ],
+    );
     cx.rm(name);
 
     // The app fixed and rebuilt, but not tagged again: the <user>/ tag stays on the old

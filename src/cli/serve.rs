@@ -147,6 +147,17 @@ pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
         labgrade::sample::server::bounded_bomb(n);
     }
     let script = a.script.clone();
+    // `python app.py` with no app.py: Python's own message and exit code.
+    if let Some(path) = &script
+        && !std::path::Path::new(path).exists()
+    {
+        let shown = std::env::current_dir().map_or(path.into(), |d| d.join(path));
+        eprintln!(
+            "python: can't open file '{}': [Errno 2] No such file or directory",
+            shown.display()
+        );
+        std::process::exit(2);
+    }
     let mut opts = ServeOptions::from(a);
     match script.first() {
         Some(program) if labgrade::sample::frameworks::is_program(program) => {

@@ -386,6 +386,44 @@ pub async fn observe(
     let (probes, runs) = futures_util::join!(probe_all(daemon, plan, &facts, opts), runs);
     facts.probes = probes;
     facts.runs = runs.into_iter().collect();
+    // A program that ran and printed the wrong thing: its source, read from the image, shows
+    // where the lines that print what is missing go.
+    for c in &plan.checks {
+        let CheckKind::Run(RunCheck { run }) = &c.kind else {
+            continue;
+        };
+        let Some(f) = facts.runs.get(&c.id) else {
+            continue;
+        };
+        let wrong = f.exit_code == Some(run.exit_code)
+            && (run
+                .stdout_contains
+                .iter()
+                .any(|t| !f.stdout.contains(t.as_str()))
+                || run
+                    .stdout_regex
+                    .as_ref()
+                    .is_some_and(|p| !p.0.is_match(&f.stdout)));
+        if !wrong {
+            continue;
+        }
+        let Some(Some(image)) = facts.images.get_mut(&run.image.full()) else {
+            continue;
+        };
+        let mut words = image.entrypoint.clone().unwrap_or_default();
+        words.extend(if run.args.is_empty() {
+            image.cmd.clone().unwrap_or_default()
+        } else {
+            run.args.clone()
+        });
+        let source = crate::source::locate(&words, image.workdir.as_deref(), &[]);
+        if source
+            .as_ref()
+            .is_some_and(|s| !image.files.contains_key(s))
+        {
+            explain_files(daemon, image, &[], source).await;
+        }
+    }
 
     // Evidence for whatever went wrong: logs and sockets of containers that are not
     // running or did not answer, read after the probes so they show the final state.
@@ -544,7 +582,12 @@ fn probes_failed(plan: &Plan, facts: &Facts, name: &str) -> bool {
             ..
         }) if n.0 == name => match facts.probes.get(&c.id) {
             Some(p) => match &p.outcome {
-                ProbeOutcome::Response { status, .. } => !expect.status.matches(*status),
+                // An answer without the per-run value is a hard-coded one: the code
+                // names the line that holds it.
+                ProbeOutcome::Response { status, body, .. } => {
+                    !expect.status.matches(*status)
+                        || expect.random.as_deref().is_some_and(|t| !body.contains(t))
+                }
                 _ => true,
             },
             None => false,

@@ -229,6 +229,35 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
     if let Some(rest) = edit.strip_prefix("in docker-compose.yml, give services.") {
         return compose_keys(dir, rest);
     }
+    // Edits of several files or lines, one after another: `in a.py, line 3, change ...;
+    // in a.py, replace lines 9 to 14 ...`.
+    if edit.starts_with("in ") && edit.contains("; in ") {
+        let mut done = Vec::new();
+        for part in edit.split("; in ") {
+            let part = if part.starts_with("in ") {
+                part.to_string()
+            } else {
+                format!("in {part}")
+            };
+            done.push(apply_edit(&part, dir)?);
+        }
+        return Ok(done.join("; "));
+    }
+    // `in app.py, replace lines 9 to 14 (...) with `NEW`, indented as line 9 is`.
+    if let Some(rest) = edit.strip_prefix("in ")
+        && let Some((file, rest)) = rest.split_once(", replace line")
+    {
+        return replace_lines(dir, file, rest);
+    }
+    // `in app.py, above line 18 (`if __name__ ...:`), add the lines `A` and `B`, ...`:
+    // those lines, each whole, inserted before that line of that file.
+    for (side, below) in [(", above line ", false), (", below line ", true)] {
+        if let Some(rest) = edit.strip_prefix("in ")
+            && let Some((file, rest)) = rest.split_once(side)
+        {
+            return insert_lines(dir, file, rest, below);
+        }
+    }
     // `in app.py, line 25, change `OLD` to `NEW``: that line of that file, edited.
     if let Some(rest) = edit.strip_prefix("in ")
         && let Some((file, rest)) = rest.split_once(", line ")
@@ -490,6 +519,90 @@ fn change_line(dir: &Path, file: &str, line: &str, rest: &str) -> Result<String,
     *at = at.replacen(old, new, 1);
     write(&path, &lines.join("\n"))?;
     Ok(format!("{file}:{n}: {old} -> {new}"))
+}
+
+/// Inserts the lines of `N (`ANCHOR`), add the line `A`` / `add the lines `A`, `B` and
+/// `C``, ... above (or `below`) line N of `file`, which must be ANCHOR.
+fn insert_lines(dir: &Path, file: &str, rest: &str, below: bool) -> Result<String, String> {
+    let bad = || format!("cannot read the insertion {rest:?}");
+    let (n, rest) = rest.split_once(" (`").ok_or_else(bad)?;
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let (anchor, rest) = rest.split_once("`), add the line").ok_or_else(bad)?;
+    // The lines are the backticked items up to the end of the list (a `, so ...` remark
+    // may follow; the items are separated by ", " and " and ").
+    let mut new = Vec::new();
+    let mut tail = rest.trim_start_matches('s').trim_start();
+    while let Some(after) = tail.strip_prefix('`') {
+        let (item, after) = after.split_once('`').ok_or_else(bad)?;
+        new.push(item.to_string());
+        match after.strip_prefix(", ").or(after.strip_prefix(" and ")) {
+            Some(t) if t.starts_with('`') => tail = t,
+            _ => break,
+        }
+    }
+    if new.is_empty() {
+        return Err(bad());
+    }
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let at = n
+        .checked_sub(1)
+        .filter(|i| *i < lines.len())
+        .ok_or_else(|| format!("{file} has no line {n}"))?;
+    if lines[at].trim() != anchor.trim() {
+        return Err(format!(
+            "line {n} of {file} is {:?}, not {anchor:?}",
+            lines[at]
+        ));
+    }
+    let at = at + usize::from(below);
+    for (i, l) in new.iter().enumerate() {
+        lines.insert(at + i, l.clone());
+    }
+    write(&path, &lines.join("\n"))?;
+    let side = if below { "below" } else { "above" };
+    Ok(format!(
+        "{file}: {side} line {n}, added {}",
+        new.join(" / ")
+    ))
+}
+
+/// Replaces lines A to B (`s A to B (...) with `NEW`, indented as line A is`, or `
+/// A (...) with ...`) of `file` with the one line NEW, at line A's indentation.
+fn replace_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
+    let bad = || format!("cannot read the replacement {rest:?}");
+    let rest = rest.strip_prefix('s').unwrap_or(rest).trim_start();
+    let (span, rest) = rest.split_once(" (").ok_or_else(bad)?;
+    let (a, b) = span.split_once(" to ").unwrap_or((span, span));
+    let (a, b): (usize, usize) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    let (_, rest) = rest.split_once(") with `").ok_or_else(bad)?;
+    let (new, rest) = rest.split_once('`').ok_or_else(bad)?;
+    if rest.trim() != format!(", indented as line {a} is") {
+        return Err(bad());
+    }
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    if a == 0 || a > b || b > lines.len() {
+        return Err(format!("{file} has no lines {a} to {b}"));
+    }
+    let indent: String = lines[a - 1]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let old: Vec<String> = lines.splice(a - 1..b, [format!("{indent}{new}")]).collect();
+    write(&path, &lines.join("\n"))?;
+    Ok(format!("{file}:{a}-{b}: {:?} -> {new}", old.join(" ")))
 }
 
 /// `app.run(...)` as the fix writes it, balanced parentheses.

@@ -223,7 +223,15 @@ fn judge(
                             .filter(|(_, st)| (200..400).contains(st))
                             .map(|(alt, st)| format!("{alt} answers {st}"))
                             .collect();
-                        let told = c.and_then(|c| super::code::route(plan, facts, c, &path));
+                        let answered: Vec<&str> = p
+                            .alternatives
+                            .iter()
+                            .filter(|(_, st)| (200..300).contains(st))
+                            .map(|(alt, _)| alt.as_str())
+                            .collect();
+                        let told = c.and_then(|c| {
+                            super::code::route(plan, facts, c, h, &path, &answered)
+                        });
                         if let Some(t) = told {
                             cause = Some((t.id, t.cause));
                             fix = Some(t.fix);
@@ -258,17 +266,23 @@ fn judge(
                         // Frameworks log the request line after the traceback: the error
                         // line is the one that explains, not the last one.
                         let tail = c.map_or(&[][..], |c| c.log_tail.as_slice());
-                        cause = Some((
-                            CauseId::AppErrorOnRequest,
-                            match telling_line(tail) {
-                                Some(l) => format!(
-                                    "the app failed while answering; its log says {}",
-                                    quote(l, 160)
-                                ),
-                                None => "the app failed while answering".into(),
-                            },
-                        ));
-                        fix = c.map(|c| format!("docker logs {}", c.name));
+                        // A traceback through the app's own file names the line.
+                        if let Some(t) = c.and_then(|c| super::code::server_error(plan, facts, c)) {
+                            cause = Some((t.id, t.cause));
+                            fix = Some(t.fix);
+                        } else {
+                            cause = Some((
+                                CauseId::AppErrorOnRequest,
+                                match telling_line(tail) {
+                                    Some(l) => format!(
+                                        "the app failed while answering; its log says {}",
+                                        quote(l, 160)
+                                    ),
+                                    None => "the app failed while answering".into(),
+                                },
+                            ));
+                            fix = c.map(|c| format!("docker logs {}", c.name));
+                        }
                     }
                     300..=399 => {
                         let loc = header(headers, "location").unwrap_or("?");
@@ -386,7 +400,7 @@ fn judge(
                 (Some(c), _) => (c, fix),
                 (None, Some(t)) => ((CauseId::HardCodedAnswer,
                     format!("the request carried {t}, a value the grader makes up afresh on every run, and the answer does not give it back: the app answers with fixed text, not from the request it gets")),
-                    Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into()),
+                    c.and_then(|c| super::code::hard_coded(plan, facts, c, h, t)).or_else(|| Some("build the answer from the request the app receives (its headers, query or body), then rebuild the image and run the container again".into())),
                 ),
                 (None, None) if status_wrong => (
                     (

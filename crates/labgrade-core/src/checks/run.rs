@@ -57,7 +57,7 @@ impl Kind for RunCheck {
                 &self.run,
                 f,
                 image_facts(facts, &self.run.image),
-                &facts.daemon,
+                facts,
             ),
             None => missing_fact(),
         }
@@ -91,8 +91,9 @@ fn judge(
     r: &RunSpec,
     f: &RunFacts,
     image: Option<&ImageFacts>,
-    daemon: &crate::facts::DaemonFacts,
+    facts: &Facts,
 ) -> Judgement {
+    let daemon = &facts.daemon;
     let command = std::iter::once(format!("docker run --rm {}", r.image))
         .chain(r.args.iter().map(|a| shell_word(a)))
         .collect::<Vec<_>>()
@@ -181,14 +182,23 @@ fn judge(
                 .replace("errors lack ", "write to stderr ")
         })
         .collect();
+    // Only the output is wrong, and the program's code shows where it ends: the lines
+    // that print what is missing, written out.
+    let only_output = f.exit_code == Some(r.exit_code)
+        && r.stderr_contains.iter().all(|t| f.stderr.contains(t.as_str()));
+    let edit = image
+        .filter(|_| only_output)
+        .and_then(|i| super::code::missing_output(facts, i, &r.image, r, &f.stdout))
+        .unwrap_or_else(|| {
+            format!(
+                "change the program so that it does what is missing ({})",
+                wanted.join("; ")
+            )
+        });
     fail(
         CauseId::RunOutputWrong,
         problems.join("; "),
         cause,
-        format!(
-            "change the program so that it does what is missing ({}), then: docker build -t {} . && {command}",
-            wanted.join("; "),
-            r.image
-        ),
+        format!("{edit}, then: docker build -t {} . && {command}", r.image),
     )
 }

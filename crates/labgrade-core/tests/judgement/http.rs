@@ -65,6 +65,41 @@ fn table() {
     let post = spec("  - post: /products\n    body: '{\"name\": \"pen\"}'\n    status: 201\n");
     let standalone = "http:\n  - get: http://localhost:9000/health\n    status: 200\n";
     let token = "9f86d081884c7d65";
+    let typo = "from flask import Flask, jsonify\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n    return jsonfy({\"ok\": True})\n";
+    let traceback = |line: &str, error: &str| -> Vec<String> {
+        vec![
+            "[2026-12-01 20:00:00,000] ERROR in app: Exception on / [GET]".into(),
+            "Traceback (most recent call last):".into(),
+            "  File \"/usr/lib/python3/dist-packages/flask/app.py\", line 1473, in wsgi_app".into(),
+            "    response = self.full_dispatch_request()".into(),
+            "  File \"/app/app.py\", line 7, in index".into(),
+            format!("    {line}"),
+            error.into(),
+            "172.17.0.1 - - [01/Dec/2026 20:00:00] \"GET / HTTP/1.1\" 500 -".into(),
+        ]
+    };
+    let with_code = |code: &str, log: Vec<String>| {
+        let code = code.to_string();
+        FactsBuilder::new()
+            .image("nautilus/python-app", move |i| {
+                let mut i = i
+                    .exposed(8088)
+                    .workdir("/app")
+                    .text_file("/app/app.py", &code);
+                i.0.cmd = Some(vec!["python".into(), "app.py".into()]);
+                i
+            })
+            .container("web", move |mut c| {
+                c = c
+                    .image("nautilus/python-app")
+                    .published(8097, 8088)
+                    .listening("0.0.0.0", 8088);
+                c.0.log_tail = log;
+                c
+            })
+            .probe(CHECK, URL, response(500, HTML, "Internal Server Error"))
+    };
+    let hard_coded = "from flask import Flask, jsonify\napp = Flask(__name__)\n\n\n@app.route(\"/\", methods=[\"GET\"])\ndef echo():\n    return jsonify({\"headers\": {\n        \"X-Labgrade-Probe\": \"echo-me-7f3a\",\n    }})\n\nif __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8088)\n";
     let echo = format!(
         "{{\"headers\": {{\"Host\": \"127.0.0.1:8097\", \"X-Labgrade-Probe\": \"{token}\"}}}}"
     );
@@ -308,6 +343,63 @@ fn table() {
                 ),
             )
             .random(token),
+        ),
+        // With the app's code in the image, the fixed answer's lines are named and
+        // replaced by one built from the request's headers (request imported).
+        Case::fails(
+            "{{random}} not echoed: the code's return is replaced",
+            &random,
+            CHECK,
+            CauseId::HardCodedAnswer,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| {
+                    let mut i = i
+                        .exposed(8088)
+                        .workdir("/app")
+                        .text_file("/app/app.py", hard_coded);
+                    i.0.cmd = Some(vec!["python".into(), "app.py".into()]);
+                    i
+                })
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .published(8097, 8088)
+                        .listening("0.0.0.0", 8088)
+                })
+                .probe(
+                    CHECK,
+                    URL,
+                    response(
+                        200,
+                        JSON,
+                        "{\"headers\": {\"X-Labgrade-Probe\": \"echo-me-7f3a\"}}",
+                    ),
+                )
+                .random(token),
+        ),
+        // A traceback through the app's own file: a misspelt name is fixed on its line;
+        // another error is named with its line.
+        Case::fails(
+            "500: NameError for a misspelt name, the code read",
+            &get,
+            CHECK,
+            CauseId::AppErrorOnRequest,
+            with_code(
+                typo,
+                traceback(
+                    "return jsonfy({\"ok\": True})",
+                    "NameError: name 'jsonfy' is not defined",
+                ),
+            ),
+        ),
+        Case::fails(
+            "500: ZeroDivisionError, the code read",
+            &get,
+            CHECK,
+            CauseId::AppErrorOnRequest,
+            with_code(
+                &typo.replace("jsonfy({\"ok\": True})", "1 / 0"),
+                traceback("return 1 / 0", "ZeroDivisionError: division by zero"),
+            ),
         ),
         Case::fails(
             "not sent",

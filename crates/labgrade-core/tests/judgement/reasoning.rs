@@ -79,6 +79,8 @@ fn unlisted_mistakes_get_a_specific_cause() {
     let fastapi = "import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/\")\nasync def root():\n    return {\"ok\": True}\n\n\nif __name__ == \"__main__\":\n    uvicorn.run(app, host=\"127.0.0.1\", port=8000)\n";
     let express = "const express = require('express');\nconst app = express();\nconst PORT = process.env.PORT || 3000;\n\napp.get('/products', (req, res) => res.json([]));\napp.get('/health', (req, res) => res.send('ok'));\n\napp.listen(PORT, () => console.log('up'));\n";
     let redis = "import os\nimport redis\nfrom flask import Flask\n\napp = Flask(__name__)\ncache = redis.Redis(host=os.environ[\"REDIS_HOST\"], port=6379)\n";
+    let products = "from flask import Flask, jsonify\n\napp = Flask(__name__)\n\n\n@app.route(\"/products\")\ndef get_products():\n    return jsonify([])\n\n\nif __name__ == \"__main__\":\n    app.run(host=\"0.0.0.0\", port=5000)\n";
+    let ping = "from flask import Flask, jsonify\n\napp = Flask(__name__)\n\n\n@app.route(\"/ping\")\ndef latency():\n    return jsonify({\"latency_ms\": 0.1})\n\n\nif __name__ == \"__main__\":\n    app.run(host=\"0.0.0.0\", port=8080)\n";
     let cases = [
         // A crash whose log line no pattern knows (KeyError), read against the code.
         Case::fails(
@@ -143,6 +145,43 @@ fn unlisted_mistakes_get_a_specific_cause() {
                     "http:web:GET /api/products",
                     "http://127.0.0.1:8097/api/products",
                     response(404, "text/html", "Cannot GET /api/products"),
+                ),
+        ),
+        // A 404 for a route the code lacks: the handler, written from what the lab asks
+        // of the answer, goes above `if __name__ == "__main__":`.
+        Case::fails(
+            "404: the Flask code has no /health; the handler is written out",
+            &spec("5000:5000", "http:\n  - get: /health\n    status: 200\n"),
+            "http:web:GET /health",
+            CauseId::RouteNotInCode,
+            FactsBuilder::new()
+                .image(IMAGE, |i| app(i, &["python", "app.py"], "/app/app.py", products))
+                .container("web", |c| c.image(IMAGE).cmd(["python", "app.py"]).published(5000, 5000))
+                .probe_with_alternatives(
+                    "http:web:GET /health",
+                    "http://127.0.0.1:5000/health",
+                    response(404, "text/html", "Not Found"),
+                    &[("/products", 200)],
+                ),
+        ),
+        // The answer is a pattern nobody can write out, and /ping answers: its function is
+        // given /latency too (seed 000's own fix, "kept /ping as an alias").
+        Case::fails(
+            "404: only /ping, the lab asks /latency by a pattern; /latency is added as an alias",
+            &spec(
+                "8000:8080",
+                "http:\n  - get: /latency\n    body_regex: '\"latency_ms\": [0-9.]+'\n",
+            ),
+            "http:web:GET /latency",
+            CauseId::RouteNotInCode,
+            FactsBuilder::new()
+                .image(IMAGE, |i| app(i, &["python", "app.py"], "/app/app.py", ping))
+                .container("web", |c| c.image(IMAGE).cmd(["python", "app.py"]).published(8000, 8080))
+                .probe_with_alternatives(
+                    "http:web:GET /latency",
+                    "http://127.0.0.1:8000/latency",
+                    response(404, "text/html", "Not Found"),
+                    &[("/ping", 200), ("/", 404)],
                 ),
         ),
         // `flask run` decides the address, whatever app.run says: the CMD is the fix.

@@ -71,6 +71,50 @@ fn table() {
             CauseId::RunOutputWrong,
             hello(ran(0, "Hello from Docker!\n", "")),
         ),
+        // With the script in the image, the lines that print a date are written out
+        // below its last line (the first of the known prints the spec's pattern accepts).
+        Case::fails(
+            "output does not show a date: the script's code is read",
+            DATE,
+            CHECK,
+            CauseId::RunOutputWrong,
+            FactsBuilder::new()
+                .image("hello:v1", |i| {
+                    i.cmd(["python", "hello.py"])
+                        .workdir("/app")
+                        .text_file("/app/hello.py", "# greets\nprint(\"Hello from Docker!\")\n\n")
+                })
+                .run(CHECK, ran(0, "Hello from Docker!\n", "")),
+        ),
+        // A script that ends by exiting gets the lines above its exit.
+        Case::fails(
+            "output does not show a date: the script ends with sys.exit",
+            DATE,
+            CHECK,
+            CauseId::RunOutputWrong,
+            FactsBuilder::new()
+                .image("hello:v1", |i| {
+                    i.cmd(["python", "hello.py"])
+                        .workdir("/app")
+                        .text_file("/app/hello.py", "import sys\nprint(\"Hello\")\nsys.exit(0)\n")
+                })
+                .run(CHECK, ran(0, "Hello\n", "")),
+        ),
+        // A text the command line gives the program is not printed as fixed text: the
+        // fix says what is missing.
+        Case::fails(
+            "output lacks a text from its arguments: not written out",
+            FULL,
+            CHECK,
+            CauseId::RunOutputWrong,
+            FactsBuilder::new()
+                .image("hello:v1", |i| {
+                    i.cmd(["python", "hello.py"])
+                        .workdir("/app")
+                        .text_file("/app/greet.py", "import sys\nprint(\"Hello,\", sys.argv[1])\nsys.exit(3)\n")
+                })
+                .run(CHECK, ran(3, "Hello, World\n", "warning: x\n")),
+        ),
         Case::fails(
             "crashed: exit code 1 with a traceback",
             HELLO,
