@@ -147,17 +147,6 @@ pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
         labgrade::sample::server::bounded_bomb(n);
     }
     let script = a.script.clone();
-    // `python app.py` with no app.py: Python's own message and exit code.
-    if let Some(path) = &script
-        && !std::path::Path::new(path).exists()
-    {
-        let shown = std::env::current_dir().map_or(path.into(), |d| d.join(path));
-        eprintln!(
-            "python: can't open file '{}': [Errno 2] No such file or directory",
-            shown.display()
-        );
-        std::process::exit(2);
-    }
     let mut opts = ServeOptions::from(a);
     match script.first() {
         Some(program) if labgrade::sample::frameworks::is_program(program) => {
@@ -165,6 +154,15 @@ pub(super) fn run(a: ServeArgs) -> Result<Exit, Error> {
                 eprintln!("{message}");
                 std::process::exit(code);
             }
+        }
+        // `python app.py` with no app.py: Python's own message and exit code.
+        Some(path) if !std::path::Path::new(path).exists() => {
+            let shown = std::env::current_dir().map_or(path.into(), |d| d.join(path));
+            eprintln!(
+                "python: can't open file '{}': [Errno 2] No such file or directory",
+                shown.display()
+            );
+            std::process::exit(2);
         }
         Some(path) => {
             if let Ok(text) = std::fs::read_to_string(path) {
