@@ -157,7 +157,15 @@ async fn out_of_memory() {
     assert_eq!(running["found"], "exited (killed: out of memory)");
     assert_eq!(
         running["cause"],
-        "the container ran out of memory and was killed"
+        "the container ran out of memory and was killed: it may use at most 64 MiB (--memory)"
+    );
+    // Its own run again, with twice the memory and its own command words.
+    assert_eq!(
+        running["fix"],
+        format!(
+            "docker rm -f {name} && docker run -d --name {name} --memory 128m {} --hog   (twice the memory; if it is killed again, the app keeps growing: docker logs {name} shows what it did last)",
+            lab.image
+        )
     );
 }
 

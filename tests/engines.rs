@@ -369,15 +369,18 @@ fn podman(lab: &Lab, graded: &[Graded]) {
                     })
                     .collect::<Vec<_>>()
                     .join(":");
-                // Podman 4.3 records no stop or kill event for `podman stop`, and its
-                // state says nothing of who stopped the container: all it can know is
-                // that the app was killed (137), not that it was asked to stop.
-                let cause = if *what == "stopped" && cause == "stopped-by-request" {
-                    "killed".to_string()
-                } else {
-                    cause.clone()
-                };
-                (id, cause)
+                (id, cause.clone())
+            })
+            .collect();
+        // Podman 4.3 mostly records no stop or kill event for `podman stop`, and its
+        // state says nothing of who stopped the container: all it can know then is
+        // that the app was killed (137). One full run saw it told as stopped, as on
+        // Docker; either is right, nothing else is.
+        let got: Vec<(String, String)> = got
+            .into_iter()
+            .map(|(id, cause)| match (*what, cause.as_str()) {
+                ("stopped", "killed") => (id, "stopped-by-request".to_string()),
+                _ => (id, cause),
             })
             .collect();
         assert_eq!(

@@ -43,6 +43,9 @@ pub(super) struct ServeArgs {
     /// Allocate memory at start until the container's limit kills it.
     #[arg(long)]
     hog: bool,
+    /// Hold this many MiB from the start, then serve (an app that needs that much).
+    #[arg(long, value_name = "MIB")]
+    hold: Option<u64>,
     /// Start threads at start until the pids limit stops them.
     #[arg(long)]
     bomb: bool,
@@ -130,6 +133,7 @@ impl From<ServeArgs> for ServeOptions {
             delay: a.delay,
             say: a.say,
             hog: a.hog,
+            hold_mib: a.hold,
             bomb: a.bomb,
             behave: a.behave.into(),
             banner: None,

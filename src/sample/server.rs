@@ -34,6 +34,8 @@ pub struct ServeOptions {
     pub say: Option<String>,
     /// Allocate memory at start until the container's limit kills it.
     pub hog: bool,
+    /// Hold this many MiB from the start, then serve: an app that needs a known amount.
+    pub hold_mib: Option<u64>,
     /// Start threads at start until the pids limit stops them.
     pub bomb: bool,
     /// Misbehave the way broken or hostile servers do.
@@ -289,6 +291,11 @@ pub fn serve(opts: &ServeOptions) -> std::io::Result<()> {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+    // Written to, so the pages are really the app's.
+    let _held: Vec<u8> = opts
+        .hold_mib
+        .map(|m| vec![1u8; (m.min(4096) as usize) << 20])
+        .unwrap_or_default();
     if opts.delay > 0.0 {
         println!("starting up...");
         std::thread::sleep(Duration::from_secs_f64(opts.delay.min(3600.0)));

@@ -502,12 +502,7 @@ fn change_line(dir: &Path, file: &str, line: &str, rest: &str) -> Result<String,
     let (old, new) = rest
         .rsplit_once("` to `")
         .ok_or_else(|| format!("no \"` to `\" in {rest:?}"))?;
-    let path = match dir.join(file) {
-        p if p.is_file() => p,
-        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
-    };
-    let text = read(&path)?;
-    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let (path, mut lines) = file_lines(dir, file)?;
     let at = lines
         .get_mut(n.wrapping_sub(1))
         .ok_or_else(|| format!("{file} has no line {n}"))?;
@@ -543,12 +538,7 @@ fn insert_lines(dir: &Path, file: &str, rest: &str, below: bool) -> Result<Strin
     if new.is_empty() {
         return Err(bad());
     }
-    let path = match dir.join(file) {
-        p if p.is_file() => p,
-        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
-    };
-    let text = read(&path)?;
-    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let (path, mut lines) = file_lines(dir, file)?;
     let at = n
         .checked_sub(1)
         .filter(|i| *i < lines.len())
@@ -571,6 +561,18 @@ fn insert_lines(dir: &Path, file: &str, rest: &str, below: bool) -> Result<Strin
     ))
 }
 
+/// The file an edit names (in the lab's folder, or found by its name below it) and its
+/// lines.
+fn file_lines(dir: &Path, file: &str) -> Result<(std::path::PathBuf, Vec<String>), String> {
+    let path = match dir.join(file) {
+        p if p.is_file() => p,
+        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
+    };
+    let text = read(&path)?;
+    let lines = text.split('\n').map(String::from).collect();
+    Ok((path, lines))
+}
+
 /// Replaces lines A to B (`s A to B (...) with `NEW`, indented as line A is`, or `
 /// A (...) with ...`) of `file` with the one line NEW, at line A's indentation.
 fn replace_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
@@ -587,12 +589,7 @@ fn replace_lines(dir: &Path, file: &str, rest: &str) -> Result<String, String> {
     if rest.trim() != format!(", indented as line {a} is") {
         return Err(bad());
     }
-    let path = match dir.join(file) {
-        p if p.is_file() => p,
-        _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,
-    };
-    let text = read(&path)?;
-    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let (path, mut lines) = file_lines(dir, file)?;
     if a == 0 || a > b || b > lines.len() {
         return Err(format!("{file} has no lines {a} to {b}"));
     }

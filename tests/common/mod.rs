@@ -331,6 +331,25 @@ impl Drop for Lab {
                 for t in tags.iter().chain(std::iter::once(&image)) {
                     sample::remove_image(&daemon, t).await;
                 }
+                // Images built on this lab's image carry its tag label: one a replayed
+                // fix rebuilt is left untagged, and goes too (newest first).
+                let label = format!("{}.tag={image}", sample::image::LABEL);
+                let opts = bollard::query_parameters::ListImagesOptionsBuilder::default()
+                    .all(true)
+                    .filters(&std::collections::HashMap::from([(
+                        "label".to_string(),
+                        vec![label],
+                    )]))
+                    .build();
+                let mut left = daemon
+                    .client()
+                    .list_images(Some(opts))
+                    .await
+                    .unwrap_or_default();
+                left.sort_by_key(|i| std::cmp::Reverse(i.created));
+                for i in left {
+                    sample::remove_image(&daemon, &i.id).await;
+                }
             });
         })
         .join()

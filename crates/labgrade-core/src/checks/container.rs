@@ -525,8 +525,14 @@ fn container_running(
             let (id, cause, fix) = if c.oom_killed {
                 (
                     CauseId::OomKilled,
-                    "the container ran out of memory and was killed".to_string(),
-                    memory_fix(&logs),
+                    match c.memory_limit {
+                        Some(limit) => format!(
+                            "the container ran out of memory and was killed: it may use at most {} (--memory)",
+                            mebibytes(limit)
+                        ),
+                        None => "the container ran out of memory and was killed".to_string(),
+                    },
+                    memory_fix(plan, c, image, &logs),
                 )
             } else if c.stop_requested {
                 (
@@ -550,7 +556,7 @@ fn container_running(
                     Some(limit) => (
                         CauseId::Killed,
                         with_log(format!("the app was killed (exit code 137 = 128 + 9, SIGKILL) and the container may use at most {} (--memory): most likely it needed more, although the engine recorded no out-of-memory kill; otherwise docker kill or docker stop did it", mebibytes(limit))),
-                        memory_fix(&logs),
+                        memory_fix(plan, c, image, &logs),
                     ),
                     None => (
                         CauseId::Killed,
@@ -591,10 +597,30 @@ fn container_running(
     }
 }
 
-/// What to do about an app its memory limit killed.
-fn memory_fix(logs: &str) -> String {
+/// What to do about an app its memory limit killed: the same `docker run` with twice
+/// the memory (its own command words too, when it was given some), built from the limit
+/// observed. Without a limit to raise (the machine ran out), or in compose, say it.
+fn memory_fix(plan: &Plan, c: &ContainerFacts, image: Option<&ImageFacts>, logs: &str) -> String {
+    let name = ContainerName(c.name.clone());
+    let Some(limit) = c.memory_limit.filter(|_| compose_service_of(plan, &name).is_none()) else {
+        return format!(
+            "make the app use less memory, or run it with a higher --memory limit   ({logs} shows what it did last)"
+        );
+    };
+    let more = (limit.unsigned_abs() * 2).div_ceil(1 << 20);
+    let mut run = run_command_or(plan, &name, seen_image(c)).replacen(
+        &format!("docker run -d --name {name}"),
+        &format!("docker run -d --name {name} --memory {more}m"),
+        1,
+    );
+    if overridden_command(c, image).is_some() {
+        for word in c.cmd.iter().flatten() {
+            run.push(' ');
+            run.push_str(&shell_word(word));
+        }
+    }
     format!(
-        "make the app use less memory, or run it with a higher --memory limit   ({logs} shows what it did last)"
+        "docker rm -f {name} && {run}   (twice the memory; if it is killed again, the app keeps growing: {logs} shows what it did last)"
     )
 }
 

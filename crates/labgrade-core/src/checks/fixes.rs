@@ -3,7 +3,7 @@
 use super::*;
 
 /// The compose service a container of the spec is, if it is one.
-fn compose_service_of<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a String> {
+pub(crate) fn compose_service_of<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a String> {
     plan.checks.iter().find_map(|c| match &c.kind {
         CheckKind::ContainerExists(ContainerExists {
             container,

@@ -172,6 +172,18 @@ fn running() {
             CauseId::OomKilled,
             lab(|c| c.oom_killed().log(["Loading model..."])),
         ),
+        // Under a limit: the fix is the student's own run with twice the memory.
+        Case::fails(
+            "killed: out of memory under --memory 64m, its own command",
+            SPEC,
+            RUNNING,
+            CauseId::OomKilled,
+            lab(|c| {
+                c.oom_killed()
+                    .memory(64 << 20)
+                    .command(["python", "train.py", "--epochs", "3"])
+            }),
+        ),
         Case::fails(
             "exited 0: CMD finished",
             SPEC,
