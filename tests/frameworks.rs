@@ -8,7 +8,6 @@
 
 mod common;
 
-use common::fixes::{apply_edit, run_printed};
 use common::lab::{Start, start_lab};
 use common::process::{DOCKER_TIME, Within};
 use common::{Lab, finding, outcome};
@@ -47,22 +46,12 @@ fn rerun(s: &Start) -> String {
     )
 }
 
-/// Types the fix as printed and grades again: `GET path` must pass. A fix that ends
-/// "then rebuild the image and run the container again" is followed by [`rerun`].
+/// Types the fix as printed (the edit, then the commands after "then: ") and grades
+/// again: `GET path` must pass.
 fn typed(lab: &Lab, s: &Start, fix: &serde_json::Value, paths: &[&str], path: &str) {
     let fix = fix.as_str().expect("a fix");
-    if fix.contains(", then: ") {
-        s.apply(fix);
-    } else {
-        assert!(
-            fix.ends_with("then rebuild the image and run the container again"),
-            "{fix}"
-        );
-        apply_edit(fix, s.dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        let before = common::docker::docker_quiet(&["image", "inspect", "-f", "{{.Id}}", &s.image]);
-        run_printed(&rerun(s), s.dir.path()).unwrap();
-        let _ = run_printed(&format!("docker rmi {}", before.trim()), s.dir.path());
-    }
+    assert!(fix.contains(", then: "), "not typed: {fix}");
+    s.apply(fix);
     let report = graded(lab, s, paths);
     let id = format!("http:{}:GET {path}", s.name);
     assert_eq!(outcome(&report, &id), "pass", "after `{fix}`: {report:#}");
@@ -103,7 +92,10 @@ async fn flask_run_is_fixed_in_its_cmd() {
     );
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"flask\", \"run\", \"--host=0.0.0.0\", \"--port\", \"8088\"] (listen on 0.0.0.0), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"flask\", \"run\", \"--host=0.0.0.0\", \"--port\", \"8088\"] (listen on 0.0.0.0), then: {}",
+            rerun(&s)
+        )
     );
     assert!(!f["fix"].as_str().unwrap().contains("app.run"), "{f:#}");
     typed(&lab, &s, &f["fix"], &["/"], "/");
@@ -119,7 +111,10 @@ async fn flask_run_is_fixed_in_its_cmd() {
     );
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"python\", \"-m\", \"flask\", \"run\", \"--host=0.0.0.0\", \"--port=8088\"] (listen on 0.0.0.0, port 8088), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"python\", \"-m\", \"flask\", \"run\", \"--host=0.0.0.0\", \"--port=8088\"] (listen on 0.0.0.0, port 8088), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 
@@ -134,7 +129,10 @@ async fn flask_run_is_fixed_in_its_cmd() {
     );
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"flask\", \"run\", \"--host=0.0.0.0\", \"--port=8088\"] (listen on port 8088), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"flask\", \"run\", \"--host=0.0.0.0\", \"--port=8088\"] (listen on port 8088), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 }
@@ -163,7 +161,10 @@ async fn fastapi_under_uvicorn() {
     let f = failed(&report, &s, "/", "loopback-bind");
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"uvicorn\", \"main:app\", \"--port\", \"8088\", \"--host\", \"0.0.0.0\"] (listen on 0.0.0.0), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"uvicorn\", \"main:app\", \"--port\", \"8088\", \"--host\", \"0.0.0.0\"] (listen on 0.0.0.0), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 
@@ -178,7 +179,10 @@ async fn fastapi_under_uvicorn() {
     );
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8088\"] (listen on port 8088), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8088\"] (listen on port 8088), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 
@@ -412,7 +416,10 @@ async fn http_server_scripts_and_module() {
     );
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"python3\", \"-m\", \"http.server\", \"8088\"] (listen on port 8088), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"python3\", \"-m\", \"http.server\", \"8088\"] (listen on port 8088), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/", "/index.html"], "/index.html");
 
@@ -431,7 +438,10 @@ async fn http_server_scripts_and_module() {
     let f = failed(&report, &s, "/", "loopback-bind");
     assert_eq!(
         f["fix"],
-        "in the Dockerfile, write CMD [\"python3\", \"-m\", \"http.server\", \"8088\"] (listen on 0.0.0.0), then rebuild the image and run the container again"
+        format!(
+            "in the Dockerfile, write CMD [\"python3\", \"-m\", \"http.server\", \"8088\"] (listen on 0.0.0.0), then: {}",
+            rerun(&s)
+        )
     );
     typed(&lab, &s, &f["fix"], &["/"], "/");
 }

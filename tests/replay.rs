@@ -71,7 +71,7 @@ fn app_on_another_port_inside() {
     assert_eq!(
         h.fix.as_deref(),
         Some(
-            "make the app listen on port 8088, the port the lab asks for (e.g. app.run(host='0.0.0.0', port=8088)), then rebuild the image and run the container again"
+            "make the app listen on port 8088, the port the lab asks for (e.g. app.run(host='0.0.0.0', port=8088)), then: docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app"
         )
     );
 }

@@ -731,12 +731,8 @@ fn needs_rebuild(id: CauseId) -> bool {
 
 /// A hint's fix without its closing "then rebuild …", where the exact commands follow.
 fn without_rebuild(fix: &str) -> &str {
-    [
-        ", then rebuild the image and run the container again",
-        ", then rebuild the image",
-        ", then rebuild",
-    ]
-    .iter()
-    .find_map(|end| fix.strip_suffix(end))
-    .unwrap_or(fix)
+    REBUILD_ENDINGS
+        .iter()
+        .find_map(|end| fix.strip_suffix(end))
+        .unwrap_or(fix)
 }

@@ -158,6 +158,27 @@ pub(crate) fn listen_everywhere(cmd: Option<&[String]>, port: u16) -> String {
 
 const AFTER: &str = "then rebuild the image and run the container again";
 
+/// How a fix in words ends when the image must be rebuilt and the container run again.
+pub(crate) const REBUILD_ENDINGS: [&str; 3] = [
+    ", then rebuild the image and run the container again",
+    ", then rebuild the image",
+    ", then rebuild",
+];
+
+/// A fix that ends by saying "rebuild the image and run the container again", with the
+/// commands that do it for this container instead (its image and `docker run` as the
+/// spec, or what was observed, says). Compose services and fixes that end otherwise
+/// are kept as they are.
+pub(crate) fn typed_rebuild(plan: &Plan, c: &ContainerFacts, fix: String) -> String {
+    match REBUILD_ENDINGS.iter().find_map(|end| fix.strip_suffix(end)) {
+        Some(edit) => format!(
+            "{edit}, then: {}",
+            rebuild_and_rerun(plan, &ContainerName(c.name.clone()), seen_image(c))
+        ),
+        None => fix,
+    }
+}
+
 /// [`listen_everywhere`] for a command whose own flags say where the server listens
 /// (`flask run`, uvicorn, gunicorn, http.server): the CMD with the address changed.
 /// `None` when the command does not say, and the address is in the app's code.

@@ -78,6 +78,10 @@ impl Kind for HttpCheck {
             .as_ref()
             .and_then(|n| container_facts(facts, n));
         let mut j = judge(plan, facts, &self.expect, p, c, self.port);
+        // "…, then rebuild the image and run the container again": the commands, typed.
+        if let Some(c) = c {
+            j.fix = j.fix.map(|f| typed_rebuild(plan, c, f));
+        }
         if !j.pass {
             // A request through a port that is not published fails because of that.
             let port_check = plan.checks.iter().find(|k| {

@@ -219,11 +219,14 @@ fn split_commands(text: &str) -> Vec<(bool, String)> {
 }
 
 /// Wraps text at word boundaries into lines of at most `width` characters (a word
-/// longer than that gets a line of its own).
+/// longer than that gets a line of its own). A `code span` in backticks is kept whole
+/// on one line when it fits in one: a student copies it, and a break inside it reads as
+/// two lines of code.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    for word in units(text, width) {
+        let word = word.as_str();
         let len = line.chars().count();
         if len > 0 && len + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut line));
@@ -239,10 +242,55 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The words of `text`, with the words of each backticked span that fits in `width`
+/// joined into one.
+fn units(text: &str, width: usize) -> Vec<String> {
+    let opens = |w: &str| w.matches('`').count() % 2 == 1;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if opens(words[i])
+            && let Some(end) = (i + 1..words.len()).find(|&j| opens(words[j]))
+        {
+            let span = words[i..=end].join(" ");
+            if span.chars().count() <= width {
+                out.push(span);
+                i = end + 1;
+                continue;
+            }
+        }
+        out.push(words[i].to_string());
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::verdict::{Finding, Verdict};
+
+    #[test]
+    fn code_spans_are_not_broken_where_they_fit() {
+        let text = "in app.py, line 3, change `from flask import Flask, jsonify` to `from flask import Flask, jsonify, request`";
+        let lines = wrap(text, 50);
+        for line in &lines {
+            assert!(line.matches('`').count() % 2 == 0, "{lines:?}");
+        }
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "`from flask import Flask, jsonify, request`")
+        );
+        // One longer than a line is wrapped at its words, as before.
+        let long = format!("say `{}`", "word ".repeat(20).trim());
+        let lines = wrap(&long, 30);
+        assert!(
+            lines.len() > 3 && lines.iter().all(|l| l.chars().count() <= 30),
+            "{lines:?}"
+        );
+    }
 
     fn report(found: &str) -> Report {
         let finding = Finding {
