@@ -246,6 +246,19 @@ impl Podman {
         None
     }
 
+    /// Moves a Docker image to Podman (`localhost/IMAGE` there), removed when dropped.
+    fn load(&mut self, image: &str) {
+        let load = Command::new("sh")
+            .args(["-c", &format!("docker save {image} | podman load")])
+            .output_within(common::process::DOCKER_TIME);
+        assert!(
+            load.status.success(),
+            "podman load {image}: {}",
+            text(&load.stderr)
+        );
+        self.images.push(format!("localhost/{image}"));
+    }
+
     fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new("podman")
             .current_dir(self._dir.path())
@@ -287,15 +300,7 @@ fn podman(lab: &Lab, graded: &[Graded]) {
         .map(|g| g.4.clone())
         .collect::<std::collections::BTreeSet<_>>()
     {
-        let load = Command::new("sh")
-            .args(["-c", &format!("docker save {image} | podman load")])
-            .output_within(common::process::DOCKER_TIME);
-        assert!(
-            load.status.success(),
-            "podman load {image}: {}",
-            text(&load.stderr)
-        );
-        pm.images.push(format!("localhost/{image}"));
+        pm.load(&image);
     }
     for (kind, what, args, inner, image, want) in graded {
         let port = free_port();
@@ -480,11 +485,7 @@ async fn the_same_causes_for_what_happened_over_time() {
     let mut pm = has_podman.then(|| Podman::start().expect("podman system service starts"));
     if let Some(pm) = &mut pm {
         for image in [&with_cat, &scratch] {
-            let load = Command::new("sh")
-                .args(["-c", &format!("docker save {image} | podman load")])
-                .output_within(common::process::DOCKER_TIME);
-            assert!(load.status.success(), "podman load: {}", text(&load.stderr));
-            pm.images.push(format!("localhost/{image}"));
+            pm.load(image);
         }
     } else {
         eprintln!("the Podman part is skipped: podman is not installed (scripts/test-tools)");

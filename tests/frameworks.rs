@@ -12,18 +12,6 @@ use common::lab::{Start, start_lab};
 use common::process::{DOCKER_TIME, Within};
 use common::{Lab, finding, outcome};
 
-/// The lab: this image, this container, `-p PORT:8088`, GET of each path.
-fn spec(s: &Start, paths: &[&str]) -> String {
-    let mut spec = format!(
-        "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n",
-        s.image, s.name, s.port
-    );
-    for p in paths {
-        spec.push_str(&format!("  - get: {p}\n"));
-    }
-    spec
-}
-
 /// The report once the app printed its first line (or gave up after 5 s).
 fn graded(lab: &Lab, s: &Start, paths: &[&str]) -> serde_json::Value {
     for _ in 0..50 {
@@ -33,7 +21,7 @@ fn graded(lab: &Lab, s: &Start, paths: &[&str]) -> serde_json::Value {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let file = lab.spec(&format!("{}.yaml", s.name), &spec(s, paths));
+    let file = lab.spec(&format!("{}.yaml", s.name), &s.spec_for(paths));
     lab.check_json(&file, &["--dir", s.dir.path().to_str().unwrap()])
         .1
 }

@@ -585,20 +585,10 @@ async fn the_apps_source_is_read_to_name_the_line() {
     // the image as text, as it would a real Flask app's.
     let lab = Lab::new("source").await;
     let dockerfile = "FROM BASE\nWORKDIR /app\nCOPY . .\nCMD [\"app.py\"]\n";
-    let http = |s: &Start, paths: &[&str]| {
-        let mut spec = format!(
-            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n",
-            s.image, s.name, s.port
-        );
-        for p in paths {
-            spec.push_str(&format!("  - get: {p}\n"));
-        }
-        spec
-    };
     // The fix typed as printed, the lab graded again: the check passes.
     let typed = |s: &Start, paths: &[&str], check: &str, fix: &serde_json::Value| {
         s.apply(fix.as_str().unwrap());
-        let report = s.graded(&lab, &http(s, paths));
+        let report = s.graded(&lab, &s.spec_for(paths));
         let id = format!("http:{}:GET {check}", s.name);
         assert_eq!(outcome(&report, &id), "pass", "after the fix: {report:#}");
     };
@@ -613,7 +603,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
     let code = flask_app(&["/"], "", "app.run(host='127.0.0.1', port=8088)");
     let n = line_of(&code, "app.run(");
     let lo = start_lab(&lab, "loopback", dockerfile, &[("app.py", &code, 0o644)]).await;
-    let report = lo.graded(&lab, &http(&lo, &["/"]));
+    let report = lo.graded(&lab, &lo.spec_for(&["/"]));
     let f = finding(&report, &format!("http:{}:GET /", lo.name));
     assert_eq!(f["cause_id"], "loopback-in-code", "{f:#}");
     assert_eq!(
@@ -635,7 +625,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
     let code = flask_app(&["/"], "", "app.run(host=\"0.0.0.0\", port=5000)");
     let n = line_of(&code, "app.run(");
     let port = start_lab(&lab, "port", dockerfile, &[("app.py", &code, 0o644)]).await;
-    let report = port.graded(&lab, &http(&port, &["/"]));
+    let report = port.graded(&lab, &port.spec_for(&["/"]));
     let f = finding(&report, &format!("http:{}:GET /", port.name));
     assert_eq!(f["cause_id"], "port-in-code", "{f:#}");
     assert!(
@@ -653,7 +643,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
     let n = line_of(&code, "/helth");
     let typo = start_lab(&lab, "typo", dockerfile, &[("app.py", &code, 0o644)]).await;
     let paths = ["/", "/health"];
-    let report = typo.graded(&lab, &http(&typo, &paths));
+    let report = typo.graded(&lab, &typo.spec_for(&paths));
     let f = finding(&report, &format!("http:{}:GET /health", typo.name));
     assert_eq!(f["cause_id"], "route-near-miss", "{f:#}");
     assert_eq!(
@@ -669,7 +659,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
     // starts the server.
     let code = flask_app(&["/", "/health"], "", run);
     let none = start_lab(&lab, "noroute", dockerfile, &[("app.py", &code, 0o644)]).await;
-    let report = none.graded(&lab, &http(&none, &["/api/products"]));
+    let report = none.graded(&lab, &none.spec_for(&["/api/products"]));
     let f = finding(&report, &format!("http:{}:GET /api/products", none.name));
     assert_eq!(f["cause_id"], "route-not-in-code", "{f:#}");
     assert_eq!(
@@ -712,7 +702,7 @@ async fn the_apps_source_is_read_to_name_the_line() {
         env.dir.path(),
     )
     .unwrap();
-    let report = env.graded(&lab, &http(&env, &["/"]));
+    let report = env.graded(&lab, &env.spec_for(&["/"]));
     assert_eq!(
         outcome(&report, &format!("http:{}:GET /", env.name)),
         "pass",

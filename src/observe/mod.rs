@@ -708,7 +708,12 @@ fn pushed_tags(
 /// after the app writes it, and the line that explains a 500 is often the last to land.
 /// Polls every 50 ms, for half a second at most.
 async fn settled_log_tail(daemon: &Daemon, name: &str) -> Vec<String> {
-    let mut tail = daemon.log_tail(name, docker::LOG_LINES).await;
+    let tail = daemon.log_tail(name, docker::LOG_LINES).await;
+    settled_from(daemon, name, tail).await
+}
+
+/// [`settled_log_tail`] from a tail already read.
+async fn settled_from(daemon: &Daemon, name: &str, mut tail: Vec<String>) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_millis(500);
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -747,8 +752,9 @@ async fn first_log_lines(daemon: &Daemon, name: &str) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        if !daemon.log_tail(name, docker::LOG_LINES).await.is_empty() {
-            return settled_log_tail(daemon, name).await;
+        let tail = daemon.log_tail(name, docker::LOG_LINES).await;
+        if !tail.is_empty() {
+            return settled_from(daemon, name, tail).await;
         }
     }
     Vec::new()

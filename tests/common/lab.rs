@@ -70,11 +70,21 @@ pub async fn start_lab(
 }
 
 impl Start {
+    /// The lab: this image, this container, `-p PORT:8088`, a GET of `/`.
     pub fn spec(&self) -> String {
-        format!(
-            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n  - get: /\n",
+        self.spec_for(&["/"])
+    }
+
+    /// [`Start::spec`] with a GET of each of `paths`.
+    pub fn spec_for(&self, paths: &[&str]) -> String {
+        let mut spec = format!(
+            "image: {}\ncontainer: {}\nports: [\"{}:8088\"]\nhttp:\n",
             self.image, self.name, self.port
-        )
+        );
+        for p in paths {
+            spec.push_str(&format!("  - get: {p}\n"));
+        }
+        spec
     }
 
     /// Grades the lab (waiting out a container still on its way down).

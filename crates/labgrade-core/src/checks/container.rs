@@ -241,24 +241,20 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     // The last container that had the name, and what happened to it.
     let id = &events.iter().rev().find(|e| e.name == name.0 || e.old_name.as_deref() == Some(&name.0))?.id;
     let life: Vec<_> = events.iter().filter(|e| &e.id == id).collect();
-    let at = |ms: i64| {
-        let t = ms / 1000;
-        format!("{:02}:{:02}:{:02} UTC", t / 3600 % 24, t / 60 % 60, t % 60)
-    };
     if let Some(r) = life.iter().find(|e| e.action == "rename" && e.old_name.as_deref() == Some(&name.0))
         && facts.others.iter().any(|o| o.name == r.name)
     {
         return Some(fail(
             CauseId::ContainerRenamed,
             format!("no container {name}; renamed to {}", r.name),
-            format!("{name} was renamed to {} at {} (docker rename), so no container has the name now", r.name, at(r.time_ms)),
+            format!("{name} was renamed to {} at {} (docker rename), so no container has the name now", r.name, clock(r.time_ms)),
             format!("docker rename {} {name}", r.name),
         ));
     }
     let destroyed = life.iter().rev().find(|e| e.action == "destroy")?;
     let mut story = Vec::new();
     if let Some(c) = life.iter().find(|e| e.action == "create") {
-        story.push(format!("created at {}", at(c.time_ms)));
+        story.push(format!("created at {}", clock(c.time_ms)));
     }
     let starts = life.iter().filter(|e| e.action == "start").count();
     if starts > 1 {
@@ -272,9 +268,9 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     }
     if let Some(d) = died.filter(|_| !oom) {
         story.push(match (d.exit_code, asked) {
-            (_, true) => format!("stopped at {}", at(d.time_ms)),
-            (Some(code), false) => format!("exited with code {code} at {}", at(d.time_ms)),
-            (None, false) => format!("exited at {}", at(d.time_ms)),
+            (_, true) => format!("stopped at {}", clock(d.time_ms)),
+            (Some(code), false) => format!("exited with code {code} at {}", clock(d.time_ms)),
+            (None, false) => format!("exited at {}", clock(d.time_ms)),
         });
     }
     // Removed the moment it stopped (within two seconds, no one asking): what `docker
@@ -286,7 +282,7 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     let crashed = died.and_then(|d| d.exit_code).is_some_and(|c| c != 0) && !asked;
     story.push(format!(
         "removed at {}{}",
-        at(destroyed.time_ms),
+        clock(destroyed.time_ms),
         if rm {
             " as it stopped (`docker run --rm` does that)"
         } else {
@@ -306,7 +302,7 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
     };
     Some(fail(
         CauseId::ContainerRemoved,
-        format!("no such container (removed at {})", at(destroyed.time_ms)),
+        format!("no such container (removed at {})", clock(destroyed.time_ms)),
         format!("{name} existed in the last hour: it was {said}{why}"),
         // The image it ran, when the spec names none.
         run_command_or(
