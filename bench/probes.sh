@@ -31,7 +31,7 @@ echo hello >"$work/bb/www/index.html"
 printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8088", "-h", "/www"]\n' > "$work/bb/Dockerfile"
 printf 'FROM %s\nWORKDIR /srv\nRUN echo hello > index.html\nCMD ["python3", "-m", "http.server", "8088"]\n' "$base" > "$work/hs/Dockerfile"
 printf 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef hi():\n    return "hello"\napp.run(host="0.0.0.0", port=8088)\n' > "$work/fl/app.py"
-printf 'FROM %s\nCOPY app.py /app.py\nCMD ["python3", "/app.py"]\n' "$base" > "$work/fl/Dockerfile"
+printf 'FROM %s\nRUN pip install --no-cache-dir flask\nCOPY app.py /app.py\nCMD ["python3", "/app.py"]\n' "$base" > "$work/fl/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -t "labgrade-bench/httpserver:$id" "$work/hs" >/dev/null
 DOCKER_BUILDKIT=0 docker build -q -t "labgrade-bench/flask:$id" "$work/fl" >/dev/null
 DOCKER_BUILDKIT=0 docker build -q -t "labgrade-bench/busybox:$id" "$work/bb" >/dev/null

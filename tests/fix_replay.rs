@@ -8,10 +8,11 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 29 fixes are replayed (16 seed-lab variants, 13 sample-image mistakes, two of them
+//! 30 fixes are replayed (18 seed-lab variants, 12 sample-image mistakes, two of them
 //! labs with code built `FROM` the sample image, whose `labgrade serve` reads the app's
-//! source as text); 28 work when typed, 1 does not (the ignored test: `cargo test --test
-//! fix_replay -- --ignored` shows why it fails).
+//! source as text); all 30 work when typed. A package the app lacks is replayed on the
+//! seed labs, whose base (like python:3.x-slim) has no Flask until a Dockerfile's `pip
+//! install` puts it there: the sample image has no Python to import it.
 //!
 //! The seed labs run under the specs' own names and ports, so they take the same
 //! machine-wide turn as `tests/seed_labs.rs` (the file lock `labgrade-seed-labs.lock`). Their
@@ -307,6 +308,61 @@ fn seed_nautilus_copy_before_install() {
         true,
         NAUTILUS,
         NAUTILUS_RERUN,
+    );
+}
+
+/// [`seed`] (graded with `--dir`) for a lab whose root cause must be the check `check`
+/// failing with `cause`, its fix starting `fix`.
+fn seed_cause(
+    what: &str,
+    lab: &str,
+    spec: &str,
+    [setup, rerun]: [&'static str; 2],
+    [check, cause, fix]: [&str; 3],
+) {
+    let started = Instant::now();
+    let mut s = Seed::start(lab, reference_folder(lab), spec, true, setup, rerun);
+    let before = s.grade();
+    let (id, f) =
+        root_finding(&before).unwrap_or_else(|| panic!("{lab}: no root cause: {before:#}"));
+    assert_eq!(id, check, "{lab}: {f:#}");
+    assert_eq!(f["cause_id"], cause, "{lab}: {f:#}");
+    let printed = f["fix"].as_str().unwrap_or_default();
+    assert!(printed.starts_with(fix), "{lab}: the fix is {printed:?}");
+    expect_fix_works(&format!("{what} ({lab}, {spec})"), &mut s);
+    println!("  ({:.0?})", started.elapsed());
+}
+
+/// The app exits with "No module named 'flask'" (the local base has no Flask, like
+/// python:3.x-slim): the line goes into the requirements file the Dockerfile copies.
+#[test]
+fn seed_nautilus_requirements_without_flask() {
+    seed_cause(
+        "requirements.txt does not list flask",
+        "nautilus-python-app-no-flask",
+        "nautilus-python-app.yaml",
+        [NAUTILUS, NAUTILUS_RERUN],
+        [
+            "running:pythonapp_nautilus",
+            "module-not-found",
+            "in src/requirements.txt, add the line `flask`, then: docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app",
+        ],
+    );
+}
+
+/// requirements.txt is copied and never installed: the install goes below its COPY.
+#[test]
+fn seed_latency_nothing_installs_the_requirements() {
+    seed_cause(
+        "no RUN pip install",
+        "latency-service-no-pip-install",
+        "latency-service.yaml",
+        [LATENCY, LATENCY_RERUN],
+        [
+            "running:latency",
+            "module-not-found",
+            "in the Dockerfile, below line 10 (`COPY requirements.txt .`), add the line `RUN pip install --no-cache-dir -r requirements.txt`, then: docker build -t latency-service .",
+        ],
     );
 }
 
@@ -654,23 +710,6 @@ async fn check_created_never_started() {
     sample_replay("created, never started (check.rs)", lab, &spec, &[]);
 }
 
-#[ignore = "fix does not work when typed: an edit of requirements.txt and the Dockerfile; the sample has neither, and the local Python base has flask system-wide"]
-#[tokio::test(flavor = "multi_thread")]
-async fn check_stopped_after_a_crash() {
-    let mut lab = Lab::new("fx-stopped").await;
-    let port = free_port();
-    let name = lab
-        .run(
-            "app",
-            &["--crash", "ModuleNotFoundError: No module named 'flask'"],
-            &[(port, 8088)],
-        )
-        .await;
-    lab.wait_stopped(&name).await;
-    let spec = http_spec(&lab.image, &name, port);
-    sample_replay("exited: no module flask (check.rs)", lab, &spec, &[]);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn check_wrong_host_port() {
     let mut lab = Lab::new("fx-wrongport").await;
@@ -848,6 +887,28 @@ fn applier_edits_files() {
     assert_eq!(
         std::fs::read_to_string(d.join("requirements.txt")).unwrap(),
         "flask\nPyYAML\n"
+    );
+    // Two edits: a line at the end of one file, a line below another's line 3.
+    fixes::apply_edit(
+        "in requirements.txt, add the line `gunicorn`; in the Dockerfile, below line 3 (`COPY requirements.txt .`), add the line `RUN pip install gunicorn`",
+        d,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(d.join("requirements.txt")).unwrap(),
+        "flask\nPyYAML\ngunicorn\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("Dockerfile")).unwrap(),
+        "FROM a\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install gunicorn\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    );
+    // A line that is not what the fix says is there: refused.
+    assert!(
+        fixes::apply_edit(
+            "in the Dockerfile, below line 2 (`COPY . .`), add the line `RUN true`",
+            d
+        )
+        .is_err()
     );
     fixes::apply_edit(
         "create .dockerignore with these lines: `.git`, `__pycache__`",

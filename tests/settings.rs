@@ -51,7 +51,7 @@ async fn image_settings_and_layer_order() {
     assert_eq!(outcome(&report, &format!("expose:{good}:9999/udp")), "fail");
     assert_eq!(
         finding(&report, &format!("expose:{good}:9999/udp"))["fix"],
-        "add `EXPOSE 9999` to the Dockerfile, then rebuild the image (docker build) and run the container again"
+        format!("add `EXPOSE 9999` to the Dockerfile, then: docker build -t {good} .")
     );
 
     let spec = lab.spec("bad.yaml", &spec_for(&bad));
@@ -74,7 +74,9 @@ async fn image_settings_and_layer_order() {
     );
     assert_eq!(
         f("exec-form:{i}")["fix"],
-        "write `CMD [\"labgrade\", \"serve\", \"--listen\", \"0.0.0.0:8088\"]` in the Dockerfile, then rebuild the image (docker build) and run the container again"
+        format!(
+            "write `CMD [\"labgrade\", \"serve\", \"--listen\", \"0.0.0.0:8088\"]` in the Dockerfile, then: docker build -t {bad} ."
+        )
     );
     assert_eq!(f("image-env:{i}:APP_ENV")["found"], "APP_ENV=development");
     assert_eq!(

@@ -59,38 +59,65 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
             .display()
             .to_string(),
     );
-    let wanted: std::collections::BTreeSet<String> = plan
-        .checks
-        .iter()
-        .flat_map(|c| c.kind.needs())
+    let needs: Vec<Need> = plan.checks.iter().flat_map(|c| c.kind.needs()).collect();
+    let lists = needs.contains(&Need::DependencyLists);
+    let mut wanted: std::collections::BTreeSet<String> = needs
+        .into_iter()
         .filter_map(|n| match n {
             Need::ProjectFile(rel) => Some(rel),
             _ => None,
         })
         .collect();
+    if lists
+        && !wanted
+            .iter()
+            .any(|w| w.rsplit('/').next() == Some("Dockerfile"))
+    {
+        wanted.insert("Dockerfile".into());
+    }
     for rel in wanted {
-        let mut path = dir.join(&rel);
-        // `docker build` takes a lowercase `dockerfile` too.
-        if rel == "Dockerfile" && !path.exists() && dir.join("dockerfile").is_file() {
-            path = dir.join("dockerfile");
-        }
-        // Only a regular file of the project, not a link out of it, and not huge.
-        let text = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
-            Ok(m) if m.is_file() => Some(format!(
-                "# labgrade: {rel} is larger than {} KiB and was not read",
-                FILE_CAP >> 10
-            )),
-            _ => None,
-        };
+        let text = read_project_file(dir, &rel);
         if text.is_none() && rel.rsplit('/').next() == Some("Dockerfile") {
             facts.dockerfiles_nearby = nearby_dockerfiles(dir);
         }
         out.insert(rel, text);
     }
+    // The requirements files, where the Dockerfile says they come from.
+    let dockerfile = out
+        .iter()
+        .find(|(rel, _)| rel.rsplit('/').next() == Some("Dockerfile"))
+        .and_then(|(_, text)| text.clone());
+    if lists && let Some(text) = dockerfile {
+        let d = labgrade_core::dockerfile::Dockerfile::parse(&text);
+        for list in labgrade_core::dockerfile::pip::copied_lists(&d) {
+            let rel = list.source;
+            if !out.contains_key(&rel) && !rel.split('/').any(|p| p == "..") {
+                let text = read_project_file(dir, &rel);
+                out.insert(rel, text);
+            }
+        }
+    }
     facts.files = out;
+}
+
+/// One project file's text: only a regular file of the project, not a link out of it,
+/// and not huge (a larger one is a line saying so). `docker build` takes a lowercase
+/// `dockerfile` for `Dockerfile` too.
+fn read_project_file(dir: &std::path::Path, rel: &str) -> Option<String> {
+    let mut path = dir.join(rel);
+    if rel == "Dockerfile" && !path.exists() && dir.join("dockerfile").is_file() {
+        path = dir.join("dockerfile");
+    }
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() && m.len() <= FILE_CAP => std::fs::read(&path)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Ok(m) if m.is_file() => Some(format!(
+            "# labgrade: {rel} is larger than {} KiB and was not read",
+            FILE_CAP >> 10
+        )),
+        _ => None,
+    }
 }
 
 /// Reads the files a failed start names (and their `#!` interpreters, and where files of
@@ -234,7 +261,7 @@ pub async fn observe(
                     .trees
                     .insert(root);
             }
-            Need::ProjectFile(_) => {}
+            Need::ProjectFile(_) | Need::DependencyLists => {}
         }
     }
     // Each image and container is looked at once, however many checks name it.

@@ -258,6 +258,14 @@ pub fn apply_edit(edit: &str, dir: &Path) -> Result<String, String> {
             return insert_lines(dir, file, rest, below);
         }
     }
+    // `in src/requirements.txt, add the line `flask``: that line, at the end of the file.
+    if let Some(rest) = edit.strip_prefix("in ")
+        && let Some((file, rest)) = rest.split_once(", add the line `")
+        && let Some((line, _)) = rest.split_once('`')
+    {
+        let (path, _) = file_lines(dir, file)?;
+        return add_lines(&path, &[line.to_string()], file);
+    }
     // `in app.py, line 25, change `OLD` to `NEW``: that line of that file, edited.
     if let Some(rest) = edit.strip_prefix("in ")
         && let Some((file, rest)) = rest.split_once(", line ")
@@ -564,6 +572,7 @@ fn insert_lines(dir: &Path, file: &str, rest: &str, below: bool) -> Result<Strin
 /// The file an edit names (in the lab's folder, or found by its name below it) and its
 /// lines.
 fn file_lines(dir: &Path, file: &str) -> Result<(std::path::PathBuf, Vec<String>), String> {
+    let file = file.strip_prefix("the ").unwrap_or(file);
     let path = match dir.join(file) {
         p if p.is_file() => p,
         _ => find_file(dir, file.rsplit('/').next().unwrap_or(file))?,

@@ -99,6 +99,40 @@ fn traceback_spot(l: &str) -> Option<(String, u32)> {
     Some((file.to_string(), n.parse().ok()?))
 }
 
+/// The Python module a log line says cannot be imported (`ModuleNotFoundError: No module
+/// named 'flask'`).
+fn missing_module(line: &str) -> Option<String> {
+    if !line.contains("ModuleNotFoundError") && !line.contains("ImportError: No module named") {
+        return None;
+    }
+    let rest = &line[line.find("No module named ")? + "No module named ".len()..];
+    let rest = rest.trim_start_matches(['\'', '"']);
+    let end = rest.find(['\'', '"']).unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string()).filter(|m| !m.is_empty())
+}
+
+/// The servers pip installs that a shell-form CMD runs by name (`flask: not found`).
+const PIP_SERVERS: [&str; 5] = [
+    "flask",
+    "gunicorn",
+    "uvicorn",
+    "waitress-serve",
+    "hypercorn",
+];
+
+/// The package pip must install for the failure the log shows, newest line first: the
+/// module Python could not import, or the server program the shell could not find.
+pub fn missing_package(log: &[String], start_error: Option<&str>) -> Option<String> {
+    start_error
+        .into_iter()
+        .chain(log.iter().rev().map(String::as_str))
+        .find_map(|line| {
+            missing_module(line)
+                .or_else(|| shell_not_found(line).filter(|c| PIP_SERVERS.contains(&c.as_str())))
+        })
+        .map(|m| pip_package(&m))
+}
+
 /// The package pip installs for an import name: mostly the same, but not for these
 /// well-known ones (`import yaml` comes from PyYAML).
 pub fn pip_package(module: &str) -> String {
@@ -131,6 +165,8 @@ pub fn pip_package(module: &str) -> String {
         ("engineio", "python-engineio"),
         ("Levenshtein", "python-Levenshtein"),
         ("win32api", "pywin32"),
+        // A program pip installs, by its own name.
+        ("waitress-serve", "waitress"),
     ];
     let top = module.split('.').next().unwrap_or(module);
     DIFFERENT
@@ -357,8 +393,7 @@ fn line_hint(line: &str) -> Option<Hint> {
         let end = rest.find(['\'', '"']).unwrap_or(rest.len());
         Some(rest[..end].to_string())
     };
-    if line.contains("ModuleNotFoundError") || line.contains("ImportError: No module named") {
-        let module = quoted("No module named ").unwrap_or_else(|| "the module".into());
+    if let Some(module) = missing_module(line) {
         let package = pip_package(&module);
         return Some(Hint {
             id: CauseId::ModuleNotFound,
@@ -441,7 +476,7 @@ fn line_hint(line: &str) -> Option<Hint> {
             "python" => {
                 "the image may have only python3: write python3 in CMD, then rebuild".into()
             }
-            "flask" | "gunicorn" | "uvicorn" | "waitress-serve" | "hypercorn" => format!(
+            c if PIP_SERVERS.contains(&c) => format!(
                 "add {} to requirements.txt, make sure the Dockerfile runs `pip install -r requirements.txt` after copying it, then rebuild",
                 pip_package(&command)
             ),
@@ -513,6 +548,33 @@ mod tests {
             "{}",
             h.fix
         );
+    }
+
+    #[test]
+    fn the_missing_package_is_read_from_the_log() {
+        let got = |lines: &[&str], err: Option<&str>| missing_package(&log(lines), err);
+        assert_eq!(
+            got(
+                &[
+                    "Traceback ...",
+                    "ModuleNotFoundError: No module named 'yaml'"
+                ],
+                None
+            )
+            .as_deref(),
+            Some("PyYAML")
+        );
+        assert_eq!(
+            got(&["ImportError: No module named flask.cli"], None).as_deref(),
+            Some("flask")
+        );
+        assert_eq!(
+            got(&["/bin/sh: 1: waitress-serve: not found"], None).as_deref(),
+            Some("waitress")
+        );
+        // A program pip does not install, or no such line: nothing to install.
+        assert_eq!(got(&["/bin/sh: 1: curl: not found"], None), None);
+        assert_eq!(got(&["Listening on 0.0.0.0:8088"], None), None);
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum Need {
     },
     /// A file of the project folder (the Dockerfile, .dockerignore), by relative path.
     ProjectFile(String),
+    /// The Dockerfile and the requirements files it copies from the project
+    /// ([`crate::dockerfile::pip::copied_lists`]), read under their project paths.
+    DependencyLists,
 }
 
 /// One check of the lab.

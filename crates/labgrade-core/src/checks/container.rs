@@ -97,8 +97,12 @@ impl Kind for ContainerRunning {
         "status running".into()
     }
 
+    /// The Dockerfile and its requirements files, for the install a missing package needs.
     fn needs(&self) -> Vec<Need> {
-        vec![Need::Container(self.container.clone())]
+        vec![
+            Need::Container(self.container.clone()),
+            Need::DependencyLists,
+        ]
     }
 
     fn judge(&self, cx: &Ctx) -> Judgement {
@@ -331,8 +335,31 @@ fn container_running(
     };
     // A recognised cause's fix and what to type after it: the rebuild when the fix changes
     // the image, else `docker start` where the container has to be started again.
+    // A package the app lacks: its install, typed from the project's own files.
+    let install = crate::hints::missing_package(&c.log_tail, c.error.as_deref())
+        .zip(image)
+        .and_then(|(p, i)| super::deps::install(facts, i, &p));
+    let installs = |h: &crate::hints::Hint| {
+        matches!(h.id, CauseId::ModuleNotFound | CauseId::CommandNotFound) && install.is_some()
+    };
+    // The cause, with why the package is missing when the Dockerfile does install it.
+    let told = |mut h: crate::hints::Hint| {
+        if installs(&h)
+            && let Some(i) = &install
+        {
+            h.cause = format!("{}: {}", h.cause, i.why);
+        }
+        h
+    };
     let hint_fix = |h: &crate::hints::Hint, start: bool| {
-        if needs_rebuild(h.id) {
+        if installs(h)
+            && let Some(i) = &install
+        {
+            match &i.edit {
+                Some(edit) => format!("{edit}, then: {}", rebuild()),
+                None => rebuild(),
+            }
+        } else if needs_rebuild(h.id) {
             format!("{}; then: {}", without_rebuild(&h.fix), rebuild())
         } else if start {
             format!("{}; then docker start {name}", h.fix)
@@ -353,6 +380,7 @@ fn container_running(
             // A recognised crash keeps its own cause: Podman restarts a crashing app at
             // once, so a crash loop there is mostly seen running.
             if let Some(h) = crate::hints::recognise(&c.log_tail, c.error.as_deref())
+                .map(told)
                 .filter(|h| needs_rebuild(h.id))
             {
                 return fail(
@@ -401,7 +429,7 @@ fn container_running(
             recreate(plan, &ContainerName(name.clone())),
         );
     }
-    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref());
+    let hint = crate::hints::recognise(&c.log_tail, c.error.as_deref()).map(told);
     // A host port another container holds: name it, and free the port for this one.
     if hint
         .as_ref()

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::kinds::{Ctx, Kind};
 use super::*;
-use crate::dockerfile::Dockerfile;
+use crate::dockerfile::{Dockerfile, join_path as join};
 use crate::dockerignore::DockerIgnore;
 use crate::facts::{FILE_CAP, FileFacts};
 use crate::plan::Need;
@@ -350,7 +350,13 @@ impl Build {
 
     /// The COPY that brought `path` into the image and the project path it came from.
     pub(super) fn source_of(&self, path: &str) -> Option<(&Copy, String)> {
-        self.copies.iter().rev().find_map(|c| {
+        self.source_before(path, usize::MAX)
+    }
+
+    /// [`Build::source_of`] as the image was before Dockerfile line `line`: what a RUN on
+    /// that line finds at `path`.
+    pub(super) fn source_before(&self, path: &str, line: usize) -> Option<(&Copy, String)> {
+        self.copies.iter().rev().filter(|c| c.line < line).find_map(|c| {
             c.sources.iter().find_map(|s| {
                 let whole = s == "." || s == "./";
                 let contents = whole || s.ends_with('/');
@@ -601,27 +607,6 @@ impl System {
 /// Where a spec's path is in the image: a relative one is under its WORKDIR (or `/`).
 pub fn in_image(image: &ImageFacts, path: &str) -> String {
     join(image.workdir.as_deref().unwrap_or("/"), path)
-}
-
-/// `dir` joined with `p` as a container path: absolute `p` wins.
-fn join(dir: &str, p: &str) -> String {
-    let p = p.trim_matches('"');
-    let joined = if p.starts_with('/') {
-        p.to_string()
-    } else {
-        format!("{}/{}", dir.trim_end_matches('/'), p)
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 #[cfg(test)]

@@ -146,6 +146,23 @@ pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<
     }
 }
 
+/// What rebuilds an image after an edit of the Dockerfile, and runs the container the
+/// lab makes of it again (the first container the spec runs from it), typed:
+/// `docker build -t IMAGE .`, then `docker rm -f` and the `docker run` the spec asks for.
+pub(crate) fn rebuild_image(plan: &Plan, image: &ImageRef) -> String {
+    let runs = plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerImage(ContainerImage {
+            container,
+            image: i,
+        }) if i == image => Some(container),
+        _ => None,
+    });
+    match runs {
+        Some(name) => rebuild_and_rerun(plan, name, None),
+        None => format!("docker build -t {image} ."),
+    }
+}
+
 /// What makes an app that listens on loopback listen on every address, read from the
 /// command the container runs: a framework CLI gets its own flag in the CMD (`flask run`
 /// binds 127.0.0.1 unless told `--host=0.0.0.0`, so `app.run(host=...)` would change

@@ -167,7 +167,13 @@ impl Kind for ImageSettingCheck {
 
     fn judge(&self, cx: &Ctx) -> Judgement {
         match image_facts(cx.facts, &self.image) {
-            Some(i) => judge(&self.image, &self.setting, i, dockerfile_text(cx.facts)),
+            Some(i) => judge(
+                &self.image,
+                &self.setting,
+                i,
+                dockerfile_text(cx.facts),
+                &rebuild_image(cx.plan, &self.image),
+            ),
             None => missing_fact(),
         }
     }
@@ -196,13 +202,15 @@ fn expected(s: &ImageSetting) -> String {
 pub(crate) const INSTALLERS: &str = r"pip3? install|python3? -m pip install|npm (ci|install)|yarn(\s+install)?\s*($|&&|;|\|)|pnpm install|poetry install|pipenv install|bundle install|composer install|go mod download|cargo fetch|mvn .*dependency";
 
 /// Judges one image setting.
+/// `rebuilt`: what rebuilds the image and runs its container again, typed.
 fn judge(
     image: &ImageRef,
     setting: &ImageSetting,
     i: &ImageFacts,
     dockerfile: Option<&str>,
+    rebuilt: &str,
 ) -> Judgement {
-    let rebuild = "then rebuild the image (docker build) and run the container again";
+    let rebuild = format!("then: {rebuilt}");
     match setting {
         ImageSetting::Expose(p) => {
             let want = p.to_string();
@@ -382,7 +390,7 @@ fn judge(
             }
         }
         ImageSetting::DepsBeforeCode(pattern) => {
-            layer_order(image, &i.history, pattern.as_ref(), dockerfile)
+            layer_order(image, &i.history, pattern.as_ref(), dockerfile, rebuilt)
         }
         ImageSetting::ExecForm => {
             let shell: Vec<(&str, &Vec<String>)> = [("ENTRYPOINT", &i.entrypoint), ("CMD", &i.cmd)]
@@ -515,6 +523,7 @@ pub(crate) fn layer_order(
     history: &[String],
     pattern: Option<&Pattern>,
     dockerfile: Option<&str>,
+    rebuilt: &str,
 ) -> Judgement {
     let default = regex::Regex::new(INSTALLERS).expect("installers pattern");
     let installs = |s: &str| pattern.map_or_else(|| default.is_match(s), |p| p.0.is_match(s));
@@ -542,6 +551,14 @@ pub(crate) fn layer_order(
     let fix = dockerfile
         .and_then(|t| crate::dockerfile::deps_first_fix(&crate::dockerfile::Dockerfile::parse(t)))
         .unwrap_or_else(|| format!("{} (then rebuild)", crate::dockerfile::GENERIC_DEPS_FIRST));
+    // The history only changes with a new build: the commands that make it.
+    let fix = match ["; then rebuild", " (then rebuild)"]
+        .iter()
+        .find_map(|end| fix.strip_suffix(end))
+    {
+        Some(edit) => format!("{edit}; then: {rebuilt}"),
+        None => fix,
+    };
     match (install, last_copy) {
         (None, _) => fail(
             CauseId::NoInstallStep,
@@ -579,7 +596,7 @@ mod tests {
             "/bin/sh -c #(nop) COPY dir:456 in . ",
             "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
         ]);
-        let j = layer_order(&img, &good, None, None);
+        let j = layer_order(&img, &good, None, None, "docker build -t x .");
         assert!(j.pass, "{}", j.found);
         assert_eq!(j.found, "COPY → COPY → RUN install → COPY");
         let bad = hist(&[
@@ -588,7 +605,7 @@ mod tests {
             "/bin/sh -c pip install -r requirements.txt",
             "/bin/sh -c #(nop)  CMD [\"python\" \"app.py\"]",
         ]);
-        let j = layer_order(&img, &bad, None, None);
+        let j = layer_order(&img, &bad, None, None, "docker build -t x .");
         assert!(!j.pass);
         assert!(j.cause.unwrap().starts_with("the code is copied before"));
         // BuildKit writes the instruction itself.
@@ -597,10 +614,10 @@ mod tests {
             "RUN /bin/sh -c npm ci # buildkit",
             "COPY . . # buildkit",
         ]);
-        assert!(layer_order(&img, &buildkit, None, None).pass);
+        assert!(layer_order(&img, &buildkit, None, None, "docker build -t x .").pass);
         let none = hist(&["COPY . . # buildkit"]);
         assert!(
-            layer_order(&img, &none, None, None)
+            layer_order(&img, &none, None, None, "docker build -t x .")
                 .cause
                 .unwrap()
                 .contains("installs dependencies")

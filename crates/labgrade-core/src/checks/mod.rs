@@ -8,6 +8,7 @@
 //! and [`expand`], which `Plan::new` calls. A new kind is one new file plus one line.
 
 mod code;
+mod deps;
 mod fixes;
 mod program;
 mod registry;

@@ -2,6 +2,7 @@
 //! forms, ARG/ENV substitution, stages) and the teaching rules labgrade checks a
 //! submission's Dockerfile with. Pure: it reads text, never the disk or the daemon.
 
+pub mod pip;
 mod rules;
 
 /// `["python", "app.py"]`, as a Dockerfile writes exec form.
@@ -14,6 +15,28 @@ pub(crate) fn exec_form(args: &[String]) -> String {
 pub use rules::{
     GENERIC_DEPS_FIRST, LintOptions, RULES, Rule, Violation, deps_first_fix, exec_words, lint,
 };
+
+/// `dir` joined with `p` as a container path, as WORKDIR and COPY resolve it: an absolute
+/// `p` wins, `.` and `..` are followed.
+pub fn join_path(dir: &str, p: &str) -> String {
+    let p = p.trim_matches('"');
+    let joined = if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("{}/{}", dir.trim_end_matches('/'), p)
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
 
 /// One instruction, with the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

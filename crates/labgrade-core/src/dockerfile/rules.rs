@@ -2,6 +2,7 @@
 //! agrees with hadolint on the same Dockerfile (tests/dockerfile_rules.rs runs both);
 //! labgrade's own rules are LG-numbered.
 
+use super::pip::pip_commands;
 use super::{Dockerfile, Instruction};
 
 /// A rule: its id and what it asks for.
@@ -72,7 +73,7 @@ pub fn exec_words(command: &str) -> Vec<String> {
 
 /// The sources then the destination of a COPY or ADD, in the exec (JSON) form or the
 /// shell form, without its flags.
-fn copy_words(ins: &Instruction) -> Vec<String> {
+pub(super) fn copy_words(ins: &Instruction) -> Vec<String> {
     let mut rest = ins.args.trim();
     while rest.starts_with("--") {
         rest = rest
@@ -162,22 +163,6 @@ fn v(
     }
 }
 
-/// pip invocations that install packages (pip, pip3, python -m pip).
-fn pip_installs(cmd: &str) -> Vec<&str> {
-    cmd.split(['&', ';', '|'])
-        .map(str::trim)
-        .filter(|c| {
-            let words: Vec<&str> = c.split_whitespace().collect();
-            let at = words.iter().position(|w| {
-                w.rsplit('/')
-                    .next()
-                    .is_some_and(|b| b == "pip" || b == "pip3" || b.starts_with("pip3."))
-            });
-            at.is_some_and(|i| words.get(i + 1) == Some(&"install"))
-        })
-        .collect()
-}
-
 /// The order to write when nothing better is known.
 pub const GENERIC_DEPS_FIRST: &str =
     "COPY requirements.txt . → RUN pip install --no-cache-dir -r requirements.txt → COPY . .";
@@ -188,7 +173,7 @@ fn code_before_install(d: &Dockerfile) -> Option<(&Instruction, &Instruction)> {
     let last: Vec<&Instruction> = d.last_stage().collect();
     let at = last.iter().position(|i| {
         i.keyword == "RUN"
-            && (!pip_installs(&i.args).is_empty()
+            && (!pip_commands(&i.args).is_empty()
                 || [
                     "npm ci",
                     "npm install",
@@ -359,9 +344,9 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
             "ENV" if ins.args.contains("PIP_NO_CACHE_DIR") => pip_no_cache = true,
             "RUN"
                 if !pip_no_cache
-                    && pip_installs(&ins.args)
+                    && pip_commands(&ins.args)
                         .iter()
-                        .any(|c| !c.contains("--no-cache-dir")) =>
+                        .any(|c| !c.contains(&"--no-cache-dir")) =>
             {
                 out.push(v(
                     "DL3042",

@@ -25,6 +25,9 @@ fn lab(f: impl FnOnce(ContainerB) -> ContainerB) -> FactsBuilder {
         })
 }
 
+/// Seed 003's Dockerfile: the code and its requirements in src/.
+const SEED_003: &str = "FROM python:3.9-slim\nWORKDIR /app\nCOPY src/requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY src/ .\nEXPOSE 8088\nCMD [\"python\", \"server.py\"]\n";
+
 const TRACEBACK: [&str; 4] = [
     "Traceback (most recent call last):",
     "  File \"/app/server.py\", line 1, in <module>",
@@ -244,6 +247,45 @@ fn running() {
             RUNNING,
             CauseId::ModuleNotFound,
             lab(|c| c.exited(1).log(TRACEBACK)),
+        ),
+        Case::fails(
+            "exited: no module, src/requirements.txt lacks it (seed 003's Dockerfile)",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(TRACEBACK))
+                .file("Dockerfile", SEED_003)
+                .file("src/requirements.txt", "# nothing yet\n"),
+        ),
+        Case::fails(
+            "exited: no module, the Dockerfile installs nothing",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(TRACEBACK))
+                .file(
+                    "Dockerfile",
+                    &SEED_003.replace("RUN pip install --no-cache-dir -r requirements.txt\n", ""),
+                )
+                .file("src/requirements.txt", "flask\n"),
+        ),
+        Case::fails(
+            "exited: no module, requirements.txt lists it (image built before)",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(TRACEBACK))
+                .file("Dockerfile", SEED_003)
+                .file("src/requirements.txt", "Flask>=2\n"),
+        ),
+        Case::fails(
+            "exited: no module, another project's Dockerfile (not read)",
+            SPEC,
+            RUNNING,
+            CauseId::ModuleNotFound,
+            lab(|c| c.exited(1).log(TRACEBACK))
+                .file("Dockerfile", &SEED_003.replace("server.py", "app.py"))
+                .file("src/requirements.txt", "\n"),
         ),
         Case::fails(
             "exited: ImportError (Python 2)",

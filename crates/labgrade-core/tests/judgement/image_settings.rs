@@ -383,7 +383,7 @@ fn shell_form_fix_is_valid_exec_form() {
     assert_eq!(
         f.fix.as_deref(),
         Some(
-            "write `CMD [\"sh\", \"-c\", \"python server.py --port $PORT\"]` in the Dockerfile, then rebuild the image (docker build) and run the container again"
+            "write `CMD [\"sh\", \"-c\", \"python server.py --port $PORT\"]` in the Dockerfile, then: docker build -t nautilus/python-app ."
         )
     );
 }
