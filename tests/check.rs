@@ -232,7 +232,15 @@ async fn loopback_binding_is_diagnosed() {
         cause.contains("listens on 127.0.0.1:8088 inside the container"),
         "{http:#}"
     );
-    assert!(http["fix"].as_str().unwrap().contains("0.0.0.0"));
+    // The words after the image name asked for it (fix_replay types the fix).
+    assert!(cause.contains("(`--listen 127.0.0.1:8088`) replace the image's CMD"));
+    assert!(
+        http["fix"].as_str().unwrap().starts_with(&format!(
+            "docker rm -f {name} && docker run -d --name {name} -p {port}:8088 {}",
+            lab.image
+        )),
+        "{http:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,9 +8,9 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 30 fixes are replayed (18 seed-lab variants, 12 sample-image mistakes, two of them
+//! 31 fixes are replayed (18 seed-lab variants, 13 sample-image mistakes, two of them
 //! labs with code built `FROM` the sample image, whose `labgrade serve` reads the app's
-//! source as text); all 30 work when typed. A package the app lacks is replayed on the
+//! source as text); all 31 work when typed. A package the app lacks is replayed on the
 //! seed labs, whose base (like python:3.x-slim) has no Flask until a Dockerfile's `pip
 //! install` puts it there: the sample image has no Python to import it.
 //!
@@ -764,6 +764,24 @@ async fn check_loopback_binding() {
         http_spec,
     )
     .await;
+}
+
+/// The demo's broken lab: `docker run ... IMAGE --listen 127.0.0.1:8088`, words that
+/// replace the image's CMD: the same `docker run` without them, no rebuild.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_loopback_asked_for_on_the_run_line() {
+    let mut lab = Lab::new("fx-runwords").await;
+    let port = free_port();
+    let name = lab
+        .run("app", &["--listen", "127.0.0.1:8088"], &[(port, 8088)])
+        .await;
+    let spec = http_spec(&lab.image, &name, port);
+    sample_replay(
+        "listening on 127.0.0.1 by the docker run's words (check.rs, the demo)",
+        lab,
+        &spec,
+        &[],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -91,6 +91,9 @@ pub(crate) fn loopback(
     cause: String,
     advice: &str,
 ) -> Told {
+    if let Some(t) = loopback_on_the_run_line(plan, facts, c, port, &cause) {
+        return t;
+    }
     let generic = |cause: &str| Told {
         id: CauseId::LoopbackBind,
         cause: format!("{cause}; {advice}"),
@@ -139,6 +142,45 @@ pub(crate) fn loopback(
         },
         None => generic(&cause),
     }
+}
+
+/// Loopback asked for by words typed after the image name on `docker run` (`docker run
+/// ... IMAGE --listen 127.0.0.1:8088`), which replace the image's CMD where that CMD names
+/// no loopback address (and is no framework CLI that binds loopback by default): the fix
+/// is the `docker run` without them, no rebuild. `None` otherwise, and for a compose
+/// service (its `command:` is in docker-compose.yml).
+fn loopback_on_the_run_line(
+    plan: &Plan,
+    facts: &Facts,
+    c: &ContainerFacts,
+    port: u16,
+    cause: &str,
+) -> Option<Told> {
+    let name = ContainerName(c.name.clone());
+    if compose_service_of(plan, &name).is_some() {
+        return None;
+    }
+    let (got, want) = (c.cmd.as_ref()?, image_of(facts, c)?.cmd.as_ref()?);
+    let loopback = |w: &[String]| {
+        w.iter()
+            .any(|x| x.contains("127.0.0.1") || x.contains("localhost"))
+    };
+    let cli_default = bind_all(want, port).is_some_and(|all| all != *want);
+    if got == want || !loopback(got) || loopback(want) || cli_default {
+        return None;
+    }
+    Some(Told {
+        id: CauseId::LoopbackBind,
+        cause: format!(
+            "{cause}: the words after the image name on `docker run` (`{}`) replace the image's CMD {} and ask for loopback",
+            got.join(" "),
+            crate::dockerfile::exec_form(want)
+        ),
+        fix: format!(
+            "docker rm -f {name} && {}   (the same docker run without the words after the image name, so the image's own CMD runs)",
+            run_command_or(plan, &name, seen_image(c))
+        ),
+    })
 }
 
 /// An app that listens on `actual` where the lab wants `wanted` inside the container:

@@ -311,7 +311,7 @@ fn with_port(words: &[String], port: u16) -> Option<Vec<String>> {
 
 /// The command with its listen address set to every address, for the servers whose
 /// command line says where they listen; `None` when the command does not say.
-fn bind_all(words: &[String], port: u16) -> Option<Vec<String>> {
+pub(crate) fn bind_all(words: &[String], port: u16) -> Option<Vec<String>> {
     let has = |w: &str| {
         words
             .iter()

@@ -165,6 +165,42 @@ fn special_cases() {
                 })
                 .probe(CHECK, URL, failed(E::EmptyReply)),
         ),
+        // `docker run ... IMAGE --listen 127.0.0.1:8088`: the words replaced a CMD that
+        // listens everywhere, so the fix is the docker run without them.
+        Case::fails(
+            "reset, the docker run's words ask for 127.0.0.1",
+            SPEC,
+            CHECK,
+            CauseId::LoopbackBind,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| {
+                    i.cmd(["python", "server.py", "--host", "0.0.0.0"])
+                })
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .cmd(["python", "server.py", "--host", "127.0.0.1"])
+                        .published(8097, 8088)
+                        .listening("127.0.0.1", 8088)
+                })
+                .probe(CHECK, URL, failed(E::Reset)),
+        ),
+        // `docker run ... IMAGE flask run --host 127.0.0.1` over `CMD ["flask", "run"]`:
+        // the image's CMD binds loopback too, so dropping the words would not do.
+        Case::fails(
+            "reset, the docker run's words and the image's flask run both on loopback",
+            SPEC,
+            CHECK,
+            CauseId::LoopbackBind,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| i.cmd(["flask", "run"]))
+                .container("web", |c| {
+                    c.image("nautilus/python-app")
+                        .cmd(["flask", "run", "--host", "127.0.0.1", "--port", "8088"])
+                        .published(8097, 8088)
+                        .listening("127.0.0.1", 8088)
+                })
+                .probe(CHECK, URL, failed(E::Reset)),
+        ),
         // The app listens on 8080 as the spec says, but -p goes to 8088: the fix is the
         // -p, not the app.
         Case::fails(
