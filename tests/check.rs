@@ -622,7 +622,7 @@ async fn classroom_result_goes_to_the_step_output() {
         http["message"]
             .as_str()
             .unwrap()
-            .contains("bind it to 0.0.0.0"),
+            .contains("listens on 127.0.0.1:8088 inside the container"),
         "{http}"
     );
 }
