@@ -127,10 +127,23 @@ pub fn missing_package(log: &[String], start_error: Option<&str>) -> Option<Stri
         .into_iter()
         .chain(log.iter().rev().map(String::as_str))
         .find_map(|line| {
-            missing_module(line)
-                .or_else(|| shell_not_found(line).filter(|c| PIP_SERVERS.contains(&c.as_str())))
+            missing_module(line).or_else(|| {
+                shell_not_found(line)
+                    .or_else(|| exec_not_found(line))
+                    .filter(|c| PIP_SERVERS.contains(&c.as_str()))
+            })
         })
         .map(|m| pip_package(&m))
+}
+
+/// The program an exec-form CMD names that is not on the PATH: `exec: "gunicorn":
+/// executable file not found in $PATH`.
+fn exec_not_found(line: &str) -> Option<String> {
+    let rest = &line[line.find("exec: \"")? + "exec: \"".len()..];
+    let (program, after) = rest.split_once('"')?;
+    after
+        .contains("executable file not found")
+        .then(|| program.to_string())
 }
 
 /// The package pip installs for an import name: mostly the same, but not for these
@@ -571,6 +584,10 @@ mod tests {
         assert_eq!(
             got(&["/bin/sh: 1: waitress-serve: not found"], None).as_deref(),
             Some("waitress")
+        );
+        assert_eq!(
+            got(&[], Some("OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown")).as_deref(),
+            Some("gunicorn")
         );
         // A program pip does not install, or no such line: nothing to install.
         assert_eq!(got(&["/bin/sh: 1: curl: not found"], None), None);

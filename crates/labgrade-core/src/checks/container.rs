@@ -340,7 +340,10 @@ fn container_running(
         .zip(image)
         .and_then(|(p, i)| super::deps::install(facts, i, &p));
     let installs = |h: &crate::hints::Hint| {
-        matches!(h.id, CauseId::ModuleNotFound | CauseId::CommandNotFound) && install.is_some()
+        matches!(
+            h.id,
+            CauseId::ModuleNotFound | CauseId::CommandNotFound | CauseId::ProgramMissing
+        ) && install.is_some()
     };
     // The cause, with why the package is missing when the Dockerfile does install it.
     let told = |mut h: crate::hints::Hint| {

@@ -288,6 +288,27 @@ fn running() {
                 .file("src/requirements.txt", "\n"),
         ),
         Case::fails(
+            "created: exec-form gunicorn not on PATH, requirements.txt lacks it",
+            SPEC,
+            RUNNING,
+            CauseId::ProgramMissing,
+            FactsBuilder::new()
+                .image("nautilus/python-app", |i| {
+                    i.exposed(8088).cmd(["gunicorn", "-b", "0.0.0.0:8088", "server:app"])
+                })
+                .container(NAME, |c| {
+                    c.image("nautilus/python-app").published(8097, 8088).created().error("failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown")
+                })
+                .file(
+                    "Dockerfile",
+                    &SEED_003.replace(
+                        "CMD [\"python\", \"server.py\"]",
+                        "CMD [\"gunicorn\", \"-b\", \"0.0.0.0:8088\", \"server:app\"]",
+                    ),
+                )
+                .file("src/requirements.txt", "flask\n"),
+        ),
+        Case::fails(
             "exited: ImportError (Python 2)",
             SPEC,
             RUNNING,
