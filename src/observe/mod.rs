@@ -652,7 +652,36 @@ async fn evidence(daemon: &Daemon, name: &str) -> Result<Option<ContainerFacts>,
         c.stop_requested =
             !c.oom_killed && events.iter().any(|e| e == "stop" || e.starts_with("kill"));
     }
+    if removed_after_kill(daemon, name, &c).await {
+        return Ok(None);
+    }
     Ok(Some(c))
+}
+
+/// Whether a container SIGKILLed a moment ago, with no request to stop or kill it and no
+/// out-of-memory kill on record, was being removed: Podman's `rm -f` logs no kill event,
+/// and on a busy machine its removal lands well after the SIGKILL is recorded. Looked at
+/// again every 100 ms for 1.5 s at most; `true` when it went.
+async fn removed_after_kill(daemon: &Daemon, name: &str, c: &ContainerFacts) -> bool {
+    let recent = c
+        .finished_at
+        .as_deref()
+        .and_then(docker::seconds_since)
+        .is_some_and(|s| s < 3.0);
+    if c.running || c.exit_code != Some(137) || c.oom_killed || c.stop_requested || !recent {
+        return false;
+    }
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match daemon.container(name).await {
+            Ok(None) => return true,
+            Ok(Some(now)) if now.status == "removing" => return true,
+            Ok(Some(_)) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// What the base, tag and push checks read: the image an image was built FROM, tags
