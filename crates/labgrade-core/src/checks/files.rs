@@ -293,36 +293,32 @@ impl Build {
         let base = d.from_images().last().map(|(_, i)| i.to_ascii_lowercase());
         let scratch = base.as_deref() == Some("scratch");
         let mut copies = Vec::new();
-        let mut workdir = String::from("/");
-        for i in d.last_stage() {
-            match i.keyword.as_str() {
-                "WORKDIR" => workdir = join(&workdir, i.args.trim()),
-                "COPY" | "ADD" => {
-                    let words = i
-                        .exec_form()
-                        .unwrap_or_else(|| crate::dockerfile::exec_words(&i.args));
-                    let (flags, rest): (Vec<String>, Vec<String>) =
-                        words.into_iter().partition(|w| w.starts_with("--"));
-                    if flags.iter().any(|f| f.starts_with("--from")) || rest.len() < 2 {
-                        continue;
-                    }
-                    let (dest, sources) = rest.split_last().expect("two words");
-                    let abs = join(&workdir, dest);
-                    let dest = if dest.ends_with('/') || dest == "." {
-                        format!("{}/", abs.trim_end_matches('/'))
-                    } else {
-                        abs
-                    };
-                    copies.push(Copy {
-                        line: i.line,
-                        text: format!("{} {}", i.keyword, i.args),
-                        sources: sources.to_vec(),
-                        dest,
-                        flags,
-                    });
-                }
-                _ => {}
+        for (i, workdir) in d.last_stage_in_workdirs() {
+            if !matches!(i.keyword.as_str(), "COPY" | "ADD") {
+                continue;
             }
+            let words = i
+                .exec_form()
+                .unwrap_or_else(|| crate::dockerfile::exec_words(&i.args));
+            let (flags, rest): (Vec<String>, Vec<String>) =
+                words.into_iter().partition(|w| w.starts_with("--"));
+            if flags.iter().any(|f| f.starts_with("--from")) || rest.len() < 2 {
+                continue;
+            }
+            let (dest, sources) = rest.split_last().expect("two words");
+            let abs = join(&workdir, dest);
+            let dest = if dest.ends_with('/') || dest == "." {
+                format!("{}/", abs.trim_end_matches('/'))
+            } else {
+                abs
+            };
+            copies.push(Copy {
+                line: i.line,
+                text: format!("{} {}", i.keyword, i.args),
+                sources: sources.to_vec(),
+                dest,
+                flags,
+            });
         }
         let ignore_text = facts
             .files

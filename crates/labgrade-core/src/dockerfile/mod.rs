@@ -294,6 +294,21 @@ impl Dockerfile {
         let last = self.instructions.iter().map(|i| i.stage).max().unwrap_or(0);
         self.instructions.iter().filter(move |i| i.stage == last)
     }
+
+    /// Instructions of the final stage other than WORKDIR, each with the WORKDIR it runs
+    /// in (`/` until one is set; a relative one is joined to the one before).
+    pub fn last_stage_in_workdirs(&self) -> Vec<(&Instruction, String)> {
+        let mut workdir = String::from("/");
+        let mut out = Vec::new();
+        for i in self.last_stage() {
+            if i.keyword == "WORKDIR" {
+                workdir = join_path(&workdir, i.args.trim());
+            } else {
+                out.push((i, workdir.clone()));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -66,18 +66,12 @@ pub(crate) fn pip_commands(cmd: &str) -> Vec<Vec<&str>> {
 
 /// Every `pip install` of the final stage, with the WORKDIR each runs in.
 pub fn installs(d: &Dockerfile) -> Vec<PipInstall> {
-    let mut workdir = String::from("/");
     let mut out = Vec::new();
-    for i in d.last_stage() {
-        match i.keyword.as_str() {
-            "WORKDIR" => workdir = join_path(&workdir, i.args.trim()),
-            "RUN" => {
-                let line = run_text(i);
-                for words in pip_commands(&line) {
-                    out.push(parse(&words[2..], &workdir, i.line));
-                }
+    for (i, workdir) in d.last_stage_in_workdirs() {
+        if i.keyword == "RUN" {
+            for words in pip_commands(&run_text(i)) {
+                out.push(parse(&words[2..], &workdir, i.line));
             }
-            _ => {}
         }
     }
     out
@@ -173,46 +167,41 @@ impl CopiedList {
 /// copied whole (`COPY . .`, `COPY src/ .`). Whether the project has them is for the
 /// reader to see.
 pub fn copied_lists(d: &Dockerfile) -> Vec<CopiedList> {
-    let mut workdir = String::from("/");
     let mut out = Vec::new();
-    for i in d.last_stage() {
-        match i.keyword.as_str() {
-            "WORKDIR" => workdir = join_path(&workdir, i.args.trim()),
-            "COPY" | "ADD" if !i.args.contains("--from") => {
-                let words = super::rules::copy_words(i);
-                let Some((dest, sources)) = words.split_last() else {
-                    continue;
+    for (i, workdir) in d.last_stage_in_workdirs() {
+        if !matches!(i.keyword.as_str(), "COPY" | "ADD") || i.args.contains("--from") {
+            continue;
+        }
+        let words = super::rules::copy_words(i);
+        let Some((dest, sources)) = words.split_last() else {
+            continue;
+        };
+        let into_dir = dest.ends_with('/') || dest == "." || sources.len() > 1;
+        let dest = join_path(&workdir, dest);
+        for s in sources {
+            let s = s.trim_start_matches("./");
+            let name = s.rsplit('/').next().unwrap_or(s);
+            let (source, at) = if name.starts_with("requirements") && name.ends_with(".txt") {
+                let at = if into_dir {
+                    join_path(&dest, name)
+                } else {
+                    dest.clone()
                 };
-                let into_dir = dest.ends_with('/') || dest == "." || sources.len() > 1;
-                let dest = join_path(&workdir, dest);
-                for s in sources {
-                    let s = s.trim_start_matches("./");
-                    let name = s.rsplit('/').next().unwrap_or(s);
-                    let (source, at) = if name.starts_with("requirements") && name.ends_with(".txt")
-                    {
-                        let at = if into_dir {
-                            join_path(&dest, name)
-                        } else {
-                            dest.clone()
-                        };
-                        (s.to_string(), at)
-                    } else if s.is_empty() || s == "." || s.ends_with('/') {
-                        (
-                            format!("{}requirements.txt", s.trim_end_matches('.')),
-                            join_path(&dest, "requirements.txt"),
-                        )
-                    } else {
-                        continue;
-                    };
-                    out.push(CopiedList {
-                        line: i.line,
-                        source,
-                        at,
-                        workdir: workdir.clone(),
-                    });
-                }
-            }
-            _ => {}
+                (s.to_string(), at)
+            } else if s.is_empty() || s == "." || s.ends_with('/') {
+                (
+                    format!("{}requirements.txt", s.trim_end_matches('.')),
+                    join_path(&dest, "requirements.txt"),
+                )
+            } else {
+                continue;
+            };
+            out.push(CopiedList {
+                line: i.line,
+                source,
+                at,
+                workdir: workdir.clone(),
+            });
         }
     }
     out
