@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::docker::{docker, docker_cmd};
+use common::docker::{docker, docker_cmd, docker_quiet};
 use common::process::{DOCKER_TIME, TOOL_TIME};
 use common::{GRADE_TIME, Lab, Within, labgrade, text};
 
@@ -649,13 +649,61 @@ fn reach_from(container: &str, addrs: &[&str]) -> String {
     docker(&args)
 }
 
+/// Docker networks made and removed, one after another, until stopped (or dropped, when
+/// a test fails): each time Docker rewrites its isolation chains.
+struct Churn {
+    going: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Churn {
+    fn start() -> Churn {
+        use std::sync::atomic::Ordering;
+        let going = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = going.clone();
+        let thread = std::thread::spawn(move || {
+            let mut made = 0;
+            while flag.load(Ordering::Relaxed) {
+                let net = format!("lgtest-churn-{}-{made}", std::process::id());
+                docker_quiet(&["network", "create", "--label", "io.labgrade.sample=1", &net]);
+                docker_quiet(&["network", "rm", &net]);
+                made += 1;
+            }
+            made
+        });
+        Churn {
+            going,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops after the network in hand is removed; says how many were made.
+    fn stop(mut self) -> usize {
+        self.going
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().map_or(0, |t| t.join().unwrap_or(0))
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.going
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A hostile submission tries, from its build's RUN step and from its running container,
 /// the app of a classmate graded at the same time (at its bridge address), a container on
 /// Docker's default bridge, and a service listening on all of the grading host's
 /// addresses: it reaches none of them, while the same attempts from the default bridge
 /// reach them (so the test can fail) and the grader still grades through the published
 /// port. Traffic goes only to this test's own listener and containers: one connection
-/// attempt per address.
+/// attempt per address and try. The tries run while other networks are made and removed
+/// (as other runs do): Docker's isolation chains are rewritten each time, and without
+/// labgrade's own fence between its bridges mallory reached alice's app then.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_submission_reaches_no_classmate_and_no_host_service() {
     let mut lab = Lab::new("isolation").await;
@@ -684,7 +732,7 @@ async fn a_submission_reaches_no_classmate_and_no_host_service() {
         "lab.yaml",
         &SPEC.replace(
             "body_contains: Hello\n",
-            "body_contains: Hello\n    timeout: 15s\n",
+            "body_contains: Hello\n    timeout: 25s\n",
         ),
     );
     let out = lab.dir.path().join("grades");
@@ -720,13 +768,20 @@ async fn a_submission_reaches_no_classmate_and_no_host_service() {
         "alice's app answers on her own network"
     );
     let gw_svc = format!("{mallory_gw}:{port}");
-    let seen = reach_from(&mallory, &[&alice_app, &by_app, &gw_svc, &host_svc]);
-    for addr in [&alice_app, &by_app, &gw_svc, &host_svc] {
-        assert!(
-            seen.contains(&format!("unreachable {addr}:")),
-            "mallory's container reached {addr}:\n{seen}"
-        );
+    // Docker rewrites its isolation chains whenever a network is made or removed, as
+    // other runs (and tests) do all the time: mallory tries while networks come and go.
+    let churn = Churn::start();
+    // Three tries (about 4 s each) while both still hang on the grader's request.
+    for _ in 0..3 {
+        let seen = reach_from(&mallory, &[&alice_app, &by_app, &gw_svc, &host_svc]);
+        for addr in [&alice_app, &by_app, &gw_svc, &host_svc] {
+            assert!(
+                seen.contains(&format!("unreachable {addr}:")),
+                "mallory's container reached {addr}:\n{seen}"
+            );
+        }
     }
+    assert!(churn.stop() > 0, "no network was made while mallory tried");
     let done = tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap();

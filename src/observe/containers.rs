@@ -512,12 +512,56 @@ pub async fn shield_host(daemon: &Daemon) -> Result<(), String> {
             f.iter().copied().chain(["-j", "DROP"]).collect(),
         ));
     }
+    // Nor between two submissions' networks (a classmate graded at the same time): routed
+    // from one labgrade bridge to another. Traffic within one bridge (a compose lab's web
+    // and db) is bridged, not routed, and passes.
+    rules.push((
+        "DOCKER-USER",
+        vec![
+            "-i",
+            "lgb+",
+            "-o",
+            "lgb+",
+            "-m",
+            "physdev",
+            "!",
+            "--physdev-is-bridged",
+            "-m",
+            "comment",
+            "--comment",
+            FENCE,
+            "-j",
+            "DROP",
+        ],
+    ));
+    // One grader at a time checks and adds them, so two runs starting together do not
+    // both add each rule.
+    let _lock = shield_lock().await;
     for (chain, rule) in &rules {
         if run(iptables("-C", chain, rule)).await.is_err() {
             run(iptables("-I", chain, rule)).await?;
         }
     }
     Ok(())
+}
+
+/// An exclusive lock on a file in the temp folder, held while the firewall rules are
+/// checked and added (released when dropped, or when the process ends). `None` when the
+/// file cannot be opened: the rules are then added without it.
+async fn shield_lock() -> Option<std::fs::File> {
+    tokio::task::spawn_blocking(|| {
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::env::temp_dir().join("labgrade-shield.lock"))
+            .ok()?;
+        file.lock().ok()?;
+        Some(file)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 fn failed(daemon: &Daemon, e: bollard::errors::Error) -> DaemonError {
