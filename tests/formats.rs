@@ -142,7 +142,8 @@ fn junit_is_valid_xml_with_the_right_counts() {
     let loopback = failures[0].attribute("message").unwrap();
     assert!(
         loopback.contains("listens on 127.0.0.1:8088")
-            && loopback.contains("fix: make the app listen on 0.0.0.0")
+            && loopback.contains("fix: docker rm -f pythonapp_nautilus && docker run"),
+        "{loopback}"
     );
 }
 
