@@ -46,17 +46,21 @@ fn loopback_binding() {
     let h = get(&v, "http:");
     assert_eq!(h.outcome, Outcome::Fail);
     assert_eq!(h.found, "connection reset");
+    // Recorded from the sample run with `--listen 127.0.0.1:8088` after the image name:
+    // those words, not the image's CMD, asked for loopback.
     assert_eq!(
         h.cause.as_deref(),
         Some(
-            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it; bind it to 0.0.0.0"
+            "the app listens on 127.0.0.1:8088 inside the container, so the published port cannot reach it: the words after the image name on `docker run` (`--listen 127.0.0.1:8088`) replace the image's CMD [\"--listen\", \"0.0.0.0:8088\"] and ask for loopback"
         )
     );
     assert!(
         h.fix
             .as_deref()
             .unwrap()
-            .contains("app.run(host='0.0.0.0', port=8088)")
+            .starts_with("docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 "),
+        "{:?}",
+        h.fix
     );
 }
 
