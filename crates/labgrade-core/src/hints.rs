@@ -105,10 +105,18 @@ fn missing_module(line: &str) -> Option<String> {
     if !line.contains("ModuleNotFoundError") && !line.contains("ImportError: No module named") {
         return None;
     }
-    let rest = &line[line.find("No module named ")? + "No module named ".len()..];
+    quoted_after(line, "No module named ")
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+}
+
+/// The word after `after` on the line, without the quotes around it (`can't open file
+/// '/app/app.py'` gives `/app/app.py`).
+fn quoted_after(line: &str, after: &str) -> Option<String> {
+    let rest = &line[line.find(after)? + after.len()..];
     let rest = rest.trim_start_matches(['\'', '"']);
     let end = rest.find(['\'', '"']).unwrap_or(rest.len());
-    Some(rest[..end].trim().to_string()).filter(|m| !m.is_empty())
+    Some(rest[..end].to_string())
 }
 
 /// The servers pip installs that a shell-form CMD runs by name (`flask: not found`).
@@ -400,12 +408,7 @@ pub fn no_dockerfile(files: &[String]) -> Hint {
 }
 
 fn line_hint(line: &str) -> Option<Hint> {
-    let quoted = |after: &str| -> Option<String> {
-        let rest = &line[line.find(after)? + after.len()..];
-        let rest = rest.trim_start_matches(['\'', '"']);
-        let end = rest.find(['\'', '"']).unwrap_or(rest.len());
-        Some(rest[..end].to_string())
-    };
+    let quoted = |after: &str| quoted_after(line, after);
     if let Some(module) = missing_module(line) {
         let package = pip_package(&module);
         return Some(Hint {

@@ -174,7 +174,7 @@ fn loopback_on_the_run_line(
         cause: format!(
             "{cause}: the words after the image name on `docker run` (`{}`) replace the image's CMD {} and ask for loopback",
             got.join(" "),
-            crate::dockerfile::exec_form(want)
+            exec_form(want)
         ),
         fix: format!(
             "docker rm -f {name} && {}   (the same docker run without the words after the image name, so the image's own CMD runs)",

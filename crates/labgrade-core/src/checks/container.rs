@@ -333,31 +333,30 @@ fn container_running(
         Some(l) => format!("{s}; its log says {}", quote(l, 160)),
         None => s,
     };
-    // A recognised cause's fix and what to type after it: the rebuild when the fix changes
-    // the image, else `docker start` where the container has to be started again.
-    // A package the app lacks: its install, typed from the project's own files.
+    // A package the app lacks: its install, typed from the project's own files, for the
+    // causes that a missing package explains.
     let install = crate::hints::missing_package(&c.log_tail, c.error.as_deref())
         .zip(image)
         .and_then(|(p, i)| super::deps::install(facts, i, &p));
-    let installs = |h: &crate::hints::Hint| {
-        matches!(
-            h.id,
-            CauseId::ModuleNotFound | CauseId::CommandNotFound | CauseId::ProgramMissing
-        ) && install.is_some()
+    let install_for = |h: &crate::hints::Hint| {
+        install.as_ref().filter(|_| {
+            matches!(
+                h.id,
+                CauseId::ModuleNotFound | CauseId::CommandNotFound | CauseId::ProgramMissing
+            )
+        })
     };
-    // The cause, with why the package is missing when the Dockerfile does install it.
+    // The cause, with why the image lacks the package.
     let told = |mut h: crate::hints::Hint| {
-        if installs(&h)
-            && let Some(i) = &install
-        {
+        if let Some(i) = install_for(&h) {
             h.cause = format!("{}: {}", h.cause, i.why);
         }
         h
     };
+    // A recognised cause's fix and what to type after it: the rebuild when the fix changes
+    // the image, else `docker start` where the container has to be started again.
     let hint_fix = |h: &crate::hints::Hint, start: bool| {
-        if installs(h)
-            && let Some(i) = &install
-        {
+        if let Some(i) = install_for(h) {
             match &i.edit {
                 Some(edit) => format!("{edit}, then: {}", rebuild()),
                 None => rebuild(),

@@ -74,9 +74,11 @@ pub(crate) fn install(facts: &Facts, image: &ImageFacts, package: &str) -> Optio
     }
     // Nothing installs the requirements file: install it after the line that copies it
     // (and list the package in it), or else install the package before the CMD.
-    if let Some((line, from_workdir, src, listed)) = copied_requirements(&d, facts, package)
-        && !shown(line).ends_with('\\')
+    if let Some((list, listed)) = copied_requirements(&d, facts, package)
+        && !shown(list.line).ends_with('\\')
     {
+        let (line, src) = (list.line, &list.source);
+        let from_workdir = list.from_workdir();
         let run = format!(
             "in the Dockerfile, below line {line} (`{}`), add the line `RUN pip install --no-cache-dir -r {from_workdir}`",
             shown(line)
@@ -124,22 +126,16 @@ fn built_from(d: &Dockerfile, image: &ImageFacts) -> bool {
     image.cmd.as_ref() == Some(&words)
 }
 
-/// The first requirements file of the project that the final stage copies: the COPY's
-/// line, the file's path from the WORKDIR there (what `pip install -r` is given), its
-/// project path, and whether it lists `package`. Only files the project has (read).
+/// The first requirements file of the project that the final stage copies, and whether
+/// it lists `package`. Only files the project has (read).
 fn copied_requirements(
     d: &Dockerfile,
     facts: &Facts,
     package: &str,
-) -> Option<(usize, String, String, bool)> {
+) -> Option<(pip::CopiedList, bool)> {
     pip::copied_lists(d).into_iter().find_map(|l| {
-        let text = facts.files.get(&l.source)?.as_deref()?;
-        Some((
-            l.line,
-            l.from_workdir(),
-            l.source,
-            pip::lists(text, package),
-        ))
+        let listed = pip::lists(facts.files.get(&l.source)?.as_deref()?, package);
+        Some((l, listed))
     })
 }
 

@@ -53,11 +53,10 @@ pub(crate) fn pip_commands(cmd: &str) -> Vec<Vec<&str>> {
     cmd.split(['&', ';', '|'])
         .filter_map(|c| {
             let words: Vec<&str> = c.split_whitespace().collect();
-            let at = words.iter().enumerate().position(|(i, w)| {
+            // `python -m pip` names the module by the same word.
+            let at = words.iter().position(|w| {
                 let base = w.rsplit('/').next().unwrap_or(w);
-                let pip = base == "pip" || base == "pip3" || base.starts_with("pip3.");
-                let module = *w == "pip" && i > 0 && words[i - 1] == "-m";
-                pip || module
+                base == "pip" || base == "pip3" || base.starts_with("pip3.")
             })?;
             (words.get(at + 1) == Some(&"install")).then(|| words[at..].to_vec())
         })

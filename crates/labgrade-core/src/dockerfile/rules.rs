@@ -346,7 +346,7 @@ pub fn lint(d: &Dockerfile, opts: &LintOptions) -> Vec<Violation> {
                 if !pip_no_cache
                     && pip_commands(&ins.args)
                         .iter()
-                        .any(|c| !c.contains(&"--no-cache-dir")) =>
+                        .any(|c| !c.iter().any(|w| w.contains("--no-cache-dir"))) =>
             {
                 out.push(v(
                     "DL3042",
