@@ -48,6 +48,9 @@ pub struct Daemon {
     pub(crate) facts: DaemonFacts,
     /// True when the daemon runs on this machine, so its containers' PIDs are ours to read.
     pub(crate) local: bool,
+    /// True when the engine is Podman (its `/_ping` names libpod): its log tails lose
+    /// the start of a line written in pieces (see [`Daemon::log_tail_since`]).
+    pub(crate) podman: bool,
     /// By container id, which of the socket-table readers run inside it works (`None`:
     /// none does), learnt on the first try: the readiness wait asks again and again.
     pub(crate) table_readers: std::sync::Arc<std::sync::Mutex<HashMap<String, Option<usize>>>>,
@@ -104,6 +107,10 @@ impl Daemon {
         } else {
             return Err(DaemonError::BadHost { host: host.into() });
         };
+        let Pong {
+            version: server,
+            podman,
+        } = server;
         let ours = bollard::API_DEFAULT_VERSION;
         let version = if (server.major_version, server.minor_version)
             < (ours.major_version, ours.minor_version)
@@ -130,6 +137,7 @@ impl Daemon {
             },
             docker,
             local,
+            podman,
             table_readers: Default::default(),
         })
     }
@@ -369,10 +377,27 @@ impl Daemon {
         lines: usize,
         since: Option<&str>,
     ) -> Vec<String> {
+        let tail = self.log_lines(name, &lines.to_string(), since).await;
+        // Podman 4.3's tail drops the pieces of a line that was written in more than one
+        // write (conmon's `P` records) when no whole line comes before them
+        // (containers/podman#19545): `eprintln!("{msg}")` read in two chunks leaves an
+        // empty line where the crash message was. A tail shorter than asked for is the
+        // whole log, so reading the whole log costs no more lines and loses nothing.
+        if self.podman && tail.len() < lines {
+            let mut all = self.log_lines(name, "all", since).await;
+            all.drain(..all.len().saturating_sub(lines));
+            return all;
+        }
+        tail
+    }
+
+    /// The last `tail` lines (a number, or `all`) of a container's output since a time,
+    /// the newest [`LOG_BYTES_CAP`] bytes of them at most, within three seconds.
+    async fn log_lines(&self, name: &str, tail: &str, since: Option<&str>) -> Vec<String> {
         let mut opts = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
-            .tail(&lines.to_string());
+            .tail(tail);
         if let Some(t) = since.and_then(parse_rfc3339) {
             opts = opts.since(t.floor() as i32);
         }
@@ -392,7 +417,7 @@ impl Daemon {
         if bytes.len() > LOG_BYTES_CAP {
             bytes.drain(..bytes.len() - LOG_BYTES_CAP);
         }
-        tail_lines(&bytes, lines)
+        tail_lines(&bytes, tail.parse().unwrap_or(usize::MAX))
     }
 
     /// The `oom`, `kill` and `stop` events the daemon logged for the container since it
@@ -708,9 +733,15 @@ impl Daemon {
 }
 
 /// Sends `GET /_ping` on a fresh connection and reads the daemon's API version header.
+/// What an engine's `/_ping` tells: the API version it speaks, and whether it is Podman.
+struct Pong {
+    version: bollard::ClientVersion,
+    podman: bool,
+}
+
 async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut stream: S,
-) -> Result<bollard::ClientVersion, String> {
+) -> Result<Pong, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
         stream
@@ -736,22 +767,27 @@ async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     if !text.starts_with("HTTP/") {
         return Err("the answer is not the Docker API".into());
     }
-    let version = text
-        .lines()
-        .find_map(|l| {
+    let header = |name: &str| {
+        text.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
             k.trim()
-                .eq_ignore_ascii_case("api-version")
+                .eq_ignore_ascii_case(name)
                 .then(|| v.trim().to_string())
         })
+    };
+    let podman = header("libpod-api-version").is_some();
+    let version = header("api-version")
         .ok_or_else(|| "the answer to /_ping has no API-Version header".to_string())?;
     let (major, minor) = version
         .split_once('.')
         .ok_or_else(|| format!("unreadable API version `{version}`"))?;
     match (major.parse(), minor.parse()) {
-        (Ok(major_version), Ok(minor_version)) => Ok(bollard::ClientVersion {
-            major_version,
-            minor_version,
+        (Ok(major_version), Ok(minor_version)) => Ok(Pong {
+            version: bollard::ClientVersion {
+                major_version,
+                minor_version,
+            },
+            podman,
         }),
         _ => Err(format!("unreadable API version `{version}`")),
     }
@@ -928,6 +964,37 @@ pub(crate) fn parse_rfc3339(ts: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `/_ping` as the engine answers it, through an in-memory pipe.
+    async fn pong(answer: &'static str) -> Result<Pong, String> {
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut request = [0u8; 256];
+            let _ = theirs.read(&mut request).await;
+            let _ = theirs.write_all(answer.as_bytes()).await;
+        });
+        ping(ours).await
+    }
+
+    #[tokio::test]
+    async fn ping_tells_podman_from_docker() {
+        // Recorded from Docker 20.10 and Podman 4.3.
+        let docker = pong("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\nContent-Length: 2\r\n\r\nOK").await.unwrap();
+        assert!(!docker.podman);
+        assert_eq!(
+            (docker.version.major_version, docker.version.minor_version),
+            (1, 41)
+        );
+        let podman = pong("HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nLibpod-Api-Version: 4.3.1\r\nLibpod-Buildah-Version: 1.28.2\r\nServer: Libpod/4.3.1 (linux)\r\nContent-Length: 2\r\n\r\nOK").await.unwrap();
+        assert!(podman.podman);
+        assert_eq!(podman.version.minor_version, 41);
+        let err = pong("HTTP/1.1 200 OK\r\nServer: x\r\n\r\nOK").await.err();
+        assert_eq!(
+            err.as_deref(),
+            Some("the answer to /_ping has no API-Version header")
+        );
+    }
 
     #[test]
     fn log_lines_lose_colours_not_content() {

@@ -21,7 +21,9 @@ pub struct ServeOptions {
     pub routes: Vec<String>,
     /// Status code of the answer.
     pub status: u16,
-    /// Print this to stderr and exit with code 1 at start (a crashing app).
+    /// Print this to stderr and exit with code 1 at start (a crashing app). The line is
+    /// written in two pieces, the newline a moment after the text, as an app that
+    /// flushes before its newline does: an engine must put the pieces back together.
     pub crash: Option<String>,
     /// Answer with JSON echoing the request's headers, `{"headers": {...}}`, the way
     /// seed 001's Flask app does (`jsonify({"headers": dict(request.headers)})`).
@@ -274,7 +276,10 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:8088";
 /// Runs the server until the process is killed.
 pub fn serve(opts: &ServeOptions) -> std::io::Result<()> {
     if let Some(msg) = &opts.crash {
-        eprintln!("{msg}");
+        let mut err = std::io::stderr();
+        let _ = err.write_all(msg.as_bytes());
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = err.write_all(b"\n");
         std::process::exit(1);
     }
     if let Some(text) = &opts.say {
