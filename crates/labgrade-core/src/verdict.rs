@@ -144,16 +144,19 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     let pass_points = plan.pass_mark.threshold(max_score);
     // Fix first the failure that is no consequence of another and blocks the most points
     // (its own and those of the checks that failed or were skipped because of it); the
-    // earliest such one on a tie, since the lab's order is the order of its steps.
+    // earliest such one on a tie, since the lab's order is the order of its steps. A
+    // missing image that a container of the lab runs from comes before all of them:
+    // every fix that runs that container names the image, and fails until it is there.
     let blocked = |f: &Finding| {
-        f.max_points
+        let own = f.max_points
             + findings
                 .iter()
                 .filter(|x| x.because_of.as_ref() == Some(&f.id))
                 .map(|x| x.max_points)
-                .sum::<u32>()
+                .sum::<u32>();
+        (runs_from_image(plan, &f.id), own)
     };
-    let mut root_cause: Option<(&Finding, u32)> = None;
+    let mut root_cause: Option<(&Finding, (bool, u32))> = None;
     for f in findings
         .iter()
         .filter(|f| f.outcome == Outcome::Fail && f.because_of.is_none())
@@ -172,4 +175,18 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
         passed: score >= pass_points,
         root_cause,
     }
+}
+
+/// Whether the check of this id is the image check of an image some container of the
+/// lab is to run from.
+fn runs_from_image(plan: &Plan, id: &str) -> bool {
+    use crate::checks::{CheckKind, ContainerImage, ImagePresent};
+    plan.checks.iter().any(|c| match &c.kind {
+        CheckKind::ImagePresent(ImagePresent { image }) if c.id == id => {
+            plan.checks.iter().any(|d| {
+                matches!(&d.kind, CheckKind::ContainerImage(ContainerImage { image: i, .. }) if i == image)
+            })
+        }
+        _ => false,
+    })
 }

@@ -136,3 +136,33 @@ fn because_of_names_the_failed_prerequisite_and_the_root_cause_is_first() {
         Outcome::Pass
     );
 }
+
+#[test]
+fn a_missing_image_the_lab_runs_from_is_fixed_first() {
+    // Seed 000 built as `latency` (not latency-service) and run with -p swapped: the
+    // port's fix runs latency-service, which fails until the image is built, so the
+    // image comes first although the port blocks more points.
+    let spec = r#"image: latency-service
+container: latency
+ports: ["8000:8080"]
+http:
+  - get: /ping
+"#;
+    let facts = FactsBuilder::new()
+        .no_image("latency-service")
+        .other_image("latency:latest")
+        .container("latency", |c| c.image("latency").published(8080, 8000))
+        .probe(
+            "http:latency:GET /ping",
+            "http://127.0.0.1:8000/ping",
+            failed(labgrade_core::facts::TransportError::Refused),
+        )
+        .build();
+    let v = verdict(spec, &facts);
+    assert_eq!(finding(&v, "port:latency:8000:8080").outcome, Outcome::Fail);
+    assert_eq!(v.root_cause.as_deref(), Some("image:latency-service"));
+    // Where no container runs from the image, the most points still come first.
+    let spec = "images:\n  - name: latency-service\ncontainer: latency\nports: [\"8000:8080\"]\nhttp:\n  - get: /ping\n";
+    let v = verdict(spec, &facts);
+    assert_eq!(v.root_cause.as_deref(), Some("port:latency:8000:8080"));
+}
