@@ -8,9 +8,9 @@
 //! test, naming the lab, the fix and why (those are `#[ignore]`d with the reason until the
 //! product's wording changes).
 //!
-//! 31 fixes are replayed (18 seed-lab variants, 13 sample-image mistakes, two of them
+//! 32 fixes are replayed (19 seed-lab variants, 13 sample-image mistakes, two of them
 //! labs with code built `FROM` the sample image, whose `labgrade serve` reads the app's
-//! source as text); all 31 work when typed. A package the app lacks is replayed on the
+//! source as text); all 32 work when typed. A package the app lacks is replayed on the
 //! seed labs, whose base (like python:3.x-slim) has no Flask until a Dockerfile's `pip
 //! install` puts it there: the sample image has no Python to import it.
 //!
@@ -346,6 +346,23 @@ fn seed_nautilus_requirements_without_flask() {
             "running:pythonapp_nautilus",
             "module-not-found",
             "in src/requirements.txt, add the line `flask`, then: docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app",
+        ],
+    );
+}
+
+/// The CMD names sever.py; the image has server.py beside where it looked: the CMD is
+/// corrected, not the project (which has no sever.py to add).
+#[test]
+fn seed_nautilus_cmd_typo() {
+    seed_cause(
+        "a typo in the CMD's file name",
+        "nautilus-python-app-cmd-typo",
+        "nautilus-python-app.yaml",
+        [NAUTILUS, NAUTILUS_RERUN],
+        [
+            "running:pythonapp_nautilus",
+            "file-not-in-image",
+            "write `CMD [\"python\", \"server.py\"]` in the Dockerfile, then: docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus",
         ],
     );
 }

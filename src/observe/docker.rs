@@ -233,6 +233,7 @@ impl Daemon {
                     files: BTreeMap::new(),
                     trees: BTreeMap::new(),
                     named: BTreeMap::new(),
+                    similar: BTreeMap::new(),
                     files_error: None,
                 }))
             }

@@ -45,6 +45,7 @@ pub struct Read_ {
     pub files: BTreeMap<String, Option<FileFacts>>,
     pub trees: BTreeMap<String, TreeFacts>,
     pub named: BTreeMap<String, Vec<String>>,
+    pub similar: BTreeMap<String, Vec<String>>,
 }
 
 /// What was read from one image before, kept on disk by image id: an image's content
@@ -56,6 +57,9 @@ struct Cached {
     trees: BTreeMap<String, TreeFacts>,
     #[serde(default)]
     named: BTreeMap<String, Vec<String>>,
+    /// Absent in a cache written before it was looked for: then the walk is done again.
+    #[serde(default)]
+    similar: BTreeMap<String, Vec<String>>,
 }
 
 /// `$LABGRADE_CACHE_DIR`, else `$XDG_CACHE_HOME/labgrade`, else `~/.cache/labgrade`.
@@ -111,7 +115,7 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
     let names: BTreeSet<String> = wanted
         .names
         .iter()
-        .filter(|n| !cached.named.contains_key(*n))
+        .filter(|n| !cached.named.contains_key(*n) || !cached.similar.contains_key(*n))
         .cloned()
         .collect();
     if !paths.is_empty() || !trees.is_empty() || !names.is_empty() {
@@ -122,6 +126,7 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
         }
         cached.trees.extend(got.trees);
         cached.named.extend(got.named);
+        cached.similar.extend(got.similar);
         if let Some(path) = &cache {
             save(path, &cached);
         }
@@ -135,15 +140,18 @@ pub async fn read(daemon: &Daemon, image: &ImageFacts, wanted: &Wanted) -> Resul
         .iter()
         .filter_map(|r| Some((r.clone(), cached.trees.get(r)?.clone())))
         .collect();
-    let named = wanted
-        .names
-        .iter()
-        .filter_map(|n| Some((n.clone(), cached.named.get(n)?.clone())))
-        .collect();
+    let pick = |from: &BTreeMap<String, Vec<String>>| {
+        wanted
+            .names
+            .iter()
+            .filter_map(|n| Some((n.clone(), from.get(n)?.clone())))
+            .collect()
+    };
     Ok(Read_ {
         files,
         trees,
-        named,
+        named: pick(&cached.named),
+        similar: pick(&cached.similar),
     })
 }
 
@@ -219,8 +227,8 @@ async fn from_engine(
         for root in roots {
             trees.insert(root.clone(), secrets(daemon, &name, root).await?);
         }
-        let named = if names.is_empty() {
-            BTreeMap::new()
+        let (named, similar) = if names.is_empty() {
+            Default::default()
         } else {
             named(daemon, &name, names_root, names).await?
         };
@@ -228,6 +236,7 @@ async fn from_engine(
             files,
             trees,
             named,
+            similar,
         })
     };
     let result = match tokio::time::timeout(TIME_CAP, work).await {
@@ -613,17 +622,28 @@ async fn named(
     container: &str,
     root: &str,
     names: &BTreeSet<String>,
-) -> Result<BTreeMap<String, Vec<String>>, String> {
+) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>), String> {
     let asked = names.clone();
     let names = names.clone();
-    let (mut found, _, _) = walk(
+    // Per name asked for: where files of that name are, and of a name a typo away.
+    type Found = (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>);
+    let ((mut found, mut similar), _, _) = walk(
         daemon,
         container,
         root,
-        move |found: &mut BTreeMap<String, Vec<String>>, path, entry| {
+        move |(found, similar): &mut Found, path, entry| {
+            if !entry.header().entry_type().is_file() {
+                return true;
+            }
             let name = file_name(path);
-            if entry.header().entry_type().is_file() && names.contains(name) {
-                let at = found.entry(name.to_string()).or_default();
+            for n in &names {
+                let at = if n == name {
+                    found.entry(n.clone()).or_default()
+                } else if labgrade_core::facts::similar_name(n, name) {
+                    similar.entry(n.clone()).or_default()
+                } else {
+                    continue;
+                };
                 if at.len() < 5 {
                     at.push(path.to_string());
                 }
@@ -634,9 +654,10 @@ async fn named(
     .await?;
     // Every name asked for is answered, an empty list for none found.
     for n in asked {
-        found.entry(n).or_default();
+        found.entry(n.clone()).or_default();
+        similar.entry(n).or_default();
     }
-    Ok(found)
+    Ok((found, similar))
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ async fn explain_files(
         Ok(r) => {
             image.files.extend(r.files);
             image.named.extend(r.named);
+            image.similar.extend(r.similar);
         }
         Err(e) => image.files_error = Some(e),
     }

@@ -120,9 +120,24 @@ pub struct ImageFacts {
     /// for when a failed start names a file that is not where it says.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub named: BTreeMap<String, Vec<String>>,
+    /// Files whose names are a typo away from one looked for in `named` (`server.py` for
+    /// `sever.py`: at most two edits, never the name itself), found in the same walk.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub similar: BTreeMap<String, Vec<String>>,
     /// Why the image's files could not be read, when they could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files_error: Option<String>,
+}
+
+/// Whether a file name is a typo away from another: at most two edits, the same
+/// extension, and both long enough that two edits do not make any name another
+/// (`sever.py` and `server.py`; not `a.py` and `b.py`, nor `app.js` and `app.ts`).
+pub fn similar_name(wanted: &str, found: &str) -> bool {
+    let extension = |n: &str| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    wanted != found
+        && extension(wanted) == extension(found)
+        && wanted.chars().count().min(found.chars().count()) >= 5
+        && strsim::damerau_levenshtein(wanted, found) <= 2
 }
 
 /// The most of a file in an image that is read for a `contains` check.
@@ -528,4 +543,19 @@ pub fn secret_name(name: &str) -> bool {
         .iter()
         .any(|e| lower.ends_with(e));
     env || ssh || store || lower == ".git-credentials" || lower == ".netrc"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn similar_names_are_a_typo_away() {
+        use super::similar_name;
+        assert!(similar_name("sever.py", "server.py"));
+        assert!(similar_name("sevrer.py", "server.py"));
+        assert!(similar_name("Server.py", "server.py"));
+        assert!(!similar_name("app.js", "app.ts"));
+        assert!(!similar_name("server.py", "server.py"));
+        assert!(!similar_name("a.py", "b.py"));
+        assert!(!similar_name("main.py", "server.py"));
+    }
 }

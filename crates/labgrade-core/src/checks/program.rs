@@ -70,6 +70,9 @@ fn moved(image: &ImageFacts, build: &Build, path: &str) -> Explained {
     let name = path.rsplit('/').next().unwrap_or(path);
     let elsewhere = image.named.get(name).map(Vec::as_slice).unwrap_or(&[]);
     let Some(found) = elsewhere.first() else {
+        if let Some(typo) = misspelt(image, path) {
+            return typo;
+        }
         // Nowhere in the image: the build never copied it.
         let j = build.missing(path);
         return Explained {
@@ -97,6 +100,26 @@ fn moved(image: &ImageFacts, build: &Build, path: &str) -> Explained {
         ),
         edit,
     }
+}
+
+/// A file the start names that is not in the image, where the image has one of a name a
+/// typo away in the same folder (`sever.py`, and `/app/server.py` is there): the command
+/// is what to correct, not the project.
+fn misspelt(image: &ImageFacts, path: &str) -> Option<Explained> {
+    let (folder, name) = path.rsplit_once('/')?;
+    let near = image.similar.get(name)?;
+    let found = near
+        .iter()
+        .find(|p| p.rsplit_once('/').is_some_and(|(f, _)| f == folder))?;
+    let (keyword, words) = rewritten(image, path, found)?;
+    let right = found.rsplit('/').next().unwrap_or(found);
+    Some(Explained {
+        id: CauseId::FileNotInImage,
+        cause: format!(
+            "the {keyword} names {name}, but the image has no {path}; it has {found}: {name} is a misspelling of {right}"
+        ),
+        edit: format!("write `{keyword} {}` in the Dockerfile", exec_form(&words)),
+    })
 }
 
 /// The image's ENTRYPOINT or CMD with the word that names `path` pointing at `found`

@@ -434,6 +434,22 @@ fn failed_starts_read_from_the_image() {
             ),
         ),
         Case::fails(
+            "CMD names a misspelt file; the image has the right one beside it",
+            spec,
+            "running:web",
+            CauseId::FileNotInImage,
+            failed_start(
+                "python: can't open file '/app/sever.py': [Errno 2] No such file or directory",
+                |i| {
+                    let mut i = i.cmd(["python", "sever.py"]).no_path("/app/sever.py");
+                    i.0.named.insert("sever.py".into(), vec![]);
+                    i.0.similar
+                        .insert("sever.py".into(), vec!["/app/server.py".into()]);
+                    i
+                },
+            ),
+        ),
+        Case::fails(
             "python cannot open a file a bind mount hides",
             spec,
             "running:web",
