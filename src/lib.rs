@@ -11,6 +11,17 @@ pub use labgrade_core::{
     spec, verdict,
 };
 
+/// `eprintln!` that never panics: with stderr closed (`labgrade grade ... 2>&1 | head`)
+/// a run goes on to grade and clean up what it made, where `eprintln!` would panic
+/// and leave containers behind. Progress and warnings are written with it.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod author;
 pub mod batch;
 

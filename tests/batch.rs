@@ -319,6 +319,31 @@ async fn interrupted_run_cleans_up_at_once() {
     }
 }
 
+/// Output into a pipe nobody reads (`labgrade grade ... 2>&1 | head -1` once head has
+/// its line): the run grades everyone and cleans up. A write to the closed pipe used to
+/// panic (exit 101) and leave the submission being graded running.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_output_pipe_stops_nothing() {
+    let lab = Lab::new("pipe").await;
+    let (subs, spec) = class(&lab, &["alice", "bob"]);
+    let out = lab.dir.path().join("grades");
+    let exe = env!("CARGO_BIN_EXE_labgrade");
+    let done = std::process::Command::new("bash")
+        .arg("-c")
+        // `true` reads nothing and exits at once: every write after that fails.
+        .arg(r#"set -o pipefail; "$0" grade --spec "$1" "$2" --out "$3" -j 1 2>&1 | true"#)
+        .arg(exe)
+        .arg(&spec)
+        .arg(&subs)
+        .arg(&out)
+        .output_within(GRADE_TIME);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let run = labgrade::batch::last_run(&out).expect("run.json");
+    assert!(run.finished, "the run did not finish");
+    assert_eq!(csv_rows(&out).len(), 2);
+    assert_eq!(run_leftovers(&run.run_id), "", "nothing left behind");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_merge_into_one_gradebook() {
     let lab = Lab::new("shards").await;

@@ -482,7 +482,7 @@ impl Progress {
                 b.println(line);
                 b.inc(1);
             }
-            None => eprintln!("{line}"),
+            None => crate::say!("{line}"),
         }
     }
 

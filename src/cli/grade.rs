@@ -1,5 +1,6 @@
 //! `labgrade grade`: build, run, grade and clean up every submission in a folder.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -92,7 +93,7 @@ fn resolve_shard(a: &GradeArgs) -> Result<(Option<Shard>, PathBuf, bool), Error>
                 }
             };
             let dir = s.folder(&a.out);
-            eprintln!("shard {}/{} (from {how}), into {}", s.k, s.n, dir.display());
+            labgrade::say!("shard {}/{} (from {how}), into {}", s.k, s.n, dir.display());
             Ok((Some(s), dir, true))
         }
     }
@@ -137,18 +138,20 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
             }
         };
         for w in &s.warnings {
-            eprintln!("warning: {w}");
+            labgrade::say!("warning: {w}");
         }
         for (entry, why) in &s.skipped {
-            eprintln!("skipped {}: {why}", labgrade::report::printable(entry));
+            labgrade::say!("skipped {}: {why}", labgrade::report::printable(entry));
         }
         if s.no_submission > 0 {
-            eprintln!(
+            labgrade::say!(
                 "{} roster student(s) have no submission folder (status no_submission in the gradebook)",
                 s.no_submission
             );
         }
-        println!(
+        // Never a panic at the end of a run whose output went to a closed pipe.
+        let _ = writeln!(
+            std::io::stdout(),
             "graded {} ({} passed), {} did not build, {} not graded, {} already done — {}, {}",
             s.graded,
             s.passed,
