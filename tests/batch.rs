@@ -344,6 +344,50 @@ async fn a_closed_output_pipe_stops_nothing() {
     assert_eq!(run_leftovers(&run.run_id), "", "nothing left behind");
 }
 
+/// A build still running at `--build-timeout` (a RUN step that serves) is stopped: the
+/// student is told the step, its log is kept, and nothing of it is left behind. Its RUN
+/// container used to hold the network and the layers already committed for a moment,
+/// so both stayed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_stopped_at_its_time_limit_names_the_step_and_leaves_nothing() {
+    let lab = Lab::new("build-timeout").await;
+    let subs = lab.dir.path().join("submissions");
+    submission(
+        &subs,
+        "server-in-run",
+        &lab.image,
+        "WORKDIR /srv\nCOPY notes.txt .\nRUN [\"/labgrade\", \"serve\"]\n",
+        &[("notes.txt", "x")],
+    );
+    let spec = lab.spec("lab.yaml", SPEC);
+    let out = lab.dir.path().join("grades");
+    let run = grade(&spec, &subs, &out)
+        .args(["-j", "1", "--build-timeout", "5s"])
+        .output_within(GRADE_TIME);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let rows = csv_rows(&out);
+    assert_eq!(rows[0][5], "build_failed", "{rows:?}");
+    let json = std::fs::read_to_string(out.join("reports/server-in-run.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let f = &report["findings"][0];
+    assert_eq!(f["cause_id"], "build-timed-out", "{report:#}");
+    let cause = f["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("after 5s, at step 4/5 (`RUN [\"/labgrade\", \"serve\"]`)"),
+        "{cause}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("start the app with CMD, not RUN")
+    );
+    let log = std::fs::read_to_string(out.join("logs/server-in-run.build.log")).unwrap();
+    assert!(log.contains("Step 4/5"), "{log}");
+    assert_eq!(leftovers(&out), "");
+    assert_eq!(descendants(&lab, &lab.image).await, Vec::<String>::new());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_merge_into_one_gradebook() {
     let lab = Lab::new("shards").await;

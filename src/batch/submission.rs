@@ -184,9 +184,10 @@ impl<'a> Job<'a> {
             g.cause_id = Some(crate::cause::CauseId::BaseRefused);
             return g;
         }
-        let log = match tokio::time::timeout(self.limits.build_timeout, self.build(network)).await {
-            Ok(Ok(log)) => log,
-            Ok(Err(f)) => {
+        // The build stops itself at its time limit, naming the step it was at.
+        let log = match self.build(network).await {
+            Ok(log) => log,
+            Err(f) => {
                 let status = if f.daemon_fault {
                     Status::NotGraded
                 } else {
@@ -195,17 +196,6 @@ impl<'a> Job<'a> {
                 let mut g = self.failed(plan, status, f.problem, f.log);
                 g.cause_id = f.cause_id;
                 return g;
-            }
-            Err(_) => {
-                return self.failed(
-                    plan,
-                    Status::BuildFailed,
-                    format!(
-                        "the build took longer than {}s and was stopped",
-                        self.limits.build_timeout.as_secs()
-                    ),
-                    String::new(),
-                );
             }
         };
         match tokio::time::timeout(self.limits.run_timeout, self.run_and_grade(network)).await {
@@ -317,6 +307,7 @@ impl<'a> Job<'a> {
             // service of the grading host.
             network: Some(network),
             on_image: Some(&tell),
+            timeout: Some(self.limits.build_timeout),
         };
         crate::observe::build::build_dir_with(
             self.daemon,
@@ -411,6 +402,14 @@ impl Cleanup<'_> {
         use crate::observe::containers;
         for c in &self.containers {
             containers::remove(self.daemon, c).await;
+        }
+        // A build stopped at its time limit can leave its RUN step's container on the
+        // submission's network for a moment, holding the network and the image it runs
+        // on: whatever is on that network is this submission's, and goes first.
+        if let Some(n) = &self.network {
+            for c in containers::on_network(self.daemon, &n.name).await {
+                containers::remove(self.daemon, &c).await;
+            }
         }
         containers::untag_image(self.daemon, &self.tag).await;
         let _ = containers::remove_images_by_id(self.daemon, &self.created).await;

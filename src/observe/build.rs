@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use bollard::query_parameters::BuildImageOptionsBuilder;
 use futures_util::StreamExt;
@@ -154,6 +155,9 @@ pub struct BuildSettings<'a> {
     /// Told the id of every image the build commits (not the FROM bases), as it commits
     /// it: a build that fails or is cut short leaves these behind, unlabelled.
     pub on_image: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+    /// The longest the build may take. At that time it is stopped, and the failure names
+    /// the step it was at, with the log so far.
+    pub timeout: Option<Duration>,
 }
 
 /// Build errors that are the daemon's or the network's, not the Dockerfile's: a parent
@@ -315,7 +319,16 @@ pub async fn build_tar_with(
             })
             .boxed(),
     };
-    while let Some(item) = stream.next().await {
+    let deadline = settings.timeout.map(|t| tokio::time::Instant::now() + t);
+    loop {
+        let next = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => return Err(timed_out(settings.timeout.unwrap_or_default(), log)),
+            },
+            None => stream.next().await,
+        };
+        let Some(item) = next else { break };
         // The daemon answering with an error is the build's; losing the daemon is ours.
         if let Err(e) = &item
             && e.transport
@@ -373,6 +386,46 @@ pub async fn build_tar_with(
         }
     }
     Ok(log)
+}
+
+/// A build stopped at its time limit, told with the step it was at (the builder's last
+/// `Step N/M : ...` line) and what makes such a step end.
+fn timed_out(limit: Duration, log: String) -> BuildFailure {
+    let step = log
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Step "))
+        .and_then(|rest| rest.split_once(" : "))
+        .map(|(n, instr)| (n.to_string(), instr.trim().to_string()));
+    let problem = match step {
+        Some((n, instr)) => {
+            let shown: String = if instr.chars().count() > 120 {
+                format!("{}…", instr.chars().take(120).collect::<String>())
+            } else {
+                instr.clone()
+            };
+            let keyword = instr.split_whitespace().next().unwrap_or("").to_uppercase();
+            let fix = if keyword == "RUN" {
+                "a RUN step runs once while the image is built and must end: start the app with CMD, not RUN, and do not wait or loop in RUN; try it with docker build"
+            } else {
+                "make the build quicker (docker build shows each step's time)"
+            };
+            format!(
+                "the build was still running after {}s, at step {n} (`{shown}`), and was stopped — {fix}",
+                limit.as_secs()
+            )
+        }
+        None => format!(
+            "the build was still running after {}s and was stopped — make the build quicker (docker build shows each step's time)",
+            limit.as_secs()
+        ),
+    };
+    BuildFailure {
+        problem,
+        log,
+        daemon_fault: false,
+        cause_id: Some(labgrade_core::cause::CauseId::BuildTimedOut),
+    }
 }
 
 /// A build stream's error: whether the daemon was lost (rather than answering), and why.

@@ -382,6 +382,20 @@ pub async fn create_network(
 }
 
 /// Removes a network by name or id; a missing one is fine.
+/// The ids of the containers on a network, stopped ones too (none when it cannot be
+/// asked).
+pub async fn on_network(daemon: &Daemon, network: &str) -> Vec<String> {
+    let filters = HashMap::from([("network", vec![network])]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    match daemon.client().list_containers(Some(opts)).await {
+        Ok(list) => list.into_iter().filter_map(|c| c.id).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 pub async fn remove_network(daemon: &Daemon, name: &str) {
     let _ = daemon.client().remove_network(name).await;
 }
