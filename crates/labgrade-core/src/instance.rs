@@ -333,8 +333,41 @@ pub fn explaining_lines(log: &str) -> Vec<String> {
     let skip = tail.len().saturating_sub(12);
     tail.iter()
         .skip(skip)
-        .map(|l| format!("log: {}", l.trim_end()))
+        .map(|l| format!("log: {}", without_colours(l).trim_end()))
         .collect()
+}
+
+/// A line without the terminal's colour and cursor sequences a build step printed (pip
+/// writes `ESC[91m` before its errors): `ESC [ ... letter` and `ESC ] ... BEL`.
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The commands that build and run the lab as a batch does, on the student's machine:
@@ -438,6 +471,22 @@ pub fn instance(spec: &Spec, r: &Rename) -> Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_log_lines_lose_their_colours() {
+        // Recorded from a classic build whose RUN was `pip instal ...`.
+        let log = "Step 5/9 : RUN pip instal -r requirements.txt\n ---> Running in 1067203bfcea\n\u{1b}[91mERROR: unknown command \"instal\" - maybe you meant \"install\"\n\u{1b}[0mRemoving intermediate container 1067203bfcea\n\u{1b}]0;title\u{7}done \u{1b} lone\n";
+        assert_eq!(
+            explaining_lines(log),
+            [
+                "log: Step 5/9 : RUN pip instal -r requirements.txt",
+                "log:  ---> Running in 1067203bfcea",
+                "log: ERROR: unknown command \"instal\" - maybe you meant \"install\"",
+                "log: Removing intermediate container 1067203bfcea",
+                "log: done \u{1b} lone",
+            ]
+        );
+    }
 
     #[test]
     fn renames_keep_the_checks_in_order() {

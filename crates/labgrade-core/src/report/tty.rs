@@ -20,8 +20,21 @@ pub struct TtyOptions {
 /// Lines of evidence (log tail) a failure shows.
 const EVIDENCE_LINES: usize = 5;
 
-/// Longest piece of text shown; the rest is in the JSON report.
+/// Longest piece of text shown in a table cell or a title; the rest is in the JSON report.
 const CELL_CAP: usize = 300;
+
+/// Longest why or fix a failure's block shows. A fix is written whole (its commands are
+/// copied: a cut one fails when pasted); the cap only bounds what an app's own words
+/// quoted in it make long. What was found and the evidence keep [`CELL_CAP`].
+const BLOCK_CAP: usize = 4000;
+
+/// How much of a block's text is shown, by its label.
+fn block_cap(label: &str) -> usize {
+    match label.trim() {
+        "why:" | "fix:" => BLOCK_CAP,
+        _ => CELL_CAP,
+    }
+}
 
 /// Longest `found` a table row shows; the failure's block below has it whole.
 const ROW_FOUND: usize = 60;
@@ -157,7 +170,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
 /// line of its own, whole, so it can be copied and pasted.
 fn block(out: &mut dyn Write, label: &str, text: &str, width: usize) -> std::io::Result<()> {
     let indent = " ".repeat(label.chars().count());
-    let text = cell_text(text);
+    let text = capped(&printable(text), block_cap(label));
     let mut lines = Vec::new();
     for (command, part) in split_commands(&text) {
         if command {
@@ -206,13 +219,14 @@ fn split_commands(text: &str) -> Vec<(bool, String)> {
             out.push((false, rest[..at].trim().to_string()));
         }
         let cmd = &rest[at..];
-        let end = ["   #", "   ("]
+        // It ends at a remark, or where the prose goes on after it (`...; then edit`).
+        let end = ["   #", "   (", "; then "]
             .iter()
             .filter_map(|m| cmd.find(m))
             .min()
             .unwrap_or(cmd.len());
         out.push((true, cmd[..end].trim().to_string()));
-        rest = cmd[end..].trim_start();
+        rest = cmd[end..].trim_start_matches(';').trim_start();
     }
     out.retain(|(_, t)| !t.is_empty());
     out
@@ -403,6 +417,36 @@ mod tests {
         );
         assert!(text.contains("log: \\u{1b}[31mTraceback"), "{text}");
         assert!(text.ends_with("Score 0/3 — FAILED (pass mark 3)\n"));
+    }
+
+    #[test]
+    fn a_long_fix_is_written_whole_with_each_command_on_its_own_line() {
+        // A batch report's fix: how the grader ran the lab, then the edit and the rebuild.
+        let run = "docker build -t nautilus/python-app . && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app";
+        let rerun = "docker build -t nautilus/python-app . && docker rm -f pythonapp_nautilus && docker run -d --name pythonapp_nautilus -p 8097:8088 nautilus/python-app";
+        let mut r = report("exited with code 1");
+        r.findings[0].fix = Some(format!(
+            "on your own machine, run it as the grader did: {run}; then in src/requirements.txt, add the line `flask`, then: {rerun}"
+        ));
+        assert!(r.findings[0].fix.as_ref().unwrap().len() > CELL_CAP);
+        let mut out = Vec::new();
+        let opts = TtyOptions {
+            color: false,
+            width: 80,
+        };
+        write_tty(&r, opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for command in [run, rerun] {
+            assert!(
+                text.lines().any(|l| l.trim() == command),
+                "{command:?} is whole on a line of its own:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("then in src/requirements.txt, add the line `flask`, then:"),
+            "{text}"
+        );
+        assert!(!text.contains('…'), "{text}");
     }
 
     #[test]
