@@ -96,18 +96,17 @@ pub fn context_tar(dir: &Path) -> Result<(Context, crate::hints::Listing), Build
     // A symlink goes in as a link, as Docker sends it: following it could pull in files
     // from outside the folder.
     tar.follow_symlinks(false);
-    let mut total = 0u64;
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|(abs, _)| std::fs::symlink_metadata(abs).map(|m| m.len()).unwrap_or(0))
+        .collect();
+    if sizes.iter().sum::<u64>() > CONTEXT_CAP {
+        return Err(too_large(&files, &sizes));
+    }
     let mut listing = crate::hints::Listing::default();
     for (abs, rel) in &files {
         if let Ok(to) = std::fs::read_link(abs) {
             listing.links.insert(rel.clone(), to.display().to_string());
-        }
-        total += std::fs::symlink_metadata(abs).map(|m| m.len()).unwrap_or(0);
-        if total > CONTEXT_CAP {
-            return Err(BuildFailure::new(format!(
-                "the submission is larger than {} MiB",
-                CONTEXT_CAP >> 20
-            )));
         }
         tar.append_path_with_name(abs, rel)
             .map_err(|e| BuildFailure::new(format!("cannot read {rel}: {e}")))?;
@@ -120,6 +119,60 @@ pub fn context_tar(dir: &Path) -> Result<(Context, crate::hints::Listing), Build
         .map_err(|e| BuildFailure::new(e.to_string()))?;
     listing.files = files.into_iter().map(|(_, r)| r).collect();
     Ok((Context::File(spool), listing))
+}
+
+/// A build context over [`CONTEXT_CAP`], told with its largest files and the
+/// `.dockerignore` lines that leave them out of the build.
+fn too_large(files: &[(std::path::PathBuf, String)], sizes: &[u64]) -> BuildFailure {
+    let mut largest: Vec<(u64, &str)> = sizes
+        .iter()
+        .zip(files)
+        .map(|(n, (_, rel))| (*n, rel.as_str()))
+        .collect();
+    largest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    largest.truncate(3);
+    // Only files of a MiB or more are worth naming, when there are such.
+    if largest.iter().any(|(n, _)| *n >= 1 << 20) {
+        largest.retain(|(n, _)| *n >= 1 << 20);
+    }
+    let mib = |n: u64| match n {
+        n if n >= 1 << 20 => format!("{:.0} MiB", n as f64 / f64::from(1 << 20)),
+        n => format!("{:.0} KiB", n as f64 / 1024.0),
+    };
+    let named: Vec<String> = largest
+        .iter()
+        .map(|(n, rel)| format!("{rel} ({})", mib(*n)))
+        .collect();
+    let lines: Vec<&str> = largest
+        .iter()
+        .filter(|(n, _)| *n >= 1 << 20)
+        .map(|(_, rel)| *rel)
+        .collect();
+    let fix = match lines.as_slice() {
+        [] => "leave what the image does not need out of the build: name it in .dockerignore"
+            .to_string(),
+        [one] => format!(
+            "leave it out of the build: add the line `{one}` to .dockerignore (or remove it from the submission)"
+        ),
+        many => format!(
+            "leave them out of the build: add the lines {} to .dockerignore (or remove them from the submission)",
+            many.iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    BuildFailure {
+        problem: format!(
+            "the submission is {}, more than the {} MiB a build is sent; the largest: {} — {fix}",
+            mib(sizes.iter().sum()),
+            CONTEXT_CAP >> 20,
+            named.join(", ")
+        ),
+        log: String::new(),
+        daemon_fault: false,
+        cause_id: Some(crate::cause::CauseId::ContextTooLarge),
+    }
 }
 
 /// Errors that mean the daemon could not be talked to, as opposed to its answers.

@@ -94,6 +94,7 @@ causes! {
     DockerfileMisnamed = "dockerfile-misnamed": "the Dockerfile is named otherwise (`dockerfile`, `Dockerfile.txt`): Docker looks for `Dockerfile`",
     DockerfileNotAtTop = "dockerfile-not-at-top": "the Dockerfile is in a subfolder, not at the top of the submission",
     BuildOutOfMemory = "build-out-of-memory": "a RUN step was killed for using more memory than the build may (code 137)",
+    ContextTooLarge = "context-too-large": "the submission is larger than the most a build is sent (256 MiB): a large file the image does not need",
     BuildTimedOut = "build-timed-out": "the build was still running at its time limit (a RUN step that waits, serves or loops)",
     ProcessLimit = "process-limit": "the program could not start another thread or process: it hit the process limit",
     BaseRefused = "base-refused": "the Dockerfile builds on an image the lab does not allow (batch grading)",

@@ -400,8 +400,16 @@ pub fn no_dockerfile(files: &[String]) -> Hint {
             ),
         };
     }
+    if files.is_empty() {
+        return Hint {
+            id: CauseId::DockerfileMissing,
+            cause: "the submission is empty: its folder holds no files".into(),
+            fix: "hand in the lab's folder: its Dockerfile and the files the Dockerfile copies"
+                .into(),
+        };
+    }
     Hint {
-        id: CauseId::BuildFailed,
+        id: CauseId::DockerfileMissing,
         cause: "there is no Dockerfile in the submission".into(),
         fix: "add a file named Dockerfile at the top of the submission".into(),
     }
@@ -807,7 +815,13 @@ mod tests {
         ]));
         assert_eq!(h.id, CauseId::DockerfileNotAtTop);
         assert!(h.cause.contains("in app/"), "{h:?}");
-        assert_eq!(no_dockerfile(&files(&["app.py"])).id, CauseId::BuildFailed);
+        assert_eq!(
+            no_dockerfile(&files(&["app.py"])).id,
+            CauseId::DockerfileMissing
+        );
+        let empty = no_dockerfile(&[]);
+        assert_eq!(empty.id, CauseId::DockerfileMissing);
+        assert!(empty.cause.contains("empty"), "{}", empty.cause);
     }
 
     #[test]
