@@ -147,6 +147,8 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
     // earliest such one on a tie, since the lab's order is the order of its steps. A
     // missing image that a container of the lab runs from comes before all of them:
     // every fix that runs that container names the image, and fails until it is there.
+    // Then a container that runs an older build than its image: what else it got wrong
+    // was seen in that old build, which the student may have fixed already.
     let blocked = |f: &Finding| {
         let own = f.max_points
             + findings
@@ -154,9 +156,16 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
                 .filter(|x| x.because_of.as_ref() == Some(&f.id))
                 .map(|x| x.max_points)
                 .sum::<u32>();
-        (runs_from_image(plan, &f.id), own)
+        let rank = if runs_from_image(plan, &f.id) {
+            2
+        } else if f.cause_id == Some(CauseId::StaleContainer) {
+            1
+        } else {
+            0
+        };
+        (rank, own)
     };
-    let mut root_cause: Option<(&Finding, (bool, u32))> = None;
+    let mut root_cause: Option<(&Finding, (u8, u32))> = None;
     for f in findings
         .iter()
         .filter(|f| f.outcome == Outcome::Fail && f.because_of.is_none())

@@ -534,3 +534,26 @@ fn from_image() {
     ];
     insta::assert_snapshot!("container_image", run_table(&cases));
 }
+
+#[test]
+fn a_container_older_than_its_image_is_fixed_first() {
+    // Rebuilt after fixing the bind, not run again: the old build still binds
+    // 127.0.0.1, and its HTTP failure (worth more) was seen in that old build.
+    let spec = format!("{SPEC}http:\n  - get: /\n");
+    let facts = lab(|c| {
+        c.image_id(&sha("the build before"))
+            .listening("127.0.0.1", 8088)
+    })
+    .probe(
+        "http:pythonapp_nautilus:GET /",
+        "http://127.0.0.1:8097/",
+        failed(labgrade_core::facts::TransportError::Reset),
+    )
+    .build();
+    let v = verdict(&spec, &facts);
+    assert_eq!(
+        finding(&v, "http:pythonapp_nautilus:GET /").outcome,
+        labgrade_core::verdict::Outcome::Fail
+    );
+    assert_eq!(v.root_cause.as_deref(), Some(FROM_IMAGE));
+}
