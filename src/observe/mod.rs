@@ -82,6 +82,22 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
         }
         out.insert(rel, text);
     }
+    // Where `docker build .` would find no Dockerfile, the fixes that build say where
+    // the lab's is (one folder down) and from which folder it builds.
+    // (The classic builder and BuildKit both take a lowercase `dockerfile` too.)
+    let at_top = ["Dockerfile", "dockerfile"]
+        .iter()
+        .any(|f| dir.join(f).is_file());
+    facts.dockerfile_at_top = Some(at_top);
+    if !at_top {
+        if facts.dockerfiles_nearby.is_empty() {
+            facts.dockerfiles_nearby = nearby_dockerfiles(dir);
+        }
+        facts.nearby_context = facts
+            .dockerfiles_nearby
+            .first()
+            .map(|rel| nearby_context(dir, rel));
+    }
     // The requirements files, where the Dockerfile says they come from.
     let dockerfile = out
         .iter()
@@ -183,6 +199,32 @@ async fn explain_files(
             image.similar.extend(r.similar);
         }
         Err(e) => image.files_error = Some(e),
+    }
+}
+
+/// The folder a Dockerfile one folder down (`src/Dockerfile`) is built from: `.` when
+/// every path its COPY lines take is in `dir` and not all are beside it, else its own
+/// folder (`src`), where a Dockerfile's paths most often start.
+fn nearby_context(dir: &std::path::Path, rel: &str) -> String {
+    let own = rel.rsplit_once('/').map_or(".", |(f, _)| f).to_string();
+    let Some(text) = read_project_file(dir, rel) else {
+        return own;
+    };
+    let sources = labgrade_core::dockerfile::Dockerfile::parse(&text).context_sources();
+    // A glob or a variable is not looked up: only plain paths tell.
+    let plain: Vec<&String> = sources
+        .iter()
+        .filter(|s| !s.contains(['*', '?', '[', '$']))
+        .collect();
+    let all_in = |base: &std::path::Path| {
+        plain
+            .iter()
+            .all(|s| !s.split('/').any(|p| p == "..") && base.join(s).exists())
+    };
+    if !plain.is_empty() && all_in(dir) && !all_in(&dir.join(&own)) {
+        ".".into()
+    } else {
+        own
     }
 }
 

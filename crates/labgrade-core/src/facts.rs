@@ -39,6 +39,14 @@ pub struct Facts {
     /// Dockerfiles one folder down, read when the spec's is missing (`src/Dockerfile`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dockerfiles_nearby: Vec<String>,
+    /// Whether the project folder has a `Dockerfile` that `docker build .` would use;
+    /// `None` when the folder was not looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile_at_top: Option<bool>,
+    /// Without one, the folder the first of `dockerfiles_nearby` builds from: `.` when
+    /// the paths its COPY lines name are in the project folder, else its own folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearby_context: Option<String>,
     /// The daemon's events of the last hour for containers the spec names that are not
     /// there (what happened to them: removed, renamed), keyed by the name; read only
     /// then, and empty where the engine would not tell.

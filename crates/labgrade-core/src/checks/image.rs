@@ -69,14 +69,50 @@ fn judge(image: &ImageRef, facts: &Facts) -> Judgement {
                     },
                     Some(format!("docker tag {r} {image}")),
                 ),
-                None => fail(
-                    CauseId::ImageMissing,
-                    "no such image",
-                    format!("no image is tagged {}", image.full()),
-                    Some(format!("docker build -t {image} .")),
-                ),
+                None => {
+                    let (cause, fix) = build_where(facts, image);
+                    fail(CauseId::ImageMissing, "no such image", cause, Some(fix))
+                }
             }
         }
         None => missing_fact(),
     }
 }
+
+/// Why there is no image to build, and the build that makes it, from where the project's
+/// Dockerfile is: `docker build .` here, `-f src/Dockerfile` (or the folder `src`) when it
+/// is one folder down, and the lab's own folder when there is none near.
+fn build_where(facts: &Facts, image: &ImageRef) -> (String, String) {
+    let missing = format!("no image is tagged {}", image.full());
+    let folder = facts
+        .project_dir
+        .as_deref()
+        .unwrap_or("the project folder");
+    if facts.dockerfile_at_top != Some(false) {
+        return (missing, format!("docker build -t {image} ."));
+    }
+    match facts.dockerfiles_nearby.first() {
+        Some(there) => {
+            let own = there.rsplit_once('/').map_or(".", |(f, _)| f);
+            let context = facts.nearby_context.as_deref().unwrap_or(own);
+            let fix = if context == own && there.ends_with("/Dockerfile") {
+                format!("docker build -t {image} {own}")
+            } else {
+                format!("docker build -t {image} -f {there} {context}")
+            };
+            (
+                format!(
+                    "{missing}, and `docker build .` finds no Dockerfile in {folder}: the lab's is {there}"
+                ),
+                fix,
+            )
+        }
+        None => (
+            format!("{missing}, and there is no Dockerfile in {folder} to build it from"),
+            format!(
+                "in the lab's folder (the one with its Dockerfile; or run labgrade there, or give --dir FOLDER): docker build -t {image} ."
+            ),
+        ),
+    }
+}
+

@@ -309,11 +309,46 @@ impl Dockerfile {
         }
         out
     }
+
+    /// The paths its COPY and ADD lines take from the build context (not from another
+    /// stage, not URLs), as written: what tells which folder it is built from.
+    pub fn context_sources(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in &self.instructions {
+            if !matches!(i.keyword.as_str(), "COPY" | "ADD") {
+                continue;
+            }
+            let words = i.exec_form().unwrap_or_else(|| exec_words(&i.args));
+            let (flags, rest): (Vec<String>, Vec<String>) =
+                words.into_iter().partition(|w| w.starts_with("--"));
+            if flags.iter().any(|f| f.starts_with("--from")) || rest.len() < 2 {
+                continue;
+            }
+            out.extend(
+                rest[..rest.len() - 1]
+                    .iter()
+                    .filter(|s| !s.contains("://"))
+                    .cloned(),
+            );
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_sources_are_what_copy_takes_from_the_context() {
+        let d = Dockerfile::parse(
+            "FROM a AS b\nCOPY --chown=1 src/requirements.txt ./\nFROM c\nCOPY --from=b /w /w\nADD https://x.org/f /f\nCOPY [\"src/\", \"app.py\", \"/app/\"]\n",
+        );
+        assert_eq!(
+            d.context_sources(),
+            ["src/requirements.txt", "src/", "app.py"]
+        );
+    }
 
     #[test]
     fn parses_continuations_comments_and_forms() {

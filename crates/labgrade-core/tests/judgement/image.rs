@@ -73,3 +73,51 @@ fn wrong_tag_fix_names_the_found_image_first() {
         Some("docker tag nautilus/python-app:v1 nautilus/python-app")
     );
 }
+
+/// The build that makes a missing image, from where the project's Dockerfile is.
+#[test]
+fn a_missing_image_is_built_from_where_its_dockerfile_is() {
+    let fix = |at_top: Option<bool>, nearby: &[&str], context: Option<&str>| {
+        let mut facts = FactsBuilder::new().no_image("nautilus/python-app").build();
+        facts.project_dir = Some("/home/s/lab".into());
+        facts.dockerfile_at_top = at_top;
+        facts.dockerfiles_nearby = nearby.iter().map(|s| s.to_string()).collect();
+        facts.nearby_context = context.map(str::to_string);
+        let v = verdict(SPEC, &facts);
+        let f = finding(&v, CHECK);
+        assert_eq!(f.cause_id, Some(CauseId::ImageMissing));
+        (f.cause.clone().unwrap(), f.fix.clone().unwrap())
+    };
+    // Beside it, or not looked at: `docker build .`.
+    for at_top in [Some(true), None] {
+        assert_eq!(
+            fix(at_top, &[], None).1,
+            "docker build -t nautilus/python-app ."
+        );
+    }
+    // Moved to src/ with its COPY paths still from the top.
+    let (cause, f) = fix(Some(false), &["src/Dockerfile"], Some("."));
+    assert!(
+        cause.contains("finds no Dockerfile in /home/s/lab: the lab's is src/Dockerfile"),
+        "{cause}"
+    );
+    assert_eq!(f, "docker build -t nautilus/python-app -f src/Dockerfile .");
+    // In src/ with paths from there.
+    let (_, f) = fix(Some(false), &["src/Dockerfile"], Some("src"));
+    assert_eq!(f, "docker build -t nautilus/python-app src");
+    let (_, f) = fix(Some(false), &["src/dockerfile"], Some("src"));
+    assert_eq!(
+        f,
+        "docker build -t nautilus/python-app -f src/dockerfile src"
+    );
+    // None near: the wrong folder.
+    let (cause, f) = fix(Some(false), &[], None);
+    assert!(
+        cause.contains("no Dockerfile in /home/s/lab to build it from"),
+        "{cause}"
+    );
+    assert!(
+        f.ends_with(": docker build -t nautilus/python-app ."),
+        "{f}"
+    );
+}
