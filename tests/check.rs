@@ -112,6 +112,19 @@ async fn missing_image_and_container() {
     assert_eq!(code, 1);
     let img = finding(&report, &format!("image:{image}"));
     assert_eq!(img["outcome"], "fail");
+    // Checked from a folder with no Dockerfile (the crate's): built in the lab's.
+    assert_eq!(
+        img["fix"],
+        format!(
+            "in the lab's folder (the one with its Dockerfile; or run labgrade there, or give --dir FOLDER): docker build -t {image} ."
+        )
+    );
+    // From the lab's folder: built there.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let dir = project.path().display().to_string();
+    let (_, in_lab) = lab.check_json(&spec, &["--dir", &dir]);
+    let img = finding(&in_lab, &format!("image:{image}"));
     assert_eq!(img["fix"], format!("docker build -t {image} ."));
     let c = finding(&report, &format!("container:{container}"));
     assert_eq!(c["outcome"], "fail");

@@ -41,10 +41,27 @@ pub struct StudentResult {
     pub checks: Vec<(String, u32)>,
     /// Why the submission could not be graded, and what to do.
     pub problem: Option<String>,
+    /// A graded submission that failed: the failure its report says to fix first, in
+    /// one line (`Fix this first: TITLE — WHY`), for the gradebook's reason and the
+    /// LMS feedback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_first: Option<String>,
     pub duration_ms: u64,
     /// The student's learning-management-system ids, from the roster's columns.
     #[serde(default, skip_serializing_if = "LmsIds::is_empty")]
     pub lms: LmsIds,
+}
+
+impl StudentResult {
+    /// Why it got no grade (the first line of its problem), or what a graded one that
+    /// failed should fix first.
+    pub fn reason(&self) -> Option<String> {
+        self.problem
+            .as_deref()
+            .and_then(|p| p.lines().next())
+            .map(str::to_string)
+            .or_else(|| self.fix_first.clone())
+    }
 }
 
 /// What every class file is laid out by: the checks (one gradebook column each) and the
@@ -227,13 +244,8 @@ impl Gradebook {
                 r.passed.to_string(),
                 status,
                 // Why a submission got no grade (its build failed, the grader could not
-                // finish): the first line of what its report says.
-                csv_field(
-                    r.problem
-                        .as_deref()
-                        .and_then(|p| p.lines().next())
-                        .unwrap_or(""),
-                ),
+                // finish), or what a graded one should fix first: one line.
+                csv_field(&r.reason().unwrap_or_default()),
             ];
             for id in check_ids {
                 row.push(
@@ -304,6 +316,7 @@ mod tests {
             passed: false,
             checks: vec![("image:x".into(), 2), ("running:y".into(), 0)],
             problem: None,
+            fix_first: Some("fix first: Container y is running — it exited".into()),
             duration_ms: 5,
             lms: LmsIds::default(),
         };
@@ -312,7 +325,7 @@ mod tests {
         let csv = std::fs::read_to_string(dir.join("gradebook.csv")).unwrap();
         assert_eq!(
             csv,
-            "\u{feff}student,name,score,max_score,passed,status,reason,image:x,running:y\nbob,\"Bob, Jr.\",2,4,false,graded,,2,0\n"
+            "\u{feff}student,name,score,max_score,passed,status,reason,image:x,running:y\nbob,\"Bob, Jr.\",2,4,false,graded,fix first: Container y is running — it exited,2,0\n"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

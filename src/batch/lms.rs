@@ -119,14 +119,19 @@ pub fn moodle_csv(results: &[StudentResult], a: &Assignment) -> String {
         &feedback,
     ]);
     for r in results {
-        let note = match r.problem.as_deref().and_then(|p| p.lines().next()) {
-            Some(p) => p.to_string(),
-            None => format!(
-                "{}/{} points, {}",
-                r.score,
-                r.max_score,
-                if r.passed { "passed" } else { "failed" }
-            ),
+        // The same shape for everyone: the points, then why (a build that failed, the
+        // failure to fix first).
+        let points = format!(
+            "{}/{} points, {}",
+            r.score,
+            r.max_score,
+            if r.passed { "passed" } else { "failed" }
+        );
+        let note = match r.reason() {
+            // No grade is given, so no points are said.
+            Some(why) if r.status == Status::NoSubmission => why,
+            Some(why) => format!("{points} — {why}"),
+            None => points,
         };
         out.push_str(&csv_line(&[
             r.name.as_deref().unwrap_or(&r.student),
@@ -154,6 +159,8 @@ mod tests {
             passed: score == 7,
             checks: Vec::new(),
             problem: (status != Status::Graded).then(|| format!("{status:?}\nmore")),
+            fix_first: (status == Status::Graded && score < 7)
+                .then(|| "fix first: GET / answers 200 — the app listens on 127.0.0.1".into()),
             duration_ms: 1,
             lms,
         }
@@ -170,6 +177,7 @@ mod tests {
         };
         vec![
             result("ann", Status::Graded, 7, ids),
+            result("al", Status::Graded, 4, LmsIds::default()),
             result("bob", Status::BuildFailed, 0, LmsIds::default()),
             result("cy", Status::NoSubmission, 0, LmsIds::default()),
         ]
@@ -189,6 +197,7 @@ mod tests {
             "Student,ID,SIS User ID,SIS Login ID,Section,Lab 3: =python app\n\
              \"    Points Possible\",,,,,7\n\
              \"Doe, ann\",1001,S1,ann,Lab A,7\n\
+             \"Doe, al\",,,,,4\n\
              \"Doe, bob\",,,,,0\n\
              \"Doe, cy\",,,,,\n"
         );
@@ -200,7 +209,8 @@ mod tests {
             moodle_csv(&class(), &lab()),
             "Full name,ID number,Email address,Username,Lab 3: =python app,Lab 3: =python app feedback\n\
              \"Doe, ann\",S1,ann@uni.example,ann,7,\"7/7 points, passed\"\n\
-             \"Doe, bob\",,,,0,BuildFailed\n\
+             \"Doe, al\",,,,4,\"4/7 points, failed — fix first: GET / answers 200 — the app listens on 127.0.0.1\"\n\
+             \"Doe, bob\",,,,0,\"0/7 points, failed — BuildFailed\"\n\
              \"Doe, cy\",,,,,NoSubmission\n"
         );
     }

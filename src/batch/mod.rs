@@ -630,6 +630,7 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
                     "no submission: {} has no folder {id}",
                     opts.submissions.display()
                 )),
+                fix_first: None,
                 duration_ms: 0,
                 lms: student.lms.clone(),
             };

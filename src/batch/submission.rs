@@ -164,6 +164,7 @@ impl<'a> Job<'a> {
                 passed: false,
                 checks: Vec::new(),
                 problem: Some(problem),
+                fix_first: None,
                 duration_ms: 0,
                 lms: Default::default(),
             },
@@ -224,6 +225,7 @@ impl<'a> Job<'a> {
                         passed: report.passed,
                         checks,
                         problem: None,
+                        fix_first: fix_first(&report),
                         duration_ms: 0,
                         lms: Default::default(),
                     },
@@ -388,6 +390,24 @@ impl<'a> Job<'a> {
 /// every image its build committed (by id, without pruning parents: another build may
 /// stand on them), and then its network handed back.
 #[must_use = "a submission's containers and images stay until its clean-up runs"]
+/// What a graded report that failed says to fix first, in one line for a gradebook:
+/// `fix first: TITLE — WHY` (cut at 300 characters). Never an instructor-only check.
+fn fix_first(report: &crate::report::Report) -> Option<String> {
+    let f = report
+        .root_finding()
+        .filter(|f| !f.hidden && !report.passed)?;
+    let line = match &f.cause {
+        Some(why) => format!("fix first: {} — {why}", f.title),
+        None => format!("fix first: {}", f.title),
+    };
+    let line = crate::report::printable(&line).replace('\n', " ");
+    Some(if line.chars().count() > 300 {
+        format!("{}…", line.chars().take(300).collect::<String>())
+    } else {
+        line
+    })
+}
+
 pub struct Cleanup<'a> {
     daemon: &'a Daemon,
     networks: &'a super::networks::Networks<'a>,
