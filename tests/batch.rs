@@ -1227,6 +1227,14 @@ async fn batch_scores_measure_the_student() {
         .args(["--memory", "64"])
         .output_within(GRADE_TIME);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    // A whole class refused alike: the instructor is told, once.
+    assert!(
+        text(&run.stderr).contains(
+            "warning: every submission (2) was refused for the image it builds on, the first because"
+        ) && text(&run.stderr).contains("list it in the spec's allowed_bases"),
+        "{}",
+        text(&run.stderr)
+    );
     let rows = csv_rows(&out2);
     let reason = |s: &str| {
         let r = rows.iter().find(|r| r[0] == s).unwrap();

@@ -709,6 +709,10 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     // -j slots: at -j 1 they cost no waiting at all. All have ended before the run's own
     // clean-up below.
     let mut cleanups = futures_util::stream::FuturesUnordered::new();
+    // Submissions refused for their base, with the first one's reason: a whole class
+    // refused alike is the spec's mistake more likely than forty students'.
+    let (mut refused, mut refusal) = (0usize, None::<String>);
+    let mut built = 0usize;
     loop {
         let (r, cleanup) = tokio::select! {
             Some(done) = jobs.next() => done,
@@ -725,6 +729,17 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             }
         };
         progress.finished(&r);
+        if matches!(r.status, Status::Graded | Status::BuildFailed) {
+            built += 1;
+        }
+        if let Some(why) = r
+            .problem
+            .as_deref()
+            .and_then(|p| p.strip_prefix("refused base: "))
+        {
+            refused += 1;
+            refusal.get_or_insert_with(|| why.lines().next().unwrap_or(why).to_string());
+        }
         match r.status {
             Status::Graded => summary.graded += 1,
             Status::BuildFailed => summary.build_failed += 1,
@@ -736,6 +751,12 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         }
     }
     progress.finish();
+    if refused >= 2 && refused == built {
+        summary.warnings.push(format!(
+            "every submission ({refused}) was refused for the image it builds on, the first because {}: if that is the lab's own base on this machine, list it in the spec's allowed_bases (docs/spec.md) and grade again",
+            refusal.unwrap_or_default()
+        ));
+    }
     book.rebuild(&layout).map_err(io)?;
     // The class report is drawn from what was saved, so a resumed run's is whole too.
     if let Err(e) = html::write(&opts.out) {
