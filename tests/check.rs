@@ -426,13 +426,46 @@ fn bad_specs_exit_2_with_position() {
         .arg(dir.path())
         .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("is a directory"));
+    // A folder: the specs in it are named.
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is a folder, not a spec; give one of the specs in it: ")
+            && err.contains("/empty.yaml, ")
+            && err.contains("/unknown.yaml"),
+        "{err}"
+    );
     let out = labgrade()
         .arg("check")
         .arg(dir.path().join("nope.yaml"))
         .output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read the spec"));
+    // A typo of a spec that is there: it is named.
+    let out = labgrade()
+        .arg("check")
+        .arg(dir.path().join("unknwon.yaml"))
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "; did you mean {}?",
+            dir.path().join("unknown.yaml").display()
+        )),
+        "{err}"
+    );
+    // A folder of the path that is not there, from where it was typed.
+    let out = labgrade()
+        .arg("check")
+        .arg("specs/lab.yaml")
+        .current_dir(dir.path())
+        .output_within(CHECK_TIME);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("; there is no folder specs here ("),
+        "{}",
+        text(&out.stderr)
+    );
     let out = labgrade().args(["check"]).output_within(CHECK_TIME);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -273,13 +273,15 @@ fn one() -> u32 {
 /// Why a spec could not be used. The text names the file and, where known, the spot.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("{path}: cannot read the spec: {source}")]
+    #[error("{path}: cannot read the spec: {source}{hint}")]
     Read {
         path: String,
         source: std::io::Error,
+        /// What is there instead (`; did you mean ...?`), or nothing.
+        hint: String,
     },
-    #[error("{path}: is a directory; give the spec file inside it, such as {path}/lab.yaml")]
-    IsDir { path: String },
+    #[error("{path}: is a folder, not a spec; {hint}")]
+    IsDir { path: String, hint: String },
     #[error(
         "{path}: the spec is empty; a minimal spec is:\n  image: nautilus/python-app\n  container: pythonapp_nautilus\n  ports: [\"8097:8088\"]"
     )]
@@ -316,6 +318,60 @@ impl SpecError {
     }
 }
 
+/// The `.yaml` and `.yml` files in a folder, sorted, at most eight.
+fn yaml_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .flatten()
+        .take(1000)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        .collect();
+    found.sort();
+    found.truncate(8);
+    found
+}
+
+/// What is there instead of a spec path that does not exist: a spec whose name is a typo
+/// away in the same folder, or the folder itself missing.
+fn missing_hint(path: &Path) -> String {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| ".".into());
+        return format!(
+            "; there is no folder {} here ({cwd}): give the spec's path from this folder, or an absolute one",
+            parent.display()
+        );
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let near = yaml_files(parent)
+        .into_iter()
+        .map(|f| (strsim::damerau_levenshtein(&name, &f), f))
+        .filter(|(d, _)| *d <= 3)
+        .min();
+    match near {
+        Some((_, f)) => {
+            let shown = if parent == Path::new(".") {
+                f
+            } else {
+                format!("{}/{f}", parent.display())
+            };
+            format!("; did you mean {shown}?")
+        }
+        None => String::new(),
+    }
+}
+
 impl Spec {
     /// The spec format's JSON Schema, for editors (yaml-language-server) and tooling.
     pub fn json_schema() -> String {
@@ -327,9 +383,22 @@ impl Spec {
     pub fn read(path: &Path) -> Result<String, SpecError> {
         let shown = path.display().to_string();
         if path.is_dir() {
-            return Err(SpecError::IsDir { path: shown });
+            let specs = yaml_files(path);
+            let hint = if specs.is_empty() {
+                "it holds no .yaml file: give the path of the lab's spec".to_string()
+            } else {
+                let shown = shown.trim_end_matches('/');
+                let list: Vec<String> = specs.iter().map(|f| format!("{shown}/{f}")).collect();
+                format!("give one of the specs in it: {}", list.join(", "))
+            };
+            return Err(SpecError::IsDir { path: shown, hint });
         }
         let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
+            hint: if source.kind() == std::io::ErrorKind::NotFound {
+                missing_hint(path)
+            } else {
+                String::new()
+            },
             path: shown.clone(),
             source,
         })?;
