@@ -19,15 +19,17 @@ pub(super) struct GradeArgs {
     /// Folder with one subfolder per student (each holding a Dockerfile and its sources)
     submissions: PathBuf,
     /// Output folder: index.html (the class report), gradebook.csv, gradebook.json,
-    /// reports/, results/, logs/
+    /// canvas.csv and moodle.csv (LMS imports, docs/lms.md), reports/ (each student's
+    /// .txt, .json and .html), results/, logs/ (build logs), and run.json and
+    /// images.journal (what --resume and `labgrade clean` read)
     #[arg(long, default_value = "labgrade-grades")]
     out: PathBuf,
     /// CSV of `id,name` mapping submission folders to students' names
     #[arg(long)]
     roster: Option<PathBuf>,
     /// Submissions graded at once [default: the number of CPUs]
-    #[arg(long, short = 'j')]
-    jobs: Option<usize>,
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// Finish an interrupted run: grade only what is not in --out yet
     #[arg(long)]
     resume: bool,
@@ -42,12 +44,40 @@ pub(super) struct GradeArgs {
     /// Time allowed to run and grade one submission after its build
     #[arg(long, default_value = "60s", value_parser = duration)]
     run_timeout: Duration,
-    /// Memory limit per container, in MiB
-    #[arg(long, default_value_t = 256)]
+    /// Memory limit per container, in MiB (a number: 256, or with its unit, 256MiB or
+    /// 1GiB)
+    #[arg(long, default_value = "256", value_parser = mebibytes)]
     memory: i64,
-    /// How long a submission's container gets to begin answering
+    /// How long a submission's container gets to begin answering [default: the spec's
+    /// `wait:`, else 5s]
     #[arg(long, value_parser = duration)]
     wait: Option<Duration>,
+}
+
+/// `--memory`: MiB, as a number or with a unit (`256`, `256M`, `256MiB`, `1G`, `1GiB`).
+fn mebibytes(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number.parse().map_err(|_| {
+        format!("`{s}` is not a size: give MiB as a number, such as 256 (or 256MiB, 1GiB)")
+    })?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "m" | "mb" | "mib" => 1,
+        "g" | "gb" | "gib" => 1024,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}`: give MiB as a number, such as 256 (or 256MiB, 1GiB)"
+            ));
+        }
+    };
+    match n.checked_mul(factor) {
+        Some(m) if m >= 16 => Ok(m),
+        Some(_) => Err(format!(
+            "{s} is too little: a container needs at least 16 MiB"
+        )),
+        None => Err(format!("{s} is too large")),
+    }
 }
 
 /// `--shard`: K/N as written, or `auto`.
@@ -107,6 +137,7 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
     with_daemon(|daemon| async move {
         let jobs = a
             .jobs
+            .map(|j| j as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let opts = BatchOptions {
             spec_path: a.spec,
@@ -168,4 +199,17 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
         }
         Ok(Exit::Passed)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn memory_takes_mib_with_or_without_a_unit() {
+        for (given, mib) in [("256", 256), ("256MiB", 256), ("512m", 512), ("1GiB", 1024)] {
+            assert_eq!(super::mebibytes(given), Ok(mib), "{given}");
+        }
+        for bad in ["256KB", "lots", "8"] {
+            assert!(super::mebibytes(bad).is_err(), "{bad}");
+        }
+    }
 }
