@@ -279,7 +279,7 @@ async fn a_container_that_is_gone_is_told_from_the_daemons_events() {
     );
     assert!(cause.contains(", exited with code 1 at "), "{cause}");
     assert!(
-        cause.contains(" as it stopped (`docker run --rm` does that); its log went with it: run it without --rm"),
+        cause.contains(" moments after it stopped (most likely `docker run --rm`, which does that); its log went with it: run it without --rm"),
         "{cause}"
     );
     let f = finding(&report, &format!("container:{removed}"));

@@ -288,7 +288,7 @@ fn gone(plan: &Plan, name: &ContainerName, events: &[crate::facts::EventFact], f
         "removed at {}{}",
         clock(destroyed.time_ms),
         if rm {
-            " as it stopped (`docker run --rm` does that)"
+            " moments after it stopped (most likely `docker run --rm`, which does that)"
         } else {
             " (docker rm)"
         }
