@@ -349,7 +349,7 @@ fn container_running(
     // The cause, with why the image lacks the package.
     let told = |mut h: crate::hints::Hint| {
         if let Some(i) = install_for(&h) {
-            h.cause = format!("{}: {}", h.cause, i.why);
+            h.cause = format!("{}; {}", h.cause, i.why);
         }
         h
     };
