@@ -173,7 +173,7 @@ fn expected(h: &HttpExpect) -> String {
         parts.push(format!("body has {}", quote(c, 40)));
     }
     if let Some(r) = &h.body_regex {
-        parts.push(format!("body matches /{}/", r.0.as_str()));
+        parts.push(regex_wanted(h, r));
     }
     for (p, v) in &h.json {
         parts.push(format!("{} = {}", p.text, v));
@@ -182,6 +182,14 @@ fn expected(h: &HttpExpect) -> String {
         parts.push(format!("header {k}: {v}"));
     }
     parts.join(", ")
+}
+
+/// What the body's pattern asks, in words when the spec names it.
+fn regex_wanted(h: &HttpExpect, r: &crate::spec::Pattern) -> String {
+    match &h.body_regex_means {
+        Some(m) => format!("body shows {m}"),
+        None => format!("body matches /{}/", r.0.as_str()),
+    }
 }
 
 fn judge(
@@ -302,21 +310,30 @@ fn judge(
                 }
             }
             let mut body_wrong = false;
+            // What of the lab's answer it lacks, said as `expected` says it: the fix
+            // names only that, not what already passed.
+            let mut lacks: Vec<String> = Vec::new();
             if let Some(want) = &h.body_equals
                 && body.trim_end() != want.trim_end()
             {
                 problems.push(format!("body {}", quote(body, 200)));
+                lacks.push(format!("body = {}", quote(want, 40)));
             }
             for want in &h.body_contains {
                 if !body.contains(want.as_str()) {
                     problems.push(format!("body lacks {}", quote(want, 40)));
+                    lacks.push(format!("body has {}", quote(want, 40)));
                     body_wrong = true;
                 }
             }
             if let Some(re) = &h.body_regex
                 && !re.0.is_match(body)
             {
-                problems.push("body is not what the lab asks for".to_string());
+                problems.push(match &h.body_regex_means {
+                    Some(m) => format!("body does not show {m}"),
+                    None => "body is not what the lab asks for".to_string(),
+                });
+                lacks.push(regex_wanted(h, re));
                 body_wrong = true;
             }
             if !h.json.is_empty() {
@@ -324,7 +341,8 @@ fn judge(
                     Err(_) => {
                         let kind = header(headers, "content-type")
                             .map_or(String::new(), |t| format!(" ({})", quote(t, 40)));
-                        problems.push(format!("body is not JSON{kind}: {}", quote(body, 200)))
+                        problems.push(format!("body is not JSON{kind}: {}", quote(body, 200)));
+                        lacks.extend(h.json.iter().map(|(p, v)| format!("{} = {v}", p.text)));
                     }
                     Ok(doc) => {
                         for (path, want) in &h.json {
@@ -341,10 +359,12 @@ fn judge(
                                         ),
                                         _ => String::new(),
                                     };
-                                    problems.push(format!("JSON has no {}{keys}", path.text))
+                                    problems.push(format!("JSON has no {}{keys}", path.text));
+                                    lacks.push(format!("{} = {want}", path.text));
                                 }
                                 Some(got) if !json_equal(got, want) => {
-                                    problems.push(format!("{} = {got}", path.text))
+                                    problems.push(format!("{} = {got}", path.text));
+                                    lacks.push(format!("{} = {want}", path.text));
                                 }
                                 Some(_) => {}
                             }
@@ -358,8 +378,9 @@ fn judge(
                     Some(v) if !v.to_lowercase().contains(&want.to_lowercase()) => {
                         problems.push(format!("{name}: {}", quote(v, 60)))
                     }
-                    Some(_) => {}
+                    Some(_) => continue,
                 }
+                lacks.push(format!("header {name}: {want}"));
             }
             // An answer that does not end within the cap: a student's `curl` would never
             // return, unless the lab asks for a stream.
@@ -416,14 +437,18 @@ fn judge(
                 (None, None) => (
                     (
                         CauseId::WrongAnswer,
-                        "the answer differs from what the lab asks for".into(),
+                        match problems.iter().find(|p| p.starts_with("body does not show ")) {
+                            // A named pattern says what was missing in words.
+                            Some(p) => format!("the answer differs from what the lab asks for: its {p}"),
+                            None => "the answer differs from what the lab asks for".into(),
+                        },
                     ),
                     fix.or_else(|| {
                         Some(format!(
-                            "change what {} {} returns so that it has {}, then rebuild the image and run the container again",
+                            "change what {} {} returns (wanted: {}), then rebuild the image and run the container again",
                             h.method,
                             url::Url::parse(&p.url).map_or(p.url.clone(), |u| u.path().to_string()),
-                            expected(h)
+                            if lacks.is_empty() { expected(h) } else { lacks.join(", ") }
                         ))
                     }),
                 ),

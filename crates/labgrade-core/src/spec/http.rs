@@ -246,6 +246,10 @@ struct RawHttp {
     body_contains: Vec<String>,
     /// A regular expression the body must match.
     body_regex: Option<Pattern>,
+    /// What `body_regex` stands for, in words (such as `a numeric latency`): reports say
+    /// "body does not show a numeric latency" instead of quoting the expression to a
+    /// student.
+    body_regex_means: Option<String>,
     /// JSON path to expected value.
     #[serde(default)]
     json: BTreeMap<JsonPath, serde_json::Value>,
@@ -294,6 +298,8 @@ pub struct HttpExpect {
     pub body_equals: Option<String>,
     pub body_contains: Vec<String>,
     pub body_regex: Option<Pattern>,
+    /// What `body_regex` stands for, in words.
+    pub body_regex_means: Option<String>,
     pub json: Vec<(JsonPath, serde_json::Value)>,
     pub response_headers: Vec<(String, String)>,
     #[serde(with = "opt_millis")]
@@ -336,6 +342,7 @@ impl HttpExpect {
             body_equals: None,
             body_contains: Vec::new(),
             body_regex: None,
+            body_regex_means: None,
             json: Vec::new(),
             response_headers: Vec::new(),
             timeout: None,
@@ -526,6 +533,7 @@ impl TryFrom<RawHttp> for HttpExpect {
             body_equals: r.body_equals,
             body_contains: r.body_contains,
             body_regex: r.body_regex,
+            body_regex_means: r.body_regex_means,
             json: r.json.into_iter().collect(),
             response_headers: r.response_headers.into_iter().collect(),
             timeout: r.timeout.map(|s| s.0),

@@ -419,3 +419,31 @@ fn table() {
     ];
     insta::assert_snapshot!("http", run_table(&cases));
 }
+
+/// A named pattern is said in words, in what is wanted and in why it failed; the
+/// expression itself is not shown to the student.
+#[test]
+fn a_named_pattern_is_said_in_words() {
+    let spec = spec(
+        "  - get: /\n    status: 200\n    body_regex: '\"[a-z_]*latency[a-z_]*\"\\s*:\\s*[0-9.]+'\n    body_regex_means: a numeric latency\n",
+    );
+    let facts = answered(
+        CHECK,
+        URL,
+        response(200, JSON, "{\"latency\": \"0.025 ms\", \"status\": \"ok\"}"),
+    )
+    .build();
+    let v = verdict(&spec, &facts);
+    let f = finding(&v, CHECK);
+    assert_eq!(f.outcome, Outcome::Fail);
+    let said = format!(
+        "{} | {} | {} | {}",
+        f.title,
+        f.expected,
+        f.cause.as_deref().unwrap_or(""),
+        f.fix.as_deref().unwrap_or("")
+    );
+    assert!(said.contains("body shows a numeric latency"), "{said}");
+    assert!(said.contains("does not show a numeric latency"), "{said}");
+    assert!(!said.contains("[a-z_]"), "no regex for the student: {said}");
+}
