@@ -118,14 +118,16 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
     writeln!(out, "{table}")?;
     for (n, f) in failed.iter().enumerate() {
         writeln!(out)?;
-        writeln!(
-            out,
+        let heading = format!(
             "({}) {} — {}/{}",
             n + 1,
             cell_text(&f.title),
             f.points,
             f.max_points
-        )?;
+        );
+        for (i, line) in wrap(&heading, width).iter().enumerate() {
+            writeln!(out, "{}{line}", if i == 0 { "" } else { "    " })?;
+        }
         // The last few lines of evidence; the JSON report has them all.
         let skip = f.evidence.len().saturating_sub(EVIDENCE_LINES);
         let evidence = f
@@ -142,7 +144,10 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
     }
     if let Some(root) = report.root_finding() {
         writeln!(out)?;
-        writeln!(out, "Fix this first: {}", cell_text(&root.title))?;
+        let heading = format!("Fix this first: {}", cell_text(&root.title));
+        for (i, line) in wrap(&heading, width).iter().enumerate() {
+            writeln!(out, "{}{line}", if i == 0 { "" } else { "  " })?;
+        }
         if let Some(c) = &root.cause {
             block(out, "  why: ", c, width)?;
         }
