@@ -42,7 +42,7 @@ pub struct StudentResult {
     /// Why the submission could not be graded, and what to do.
     pub problem: Option<String>,
     /// A graded submission that failed: the failure its report says to fix first, in
-    /// one line (`Fix this first: TITLE — WHY`), for the gradebook's reason and the
+    /// one line (`fix first: TITLE — WHY`), for the gradebook's reason and the
     /// LMS feedback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix_first: Option<String>,

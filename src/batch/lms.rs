@@ -128,8 +128,9 @@ pub fn moodle_csv(results: &[StudentResult], a: &Assignment) -> String {
             if r.passed { "passed" } else { "failed" }
         );
         let note = match r.reason() {
-            // No grade is given, so no points are said.
-            Some(why) if r.status == Status::NoSubmission => why,
+            // No grade is given (no submission, or the grader could not finish), so no
+            // points are said.
+            Some(why) if grade(r).is_empty() => why,
             Some(why) => format!("{points} — {why}"),
             None => points,
         };
@@ -180,6 +181,7 @@ mod tests {
             result("al", Status::Graded, 4, LmsIds::default()),
             result("bob", Status::BuildFailed, 0, LmsIds::default()),
             result("cy", Status::NoSubmission, 0, LmsIds::default()),
+            result("di", Status::NotGraded, 0, LmsIds::default()),
         ]
     }
 
@@ -199,7 +201,8 @@ mod tests {
              \"Doe, ann\",1001,S1,ann,Lab A,7\n\
              \"Doe, al\",,,,,4\n\
              \"Doe, bob\",,,,,0\n\
-             \"Doe, cy\",,,,,\n"
+             \"Doe, cy\",,,,,\n\
+             \"Doe, di\",,,,,\n"
         );
     }
 
@@ -211,7 +214,8 @@ mod tests {
              \"Doe, ann\",S1,ann@uni.example,ann,7,\"7/7 points, passed\"\n\
              \"Doe, al\",,,,4,\"4/7 points, failed — fix first: GET / answers 200 — the app listens on 127.0.0.1\"\n\
              \"Doe, bob\",,,,0,\"0/7 points, failed — BuildFailed\"\n\
-             \"Doe, cy\",,,,,NoSubmission\n"
+             \"Doe, cy\",,,,,NoSubmission\n\
+             \"Doe, di\",,,,,NotGraded\n"
         );
     }
 }

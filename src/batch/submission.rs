@@ -386,10 +386,6 @@ impl<'a> Job<'a> {
     }
 }
 
-/// What one submission's grading made, to be removed: its containers, its image's tag and
-/// every image its build committed (by id, without pruning parents: another build may
-/// stand on them), and then its network handed back.
-#[must_use = "a submission's containers and images stay until its clean-up runs"]
 /// What a graded report that failed says to fix first, in one line for a gradebook:
 /// `fix first: TITLE — WHY` (cut at 300 characters). Never an instructor-only check.
 fn fix_first(report: &crate::report::Report) -> Option<String> {
@@ -408,6 +404,10 @@ fn fix_first(report: &crate::report::Report) -> Option<String> {
     })
 }
 
+/// What one submission's grading made, to be removed: its containers, its image's tag and
+/// every image its build committed (by id, without pruning parents: another build may
+/// stand on them), and then its network handed back.
+#[must_use = "a submission's containers and images stay until its clean-up runs"]
 pub struct Cleanup<'a> {
     daemon: &'a Daemon,
     networks: &'a super::networks::Networks<'a>,

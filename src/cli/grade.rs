@@ -27,7 +27,7 @@ pub(super) struct GradeArgs {
     /// CSV of `id,name` mapping submission folders to students' names
     #[arg(long)]
     roster: Option<PathBuf>,
-    /// Submissions graded at once [default: the number of CPUs]
+    /// Submissions graded at once, 1 to 256 [default: the number of CPUs]
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
     /// Finish an interrupted run: grade only what is not in --out yet
@@ -71,12 +71,13 @@ fn mebibytes(s: &str) -> Result<i64, String> {
             ));
         }
     };
+    // At most 1 TiB: the limits in bytes (and twice that for a build) stay in an i64.
     match n.checked_mul(factor) {
-        Some(m) if m >= 16 => Ok(m),
-        Some(_) => Err(format!(
+        Some(m) if (16..=1 << 20).contains(&m) => Ok(m),
+        Some(m) if m < 16 => Err(format!(
             "{s} is too little: a container needs at least 16 MiB"
         )),
-        None => Err(format!("{s} is too large")),
+        _ => Err(format!("{s} is too large: at most 1TiB (1048576 MiB)")),
     }
 }
 
@@ -150,7 +151,7 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
             limits: Limits {
                 build_timeout: a.build_timeout,
                 run_timeout: a.run_timeout,
-                memory_bytes: a.memory.max(16) * 1024 * 1024,
+                memory_bytes: a.memory * 1024 * 1024,
                 ..Default::default()
             },
             observe: ObserveOptions {
@@ -208,7 +209,7 @@ mod tests {
         for (given, mib) in [("256", 256), ("256MiB", 256), ("512m", 512), ("1GiB", 1024)] {
             assert_eq!(super::mebibytes(given), Ok(mib), "{given}");
         }
-        for bad in ["256KB", "lots", "8"] {
+        for bad in ["256KB", "lots", "8", "99999999999999GiB", "2000000"] {
             assert!(super::mebibytes(bad).is_err(), "{bad}");
         }
     }

@@ -121,33 +121,56 @@ pub fn context_tar(dir: &Path) -> Result<(Context, crate::hints::Listing), Build
     Ok((Context::File(spool), listing))
 }
 
-/// A build context over [`CONTEXT_CAP`], told with its largest files and the
+/// A build context over [`CONTEXT_CAP`], told with what makes it large: its largest
+/// top-level entries (a folder such as `node_modules/` counted whole), and the
 /// `.dockerignore` lines that leave them out of the build.
 fn too_large(files: &[(std::path::PathBuf, String)], sizes: &[u64]) -> BuildFailure {
-    let mut largest: Vec<(u64, &str)> = sizes
-        .iter()
-        .zip(files)
-        .map(|(n, (_, rel))| (*n, rel.as_str()))
+    // Per top-level entry: its size, and its largest file.
+    let mut by_entry: std::collections::BTreeMap<String, (u64, u64, &str)> = Default::default();
+    for (n, (_, rel)) in sizes.iter().zip(files) {
+        let entry = match rel.split_once('/') {
+            Some((top, _)) => format!("{top}/"),
+            None => rel.clone(),
+        };
+        let e = by_entry.entry(entry).or_default();
+        e.0 += n;
+        if *n > e.1 {
+            (e.1, e.2) = (*n, rel.as_str());
+        }
+    }
+    // A folder whose size is mostly one file is named by that file: leaving out `src/`
+    // for the data file in it would leave out the app too.
+    let mut largest: Vec<(u64, String)> = by_entry
+        .into_iter()
+        .map(|(e, (n, big, file))| {
+            if e.ends_with('/') && big * 5 >= n * 4 {
+                (big, file.to_string())
+            } else {
+                (n, e)
+            }
+        })
         .collect();
-    largest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    largest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     largest.truncate(3);
-    // Only files of a MiB or more are worth naming, when there are such.
+    // Only entries of a MiB or more are worth naming, when there are such.
     if largest.iter().any(|(n, _)| *n >= 1 << 20) {
         largest.retain(|(n, _)| *n >= 1 << 20);
     }
-    let mib = |n: u64| match n {
-        n if n >= 1 << 20 => format!("{:.0} MiB", n as f64 / f64::from(1 << 20)),
-        n => format!("{:.0} KiB", n as f64 / 1024.0),
+    let size = |n: u64| match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1 << 20)),
+        n => format!("{:.1} KiB", n as f64 / 1024.0),
     };
+    let total: u64 = sizes.iter().sum();
     let named: Vec<String> = largest
         .iter()
-        .map(|(n, rel)| format!("{rel} ({})", mib(*n)))
+        .map(|(n, e)| format!("{e} ({})", size(*n)))
         .collect();
     let lines: Vec<&str> = largest
         .iter()
         .filter(|(n, _)| *n >= 1 << 20)
-        .map(|(_, rel)| *rel)
+        .map(|(_, e)| e.as_str())
         .collect();
+    let left = total - largest.iter().map(|(n, _)| n).sum::<u64>();
     let fix = match lines.as_slice() {
         [] => "leave what the image does not need out of the build: name it in .dockerignore"
             .to_string(),
@@ -162,10 +185,19 @@ fn too_large(files: &[(std::path::PathBuf, String)], sizes: &[u64]) -> BuildFail
                 .join(", ")
         ),
     };
+    // Said plainly when that alone does not bring it under the cap.
+    let still = if !lines.is_empty() && left > CONTEXT_CAP {
+        format!(
+            "; without them it is still {}: leave out more of what the image does not need",
+            size(left)
+        )
+    } else {
+        String::new()
+    };
     BuildFailure {
         problem: format!(
-            "the submission is {}, more than the {} MiB a build is sent; the largest: {} — {fix}",
-            mib(sizes.iter().sum()),
+            "the submission is {}, more than the {} MiB a build is sent; the largest: {} — {fix}{still}",
+            size(total),
             CONTEXT_CAP >> 20,
             named.join(", ")
         ),
@@ -248,6 +280,20 @@ pub fn is_daemon_fault(message: &str) -> bool {
 struct Steps {
     partial: String,
     after_from: bool,
+    /// The step the build is at: its number (`6/10`) and instruction.
+    last: Option<(String, String)>,
+}
+
+/// A builder's step line: `Step 6/10 : RUN ...` (Docker's classic builder) or
+/// `STEP 6/10: RUN ...` (Buildah, under Podman), as its number and instruction.
+fn step_line(line: &str) -> Option<(String, String)> {
+    let rest = line
+        .strip_prefix("Step ")
+        .or_else(|| line.strip_prefix("STEP "))?;
+    let (n, instr) = rest.split_once(':')?;
+    let n = n.trim();
+    (n.contains('/') && n.bytes().all(|b| b.is_ascii_digit() || b == b'/'))
+        .then(|| (n.to_string(), instr.trim().to_string()))
 }
 
 impl Steps {
@@ -258,14 +304,12 @@ impl Steps {
         while let Some(end) = self.partial.find('\n') {
             let line: String = self.partial.drain(..=end).collect();
             let line = line.trim();
-            if let Some((_, instr)) = line
-                .strip_prefix("Step ")
-                .and_then(|rest| rest.split_once(" : "))
-            {
+            if let Some((n, instr)) = step_line(line) {
                 self.after_from = instr
                     .split_whitespace()
                     .next()
                     .is_some_and(|w| w.eq_ignore_ascii_case("FROM"));
+                self.last = Some((n, instr));
             } else if let Some(id) = line.strip_prefix("---> ")
                 && id.len() >= 12
                 && id.bytes().all(|b| b.is_ascii_hexdigit())
@@ -351,11 +395,23 @@ pub async fn build_tar_with(
     let body = body.into();
     let mut steps = Steps::default();
     let mut log = String::new();
+    // The time limit starts before the context is sent: a daemon that never answers is
+    // stopped at it too.
+    let deadline = settings.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut stream = match (settings.cgroup_parent, unix_socket(daemon)) {
         (Some(parent), Some(socket)) => {
             let query = raw_query(tag, labels, settings, parent);
             let path = format!("/v{}/build?{query}", daemon.facts().api_version);
-            raw_build(socket.to_string(), path, body).await?.boxed()
+            let sent = raw_build(socket.to_string(), path, body);
+            match deadline {
+                Some(at) => match tokio::time::timeout_at(at, sent).await {
+                    Ok(r) => r?.boxed(),
+                    Err(_) => {
+                        return Err(timed_out(settings.timeout.unwrap_or_default(), None, log));
+                    }
+                },
+                None => sent.await?.boxed(),
+            }
         }
         _ => daemon
             .client()
@@ -372,12 +428,17 @@ pub async fn build_tar_with(
             })
             .boxed(),
     };
-    let deadline = settings.timeout.map(|t| tokio::time::Instant::now() + t);
     loop {
         let next = match deadline {
             Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
                 Ok(next) => next,
-                Err(_) => return Err(timed_out(settings.timeout.unwrap_or_default(), log)),
+                Err(_) => {
+                    return Err(timed_out(
+                        settings.timeout.unwrap_or_default(),
+                        steps.last.take(),
+                        log,
+                    ));
+                }
             },
             None => stream.next().await,
         };
@@ -442,14 +503,8 @@ pub async fn build_tar_with(
 }
 
 /// A build stopped at its time limit, told with the step it was at (the builder's last
-/// `Step N/M : ...` line) and what makes such a step end.
-fn timed_out(limit: Duration, log: String) -> BuildFailure {
-    let step = log
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("Step "))
-        .and_then(|rest| rest.split_once(" : "))
-        .map(|(n, instr)| (n.to_string(), instr.trim().to_string()));
+/// `Step N/M : ...` line, or Buildah's `STEP N/M: ...`) and what makes such a step end.
+fn timed_out(limit: Duration, step: Option<(String, String)>, log: String) -> BuildFailure {
     let problem = match step {
         Some((n, instr)) => {
             let shown: String = if instr.chars().count() > 120 {
@@ -785,6 +840,55 @@ mod tests {
         ];
         let ids: Vec<String> = out.iter().flat_map(|c| s.feed(c)).collect();
         assert_eq!(ids, ["1111111111aa", "3333333333cc"]);
+        // The step it is at, kept however much that step prints.
+        let _ = s.feed("Step 5/6 : RUN python3 app.py\n");
+        let _ = s.feed(&" * Serving Flask app\n".repeat(20_000));
+        assert_eq!(s.last, Some(("5/6".into(), "RUN python3 app.py".into())));
+        // Buildah's spelling (Podman).
+        assert_eq!(
+            step_line("STEP 3/4: RUN sleep 600"),
+            Some(("3/4".into(), "RUN sleep 600".into()))
+        );
+        assert_eq!(step_line("Step by step: no"), None);
+        let f = timed_out(Duration::from_secs(10), s.last.clone(), String::new());
+        assert!(
+            f.problem.starts_with(
+                "the build was still running after 10s, at step 5/6 (`RUN python3 app.py`), and was stopped — a RUN step"
+            ),
+            "{}",
+            f.problem
+        );
+    }
+
+    #[test]
+    fn a_context_too_large_names_its_largest_entries() {
+        let mib = 1u64 << 20;
+        let files: Vec<(std::path::PathBuf, String)> = [
+            "Dockerfile",
+            "node_modules/a/x.js",
+            "node_modules/b/y.js",
+            "data/dump.bin",
+            "app.py",
+        ]
+        .iter()
+        .map(|r| (std::path::PathBuf::from(r), r.to_string()))
+        .collect();
+        let f = too_large(&files, &[100, 150 * mib, 100 * mib, 20 * mib, 2000]);
+        assert_eq!(f.cause_id, Some(crate::cause::CauseId::ContextTooLarge));
+        assert_eq!(
+            f.problem,
+            "the submission is 270.0 MiB, more than the 256 MiB a build is sent; the largest: node_modules/ (250.0 MiB), data/dump.bin (20.0 MiB) — leave them out of the build: add the lines `node_modules/`, `data/dump.bin` to .dockerignore (or remove them from the submission)"
+        );
+        // Many small files: nothing to name line by line, and said so.
+        let many: Vec<(std::path::PathBuf, String)> = (0..3)
+            .map(|i| (std::path::PathBuf::from(format!("f{i}")), format!("f{i}")))
+            .collect();
+        let f = too_large(&many, &[1000, 1000, 1000]);
+        assert!(
+            f.problem.ends_with("name it in .dockerignore"),
+            "{}",
+            f.problem
+        );
     }
 
     #[test]

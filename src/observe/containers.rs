@@ -381,7 +381,6 @@ pub async fn create_network(
         .map_err(|e| e.to_string())
 }
 
-/// Removes a network by name or id; a missing one is fine.
 /// The ids of the containers on a network, stopped ones too (none when it cannot be
 /// asked).
 pub async fn on_network(daemon: &Daemon, network: &str) -> Vec<String> {
@@ -396,6 +395,7 @@ pub async fn on_network(daemon: &Daemon, network: &str) -> Vec<String> {
     }
 }
 
+/// Removes a network by name or id; a missing one is fine.
 pub async fn remove_network(daemon: &Daemon, name: &str) {
     let _ = daemon.client().remove_network(name).await;
 }

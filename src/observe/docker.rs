@@ -733,13 +733,14 @@ impl Daemon {
     }
 }
 
-/// Sends `GET /_ping` on a fresh connection and reads the daemon's API version header.
 /// What an engine's `/_ping` tells: the API version it speaks, and whether it is Podman.
 struct Pong {
     version: bollard::ClientVersion,
     podman: bool,
 }
 
+/// Sends `GET /_ping` on a fresh connection and reads the daemon's API version header
+/// (and Podman's `Libpod-Api-Version`).
 async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut stream: S,
 ) -> Result<Pong, String> {

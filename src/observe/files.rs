@@ -637,14 +637,16 @@ async fn named(
             }
             let name = file_name(path);
             for n in &names {
-                let at = if n == name {
-                    found.entry(n.clone()).or_default()
+                // More of the similar names are kept: a virtualenv under the WORKDIR can
+                // hold several before the app's own folder comes in the walk.
+                let (at, cap) = if n == name {
+                    (found.entry(n.clone()).or_default(), 5)
                 } else if labgrade_core::facts::similar_name(n, name) {
-                    similar.entry(n.clone()).or_default()
+                    (similar.entry(n.clone()).or_default(), 50)
                 } else {
                     continue;
                 };
-                if at.len() < 5 {
+                if at.len() < cap {
                     at.push(path.to_string());
                 }
             }

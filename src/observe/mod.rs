@@ -93,10 +93,11 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
         if facts.dockerfiles_nearby.is_empty() {
             facts.dockerfiles_nearby = nearby_dockerfiles(dir);
         }
-        facts.nearby_context = facts
+        facts.nearby_contexts = facts
             .dockerfiles_nearby
-            .first()
-            .map(|rel| nearby_context(dir, rel));
+            .iter()
+            .map(|rel| (rel.clone(), nearby_context(dir, rel)))
+            .collect();
     }
     // The requirements files, where the Dockerfile says they come from.
     let dockerfile = out

@@ -43,10 +43,10 @@ pub struct Facts {
     /// `None` when the folder was not looked at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dockerfile_at_top: Option<bool>,
-    /// Without one, the folder the first of `dockerfiles_nearby` builds from: `.` when
-    /// the paths its COPY lines name are in the project folder, else its own folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nearby_context: Option<String>,
+    /// Without one, the folder each of `dockerfiles_nearby` builds from: `.` when the
+    /// paths its COPY lines name are in the project folder, else its own folder.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub nearby_contexts: BTreeMap<String, String>,
     /// The daemon's events of the last hour for containers the spec names that are not
     /// there (what happened to them: removed, renamed), keyed by the name; read only
     /// then, and empty where the engine would not tell.

@@ -357,9 +357,14 @@ fn without_colours(line: &str) -> String {
                 }
             }
             Some(']') => {
+                // Ended by BEL or by ESC \ (the string terminator).
                 chars.next();
-                for c in chars.by_ref() {
+                while let Some(c) = chars.next() {
                     if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
                         break;
                     }
                 }
@@ -475,7 +480,7 @@ mod tests {
     #[test]
     fn build_log_lines_lose_their_colours() {
         // Recorded from a classic build whose RUN was `pip instal ...`.
-        let log = "Step 5/9 : RUN pip instal -r requirements.txt\n ---> Running in 1067203bfcea\n\u{1b}[91mERROR: unknown command \"instal\" - maybe you meant \"install\"\n\u{1b}[0mRemoving intermediate container 1067203bfcea\n\u{1b}]0;title\u{7}done \u{1b} lone\n";
+        let log = "Step 5/9 : RUN pip instal -r requirements.txt\n ---> Running in 1067203bfcea\n\u{1b}[91mERROR: unknown command \"instal\" - maybe you meant \"install\"\n\u{1b}[0mRemoving intermediate container 1067203bfcea\n\u{1b}]0;title\u{7}done \u{1b}]8;;http://x\u{1b}\\link \u{1b} lone\n";
         assert_eq!(
             explaining_lines(log),
             [
@@ -483,7 +488,7 @@ mod tests {
                 "log:  ---> Running in 1067203bfcea",
                 "log: ERROR: unknown command \"instal\" - maybe you meant \"install\"",
                 "log: Removing intermediate container 1067203bfcea",
-                "log: done \u{1b} lone",
+                "log: done link \u{1b} lone",
             ]
         );
     }

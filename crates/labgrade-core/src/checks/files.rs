@@ -450,6 +450,18 @@ impl Build {
         }
     }
 
+    /// Whether the build could only have missed `path` because the project had no such
+    /// file: a COPY of its folder would have brought it, and .dockerignore does not
+    /// leave it out (or there is no Dockerfile to say otherwise).
+    pub(super) fn project_lacked(&self, path: &str) -> bool {
+        if !self.has_dockerfile {
+            return true;
+        }
+        self.source_of(path).is_some_and(|(_, src)| {
+            !self.ignore.as_ref().is_some_and(|i| i.is_excluded(&src, false))
+        })
+    }
+
     /// A path the lab wants that the image lacks.
     pub(super) fn missing(&self, path: &str) -> Judgement {
         let found = format!("no {path} in the image");

@@ -91,10 +91,37 @@ fn build_where(facts: &Facts, image: &ImageRef) -> (String, String) {
     if facts.dockerfile_at_top != Some(false) {
         return (missing, format!("docker build -t {image} ."));
     }
-    match facts.dockerfiles_nearby.first() {
+    // Of several one folder down (backend/, frontend/), the one whose folder the image
+    // is named after; with no such one, none is guessed.
+    let nearby = &facts.dockerfiles_nearby;
+    let folder_of = |d: &str| d.rsplit_once('/').map_or(".", |(f, _)| f).to_string();
+    let name = image.repository.rsplit('/').next().unwrap_or(&image.repository);
+    let chosen = match nearby.as_slice() {
+        [one] => Some(one),
+        many => many.iter().find(|d| {
+            let f = folder_of(d);
+            name.contains(f.as_str()) || f.contains(name)
+        }),
+    };
+    if chosen.is_none() && nearby.len() > 1 {
+        return (
+            format!(
+                "{missing}, and `docker build .` finds no Dockerfile in {folder}; one folder down there are {}",
+                nearby.join(", ")
+            ),
+            format!(
+                "in the folder of the lab's Dockerfile (or with -f, from the folder its COPY paths start in): docker build -t {image} ."
+            ),
+        );
+    }
+    match chosen {
         Some(there) => {
-            let own = there.rsplit_once('/').map_or(".", |(f, _)| f);
-            let context = facts.nearby_context.as_deref().unwrap_or(own);
+            let own = folder_of(there);
+            let own = own.as_str();
+            let context = facts
+                .nearby_contexts
+                .get(there.as_str())
+                .map_or(own, String::as_str);
             let fix = if context == own && there.ends_with("/Dockerfile") {
                 format!("docker build -t {image} {own}")
             } else {

@@ -70,14 +70,28 @@ fn moved(image: &ImageFacts, build: &Build, path: &str) -> Explained {
     let name = path.rsplit('/').next().unwrap_or(path);
     let elsewhere = image.named.get(name).map(Vec::as_slice).unwrap_or(&[]);
     let Some(found) = elsewhere.first() else {
-        if let Some(typo) = misspelt(image, path) {
-            return typo;
+        // A typo, when the build would have copied the file had the project had it: the
+        // CMD is what to correct. Where no COPY brings it (or .dockerignore leaves it
+        // out), the project may have it: the build's own cause stands, and the file a
+        // typo away is named as the other reading.
+        let typo = misspelt(image, path);
+        if build.project_lacked(path)
+            && let Some(typo) = typo
+        {
+            return typo.explained;
         }
         // Nowhere in the image: the build never copied it.
         let j = build.missing(path);
+        let mut cause = j.cause.unwrap_or_default();
+        if let Some(t) = typo {
+            cause.push_str(&format!(
+                "; or the command means {}: then {}",
+                t.found, t.explained.edit
+            ));
+        }
         return Explained {
             id: CauseId::FileNotInImage,
-            cause: j.cause.unwrap_or_default(),
+            cause,
             edit: before_rebuild(&j.fix.unwrap_or_default()),
         };
     };
@@ -105,7 +119,7 @@ fn moved(image: &ImageFacts, build: &Build, path: &str) -> Explained {
 /// A file the start names that is not in the image, where the image has one of a name a
 /// typo away in the same folder (`sever.py`, and `/app/server.py` is there): the command
 /// is what to correct, not the project.
-fn misspelt(image: &ImageFacts, path: &str) -> Option<Explained> {
+fn misspelt(image: &ImageFacts, path: &str) -> Option<Typo> {
     let (folder, name) = path.rsplit_once('/')?;
     let near = image.similar.get(name)?;
     let found = near
@@ -113,13 +127,23 @@ fn misspelt(image: &ImageFacts, path: &str) -> Option<Explained> {
         .find(|p| p.rsplit_once('/').is_some_and(|(f, _)| f == folder))?;
     let (keyword, words) = rewritten(image, path, found)?;
     let right = found.rsplit('/').next().unwrap_or(found);
-    Some(Explained {
-        id: CauseId::FileNotInImage,
-        cause: format!(
-            "the {keyword} names {name}, but the image has no {path}; it has {found}: {name} is a misspelling of {right}"
-        ),
-        edit: format!("write `{keyword} {}` in the Dockerfile", exec_form(&words)),
+    Some(Typo {
+        explained: Explained {
+            id: CauseId::FileNotInImage,
+            cause: format!(
+                "the {keyword} names {name}, but the image has no {path}; it has {found}: {name} is a misspelling of {right}"
+            ),
+            edit: format!("write `{keyword} {}` in the Dockerfile", exec_form(&words)),
+        },
+        found: found.clone(),
     })
+}
+
+/// A start that names a file a typo away from one the image has.
+struct Typo {
+    explained: Explained,
+    /// The file it has.
+    found: String,
 }
 
 /// The image's ENTRYPOINT or CMD with the word that names `path` pointing at `found`

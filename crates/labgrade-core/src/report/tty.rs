@@ -125,7 +125,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
             f.points,
             f.max_points
         );
-        for (i, line) in wrap(&heading, width).iter().enumerate() {
+        for (i, line) in wrap(&heading, width.saturating_sub(4)).iter().enumerate() {
             writeln!(out, "{}{line}", if i == 0 { "" } else { "    " })?;
         }
         // The last few lines of evidence; the JSON report has them all.
@@ -145,7 +145,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
     if let Some(root) = report.root_finding() {
         writeln!(out)?;
         let heading = format!("Fix this first: {}", cell_text(&root.title));
-        for (i, line) in wrap(&heading, width).iter().enumerate() {
+        for (i, line) in wrap(&heading, width.saturating_sub(2)).iter().enumerate() {
             writeln!(out, "{}{line}", if i == 0 { "" } else { "  " })?;
         }
         if let Some(c) = &root.cause {

@@ -82,7 +82,11 @@ fn a_missing_image_is_built_from_where_its_dockerfile_is() {
         facts.project_dir = Some("/home/s/lab".into());
         facts.dockerfile_at_top = at_top;
         facts.dockerfiles_nearby = nearby.iter().map(|s| s.to_string()).collect();
-        facts.nearby_context = context.map(str::to_string);
+        if let (Some(c), Some(first)) = (context, nearby.first()) {
+            facts
+                .nearby_contexts
+                .insert(first.to_string(), c.to_string());
+        }
         let v = verdict(SPEC, &facts);
         let f = finding(&v, CHECK);
         assert_eq!(f.cause_id, Some(CauseId::ImageMissing));
@@ -109,6 +113,26 @@ fn a_missing_image_is_built_from_where_its_dockerfile_is() {
     assert_eq!(
         f,
         "docker build -t nautilus/python-app -f src/dockerfile src"
+    );
+    // Several: the one named like the image, else none is guessed.
+    let (_, f) = fix(
+        Some(false),
+        &["api/Dockerfile", "python-app/Dockerfile"],
+        None,
+    );
+    assert_eq!(f, "docker build -t nautilus/python-app python-app");
+    let (cause, f) = fix(
+        Some(false),
+        &["backend/Dockerfile", "frontend/Dockerfile"],
+        None,
+    );
+    assert!(
+        cause.ends_with("one folder down there are backend/Dockerfile, frontend/Dockerfile"),
+        "{cause}"
+    );
+    assert!(
+        f.ends_with(": docker build -t nautilus/python-app ."),
+        "{f}"
     );
     // None near: the wrong folder.
     let (cause, f) = fix(Some(false), &[], None);

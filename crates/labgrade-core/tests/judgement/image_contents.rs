@@ -450,6 +450,26 @@ fn failed_starts_read_from_the_image() {
             ),
         ),
         Case::fails(
+            "CMD names a file no COPY brings; the image has one a typo away",
+            spec,
+            "running:web",
+            CauseId::FileNotInImage,
+            failed_start(
+                "python: can't open file '/app/api.py': [Errno 2] No such file or directory",
+                |i| {
+                    let mut i = i.cmd(["python", "api.py"]).no_path("/app/api.py");
+                    i.0.named.insert("api.py".into(), vec![]);
+                    i.0.similar
+                        .insert("api.py".into(), vec!["/app/app.py".into()]);
+                    i
+                },
+            )
+            .file(
+                "Dockerfile",
+                "FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nCMD [\"python\", \"api.py\"]\n",
+            ),
+        ),
+        Case::fails(
             "python cannot open a file a bind mount hides",
             spec,
             "running:web",
