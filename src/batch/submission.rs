@@ -387,13 +387,16 @@ impl<'a> Job<'a> {
 }
 
 /// What a graded report that failed says to fix first, in one line for a gradebook:
-/// `fix first: TITLE — WHY` (cut at 300 characters). Never an instructor-only check.
+/// `fix first: TITLE — WHY` (cut at 300 characters), WHY being what its cause id means.
+/// The report's own cause sentence says more, in words that depend on the evidence the
+/// grader had (a grader in a container sees no socket tables), and a class's files read
+/// the same wherever it was graded. Never an instructor-only check.
 fn fix_first(report: &crate::report::Report) -> Option<String> {
     let f = report
         .root_finding()
         .filter(|f| !f.hidden && !report.passed)?;
-    let line = match &f.cause {
-        Some(why) => format!("fix first: {} — {why}", f.title),
+    let line = match f.cause_id {
+        Some(id) => format!("fix first: {} — {}", f.title, id.about()),
         None => format!("fix first: {}", f.title),
     };
     let line = crate::report::printable(&line).replace('\n', " ");
