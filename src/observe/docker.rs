@@ -919,7 +919,7 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
 /// hyperlinks: `ESC [ ... m`, `ESC ] ... BEL`, ...): formatting, not content. Any other
 /// control character stays (NUL, tab, a lone ESC), for the reports to show escaped.
 fn strip_ansi(s: &str) -> String {
-    console::strip_ansi_codes(s).into_owned()
+    labgrade_core::report::without_escapes(s)
 }
 
 /// Seconds between an RFC 3339 timestamp from the daemon and now.

@@ -333,46 +333,8 @@ pub fn explaining_lines(log: &str) -> Vec<String> {
     let skip = tail.len().saturating_sub(12);
     tail.iter()
         .skip(skip)
-        .map(|l| format!("log: {}", without_colours(l).trim_end()))
+        .map(|l| format!("log: {}", crate::report::without_escapes(l).trim_end()))
         .collect()
-}
-
-/// A line without the terminal's colour and cursor sequences a build step printed (pip
-/// writes `ESC[91m` before its errors): `ESC [ ... letter` and `ESC ] ... BEL`.
-fn without_colours(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            Some('[') => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                // Ended by BEL or by ESC \ (the string terminator).
-                chars.next();
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' {
-                        break;
-                    }
-                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
-                        chars.next();
-                        break;
-                    }
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The commands that build and run the lab as a batch does, on the student's machine:

@@ -330,6 +330,60 @@ pub(crate) fn without_controls(s: &str) -> String {
         .collect()
 }
 
+/// A line without the terminal's colour, cursor and title sequences an app or a build
+/// step printed (pip writes `ESC[91m` before its errors): `ESC [ ... letter`, and `ESC ]
+/// ...` ended by BEL or `ESC \\`. Formatting, not content: any other control character
+/// stays (NUL, tab, a lone ESC), for the reports to show escaped.
+pub fn without_escapes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    // A control sequence's parameters, up to its final letter.
+    fn csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+        for c in chars.by_ref() {
+            if ('@'..='~').contains(&c) {
+                break;
+            }
+        }
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            // The 8-bit CSI.
+            '\u{9b}' => csi(&mut chars),
+            '\u{1b}' => match chars.peek().copied() {
+                Some('[') => {
+                    chars.next();
+                    csi(&mut chars);
+                }
+                Some(']') => {
+                    // Ended by BEL or by ESC \ (the string terminator).
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                // A character set chosen (`ESC ( B`): the intermediate and its final.
+                Some('(' | ')' | '*' | '+' | '-' | '.' | '/') => {
+                    chars.next();
+                    chars.next();
+                }
+                // Two-character sequences: `ESC 7`, `ESC 8`, `ESC M`, `ESC =`, ...
+                Some(n) if matches!(n, '0'..='~') && n != '\\' => {
+                    chars.next();
+                }
+                _ => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Makes student-controlled text safe for a terminal: control characters (escape
 /// sequences, NUL, carriage returns) become visible escapes instead of acting.
 pub fn printable(s: &str) -> String {
