@@ -712,7 +712,6 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
     // Submissions refused for their base, with the first one's reason: a whole class
     // refused alike is the spec's mistake more likely than forty students'.
     let (mut refused, mut refusal) = (0usize, None::<String>);
-    let mut built = 0usize;
     loop {
         let (r, cleanup) = tokio::select! {
             Some(done) = jobs.next() => done,
@@ -729,13 +728,10 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
             }
         };
         progress.finished(&r);
-        if matches!(r.status, Status::Graded | Status::BuildFailed) {
-            built += 1;
-        }
         if let Some(why) = r
             .problem
             .as_deref()
-            .and_then(|p| p.strip_prefix("refused base: "))
+            .and_then(|p| p.strip_prefix(submission::REFUSED_BASE))
         {
             refused += 1;
             refusal.get_or_insert_with(|| why.lines().next().unwrap_or(why).to_string());
@@ -751,7 +747,8 @@ pub async fn run(daemon: &Daemon, opts: &BatchOptions) -> Result<Summary, BatchE
         }
     }
     progress.finish();
-    if refused >= 2 && refused == built {
+    // Of those this run built (graded, or failed to build).
+    if refused >= 2 && refused == summary.graded + summary.build_failed {
         summary.warnings.push(format!(
             "every submission ({refused}) was refused for the image it builds on, the first because {}: if that is the lab's own base on this machine, list it in the spec's allowed_bases (docs/spec.md) and grade again",
             refusal.unwrap_or_default()

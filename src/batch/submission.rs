@@ -179,7 +179,7 @@ impl<'a> Job<'a> {
             let mut g = self.failed(
                 plan,
                 Status::BuildFailed,
-                format!("refused base: {}\nfix: {}", r.why, r.fix),
+                format!("{REFUSED_BASE}{}\nfix: {}", r.why, r.fix),
                 String::new(),
             );
             g.cause_id = Some(crate::cause::CauseId::BaseRefused);
@@ -386,6 +386,10 @@ impl<'a> Job<'a> {
     }
 }
 
+/// How the problem of a submission refused for its base begins (the run tells a whole
+/// class refused alike by it).
+pub(super) const REFUSED_BASE: &str = "refused base: ";
+
 /// What a graded report that failed says to fix first, in one line for a gradebook:
 /// `fix first: TITLE — WHY` (cut at 300 characters), WHY being what its cause id means.
 /// The report's own cause sentence says more, in words that depend on the evidence the
@@ -399,12 +403,10 @@ fn fix_first(report: &crate::report::Report) -> Option<String> {
         Some(id) => format!("fix first: {} — {}", f.title, id.about()),
         None => format!("fix first: {}", f.title),
     };
-    let line = crate::report::printable(&line).replace('\n', " ");
-    Some(if line.chars().count() > 300 {
-        format!("{}…", line.chars().take(300).collect::<String>())
-    } else {
-        line
-    })
+    Some(crate::report::truncate(
+        &crate::report::printable(&line).replace('\n', " "),
+        300,
+    ))
 }
 
 /// What one submission's grading made, to be removed: its containers, its image's tag and

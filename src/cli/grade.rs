@@ -28,8 +28,8 @@ pub(super) struct GradeArgs {
     #[arg(long)]
     roster: Option<PathBuf>,
     /// Submissions graded at once, 1 to 256 [default: the number of CPUs]
-    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256))]
-    jobs: Option<u64>,
+    #[arg(long, short = 'j', value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    jobs: Option<usize>,
     /// Finish an interrupted run: grade only what is not in --out yet
     #[arg(long)]
     resume: bool,
@@ -138,7 +138,6 @@ pub(super) fn run(a: GradeArgs) -> Result<Exit, Error> {
     with_daemon(|daemon| async move {
         let jobs = a
             .jobs
-            .map(|j| j as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let opts = BatchOptions {
             spec_path: a.spec,

@@ -402,15 +402,9 @@ pub async fn build_tar_with(
         (Some(parent), Some(socket)) => {
             let query = raw_query(tag, labels, settings, parent);
             let path = format!("/v{}/build?{query}", daemon.facts().api_version);
-            let sent = raw_build(socket.to_string(), path, body);
-            match deadline {
-                Some(at) => match tokio::time::timeout_at(at, sent).await {
-                    Ok(r) => r?.boxed(),
-                    Err(_) => {
-                        return Err(timed_out(settings.timeout.unwrap_or_default(), None, log));
-                    }
-                },
-                None => sent.await?.boxed(),
+            match before(deadline, raw_build(socket.to_string(), path, body)).await {
+                Some(sent) => sent?.boxed(),
+                None => return Err(timed_out(settings.timeout, None, log)),
             }
         }
         _ => daemon
@@ -429,18 +423,8 @@ pub async fn build_tar_with(
             .boxed(),
     };
     loop {
-        let next = match deadline {
-            Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    return Err(timed_out(
-                        settings.timeout.unwrap_or_default(),
-                        steps.last.take(),
-                        log,
-                    ));
-                }
-            },
-            None => stream.next().await,
+        let Some(next) = before(deadline, stream.next()).await else {
+            return Err(timed_out(settings.timeout, steps.last.take(), log));
         };
         let Some(item) = next else { break };
         // The daemon answering with an error is the build's; losing the daemon is ours.
@@ -502,31 +486,39 @@ pub async fn build_tar_with(
     Ok(log)
 }
 
+/// `fut`'s output, or `None` once `deadline` (if any) has passed.
+async fn before<T>(
+    deadline: Option<tokio::time::Instant>,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match deadline {
+        Some(at) => tokio::time::timeout_at(at, fut).await.ok(),
+        None => Some(fut.await),
+    }
+}
+
 /// A build stopped at its time limit, told with the step it was at (the builder's last
 /// `Step N/M : ...` line, or Buildah's `STEP N/M: ...`) and what makes such a step end.
-fn timed_out(limit: Duration, step: Option<(String, String)>, log: String) -> BuildFailure {
+fn timed_out(limit: Option<Duration>, step: Option<(String, String)>, log: String) -> BuildFailure {
+    let secs = limit.unwrap_or_default().as_secs();
+    let quicker = "make the build quicker (docker build shows each step's time)";
     let problem = match step {
         Some((n, instr)) => {
-            let shown: String = if instr.chars().count() > 120 {
-                format!("{}…", instr.chars().take(120).collect::<String>())
-            } else {
-                instr.clone()
-            };
-            let keyword = instr.split_whitespace().next().unwrap_or("").to_uppercase();
-            let fix = if keyword == "RUN" {
+            let shown = labgrade_core::report::truncate(&instr, 120);
+            let run = instr
+                .split_whitespace()
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case("RUN"));
+            let fix = if run {
                 "a RUN step runs once while the image is built and must end: start the app with CMD, not RUN, and do not wait or loop in RUN; try it with docker build"
             } else {
-                "make the build quicker (docker build shows each step's time)"
+                quicker
             };
             format!(
-                "the build was still running after {}s, at step {n} (`{shown}`), and was stopped — {fix}",
-                limit.as_secs()
+                "the build was still running after {secs}s, at step {n} (`{shown}`), and was stopped — {fix}"
             )
         }
-        None => format!(
-            "the build was still running after {}s and was stopped — make the build quicker (docker build shows each step's time)",
-            limit.as_secs()
-        ),
+        None => format!("the build was still running after {secs}s and was stopped — {quicker}"),
     };
     BuildFailure {
         problem,
@@ -850,7 +842,7 @@ mod tests {
             Some(("3/4".into(), "RUN sleep 600".into()))
         );
         assert_eq!(step_line("Step by step: no"), None);
-        let f = timed_out(Duration::from_secs(10), s.last.clone(), String::new());
+        let f = timed_out(Some(Duration::from_secs(10)), s.last.clone(), String::new());
         assert!(
             f.problem.starts_with(
                 "the build was still running after 10s, at step 5/6 (`RUN python3 app.py`), and was stopped — a RUN step"

@@ -904,22 +904,11 @@ pub(crate) fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
     lines[lines.len().saturating_sub(n)..]
         .iter()
         .map(|l| {
-            let l = strip_ansi(l.trim_end_matches('\r'));
-            let l = l.as_str();
-            if l.chars().count() > LOG_LINE_CAP {
-                format!("{}…", l.chars().take(LOG_LINE_CAP).collect::<String>())
-            } else {
-                l.to_string()
-            }
+            // Colours and cursor moves are formatting, not content.
+            let l = labgrade_core::report::without_escapes(l.trim_end_matches('\r'));
+            labgrade_core::report::truncate(&l, LOG_LINE_CAP)
         })
         .collect()
-}
-
-/// Removes the escape sequences apps write to their logs (colours, cursor moves, titles,
-/// hyperlinks: `ESC [ ... m`, `ESC ] ... BEL`, ...): formatting, not content. Any other
-/// control character stays (NUL, tab, a lone ESC), for the reports to show escaped.
-fn strip_ansi(s: &str) -> String {
-    labgrade_core::report::without_escapes(s)
 }
 
 /// Seconds between an RFC 3339 timestamp from the daemon and now.

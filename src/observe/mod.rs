@@ -84,10 +84,7 @@ pub fn read_files(plan: &Plan, dir: &std::path::Path, facts: &mut Facts) {
     }
     // Where `docker build .` would find no Dockerfile, the fixes that build say where
     // the lab's is (one folder down) and from which folder it builds.
-    // (The classic builder and BuildKit both take a lowercase `dockerfile` too.)
-    let at_top = ["Dockerfile", "dockerfile"]
-        .iter()
-        .any(|f| dir.join(f).is_file());
+    let at_top = DOCKERFILE_NAMES.iter().any(|f| dir.join(f).is_file());
     facts.dockerfile_at_top = Some(at_top);
     if !at_top {
         if facts.dockerfiles_nearby.is_empty() {
@@ -229,6 +226,10 @@ fn nearby_context(dir: &std::path::Path, rel: &str) -> String {
     }
 }
 
+/// The names `docker build` takes for a folder's Dockerfile (the classic builder and
+/// BuildKit both take a lowercase `dockerfile` too).
+const DOCKERFILE_NAMES: [&str; 2] = ["Dockerfile", "dockerfile"];
+
 /// Dockerfiles in the folders just below `dir` (`src/Dockerfile`), by relative path.
 fn nearby_dockerfiles(dir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -240,7 +241,7 @@ fn nearby_dockerfiles(dir: &std::path::Path) -> Vec<String> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            ["Dockerfile", "dockerfile"]
+            DOCKERFILE_NAMES
                 .iter()
                 .find(|f| e.path().join(f).is_file())
                 .map(|f| format!("{name}/{f}"))

@@ -189,12 +189,10 @@ pub fn judge(plan: &Plan, facts: &Facts) -> Verdict {
 /// Whether the check of this id is the image check of an image some container of the
 /// lab is to run from.
 fn runs_from_image(plan: &Plan, id: &str) -> bool {
-    use crate::checks::{CheckKind, ContainerImage, ImagePresent};
+    use crate::checks::{CheckKind, ImagePresent};
     plan.checks.iter().any(|c| match &c.kind {
         CheckKind::ImagePresent(ImagePresent { image }) if c.id == id => {
-            plan.checks.iter().any(|d| {
-                matches!(&d.kind, CheckKind::ContainerImage(ContainerImage { image: i, .. }) if i == image)
-            })
+            crate::checks::run_from(plan, image).is_some()
         }
         _ => false,
     })

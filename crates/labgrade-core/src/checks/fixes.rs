@@ -113,6 +113,17 @@ pub(crate) fn run_command_or(plan: &Plan, name: &ContainerName, seen: Option<&st
     cmd
 }
 
+/// The first container the spec runs from `image`, if any.
+pub(crate) fn run_from<'a>(plan: &'a Plan, image: &ImageRef) -> Option<&'a ContainerName> {
+    plan.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::ContainerImage(ContainerImage {
+            container,
+            image: i,
+        }) if i == image => Some(container),
+        _ => None,
+    })
+}
+
 /// The image the spec says a container runs, if it says.
 pub(crate) fn spec_image<'a>(plan: &'a Plan, name: &ContainerName) -> Option<&'a ImageRef> {
     plan.checks.iter().find_map(|c| match &c.kind {
@@ -150,14 +161,7 @@ pub(crate) fn rebuild_and_rerun(plan: &Plan, name: &ContainerName, seen: Option<
 /// lab makes of it again (the first container the spec runs from it), typed:
 /// `docker build -t IMAGE .`, then `docker rm -f` and the `docker run` the spec asks for.
 pub(crate) fn rebuild_image(plan: &Plan, image: &ImageRef) -> String {
-    let runs = plan.checks.iter().find_map(|c| match &c.kind {
-        CheckKind::ContainerImage(ContainerImage {
-            container,
-            image: i,
-        }) if i == image => Some(container),
-        _ => None,
-    });
-    match runs {
+    match run_from(plan, image) {
         Some(name) => rebuild_and_rerun(plan, name, None),
         None => format!("docker build -t {image} ."),
     }

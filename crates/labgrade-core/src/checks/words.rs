@@ -14,13 +14,7 @@ pub(crate) fn quote(s: &str, max: usize) -> String {
     }
 }
 
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
+pub(crate) use crate::report::truncate;
 
 pub(crate) fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);

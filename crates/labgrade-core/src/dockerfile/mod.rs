@@ -315,21 +315,13 @@ impl Dockerfile {
     pub fn context_sources(&self) -> Vec<String> {
         let mut out = Vec::new();
         for i in &self.instructions {
-            if !matches!(i.keyword.as_str(), "COPY" | "ADD") {
+            if !matches!(i.keyword.as_str(), "COPY" | "ADD") || i.args.contains("--from") {
                 continue;
             }
-            let words = i.exec_form().unwrap_or_else(|| exec_words(&i.args));
-            let (flags, rest): (Vec<String>, Vec<String>) =
-                words.into_iter().partition(|w| w.starts_with("--"));
-            if flags.iter().any(|f| f.starts_with("--from")) || rest.len() < 2 {
-                continue;
+            let words = rules::copy_words(i);
+            if let Some((_, sources)) = words.split_last() {
+                out.extend(sources.iter().filter(|s| !s.contains("://")).cloned());
             }
-            out.extend(
-                rest[..rest.len() - 1]
-                    .iter()
-                    .filter(|s| !s.contains("://"))
-                    .cloned(),
-            );
         }
         out
     }

@@ -330,6 +330,15 @@ pub(crate) fn without_controls(s: &str) -> String {
         .collect()
 }
 
+/// Up to `max` characters of `s`, with an ellipsis when it was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
 /// A line without the terminal's colour, cursor and title sequences an app or a build
 /// step printed (pip writes `ESC[91m` before its errors): `ESC [ ... letter`, and `ESC ]
 /// ...` ended by BEL or `ESC \\`. Formatting, not content: any other control character

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::{Report, failure_parts, printable};
+use super::{Report, failure_parts, printable, truncate};
 use crate::verdict::Outcome;
 
 /// How the terminal report is drawn.
@@ -40,15 +40,7 @@ fn block_cap(label: &str) -> usize {
 const ROW_FOUND: usize = 60;
 
 fn cell_text(s: &str) -> String {
-    capped(&printable(s), CELL_CAP)
-}
-
-fn capped(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    } else {
-        s.to_string()
-    }
+    truncate(&printable(s), CELL_CAP)
 }
 
 /// Writes the summary table, a block for each failure (found, why, fix and evidence,
@@ -98,11 +90,11 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
                 failed.push(f);
                 format!(
                     "{} ({})",
-                    capped(&printable(&f.found), ROW_FOUND),
+                    truncate(&printable(&f.found), ROW_FOUND),
                     failed.len()
                 )
             }
-            Outcome::Pass | Outcome::Given => capped(&printable(&f.found), ROW_FOUND),
+            Outcome::Pass | Outcome::Given => truncate(&printable(&f.found), ROW_FOUND),
         };
         table.add_row(vec![
             Cell::new(cell_text(&f.title)),
@@ -175,7 +167,7 @@ pub fn write_tty(report: &Report, opts: TtyOptions, out: &mut dyn Write) -> std:
 /// line of its own, whole, so it can be copied and pasted.
 fn block(out: &mut dyn Write, label: &str, text: &str, width: usize) -> std::io::Result<()> {
     let indent = " ".repeat(label.chars().count());
-    let text = capped(&printable(text), block_cap(label));
+    let text = truncate(&printable(text), block_cap(label));
     let mut lines = Vec::new();
     for (command, part) in split_commands(&text) {
         if command {

@@ -37,11 +37,7 @@ pub(super) fn outcome_word(o: Outcome) -> (&'static str, &'static str) {
 const ROW_FOUND: usize = 200;
 
 fn short(s: &str) -> String {
-    let s = clean(s);
-    match s.char_indices().nth(ROW_FOUND) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s,
-    }
+    crate::report::truncate(&clean(s), ROW_FOUND)
 }
 
 fn is_problem(f: &Finding) -> bool {
